@@ -1,0 +1,7 @@
+"""Sentence alignment by dynamic programming over window similarities: kernels (`dp`, `score`, `band`) apart
+from the driver that chains them."""
+
+from .driver import AlignParams, align_windows
+from .moves import Move
+
+__all__ = ["AlignParams", "Move", "align_windows"]

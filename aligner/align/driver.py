@@ -1,0 +1,147 @@
+"""The aligner's driver: a coarse 1-1 path narrows the search to a band, then the full DP runs inside it.
+
+Linear in document length: the coarse path itself comes from a recursion on pooled vectors when the documents
+are too long for a full similarity matrix, and every later step only touches the band.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from ..models import Alignment, Bead
+from . import dp
+from .band import Band, band_around_path, full_band, upsample_path
+from .moves import Move, pair_moves
+from .score import band_gather, window_lengths, window_sims
+
+FULL_CELLS = 2_000_000  # documents up to about 1,400 x 1,400 sentences get an exact first pass
+
+
+@dataclass(frozen=True)
+class AlignParams:
+    """Every knob of the aligner, with its default. See README 'How the aligner scores beads'."""
+
+    max_side: int = 3          # most sentences on one side of a bead
+    max_total: int = 4         # most sentences in a bead, both sides together
+    skip: float = -0.1         # score of a 1-0 or 0-1 bead (per sentence left unaligned)
+    tau: float = 0.0           # similarity a bead must beat to earn a positive score
+    gamma: float = 0.0         # weight of bead size: score = ((a+b)/2)**gamma * (sim - tau)
+    merge_penalty: float = 0.0  # subtracted per sentence beyond the first on each side
+    len_weight: float = 0.0    # weight of the squared log length ratio
+    margin: float = 0.0        # weight of the margin (subtract the mean of each side's k best 1-1 scores)
+    margin_k: int = 4
+    width: int = 8             # half-width, in sentences, of the band around the first-pass path
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def first_pass_path(src: np.ndarray, tgt: np.ndarray, skip: float = -0.1, width: int = 8) -> np.ndarray:
+    """A monotone 1-1 path through the sentence similarity lattice: int64 (p, 2) points (i, j).
+
+    src: float32 (n, d), tgt: float32 (m, d), L2-normalised. Exact on a full lattice for small documents;
+    otherwise the path of the documents pooled two sentences at a time, refined inside a band around it.
+    """
+    n, m = len(src), len(tgt)
+    if (n + 1) * (m + 1) <= FULL_CELLS or min(n, m) < 4:
+        band = full_band(n, m)
+    else:
+        coarse = first_pass_path(_pool(src), _pool(tgt), skip, width)
+        band = band_around_path(upsample_path(coarse, 2, 2, n, m), n, m, width)
+    moves = [Move.ONE_ONE]
+    sims = window_sims(band, moves, [src], [tgt])
+    D, back = dp.fill(band, moves, sims, np.full(n, skip, np.float32), np.full(m, skip, np.float32))
+    steps = dp.traceback(band, moves, back)
+    return np.array([(0, 0)] + [(i, j) for i, j, _ in steps], np.int64)
+
+
+def _pool(v: np.ndarray) -> np.ndarray:
+    """Mean of consecutive pairs of rows, re-normalised: float32 (ceil(n/2), d)."""
+    if len(v) % 2:
+        v = np.vstack([v, v[-1:]])
+    p = v[0::2] + v[1::2]
+    return p / np.maximum(np.linalg.norm(p, axis=1, keepdims=True), 1e-12)
+
+
+def bead_scores(band: Band, moves: list[Move], sims: np.ndarray, src_len: np.ndarray, tgt_len: np.ndarray,
+                p: AlignParams) -> np.ndarray:
+    """DP scores of every pair bead in the band from its window similarity: float32 (len(moves), cells)."""
+    score = sims.astype(np.float32).copy()
+    if p.margin:
+        score -= p.margin * _margins(band, moves, sims)
+    if p.len_weight:
+        ratio = max(tgt_len.sum(), 1.0) / max(src_len.sum(), 1.0)
+        S, T = band_gather(band, moves, window_lengths(src_len, p.max_side), window_lengths(tgt_len, p.max_side))
+        lr = np.log((T + 20.0) / (ratio * S + 20.0))
+        score -= (p.len_weight * np.nan_to_num(lr, nan=0.0) ** 2).astype(np.float32)
+    for k, mv in enumerate(moves):
+        size = (mv.src + mv.tgt) / 2.0
+        score[k] = (size ** p.gamma) * (score[k] - p.tau) - p.merge_penalty * (mv.src + mv.tgt - 2)
+    score[~np.isfinite(sims)] = -np.inf
+    return score
+
+
+def _margins(band: Band, moves: list[Move], sims: np.ndarray) -> np.ndarray:
+    """Half the sum of the mean of the k best 1-1 similarities of each sentence in a bead, per cell."""
+    k1 = moves.index(Move.ONE_ONE)
+    one = sims[k1]
+    n, m = band.n, band.m
+    rows = np.repeat(np.arange(band.n + 1), band.hi - band.lo)
+    cols = np.concatenate([np.arange(a, b) for a, b in zip(band.lo, band.hi)])
+    ok = np.isfinite(one) & (rows > 0) & (cols > 0)
+    src_knn = _knn_mean(rows[ok] - 1, one[ok], n, 4)
+    tgt_knn = _knn_mean(cols[ok] - 1, one[ok], m, 4)
+    out = np.zeros_like(sims)
+    sc = np.concatenate([[0.0], np.cumsum(src_knn)])
+    tc = np.concatenate([[0.0], np.cumsum(tgt_knn)])
+    for k, mv in enumerate(moves):
+        i0 = np.clip(rows - mv.src, 0, n)
+        j0 = np.clip(cols - mv.tgt, 0, m)
+        s = (sc[rows] - sc[i0]) / mv.src
+        t = (tc[cols] - tc[j0]) / mv.tgt
+        out[k] = 0.5 * (s + t)
+    return out
+
+
+def _knn_mean(keys: np.ndarray, vals: np.ndarray, size: int, k: int) -> np.ndarray:
+    """Mean of the k largest `vals` per key: float64 (size,)."""
+    order = np.lexsort((-vals, keys))
+    keys, vals = keys[order], vals[order]
+    starts = np.searchsorted(keys, np.arange(size))
+    rank = np.arange(len(keys)) - starts[keys]
+    top = rank < k
+    total = np.bincount(keys[top], weights=vals[top], minlength=size)
+    count = np.bincount(keys[top], minlength=size)
+    return total / np.maximum(count, 1)
+
+
+def align_windows(src_win: list[np.ndarray], tgt_win: list[np.ndarray], src_len: np.ndarray,
+                  tgt_len: np.ndarray, params: AlignParams = AlignParams()) -> Alignment:
+    """Align two documents given their window vectors and sentence lengths in characters.
+
+    src_win[k-1]: float32 (n-k+1, d) vectors of k consecutive source sentences, k = 1..params.max_side;
+    tgt_win likewise; src_len: (n,) and tgt_len: (m,) character counts.
+    """
+    n, m = len(src_win[0]), len(tgt_win[0])
+    if n == 0 or m == 0:
+        beads = [Bead((i,), ()) for i in range(n)] + [Bead((), (j,)) for j in range(m)]
+        return Alignment(tuple(beads), n, m, meta={"params": params.to_dict()})
+    moves = pair_moves(params.max_side, params.max_total)
+    path = first_pass_path(src_win[0], tgt_win[0], params.skip, params.width)
+    band = band_around_path(path, n, m, params.width)
+    sims = window_sims(band, moves, src_win, tgt_win)
+    score = bead_scores(band, moves, sims, np.asarray(src_len, np.float64), np.asarray(tgt_len, np.float64),
+                        params)
+    D, back = dp.fill(band, moves, score, np.full(n, params.skip, np.float32),
+                      np.full(m, params.skip, np.float32))
+    steps = dp.traceback(band, moves, back)
+    everything = dp.all_moves(moves)
+    beads = []
+    offs = band.offs
+    for i, j, k in steps:
+        mv = everything[k]
+        sim = float(sims[k, offs[i] + j - band.lo[i]]) if k < len(moves) else 0.0
+        beads.append(Bead(tuple(range(i - mv.src, i)), tuple(range(j - mv.tgt, j)), round(sim, 4)))
+    return Alignment(tuple(beads), n, m, meta={"params": params.to_dict(), "band_cells": band.cells})

@@ -1,0 +1,141 @@
+"""Commands on plain files: align, eval, segment."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from . import cli
+from ..align import AlignParams
+from ..embed import DEFAULT_MODEL
+from ..models import Alignment, Document
+
+
+def _lang_option(flag, default):
+    return click.option(flag, default=default, show_default=True, metavar="CODE",
+                        help="ISO 639-1 language code.")
+
+
+@cli.command()
+@click.argument("src", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("tgt", type=click.Path(dir_okay=False, path_type=Path))
+@_lang_option("--src-lang", "es")
+@_lang_option("--tgt-lang", "en")
+@click.option("--model", default=DEFAULT_MODEL, show_default=True,
+              help="Encoder: 'use-multilingual' (bundled) or 'st:<name or local path>'.")
+@click.option("--presegmented", is_flag=True, help="Input is one sentence per line; ids are line numbers.")
+@click.option("--format", "fmt", type=click.Choice(["table", "gold", "tsv", "json"]), default="table",
+              show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True, path_type=Path),
+              help="Write to this file instead of standard output.")
+@click.option("--max-side", type=click.IntRange(1, 3), default=AlignParams.max_side, show_default=True,
+              help="Most sentences on one side of a bead.")
+@click.option("--skip", type=float, default=AlignParams.skip, show_default=True,
+              help="Score of leaving a sentence unaligned (added or dropped); lower makes them rarer.")
+def align(src, tgt, src_lang, tgt_lang, model, presegmented, fmt, output, max_side, skip):
+    """Align the sentences of SRC with those of TGT."""
+    from ..embed import get_encoder
+    from ..pipeline import align_documents
+    from ..segment import has_punkt_model, load_document
+
+    for lang in {src_lang, tgt_lang}:
+        if not presegmented and not has_punkt_model(lang):
+            click.echo(f"note: no sentence splitter for {lang!r}; using the English Punkt model", err=True)
+    s = load_document(src, src_lang, presegmented)
+    t = load_document(tgt, tgt_lang, presegmented)
+    params = AlignParams(max_side=max_side, skip=skip)
+    alignment = align_documents(s, t, get_encoder(model), params)
+    text = render(alignment, s, t, fmt)
+    if output:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {len(alignment)} beads to {output}", err=True)
+    elif fmt == "table":
+        _print_table(alignment, s, t)
+    else:
+        sys.stdout.write(text)
+
+
+def render(alignment: Alignment, src: Document, tgt: Document, fmt: str) -> str:
+    """The alignment as text in one of the plain formats."""
+    from ..evaluate import format_links
+
+    if fmt == "gold":
+        return format_links(alignment.links())
+    rows = [{
+        "src_ids": list(b.src), "tgt_ids": list(b.tgt), "type": b.kind, "score": b.score,
+        "src": " ".join(src.sentences[i].text for i in b.src),
+        "tgt": " ".join(tgt.sentences[j].text for j in b.tgt),
+    } for b in alignment.beads]
+    if fmt == "json":
+        return json.dumps({"src": src.path, "tgt": tgt.path, "model": alignment.meta.get("model"),
+                           "beads": rows}, ensure_ascii=False, indent=1) + "\n"
+    if fmt == "tsv":
+        def clean(x):
+            return str(x).replace("\t", " ").replace("\n", " ")
+        head = "src_ids\ttgt_ids\ttype\tscore\tsrc\ttgt\n"
+        return head + "".join(
+            "\t".join(clean(v) for v in (",".join(map(str, r["src_ids"])), ",".join(map(str, r["tgt_ids"])),
+                                         r["type"], f"{r['score']:.3f}", r["src"], r["tgt"])) + "\n"
+            for r in rows)
+    lines = []
+    for r in rows:
+        lines.append(f"{r['type']:>4} {r['score']:.2f} | {r['src']} | {r['tgt']}")
+    return "\n".join(lines) + "\n"
+
+
+def _print_table(alignment: Alignment, src: Document, tgt: Document) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(show_lines=False, expand=True)
+    table.add_column("#", justify="right", style="dim", no_wrap=True)
+    table.add_column("type", no_wrap=True)
+    table.add_column("score", justify="right", no_wrap=True)
+    table.add_column(f"{src.lang}: {Path(src.path).name}", ratio=1)
+    table.add_column(f"{tgt.lang}: {Path(tgt.path).name}", ratio=1)
+    for n, b in enumerate(alignment.beads):
+        style = "yellow" if b.is_null else ("red" if b.score < 0.4 else "")
+        table.add_row(str(n), b.kind, f"{b.score:.2f}" if not b.is_null else "-",
+                      " ".join(src.sentences[i].text for i in b.src) or "[dim]—[/dim]",
+                      " ".join(tgt.sentences[j].text for j in b.tgt) or "[dim]—[/dim]", style=style)
+    Console().print(table)
+
+
+@cli.command("eval")
+@click.argument("gold", type=click.Path(exists=True, path_type=Path))
+@click.argument("test", type=click.Path(exists=True, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+def eval_cmd(gold, test, as_json):
+    """Score TEST links against GOLD links (files, or folders of files paired by name)."""
+    from ..evaluate import evaluate_paths
+
+    s = evaluate_paths(gold, test)
+    if as_json:
+        click.echo(json.dumps(s.__dict__, indent=1))
+        return
+    click.echo(f"documents {s.docs}")
+    click.echo(f"strict  P {s.strict_p:.3f}  R {s.strict_r:.3f}  F1 {s.strict_f1:.3f}")
+    click.echo(f"lax     P {s.lax_p:.3f}  R {s.lax_r:.3f}  F1 {s.lax_f1:.3f}")
+    click.echo(f"added   P {s.added_p:.3f}  R {s.added_r:.3f}")
+    click.echo(f"dropped P {s.dropped_p:.3f}  R {s.dropped_r:.3f}")
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--lang", default="es", show_default=True, metavar="CODE", help="ISO 639-1 language code.")
+@click.option("--offsets", is_flag=True, help="Show paragraph and character offsets.")
+def segment(file, lang, offsets):
+    """Split FILE into sentences, one per line (id, paragraph, text)."""
+    from ..segment import has_punkt_model, load_document
+
+    if not has_punkt_model(lang):
+        click.echo(f"note: no sentence splitter for {lang!r}; using the English Punkt model", err=True)
+    doc = load_document(file, lang)
+    for s in doc.sentences:
+        if offsets:
+            click.echo(f"{s.id}\t{s.paragraph}\t{s.start}-{s.end}\t{s.text}")
+        else:
+            click.echo(f"{s.id}\t{s.paragraph}\t{s.text}")

@@ -1,0 +1,89 @@
+"""Sentence encoders behind one protocol; backends are picked by name and import their dependencies lazily.
+
+    encode(texts) -> float32 (n, d), rows L2-normalised
+    encode_windows(texts, max_k) -> [k=1: (n, d), k=2: (n-1, d), ...]  vectors of k consecutive sentences
+
+The aligner never sees a model, only these arrays.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Protocol, Sequence, runtime_checkable
+
+import numpy as np
+
+from ..errors import EncoderUnavailable, UnsupportedLanguage
+
+DEFAULT_MODEL = "use-multilingual"
+
+
+@runtime_checkable
+class Encoder(Protocol):
+    """What the aligner needs from a model."""
+
+    name: str
+    languages: frozenset[str] | None  # None: unknown, accept any
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def encode_windows(self, texts: Sequence[str], max_k: int) -> list[np.ndarray]: ...
+
+
+def normalise(vectors: np.ndarray) -> np.ndarray:
+    """L2-normalise rows in float32; a zero row is an error, never silently kept."""
+    v = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(v, axis=1, keepdims=True)
+    if v.size and (not np.all(np.isfinite(v)) or np.any(norms == 0)):
+        from ..errors import EncodingFailed
+
+        raise EncodingFailed("the encoder returned a zero or non-finite vector")
+    return v / np.maximum(norms, 1e-12)
+
+
+def joined_windows(encoder, texts: Sequence[str], max_k: int) -> list[np.ndarray]:
+    """Window vectors by encoding the joined text of every window: exact, and k times the encoding work."""
+    out = [encoder.encode(texts)]
+    for k in range(2, max_k + 1):
+        joined = [" ".join(texts[i:i + k]) for i in range(len(texts) - k + 1)]
+        out.append(encoder.encode(joined) if joined else np.zeros((0, out[0].shape[1]), np.float32))
+    return out
+
+
+_instances: dict[str, Encoder] = {}
+_lock = threading.Lock()
+
+
+def get_encoder(name: str = DEFAULT_MODEL) -> Encoder:
+    """One instance per model name per process: each instance holds its own weights."""
+    with _lock:
+        if name not in _instances:
+            _instances[name] = _create(name)
+        return _instances[name]
+
+
+def _create(name: str) -> Encoder:
+    if name in (DEFAULT_MODEL, "use", "usem3"):
+        from .use import USEEncoder
+
+        return USEEncoder()
+    if name.startswith("st:"):
+        from .st import STEncoder
+
+        return STEncoder(name[3:])
+    raise EncoderUnavailable(
+        f"unknown model {name!r}: use {DEFAULT_MODEL!r} (bundled) or 'st:<name or local path>' "
+        "for a sentence-transformers model"
+    )
+
+
+def check_language(encoder: Encoder, lang: str, path: str = "") -> None:
+    """Fail before encoding when the encoder is known not to cover `lang`."""
+    langs = encoder.languages
+    base = lang.lower().split("-")[0]
+    if langs is not None and base not in langs and lang.lower() not in langs:
+        where = f"{path}: " if path else ""
+        raise UnsupportedLanguage(
+            f"{where}language {lang!r} is not covered by the model {encoder.name!r} "
+            f"(it covers: {', '.join(sorted(langs))}); pick another model with --model st:<name>"
+        )

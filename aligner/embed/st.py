@@ -1,0 +1,68 @@
+"""sentence-transformers backend (LaBSE, paraphrase-multilingual, e5 ...), given by hub name or local path.
+
+Offline only: a hub name works when the model is already in the local Hugging Face cache.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from ..errors import EncoderUnavailable, EncodingFailed
+from . import joined_windows, normalise
+
+
+class STEncoder:
+    """A sentence-transformers model on the CPU; windows are encoded from their joined text."""
+
+    languages = None
+
+    def __init__(self, model: str, batch_size: int = 64):
+        if not model:
+            raise EncoderUnavailable("st: needs a model name or a local path, e.g. st:/models/LaBSE")
+        self.model_ref = model
+        self.name = f"st:{model}"
+        self.batch_size = batch_size
+        self._model = None
+
+    def _load(self):
+        if self._model is not None:
+            return self._model
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError:
+            raise EncoderUnavailable(
+                "the sentence-transformers backend is not installed: pip install 'aligner[st]' "
+                "(install torch first, e.g. pip install torch==2.13.0 for the CPU build)"
+            ) from None
+        local = Path(self.model_ref).expanduser()
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        if local.exists() and not (local / "modules.json").exists() and not (local / "config.json").exists():
+            raise EncoderUnavailable(f"{local}: not a sentence-transformers model folder (no modules.json)")
+        try:
+            self._model = SentenceTransformer(str(local) if local.exists() else self.model_ref, device="cpu")
+        except Exception as exc:  # the library raises OSError, ValueError, HF errors...: all mean "not loadable"
+            raise EncoderUnavailable(
+                f"cannot load the sentence-transformers model {self.model_ref!r} offline: it is neither a local "
+                "folder nor in the local Hugging Face cache. Download it on a connected machine and pass "
+                f"--model st:/path/to/model ({type(exc).__name__}: {str(exc).splitlines()[0][:200]})"
+            ) from None
+        return self._model
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        model = self._load()
+        if not texts:
+            return np.zeros((0, model.get_sentence_embedding_dimension() or 0), np.float32)
+        try:
+            vecs = model.encode(list(texts), batch_size=self.batch_size, convert_to_numpy=True,
+                                normalize_embeddings=True, show_progress_bar=False)
+        except Exception as exc:
+            raise EncodingFailed(f"{self.name} failed to encode: {exc}") from exc
+        return normalise(vecs)
+
+    def encode_windows(self, texts: Sequence[str], max_k: int) -> list[np.ndarray]:
+        return joined_windows(self, texts, max_k)

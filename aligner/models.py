@@ -1,0 +1,100 @@
+"""Frozen value types shared by every layer: sentences, documents, beads and alignments."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field, replace
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    """One sentence: its 0-based id in the document, paragraph index and character span in the original text."""
+
+    id: int
+    text: str
+    paragraph: int
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A segmented document; `text` is the decoded file content that sentence offsets point into."""
+
+    path: str
+    lang: str
+    text: str
+    sentences: tuple[Sentence, ...]
+
+    def __len__(self) -> int:
+        return len(self.sentences)
+
+    @property
+    def texts(self) -> list[str]:
+        return [s.text for s in self.sentences]
+
+    @property
+    def paragraphs(self) -> list[int]:
+        return [s.paragraph for s in self.sentences]
+
+
+class BeadStatus(str, enum.Enum):
+    """Review state of a bead."""
+
+    AUTO = "auto"
+    CONFIRMED = "confirmed"
+    EDITED = "edited"
+    FLAGGED = "flagged"
+
+
+@dataclass(frozen=True, slots=True)
+class Bead:
+    """A link between consecutive source sentences and consecutive target sentences; one side may be empty."""
+
+    src: tuple[int, ...]
+    tgt: tuple[int, ...]
+    score: float = 0.0
+    status: BeadStatus = BeadStatus.AUTO
+
+    @property
+    def kind(self) -> str:
+        """The bead type as editors say it: '1-1', '2-1', '0-1' ..."""
+        return f"{len(self.src)}-{len(self.tgt)}"
+
+    @property
+    def is_null(self) -> bool:
+        return not self.src or not self.tgt
+
+
+@dataclass(frozen=True, slots=True)
+class Alignment:
+    """A monotone sequence of beads covering every source and target sentence exactly once."""
+
+    beads: tuple[Bead, ...]
+    n_src: int
+    n_tgt: int
+    meta: dict = field(default_factory=dict, compare=False)
+
+    def __len__(self) -> int:
+        return len(self.beads)
+
+    def links(self) -> list[tuple[tuple[int, ...], tuple[int, ...]]]:
+        return [(b.src, b.tgt) for b in self.beads]
+
+    def with_beads(self, beads) -> "Alignment":
+        return replace(self, beads=tuple(beads))
+
+    def validate(self) -> None:
+        """Raise ValueError unless the beads cover 0..n_src-1 and 0..n_tgt-1 in order, each once."""
+        i = j = 0
+        for b in self.beads:
+            if not b.src and not b.tgt:
+                raise ValueError("empty bead")
+            if b.src and b.src != tuple(range(i, i + len(b.src))):
+                raise ValueError(f"source ids {b.src} do not continue at {i}")
+            if b.tgt and b.tgt != tuple(range(j, j + len(b.tgt))):
+                raise ValueError(f"target ids {b.tgt} do not continue at {j}")
+            i += len(b.src)
+            j += len(b.tgt)
+        if (i, j) != (self.n_src, self.n_tgt):
+            raise ValueError(f"beads cover {i}/{self.n_src} source and {j}/{self.n_tgt} target sentences")

