@@ -1,0 +1,222 @@
+"""Review edits: every result is a valid alignment, confirmed beads never move, and the inverse pairs undo."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from aligner import edits
+from aligner.edits import EditError, Side
+from aligner.models import Alignment, Bead, BeadStatus, Document, Sentence
+
+S, T = Side.SRC, Side.TGT
+AUTO, CONF, EDIT, FLAG = BeadStatus.AUTO, BeadStatus.CONFIRMED, BeadStatus.EDITED, BeadStatus.FLAGGED
+
+
+def make(*kinds: str, status: dict | None = None) -> Alignment:
+    """An alignment from bead kinds: make('1-1', '2-1', '0-1')."""
+    beads, i, j = [], 0, 0
+    for n, kind in enumerate(kinds):
+        a, b = map(int, kind.split("-"))
+        st_ = (status or {}).get(n, AUTO)
+        beads.append(Bead(tuple(range(i, i + a)), tuple(range(j, j + b)), 0.5, st_))
+        i, j = i + a, j + b
+    return Alignment(tuple(beads), i, j)
+
+
+def kinds(a: Alignment) -> list[str]:
+    return [b.kind for b in a.beads]
+
+
+def doc(n: int, lang: str) -> Document:
+    sents = tuple(Sentence(k, f"{lang} {k}", 0, 0, 0) for k in range(n))
+    return Document(f"x.{lang}", lang, "", sents)
+
+
+def test_confirm_unconfirm_and_confirm_above():
+    a = make("1-1", "1-1", "1-1", "1-1", status={1: FLAG})
+    e = edits.confirm(a, 2)
+    assert e.alignment.beads[2].status is CONF and e.cursor == 2
+    assert edits.unconfirm(e.alignment, 2).alignment.beads[2].status is AUTO
+    up = edits.confirm_above(a, 3).alignment
+    assert [b.status for b in up.beads] == [CONF, FLAG, CONF, AUTO]
+
+
+def test_merge_next_and_prev():
+    a = make("1-1", "1-0", "1-1")
+    e = edits.merge_next(a, 0)
+    assert kinds(e.alignment) == ["2-1", "1-1"] and e.alignment.beads[0].status is EDIT
+    e = edits.merge_prev(a, 2)
+    assert kinds(e.alignment) == ["1-1", "2-1"] and e.cursor == 1
+    with pytest.raises(EditError, match="last bead"):
+        edits.merge_next(a, 2)
+    with pytest.raises(EditError, match="first bead"):
+        edits.merge_prev(a, 0)
+
+
+def test_confirmed_beads_are_protected():
+    a = make("1-1", "1-1", "1-1", status={1: CONF})
+    for op in (lambda: edits.merge_next(a, 0), lambda: edits.merge_prev(a, 2),
+               lambda: edits.move_last_down(a, 0, S), lambda: edits.detach(a, 1, T)):
+        with pytest.raises(EditError, match="bead 2 is confirmed"):
+            op()
+
+
+def test_split_points_and_split():
+    b = Bead((0, 1), (0,))
+    assert edits.split_points(b) == [(0, 1), (1, 0), (1, 1), (2, 0)]
+    a = make("2-1", "1-1")
+    e = edits.split(a, 0, 1, 1)
+    assert kinds(e.alignment) == ["1-1", "1-0", "1-1"]
+    with pytest.raises(EditError, match="cannot be split"):
+        edits.split(a, 1, 1, 1)
+
+
+def test_move_first_up_and_last_down():
+    a = make("1-1", "1-2", "1-1")
+    e = edits.move_first_up(a, 1, T)
+    assert e.alignment.links()[:2] == [((0,), (0, 1)), ((1,), (2,))]
+    e = edits.move_last_down(a, 1, T)
+    assert e.alignment.links()[1:] == [((1,), (1,)), ((2,), (2, 3))]
+    # a bead left with nothing disappears; at the document edges the sentence becomes a bead of its own
+    e = edits.move_first_up(make("1-1", "0-1"), 1, T)
+    assert kinds(e.alignment) == ["1-2"] and e.cursor == 0
+    assert kinds(edits.move_first_up(a, 0, S).alignment)[:2] == ["1-0", "0-1"]
+    assert kinds(edits.move_last_down(a, 2, T).alignment)[-2:] == ["1-0", "0-1"]
+
+
+def test_shift_side_down_and_up_like_a_grid():
+    a = make("1-1", "1-1", "1-1", "1-1", status={3: CONF})
+    down = edits.shift_side(a, 1, T, down=True).alignment
+    assert down.links() == [((0,), (0,)), ((1,), ()), ((2,), (1,)), ((), (2,)), ((3,), (3,))]
+    up = edits.shift_side(down, 1, T, down=False).alignment
+    assert up.links() == a.links()
+    merged = edits.shift_side(a, 1, T, down=False).alignment
+    assert merged.links() == [((0,), (0, 1)), ((1,), (2,)), ((2,), ()), ((3,), (3,))]
+
+
+def test_detach_gives_an_empty_counterpart():
+    a = make("1-2", "1-1")
+    e = edits.detach(a, 0, T)
+    assert e.alignment.links()[:2] == [((0,), (0,)), ((), (1,))] and e.cursor == 1
+    e = edits.detach(make("1-1"), 0, S)
+    assert e.alignment.links() == [((0,), ()), ((), (0,))] and e.cursor == 0
+    with pytest.raises(EditError, match="already"):
+        edits.detach(make("1-0", "0-1"), 0, S)
+
+
+def test_flag_a_run_and_unflag():
+    a = make("1-1", "1-1", "1-1")
+    e = edits.flag(a, 2, 1, "divergent", "rewritten")
+    assert [b.status for b in e.alignment.beads] == [AUTO, FLAG, FLAG]
+    assert e.detail == {"first": 1, "last": 2, "kind": "divergent", "note": "rewritten"}
+    assert [b.status for b in edits.unflag(e.alignment, 0, 2).alignment.beads] == [AUTO] * 3
+
+
+def test_realign_keeps_confirmed_and_rebases_ids():
+    a = make("1-1", "2-1", "1-1", "1-1", status={0: CONF, 3: CONF})
+    seen = []
+
+    def one_to_one(s: Document, t: Document) -> Alignment:
+        seen.append(([x.id for x in s.sentences], [x.text for x in s.sentences], [x.text for x in t.sentences]))
+        beads = [Bead((k,), (k,), 0.9) for k in range(min(len(s), len(t)))]
+        beads += [Bead((k,), ()) for k in range(len(t), len(s))]
+        return Alignment(tuple(beads), len(s), len(t))
+
+    e = edits.realign(a, 1, doc(5, "es"), doc(4, "en"), one_to_one)
+    assert seen == [([0, 1, 2], ["es 1", "es 2", "es 3"], ["en 1", "en 2"])]
+    assert e.alignment.links() == [((0,), (0,)), ((1,), (1,)), ((2,), (2,)), ((3,), ()), ((4,), (3,))]
+    assert e.alignment.beads[0].status is CONF and e.alignment.beads[-1].status is CONF
+    with pytest.raises(EditError, match="confirmed"):
+        edits.realign(a, 0, doc(5, "es"), doc(4, "en"), one_to_one)
+
+
+# ---- properties over random alignments and random edit sequences -------------------------------------------
+
+@st.composite
+def alignments(draw) -> Alignment:
+    shapes = st.sampled_from(["1-1"] * 6 + ["2-1", "1-2", "1-0", "0-1", "2-2", "3-1"])
+    ks = draw(st.lists(shapes, min_size=1, max_size=12))
+    statuses = draw(st.lists(st.sampled_from([AUTO, AUTO, CONF, EDIT, FLAG]), min_size=len(ks),
+                             max_size=len(ks)))
+    return make(*ks, status=dict(enumerate(statuses)))
+
+
+OPS = ["confirm", "unconfirm", "confirm_above", "merge_next", "merge_prev", "split", "move_first_up",
+       "move_last_down", "shift_down", "shift_up", "detach", "flag", "unflag", "realign"]
+
+
+def apply(a: Alignment, op: str, i: int, side: Side, r: int) -> edits.Edit:
+    """One edit by name, with `r` choosing among its arguments."""
+    if op == "split":
+        pts = edits.split_points(a.beads[i]) or [(0, 0)]
+        return edits.split(a, i, *pts[r % len(pts)])
+    if op in ("move_first_up", "move_last_down", "detach"):
+        return getattr(edits, op)(a, i, side)
+    if op in ("shift_down", "shift_up"):
+        return edits.shift_side(a, i, side, down=op == "shift_down")
+    if op in ("flag", "unflag"):
+        j = min(i + r % 3, len(a.beads) - 1)
+        return edits.flag(a, i, j, "added") if op == "flag" else edits.unflag(a, i, j)
+    if op == "realign":
+        def diagonal(s, t):
+            n = min(len(s), len(t))
+            beads = [Bead((k,), (k,)) for k in range(n)] + [Bead((k,), ()) for k in range(n, len(s))]
+            return Alignment(tuple(beads + [Bead((), (k,)) for k in range(n, len(t))]), len(s), len(t))
+        return edits.realign(a, i, doc(a.n_src, "es"), doc(a.n_tgt, "en"), diagonal)
+    return getattr(edits, op)(a, i)
+
+
+def confirmed(a: Alignment) -> set:
+    return {(b.src, b.tgt) for b in a.beads if b.status is CONF}
+
+
+@settings(max_examples=300, deadline=None)
+@given(alignments(), st.lists(st.tuples(st.sampled_from(OPS), st.integers(0, 20), st.sampled_from([S, T]),
+                                        st.integers(0, 20)), max_size=15))
+def test_random_edit_sequences_stay_valid_and_keep_confirmed_beads(a, ops):
+    for op, i, side, r in ops:
+        before = a
+        try:
+            e = apply(a, op, i % len(a.beads), side, r)
+        except EditError:
+            continue
+        e.alignment.validate()
+        assert 0 <= e.cursor < len(e.alignment.beads)
+        if op not in ("unconfirm", "flag"):
+            assert confirmed(before) <= confirmed(e.alignment), op
+        a = e.alignment
+        assert before.validate() is None  # edits never touch their input
+
+
+@settings(max_examples=200, deadline=None)
+@given(alignments(), st.integers(0, 20), st.sampled_from([S, T]))
+def test_inverse_pairs_restore_the_links(a, i, side):
+    i %= len(a.beads)
+    try:
+        m = edits.merge_next(a, i)
+    except EditError:
+        pass
+    else:
+        b = a.beads[i]
+        assert edits.split(m.alignment, i, len(b.src), len(b.tgt)).alignment.links() == a.links()
+    other = a.beads[i].tgt if side is S else a.beads[i].src
+    try:
+        d = edits.shift_side(a, i, side, down=True)
+    except EditError:
+        pass
+    else:
+        if other:  # the inserted empty cell keeps its row, so shifting up at the same row removes it again
+            assert edits.shift_side(d.alignment, i, side, down=False).alignment.links() == a.links()
+
+
+@given(alignments(), st.integers(0, 20))
+def test_edit_then_restoring_the_before_state_is_exact(a, i):
+    i %= len(a.beads)
+    before = a.with_beads(a.beads)
+    try:
+        edits.merge_next(a, i)
+    except EditError:
+        pass
+    assert a == before and a.beads == before.beads
