@@ -1,0 +1,238 @@
+"""TMX 1.4b: a streaming writer whose files OmegaT, Trados and memoQ accept, and a reader for TMX from any tool.
+
+The writer emits one <tu> per unit as units arrive, and the reader clears each <tu> once read, so a memory of any
+size passes through in bounded memory.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from itertools import chain
+from pathlib import Path
+from typing import IO, Iterable, Iterator, Mapping
+from xml.etree import ElementTree as ET
+
+from .errors import InputError
+
+TMX_DATE = "%Y%m%dT%H%M%SZ"
+DEFAULT_MAX_LENGTH = 1000
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+
+# XML 1.0 allows TAB, LF, CR and these ranges; anything else (C0 controls, lone surrogates, U+FFFE/FFFF) is removed.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# Inline elements whose content is the original formatting code (e.g. "<b>"), not translatable text.
+_CODE_TAGS = frozenset({"bpt", "ept", "it", "ph", "ut"})
+
+
+@dataclass(frozen=True, slots=True)
+class TranslationUnit:
+    """One <tu>: source and target text, <prop type=...> values in order, and the unit's dates."""
+
+    src: str
+    tgt: str
+    props: Mapping[str, str] = field(default_factory=dict)
+    created: datetime | None = None
+    changed: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LongSegment:
+    """A segment over the length limit, written in full and reported; `unit` is its <tu>'s 0-based position."""
+
+    unit: int
+    side: str
+    length: int
+    document: str = ""
+
+
+@dataclass(slots=True)
+class TmxStats:
+    """What the writer did beyond copying text: filled in while it writes."""
+
+    written: int = 0
+    empty: int = 0
+    removed_chars: int = 0
+    long_segments: list[LongSegment] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class TmxInfo:
+    """What a TMX file says about itself, and the languages the reader picked for source and target."""
+
+    version: str
+    header: Mapping[str, str]
+    src_lang: str
+    tgt_lang: str
+
+
+def tmx_date(when: datetime) -> str:
+    """TMX's YYYYMMDDThhmmssZ in UTC; a naive datetime is taken to be UTC already (as SQLite stores it)."""
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return when.astimezone(timezone.utc).strftime(TMX_DATE)
+
+
+def parse_tmx_date(text: str) -> datetime:
+    return datetime.strptime(text, TMX_DATE).replace(tzinfo=timezone.utc)
+
+
+def clean_text(text: str) -> tuple[str, int]:
+    """The text without characters XML 1.0 forbids, and how many were removed."""
+    return _NOT_XML.subn("", text)
+
+
+def escape(text: str) -> str:
+    """Escape the five XML entities, and CR, which a parser would otherwise turn into LF."""
+    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace('"', "&quot;").replace("'", "&apos;").replace("\r", "&#13;"))
+
+
+def _header(src_lang: str, created: datetime, tool_version: str) -> str:
+    attrs = {
+        "creationtool": "aligner", "creationtoolversion": tool_version, "segtype": "sentence",
+        "o-tmf": "aligner", "adminlang": "en", "srclang": src_lang, "datatype": "plaintext",
+        "creationdate": tmx_date(created),
+    }
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE tmx SYSTEM "tmx14.dtd">\n<tmx version="1.4">\n'
+            '  <header ' + " ".join(f'{k}="{escape(v)}"' for k, v in attrs.items()) + "/>\n  <body>\n")
+
+
+def write_tmx(units: Iterable[TranslationUnit], out: IO[str], src_lang: str, tgt_lang: str, *,
+              created: datetime | None = None, max_length: int | None = DEFAULT_MAX_LENGTH,
+              tool_version: str | None = None) -> TmxStats:
+    """Write TMX 1.4b to a text stream opened with encoding='utf-8', one <tu> per unit as the units arrive.
+
+    created: the header's creationdate (now when None); pass a fixed one for byte-identical output.
+    A unit with a side that is empty once cleaned is not written (counted in `empty`).
+    """
+    if tool_version is None:
+        from . import __version__ as tool_version
+    stats = TmxStats()
+    out.write(_header(src_lang, created or datetime.now(timezone.utc), tool_version))
+    src_tag, tgt_tag = f'<tuv xml:lang="{escape(src_lang)}"><seg>', f'<tuv xml:lang="{escape(tgt_lang)}"><seg>'
+    for unit in units:
+        src, n_src = clean_text(unit.src)
+        tgt, n_tgt = clean_text(unit.tgt)
+        stats.removed_chars += n_src + n_tgt
+        if not src or not tgt:
+            stats.empty += 1
+            continue
+        if max_length is not None:
+            stats.long_segments.extend(
+                LongSegment(stats.written, side, len(text), unit.props.get("x-document", ""))
+                for side, text in (("src", src), ("tgt", tgt)) if len(text) > max_length)
+        out.write(_tu_open(unit))
+        for key, value in unit.props.items():
+            out.write(f'      <prop type="{escape(key)}">{escape(clean_text(value)[0])}</prop>\n')
+        out.write(f"      {src_tag}{escape(src)}</seg></tuv>\n      {tgt_tag}{escape(tgt)}</seg></tuv>\n    </tu>\n")
+        stats.written += 1
+    out.write("  </body>\n</tmx>\n")
+    return stats
+
+
+def _tu_open(unit: TranslationUnit) -> str:
+    dates = "".join(f' {name}="{tmx_date(when)}"' for name, when in
+                    (("creationdate", unit.created), ("changedate", unit.changed)) if when is not None)
+    return f"    <tu{dates}>\n"
+
+
+def read_tmx(path: str | Path, src_lang: str | None = None,
+             tgt_lang: str | None = None) -> tuple[TmxInfo, Iterator[TranslationUnit]]:
+    """Open a TMX file (1.4 with xml:lang, or 1.1 with lang) and iterate over its units without loading it whole.
+
+    src_lang defaults to the header's srclang, tgt_lang to the first other language of the first unit; 'es'
+    matches 'es-ES' and 'es_es'. A unit lacking one of the two languages comes back with that side empty.
+    Inline codes (<bpt>, <ept>, <ph>, <it>, <ut>) are dropped and the text around them kept; <hi> text is kept.
+    """
+    events = _events(Path(path))
+    version, header = "", {}
+    body = first = None
+    for event, elem in events:
+        if event == "start" and elem.tag == "tmx":
+            version = elem.get("version", "")
+        elif event == "start" and elem.tag == "body":
+            body = elem
+        elif event == "end" and elem.tag == "header":
+            header = dict(elem.attrib)
+        elif event == "end" and elem.tag == "tu":
+            first = elem
+            break
+    src_lang = src_lang or header.get("srclang")
+    if not src_lang or src_lang.lower() == "*all*":
+        src_lang = _tuv_langs(first)[0] if first is not None else ""
+    if tgt_lang is None:
+        others = [lang for lang in _tuv_langs(first) if _lang_score(src_lang, lang) == 0] if first is not None else []
+        tgt_lang = others[0] if others else ""
+    info = TmxInfo(version, header, src_lang, tgt_lang)
+    if first is None:
+        return info, iter(())
+    tus = chain([first], (elem for event, elem in events if event == "end" and elem.tag == "tu"))
+    return info, _units(tus, body, path, src_lang, tgt_lang)
+
+
+def _events(path: Path) -> Iterator[tuple[str, ET.Element]]:
+    """iterparse's events, with a parse error turned into an InputError naming the file."""
+    try:
+        yield from ET.iterparse(path, events=("start", "end"))
+    except ET.ParseError as exc:
+        raise InputError(f"{path}: not a well-formed TMX file ({exc})") from None
+    except OSError as exc:
+        raise InputError(f"{path}: {exc.strerror or exc}") from None
+
+
+def _units(tus: Iterable[ET.Element], body: ET.Element | None, path, src_lang: str,
+           tgt_lang: str) -> Iterator[TranslationUnit]:
+    for tu in tus:
+        try:
+            unit = _unit(tu, src_lang, tgt_lang)
+        except ValueError as exc:
+            raise InputError(f"{path}: {exc}") from None
+        if body is not None:
+            body.remove(tu)  # each unit is dropped once read, so the tree never grows
+        yield unit
+
+
+def _unit(tu: ET.Element, src_lang: str, tgt_lang: str) -> TranslationUnit:
+    props = {p.get("type", ""): p.text or "" for p in tu.findall("prop")}
+    created, changed = (tu.get(name) for name in ("creationdate", "changedate"))
+    try:
+        dates = [parse_tmx_date(d) if d else None for d in (created, changed)]
+    except ValueError:
+        raise ValueError(f"unit dates {created!r}, {changed!r} are not YYYYMMDDThhmmssZ") from None
+    return TranslationUnit(_side(tu, src_lang), _side(tu, tgt_lang), props, dates[0], dates[1])
+
+
+def _side(tu: ET.Element, lang: str) -> str:
+    """The text of the <tuv> that best matches `lang` (exact, then same primary language), '' if none."""
+    best, best_score = None, 0
+    for tuv in tu.findall("tuv"):
+        score = _lang_score(lang, tuv.get(XML_LANG) or tuv.get("lang") or "")
+        if score > best_score:
+            best, best_score = tuv, score
+    seg = best.find("seg") if best is not None else None
+    return _seg_text(seg) if seg is not None else ""
+
+
+def _seg_text(elem: ET.Element) -> str:
+    parts = [elem.text or ""]
+    for child in elem:
+        if child.tag not in _CODE_TAGS:
+            parts.append(_seg_text(child))
+        parts.append(child.tail or "")
+    return "".join(parts)
+
+
+def _tuv_langs(tu: ET.Element) -> list[str]:
+    return [tuv.get(XML_LANG) or tuv.get("lang") or "" for tuv in tu.findall("tuv")]
+
+
+def _lang_score(want: str, have: str) -> int:
+    """2 for the same tag, 1 for the same primary language ('es' and 'es-ES'), 0 otherwise."""
+    want, have = want.lower().replace("_", "-"), have.lower().replace("_", "-")
+    if not want or not have:
+        return 0
+    if want == have:
+        return 2
+    return 1 if want.split("-")[0] == have.split("-")[0] else 0
