@@ -1,0 +1,225 @@
+"""Exporters over bead rows: filters, the one-sided report, TMX read back by translate-toolkit, polars tables."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import datetime, timezone
+from xml.etree import ElementTree as ET
+
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from translate.storage import tmx as tt_tmx
+
+from aligner.export import (BeadRow, ExportFilter, REVIEWED, TABLE_FORMATS, export_file, export_table,
+                            export_tmx, to_unit)
+from aligner.models import BeadStatus
+from aligner.tmx import clean_text
+
+WHEN = datetime(2024, 3, 1, 12, 0, 0, tzinfo=timezone.utc)
+LATER = datetime(2024, 3, 2, 8, 15, 0, tzinfo=timezone.utc)
+
+
+def row(i=0, src="Hola.", tgt="Hello.", *, status=BeadStatus.AUTO, score=0.9, flags=(), src_ids=None,
+        tgt_ids=None, doc="cuento", paragraph=0, created=WHEN, changed=LATER) -> BeadRow:
+    return BeadRow(doc, (i,) if src_ids is None else src_ids, (i,) if tgt_ids is None else tgt_ids, src, tgt,
+                   score, status, flags, paragraph, created, changed)
+
+
+ROWS = [
+    row(0, "Había una vez un gato.", "Once upon a time there was a cat.", status=BeadStatus.CONFIRMED),
+    row(1, "Dijo «hola». Y se fue.", "He said hello and left.", src_ids=(1, 2), tgt_ids=(1,), score=0.71),
+    row(3, "Frase añadida.", "", tgt_ids=(), score=0.0, flags=("dropped",)),
+    row(2, "", "An added line.", src_ids=(), tgt_ids=(2,), score=0.0, flags=("added",)),
+    row(4, "Dudosa.", "Doubtful.", status=BeadStatus.FLAGGED, score=0.35, src_ids=(4,), tgt_ids=(3,)),
+    row(5, "Editada.", "Edited.", status=BeadStatus.EDITED, score=0.5, src_ids=(5,), tgt_ids=(4,),
+        flags=("divergent",)),
+]
+
+
+def tmx_text(rows, flt=ExportFilter(), **kw):
+    out = io.StringIO()
+    summary = export_tmx(rows, out, kw.pop("src_lang", "es"), kw.pop("tgt_lang", "en"), flt, created=WHEN, **kw)
+    return out.getvalue(), summary
+
+
+def toolkit_pairs(xml: str):
+    store = tt_tmx.tmxfile.parsestring(xml.encode("utf-8"))
+    return [(u.source, u.target) for u in store.units]
+
+
+def test_filter_reasons():
+    assert ExportFilter().reason(ROWS[4]) is None
+    assert ExportFilter(statuses=frozenset({BeadStatus.CONFIRMED})).reason(ROWS[1]) == "status"
+    assert ExportFilter(statuses=REVIEWED).reason(ROWS[5]) is None
+    assert ExportFilter(min_score=0.8).reason(ROWS[1]) == "min-score"
+    assert ExportFilter(min_score=0.71).reason(ROWS[1]) is None
+    assert ExportFilter(exclude_flagged=True).reason(ROWS[4]) == "flagged"
+    assert ExportFilter(exclude_flagged=True).reason(ROWS[5]) == "flagged"  # a derived flag counts too
+    assert ExportFilter(exclude_flagged=True).reason(ROWS[0]) is None
+
+
+def test_one_sided_beads_never_become_units_and_go_to_the_report():
+    xml, summary = tmx_text(ROWS)
+    assert toolkit_pairs(xml) == [(r.src, r.tgt) for r in ROWS if r.src and r.tgt]
+    assert summary.written == 4
+    assert summary.skipped == {"one-sided": 2}
+    assert summary.one_sided == [ROWS[2], ROWS[3]]
+    report = "\n".join(summary.lines())
+    assert "not a unit (source only): cuento 1-0 3/-: Frase añadida." in report
+    assert "not a unit (target only): cuento 0-1 -/2: An added line." in report
+
+
+def test_one_sided_beads_are_reported_even_when_filters_would_drop_them():
+    _, summary = tmx_text(ROWS, ExportFilter(statuses=frozenset({BeadStatus.CONFIRMED}), exclude_flagged=True))
+    assert summary.written == 1
+    assert summary.skipped == {"one-sided": 2, "status": 3}
+    assert len(summary.one_sided) == 2
+
+
+@pytest.mark.parametrize("flt, expected", [
+    (ExportFilter(statuses=frozenset({BeadStatus.CONFIRMED})), [0]),
+    (ExportFilter(statuses=REVIEWED), [0, 5]),
+    (ExportFilter(min_score=0.7), [0, 1]),
+    (ExportFilter(exclude_flagged=True), [0, 1]),
+])
+def test_filters_choose_the_units(flt, expected):
+    xml, summary = tmx_text(ROWS, flt)
+    assert toolkit_pairs(xml) == [(ROWS[i].src, ROWS[i].tgt) for i in expected]
+    assert summary.written + sum(summary.skipped.values()) == len(ROWS)
+
+
+def test_units_carry_props_and_dates_only_when_reviewed():
+    xml, _ = tmx_text(ROWS)
+    tus = ET.fromstring(xml.encode("utf-8")).findall("body/tu")
+    props = {p.get("type"): p.text for p in tus[0].findall("prop")}
+    assert props == {"x-document": "cuento", "x-bead-type": "1-1", "x-score": "0.9000", "x-status": "confirmed",
+                     "x-paragraph": "0"}
+    assert (tus[0].get("creationdate"), tus[0].get("changedate")) == ("20240301T120000Z", "20240302T081500Z")
+    assert tus[1].get("creationdate") is None and tus[1].get("changedate") is None  # auto: nobody reviewed it
+    assert {p.get("type"): p.text for p in tus[1].findall("prop")}["x-bead-type"] == "2-1"
+
+
+def test_regional_language_codes_match_a_cat_tools_memory():
+    xml, _ = tmx_text(ROWS[:1], src_lang="es-ES", tgt_lang="en-US")
+    store = tt_tmx.tmxfile.parsestring(xml.encode("utf-8"), "es-ES", "en-US")
+    assert store.units[0].target == ROWS[0].tgt
+
+
+def test_to_unit_leaves_paragraph_out_when_unknown():
+    assert "x-paragraph" not in to_unit(row(paragraph=None)).props
+
+
+bead_texts = st.one_of(
+    st.text(st.characters(exclude_categories=()), min_size=1, max_size=200),
+    st.text(st.sampled_from("&<>\"'\x00\x07\r\n\t😀<b>é"), min_size=1, max_size=50),
+    st.builds(lambda s: s * (10_001 // len(s) + 1), st.text(min_size=1, max_size=30)),
+)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                  HealthCheck.function_scoped_fixture])
+@given(pairs=st.lists(st.tuples(bead_texts, bead_texts), min_size=1, max_size=5))
+def test_exported_tmx_files_read_back_exactly_with_translate_toolkit(tmp_path, pairs):
+    rows = [row(i, s, t) for i, (s, t) in enumerate(pairs)]
+    path = tmp_path / "memory.tmx"
+    summary = export_file(rows, path, "tmx", created=WHEN, max_length=5_000)
+    with open(path, "rb") as f:
+        store = tt_tmx.tmxfile(f)
+    kept = [(clean_text(s)[0], clean_text(t)[0]) for s, t in pairs if s.strip() and t.strip()]
+    kept = [(s, t) for s, t in kept if s and t]
+    assert [(u.source, u.target) for u in store.units] == kept
+    assert summary.written == len(kept)
+    assert all(seg.length > 5_000 for seg in summary.long_segments)
+
+
+# Tables --------------------------------------------------------------------------------------------------------
+
+TRICKY = [
+    row(0, 'Dijo "sí", y\tluego\nse fue; 100% & <b>', "He said 'yes',\r\nthen left 😀", status=BeadStatus.CONFIRMED),
+    *ROWS[1:],
+]
+
+
+def read_table(path, fmt):
+    if fmt == "tsv":
+        return pl.read_csv(path, separator="\t", quote_char=None, schema_overrides={"paragraph": pl.Int64})
+    if fmt == "csv":
+        return pl.read_csv(path)
+    if fmt == "jsonl":
+        return pl.read_ndjson(path)
+    return pl.read_parquet(path)
+
+
+@pytest.mark.parametrize("fmt", TABLE_FORMATS)
+@pytest.mark.parametrize("batch_size", [2, 10_000])
+def test_tables_have_one_row_per_bead_with_every_column(tmp_path, fmt, batch_size):
+    path = tmp_path / f"beads.{fmt}"
+    summary = export_file(TRICKY, path, fmt, batch_size=batch_size)
+    df = read_table(path, fmt)
+    assert summary.written == len(TRICKY) == df.height
+    assert df.columns == ["document", "src_ids", "tgt_ids", "src", "tgt", "type", "score", "status", "flags",
+                          "paragraph", "created", "changed"]
+    assert df["type"].to_list() == [r.kind for r in TRICKY]
+    assert df["status"].to_list() == [r.status.value for r in TRICKY]
+    assert df["score"].to_list() == [r.score for r in TRICKY]
+    if fmt == "tsv":  # no quoting: tabs and line breaks inside a text become spaces
+        assert df["src"][0] == 'Dijo "sí", y luego se fue; 100% & <b>'
+        assert df["tgt"][0] == "He said 'yes',  then left 😀"
+        assert df["src_ids"][1] == "1,2" and df["flags"][2] == "dropped"
+    else:
+        assert df["src"].to_list() == [r.src for r in TRICKY]
+        assert df["tgt"].to_list() == [r.tgt for r in TRICKY]
+    if fmt in ("jsonl", "parquet"):
+        assert df["src_ids"].to_list() == [list(r.src_ids) for r in TRICKY]
+        assert df["flags"].to_list() == [list(r.flags) for r in TRICKY]
+    if fmt == "parquet":
+        assert df["created"][0] == WHEN
+    if fmt == "csv":
+        assert df["src_ids"].to_list() == [",".join(map(str, r.src_ids)) for r in TRICKY]
+        assert df["created"][0] == "2024-03-01T12:00:00Z"
+
+
+@pytest.mark.parametrize("fmt", TABLE_FORMATS)
+def test_tables_apply_filters_but_keep_one_sided_beads(tmp_path, fmt):
+    path = tmp_path / f"beads.{fmt}"
+    summary = export_table(ROWS, path, fmt, ExportFilter(min_score=0.5, exclude_flagged=True))
+    assert read_table(path, fmt).height == summary.written == 2
+    assert summary.skipped == {"min-score": 3, "flagged": 1}
+
+
+@pytest.mark.parametrize("fmt", TABLE_FORMATS)
+def test_an_empty_export_still_has_its_columns(tmp_path, fmt):
+    path = tmp_path / f"none.{fmt}"
+    export_file([], path, fmt)
+    if fmt == "jsonl":
+        assert path.read_text() == ""
+    else:
+        df = read_table(path, fmt)
+        assert df.height == 0 and "src" in df.columns
+
+
+def test_jsonl_lines_are_plain_json(tmp_path):
+    path = tmp_path / "beads.jsonl"
+    export_file(TRICKY[:1], path, "jsonl")
+    record = json.loads(path.read_text(encoding="utf-8").splitlines()[0])
+    assert record["src"] == TRICKY[0].src and record["src_ids"] == [0] and record["status"] == "confirmed"
+
+
+def test_a_failed_export_leaves_no_file_behind(tmp_path):
+    def rows():
+        yield ROWS[0]
+        raise RuntimeError("store went away")
+
+    for fmt in ("tmx", "csv", "parquet"):
+        path = tmp_path / f"x.{fmt}"
+        with pytest.raises(RuntimeError):
+            export_file(rows(), path, fmt, batch_size=1)
+        assert list(tmp_path.iterdir()) == []
+
+
+def test_unknown_format_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="xlsx"):
+        export_file(ROWS, tmp_path / "x.xlsx", "xlsx")
