@@ -15,7 +15,11 @@ def decode_text(data: bytes, name: str) -> str:
     """Decode UTF-8 (with or without BOM), normalise CRLF/CR to LF, and reject binary or undecodable input."""
     if data.startswith(codecs.BOM_UTF16_LE) or data.startswith(codecs.BOM_UTF16_BE):
         raise InputError(f"{name}: the file is UTF-16; save it as UTF-8")
-    if b"\x00" in data[:8192] or sum(b in _CONTROL for b in data[:8192]) > 8:
+    head = data[:8192]
+    nul_even, nul_odd = head[0::2].count(0), head[1::2].count(0)
+    if len(head) >= 4 and min(nul_even, nul_odd) == 0 and max(nul_even, nul_odd) > len(head) / 4:
+        raise InputError(f"{name}: the file looks like UTF-16 without a byte-order mark; save it as UTF-8")
+    if b"\x00" in data or sum(b in _CONTROL for b in head) > 8:
         raise InputError(f"{name}: this looks like a binary file, not plain text")
     if data.startswith(codecs.BOM_UTF8):
         data = data[len(codecs.BOM_UTF8):]
