@@ -14,7 +14,7 @@ from ..models import Alignment, Bead
 from . import dp
 from .band import Band, band_around_path, full_band, upsample_path
 from .moves import Move, pair_moves
-from .score import band_gather, window_lengths, window_sims
+from .score import band_gather, part_sims, window_lengths, window_sims
 
 FULL_CELLS = 2_000_000  # documents up to about 1,400 x 1,400 sentences get an exact first pass
 
@@ -23,15 +23,18 @@ FULL_CELLS = 2_000_000  # documents up to about 1,400 x 1,400 sentences get an e
 class AlignParams:
     """Every knob of the aligner, with its default. See README 'How the aligner scores beads'."""
 
-    max_side: int = 3          # most sentences on one side of a bead
-    max_total: int = 4         # most sentences in a bead, both sides together
+    max_side: int = 4          # most sentences on one side of a bead
+    max_total: int = 5         # most sentences in a bead, both sides together
     skip: float = -0.1         # score of a 1-0 or 0-1 bead (per sentence left unaligned)
-    tau: float = 0.0           # similarity a bead must beat to earn a positive score
+    tau: float = 0.1           # similarity a bead must beat to earn a positive score (a per-bead cost)
     gamma: float = 0.0         # weight of bead size: score = ((a+b)/2)**gamma * (sim - tau)
     merge_penalty: float = 0.0  # subtracted per sentence beyond the first on each side
-    len_weight: float = 0.0    # weight of the squared log length ratio
+    len_weight: float = 0.5    # weight of the squared log length ratio
+    len_mult: bool = False     # multiply the similarity by log2(1 + short/long) of the character lengths
     margin: float = 0.0        # weight of the margin (subtract the mean of each side's k best 1-1 scores)
     margin_k: int = 4
+    part_weight: float = 0.3   # weight of the penalty for a bead sentence unrelated to the other side
+    part_floor: float = 0.2    # part similarity below which that penalty starts
     width: int = 8             # half-width, in sentences, of the band around the first-pass path
 
     def to_dict(self) -> dict:
@@ -66,16 +69,22 @@ def _pool(v: np.ndarray) -> np.ndarray:
 
 
 def bead_scores(band: Band, moves: list[Move], sims: np.ndarray, src_len: np.ndarray, tgt_len: np.ndarray,
-                p: AlignParams) -> np.ndarray:
+                p: AlignParams, parts: np.ndarray | None = None) -> np.ndarray:
     """DP scores of every pair bead in the band from its window similarity: float32 (len(moves), cells)."""
     score = sims.astype(np.float32).copy()
     if p.margin:
         score -= p.margin * _margins(band, moves, sims)
-    if p.len_weight:
+    if p.len_weight or p.len_mult:
         ratio = max(tgt_len.sum(), 1.0) / max(src_len.sum(), 1.0)
         S, T = band_gather(band, moves, window_lengths(src_len, p.max_side), window_lengths(tgt_len, p.max_side))
-        lr = np.log((T + 20.0) / (ratio * S + 20.0))
-        score -= (p.len_weight * np.nan_to_num(lr, nan=0.0) ** 2).astype(np.float32)
+        if p.len_mult:
+            short, long_ = np.minimum(T, ratio * S), np.maximum(T, ratio * S)
+            score *= np.nan_to_num(np.log2(1.0 + short / np.maximum(long_, 1.0)), nan=1.0).astype(np.float32)
+        if p.len_weight:
+            lr = np.log((T + 20.0) / (ratio * S + 20.0))
+            score -= (p.len_weight * np.nan_to_num(lr, nan=0.0) ** 2).astype(np.float32)
+    if parts is not None and p.part_weight:
+        score -= p.part_weight * np.maximum(p.part_floor - parts, 0.0)
     for k, mv in enumerate(moves):
         size = (mv.src + mv.tgt) / 2.0
         score[k] = (size ** p.gamma) * (score[k] - p.tau) - p.merge_penalty * (mv.src + mv.tgt - 2)
@@ -132,8 +141,9 @@ def align_windows(src_win: list[np.ndarray], tgt_win: list[np.ndarray], src_len:
     path = first_pass_path(src_win[0], tgt_win[0], params.skip, params.width)
     band = band_around_path(path, n, m, params.width)
     sims = window_sims(band, moves, src_win, tgt_win)
+    parts = part_sims(band, moves, src_win, tgt_win) if params.part_weight else None
     score = bead_scores(band, moves, sims, np.asarray(src_len, np.float64), np.asarray(tgt_len, np.float64),
-                        params)
+                        params, parts)
     D, back = dp.fill(band, moves, score, np.full(n, params.skip, np.float32),
                       np.full(m, params.skip, np.float32))
     steps = dp.traceback(band, moves, back)

@@ -13,39 +13,65 @@ from .moves import Move
 CHUNK = 64
 
 
-def window_sims(band: Band, moves: list[Move], src_win: list[np.ndarray],
-                tgt_win: list[np.ndarray]) -> np.ndarray:
-    """Cosine of each move's source and target windows at every band cell: float32 (len(moves), cells).
+def banded_products(band: Band, moves: list[Move], left, right) -> np.ndarray:
+    """Dot products of a left and a right row per move at every band cell: float32 (len(moves), cells).
 
-    A cell whose bead would start before the documents' start gets -inf. Computed in chunks of rows as small
-    dense products, so the cost is linear in the band's size.
+    For the bead of move (a, b) ending at cell (i, j), the product is left(mv)[i-a] . right(mv)[j-b], where
+    left(mv) is an (n-a+1, d) array and right(mv) an (m-b+1, d) array. Cells whose bead would start before
+    the documents' start get -inf. Computed in chunks of rows as small dense products, so the cost is linear
+    in the band's size.
     """
     lo, hi, offs = band.lo, band.hi, band.offs
     n = band.n
     out = np.full((len(moves), band.cells), -np.inf, np.float32)
-    for r0 in range(1, n + 1, CHUNK):
-        r1 = min(n + 1, r0 + CHUNK)
-        c0, c1 = int(lo[r0:r1].min()), int(hi[r0:r1].max())
-        for k, mv in enumerate(moves):
-            a, b = mv.src, mv.tgt
-            s0 = r0 - a
-            i_first = max(r0, a)  # rows whose bead starts at source sentence >= 0
-            if i_first >= r1:
-                continue
-            t0 = max(c0 - b, 0)
-            t1 = c1 - b
+    for k, mv in enumerate(moves):
+        a, b = mv.src, mv.tgt
+        L_all, R_all = left(mv), right(mv)
+        for r0 in range(max(1, a), n + 1, CHUNK):
+            r1 = min(n + 1, r0 + CHUNK)
+            c0, c1 = int(lo[r0:r1].min()), int(hi[r0:r1].max())
+            t0, t1 = max(c0 - b, 0), min(c1 - b, len(R_all))
             if t1 <= t0:
                 continue
-            block = src_win[a - 1][i_first - a: r1 - a] @ tgt_win[b - 1][t0:t1].T  # (rows, cols)
-            for i in range(i_first, r1):
+            block = L_all[r0 - a: r1 - a] @ R_all[t0:t1].T  # (rows, cols)
+            for i in range(r0, r1):
                 L, H = int(lo[i]), int(hi[i])
-                j0 = max(L, t0 + b)
-                j1 = min(H, t1 + b)
-                if j0 >= j1:
-                    continue
-                o = int(offs[i])
-                out[k, o + j0 - L: o + j1 - L] = block[i - i_first, j0 - b - t0: j1 - b - t0]
-            del s0
+                j0, j1 = max(L, t0 + b), min(H, t1 + b)
+                if j0 < j1:
+                    o = int(offs[i])
+                    out[k, o + j0 - L: o + j1 - L] = block[i - r0, j0 - b - t0: j1 - b - t0]
+    return out
+
+
+def window_sims(band: Band, moves: list[Move], src_win: list[np.ndarray],
+                tgt_win: list[np.ndarray]) -> np.ndarray:
+    """Cosine of each move's source and target windows at every band cell: float32 (len(moves), cells)."""
+    return banded_products(band, moves, lambda mv: src_win[mv.src - 1], lambda mv: tgt_win[mv.tgt - 1])
+
+
+def part_sims(band: Band, moves: list[Move], src_win: list[np.ndarray],
+              tgt_win: list[np.ndarray]) -> np.ndarray:
+    """For many-sided beads, the lowest cosine between one of its sentences and the other side's window.
+
+    A sentence merged into a bead but unrelated to it (an insertion in disguise) scores low here even when
+    the window similarity barely moves. float32 (len(moves), cells); +inf for 1-1 beads.
+    """
+    out = np.full((len(moves), band.cells), np.inf, np.float32)
+    d = src_win[0].shape[1]
+    for r in range(max(mv.src for mv in moves)):
+        src_r = np.vstack([src_win[0][r:], np.zeros((r, d), np.float32)])
+        sel = [mv for mv in moves if mv.src > 1 and r < mv.src]
+        if sel:
+            part = banded_products(band, sel, lambda mv: src_r, lambda mv: tgt_win[mv.tgt - 1])
+            for k, mv in enumerate(sel):
+                np.minimum(out[moves.index(mv)], part[k], out=out[moves.index(mv)])
+    for r in range(max(mv.tgt for mv in moves)):
+        tgt_r = np.vstack([tgt_win[0][r:], np.zeros((r, d), np.float32)])
+        sel = [mv for mv in moves if mv.tgt > 1 and r < mv.tgt]
+        if sel:
+            part = banded_products(band, sel, lambda mv: src_win[mv.src - 1], lambda mv: tgt_r)
+            for k, mv in enumerate(sel):
+                np.minimum(out[moves.index(mv)], part[k], out=out[moves.index(mv)])
     return out
 
 

@@ -31,7 +31,7 @@ def _lang_option(flag, default):
               show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True, path_type=Path),
               help="Write to this file instead of standard output.")
-@click.option("--max-side", type=click.IntRange(1, 3), default=AlignParams.max_side, show_default=True,
+@click.option("--max-side", type=click.IntRange(1, 4), default=AlignParams.max_side, show_default=True,
               help="Most sentences on one side of a bead.")
 @click.option("--skip", type=float, default=AlignParams.skip, show_default=True,
               help="Score of leaving a sentence unaligned (added or dropped); lower makes them rarer.")
@@ -50,7 +50,10 @@ def align(src, tgt, src_lang, tgt_lang, model, presegmented, fmt, output, max_si
     alignment = align_documents(s, t, get_encoder(model), params)
     text = render(alignment, s, t, fmt)
     if output:
-        output.write_text(text, encoding="utf-8")
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise click.ClickException(f"{output}: cannot write ({exc.strerror or exc})") from None
         click.echo(f"wrote {len(alignment)} beads to {output}", err=True)
     elif fmt == "table":
         _print_table(alignment, s, t)
@@ -105,8 +108,8 @@ def _print_table(alignment: Alignment, src: Document, tgt: Document) -> None:
 
 
 @cli.command("eval")
-@click.argument("gold", type=click.Path(exists=True, path_type=Path))
-@click.argument("test", type=click.Path(exists=True, path_type=Path))
+@click.argument("gold", type=click.Path(path_type=Path))
+@click.argument("test", type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
 def eval_cmd(gold, test, as_json):
     """Score TEST links against GOLD links (files, or folders of files paired by name)."""
