@@ -25,7 +25,7 @@ FALLBACK_MODEL = "english"
 
 # Lower-cased abbreviation types (without the final period) that the shipped models lack or get wrong.
 EXTRA_ABBREVIATIONS = {
-    "es": {"sr", "sra", "sres", "srta", "dr", "dra", "d", "dña", "ud", "uds", "vd", "vds", "ee.uu", "ee. uu",
+    "es": {"sr", "sra", "sres", "srta", "dr", "dra", "d", "dña", "ud", "uds", "vd", "vds", "ee.uu", "ee", "uu",
            "p", "ej", "a", "m", "núm", "nº", "pág", "págs", "art", "av", "avda", "gral", "lic", "ing", "cía",
            "dpto", "prof", "profa", "etc", "aprox", "tel", "vol", "cap", "fig", "col", "admón", "excmo",
            "excma", "ilmo", "ilma", "mons", "pdte", "pdta", "s.a", "s.l", "ca", "mr", "mrs"},
@@ -35,10 +35,13 @@ EXTRA_ABBREVIATIONS = {
 }
 COMMON_EXTRA = {"dr", "sr", "mr", "mrs", "prof", "vs", "e.g", "i.e", "etc"}
 
-_PARA_SPLIT = re.compile(r"\n[ \t]*\n\s*")
+_PARA_SPLIT = re.compile(r"\r?\n[ \t\r]*\n\s*")
 _CLOSERS = "»”\"’')]"
-# A piece that continues the previous sentence: lower-case start, or a closing quote/bracket then a comma etc.
-_CONTINUATION = re.compile(rf"^(?:[{re.escape(_CLOSERS)}]*\s*[,;:)\]]|[a-záéíóúüñàèìòùçœæ])")
+# A piece that continues the previous sentence: lower-case start (also after a dialogue dash, as in
+# "—¿Vienes? —preguntó"), or a closing quote/bracket then a comma etc.
+_CONTINUATION = re.compile(rf"^(?:[{re.escape(_CLOSERS)}]*\s*[,;:)\]]|[—–]?\s*[a-záéíóúüñàèìòùçœæ])")
+# A piece that is only a list or heading number ("1.", "2.3.", "IV.", "a)"): it belongs to what follows.
+_ENUMERATOR = re.compile(r"^\(?(?:\d+(?:\.\d+)*|[IVXLCDM]+|[a-zA-Z])[.)]$")
 _SENT_END = re.compile(rf"[.!?…:][{re.escape(_CLOSERS)}]*$")
 
 
@@ -88,15 +91,26 @@ def split_sentences(text: str, lang: str) -> list[tuple[int, int]]:
     spans = list(_tokenizer(lang).span_tokenize(text))
     merged: list[tuple[int, int]] = []
     for start, end in spans:
-        if merged and _CONTINUATION.match(text[start:end]):
+        if merged and (_CONTINUATION.match(text[start:end])
+                       or _ENUMERATOR.match(text[merged[-1][0]:merged[-1][1]])):
             merged[-1] = (merged[-1][0], end)
         else:
             merged.append((start, end))
     return merged
 
 
+def _normalise(text: str) -> str:
+    """A sentence's text: whitespace runs (line breaks of hard-wrapped prose included) become one space."""
+    return " ".join(text.replace("\ufeff", " ").split())
+
+
 def segment_text(text: str, lang: str, path: str = "<text>") -> Document:
-    """Split text into paragraphs (blank lines) and sentences, keeping offsets into `text`."""
+    """Split text into paragraphs (blank lines) and sentences, keeping offsets into `text`.
+
+    `text[s.start:s.end]` is each sentence's span in `text` exactly as given, and `s.text` is that span with its
+    whitespace normalised. Pass the decoded text (`read_text`/`decode_text`: BOM removed, line ends LF), so that
+    the offsets of different tools agree; CRLF still separates paragraphs, but the offsets then count the CRs.
+    """
     lang = lang.lower()
     sentences: list[Sentence] = []
     para = 0
@@ -111,7 +125,7 @@ def segment_text(text: str, lang: str, path: str = "<text>") -> Document:
             for ss, se in split_sentences(line, lang):
                 start = offset + ls + ss
                 end = offset + ls + se
-                body = " ".join(text[start:end].split())
+                body = _normalise(text[start:end])
                 if body:
                     sentences.append(Sentence(len(sentences), body, para, start, end))
         para += 1
@@ -123,10 +137,11 @@ def segment_text(text: str, lang: str, path: str = "<text>") -> Document:
 def segment_lines(text: str, lang: str, path: str = "<text>") -> Document:
     """Pre-segmented input: one sentence per line; sentence ids are line numbers, blank lines kept as empty."""
     sentences, pos = [], 0
-    for k, line in enumerate(text.split("\n")):
-        if k == len(text.split("\n")) - 1 and line == "" and text.endswith("\n"):
-            break
-        sentences.append(Sentence(k, line.strip(), 0, pos, pos + len(line)))
+    lines = text.split("\n")
+    if text.endswith("\n"):
+        lines.pop()  # the final line break ends the last line; it does not start an empty one
+    for k, line in enumerate(lines):
+        sentences.append(Sentence(k, _normalise(line), 0, pos, pos + len(line)))
         pos += len(line) + 1
     if not sentences:
         raise SegmentationError(f"{path}: no lines found")
@@ -134,6 +149,10 @@ def segment_lines(text: str, lang: str, path: str = "<text>") -> Document:
 
 
 def load_document(path: str | Path, lang: str, presegmented: bool = False) -> Document:
-    """Read and segment a file; errors name the file."""
+    """Read and segment a file; errors name the file.
+
+    The document's `text` is the decoded file (`read_text`: UTF-8 BOM removed, CRLF and CR turned into LF), and
+    sentence offsets index into that string, not into the raw bytes or the file's original line ends.
+    """
     text = read_text(path)
     return (segment_lines if presegmented else segment_text)(text, lang, str(path))

@@ -59,7 +59,7 @@ def test_utf16_with_or_without_bom_is_named(codec):
     bytes.fromhex("89504e470d0a1a0a0000000d494844520000001000000010080600000000"),  # a PNG header
     b"%PDF-1.7\n" + bytes(range(32)) * 4,
     b"Hola mundo.\n" * 2000 + b"\x00",  # a NUL beyond the first 8 KiB still means binary
-])
+], ids=["png", "controls", "late-nul"])
 def test_binary_data(data):
     with pytest.raises(InputError, match=r"^b\.bin: this looks like a binary file"):
         decode_text(data, "b.bin")
