@@ -126,6 +126,25 @@ def _knn_mean(keys: np.ndarray, vals: np.ndarray, size: int, k: int) -> np.ndarr
     return total / np.maximum(count, 1)
 
 
+_controller = None
+
+
+def _single_threaded_blas():
+    """The band products are many small matrix products: one BLAS thread runs them far faster than several
+    (measured 0.2 ms vs 17 ms for a 64x512 by 512x80 product on a busy 2-core machine)."""
+    global _controller
+    try:
+        if _controller is None:
+            from threadpoolctl import ThreadpoolController
+
+            _controller = ThreadpoolController()
+        return _controller.limit(limits=1, user_api="blas")
+    except ImportError:
+        import contextlib
+
+        return contextlib.nullcontext()
+
+
 def align_windows(src_win: list[np.ndarray], tgt_win: list[np.ndarray], src_len: np.ndarray,
                   tgt_len: np.ndarray, params: AlignParams = AlignParams()) -> Alignment:
     """Align two documents given their window vectors and sentence lengths in characters.
@@ -133,6 +152,11 @@ def align_windows(src_win: list[np.ndarray], tgt_win: list[np.ndarray], src_len:
     src_win[k-1]: float32 (n-k+1, d) vectors of k consecutive source sentences, k = 1..params.max_side;
     tgt_win likewise; src_len: (n,) and tgt_len: (m,) character counts.
     """
+    with _single_threaded_blas():
+        return _align_windows(src_win, tgt_win, src_len, tgt_len, params)
+
+
+def _align_windows(src_win, tgt_win, src_len, tgt_len, params):
     n, m = len(src_win[0]), len(tgt_win[0])
     if n == 0 or m == 0:
         beads = [Bead((i,), ()) for i in range(n)] + [Bead((), (j,)) for j in range(m)]

