@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
-from .errors import GoldFormatError
+from .errors import GoldFormatError, InputError
 from .models import Alignment
 from .textio import read_text
 
@@ -47,18 +47,21 @@ def alignment_links(alignment: Alignment) -> list[Link]:
 
 
 def _explode_nulls(links: Iterable[Link]) -> list[Link]:
-    """Drop empty links; a multi-sentence null link counts as one null link per sentence."""
-    out = []
+    """Drop empty links; a multi-sentence null link counts as one null link per sentence.
+
+    Links are compared as sets, so a repeated link counts once (in document order).
+    """
+    out: dict[Link, None] = {}
     for s, t in links:
         if not s and not t:
             continue
         if not s:
-            out.extend(((), (j,)) for j in t)
+            out.update(dict.fromkeys(((), (j,)) for j in t))
         elif not t:
-            out.extend(((i,), ()) for i in s)
+            out.update(dict.fromkeys(((i,), ()) for i in s))
         else:
-            out.append((tuple(s), tuple(t)))
-    return out
+            out[(tuple(s), tuple(t))] = None
+    return list(out)
 
 
 @dataclass
@@ -174,6 +177,9 @@ def score(test_links: Iterable[Link], gold_links: Iterable[Link]) -> Scores:
 
 def pair_files(gold: Path, test: Path) -> list[tuple[Path, Path]]:
     """Gold and test files, or folders of files paired by name; unmatched names are an error."""
+    for p in (gold, test):
+        if not p.exists():
+            raise InputError(f"{p}: no such file or folder")
     if gold.is_file() and test.is_file():
         return [(gold, test)]
     if gold.is_dir() and test.is_dir():
