@@ -31,6 +31,9 @@ class STEncoder:
     def _load(self):
         if self._model is not None:
             return self._model
+        # huggingface_hub reads these when it is first imported: set them before, or it retries the network.
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         try:
             from sentence_transformers import SentenceTransformer
         except ImportError:
@@ -39,13 +42,18 @@ class STEncoder:
                 "(install torch first, e.g. pip install torch==2.13.0 for the CPU build)"
             ) from None
         local = Path(self.model_ref).expanduser()
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         if local.exists() and not (local / "modules.json").exists() and not (local / "config.json").exists():
             raise EncoderUnavailable(f"{local}: not a sentence-transformers model folder (no modules.json)")
         try:
-            self._model = SentenceTransformer(str(local) if local.exists() else self.model_ref, device="cpu")
+            # local_files_only: never wait on the network (huggingface_hub may have been imported by then)
+            self._model = SentenceTransformer(str(local) if local.exists() else self.model_ref, device="cpu",
+                                              local_files_only=True)
         except Exception as exc:  # the library raises OSError, ValueError, HF errors...: all mean "not loadable"
+            if local.exists():
+                raise EncoderUnavailable(
+                    f"{local}: cannot load this folder as a sentence-transformers model "
+                    f"({type(exc).__name__}: {str(exc).splitlines()[0][:200]})"
+                ) from None
             raise EncoderUnavailable(
                 f"cannot load the sentence-transformers model {self.model_ref!r} offline: it is neither a local "
                 "folder nor in the local Hugging Face cache. Download it on a connected machine and pass "
@@ -56,7 +64,9 @@ class STEncoder:
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         model = self._load()
         if not texts:
-            return np.zeros((0, model.get_sentence_embedding_dimension() or 0), np.float32)
+            # sentence-transformers 6 renamed get_sentence_embedding_dimension (which now warns)
+            dim = getattr(model, "get_embedding_dimension", model.get_sentence_embedding_dimension)()
+            return np.zeros((0, dim or 0), np.float32)
         try:
             vecs = model.encode(list(texts), batch_size=self.batch_size, convert_to_numpy=True,
                                 normalize_embeddings=True, show_progress_bar=False)
