@@ -30,7 +30,7 @@ def cli():
 def _register():
     from . import core  # noqa: F401  (each module adds its commands to `cli`)
 
-    for name in ("project", "export", "review", "flags"):
+    for name in ("corpus", "project", "export", "review", "flags"):
         try:
             __import__(f"{__name__}.{name}")
         except ModuleNotFoundError as exc:
