@@ -1,0 +1,25 @@
+"""`aligner review`: open the review app. Textual is imported only when this command runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from . import cli
+
+
+@cli.command()
+@click.argument("name", required=False)
+@click.option("--db", "db", type=click.Path(dir_okay=False, path_type=Path), default="aligner.db",
+              show_default=True, help="Project database.")
+@click.option("--corpus", type=click.Path(file_okay=False, path_type=Path), default="corpus", show_default=True,
+              help="Folder to import from (es/, en/) when the database does not exist yet.")
+def review(name, db, corpus):
+    """Review and fix alignments from the keyboard; open pair NAME directly if given."""
+    from tui.app import create_app
+
+    app = create_app(db, name, corpus)
+    app.run()
+    if app.return_code:
+        raise SystemExit(app.return_code)

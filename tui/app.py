@@ -1,0 +1,255 @@
+"""The review app: owns the project store and the pair under review; screens ask it to open, edit, align and
+export. Slow work runs in thread workers that only post messages (tui.messages)."""
+
+from __future__ import annotations
+
+from functools import partial
+from pathlib import Path
+from typing import Iterable
+
+from textual import on, work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from aligner.edits import Edit, EditError, realign
+from aligner.errors import AlignerError
+
+from . import jobs
+from .messages import JobDone, Progress, Realigned
+from .screens.help import HelpScreen, key_rows
+from .screens.modals import ConfirmModal, ProgressModal, PromptModal
+from .screens.project import ProjectScreen
+from .screens.review import ReviewScreen
+from .session import Cursors, PairSession, summarize_pairs
+
+
+class Reporter:
+    """Progress callback handed to a thread worker: it only posts messages to the app."""
+
+    def __init__(self, app: App, job: str) -> None:
+        self.app, self.job = app, job
+
+    def __call__(self, done: int, total: int | None, what: str = "") -> None:
+        self.app.post_message(Progress(self.job, done, total, what))
+
+    def finish(self, error: str | None = None, note: str = "") -> None:
+        self.app.post_message(JobDone(self.job, error, note))
+
+
+class ReviewApp(App):
+    """aligner review: check and fix alignments from the keyboard, every edit saved as it happens."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "aligner review"
+    BINDINGS = [
+        Binding("question_mark,f1", "help", "Help", id="app.help"),
+        Binding("ctrl+q", "quit", "Quit", show=False, id="app.quit", priority=True),
+    ]
+
+    def __init__(self, db_path: str | Path, pair: str | None = None, corpus: str | Path | None = None,
+                 encoder_factory: jobs.EncoderFactory | None = None) -> None:
+        super().__init__()
+        self.db_path, self.start_pair = Path(db_path), pair
+        self.corpus = Path(corpus) if corpus is not None else None
+        self.encoder_factory = encoder_factory
+        self.store = None
+        self.session: PairSession | None = None
+        self.cursors = Cursors(self.db_path)
+        self.project = ProjectScreen()
+        self.review = ReviewScreen()
+
+    # --- start and stop -----------------------------------------------------------------------------------
+
+    async def on_mount(self) -> None:
+        await self.push_screen(self.project)
+        if not self.db_path.exists() and self.corpus is not None and self.corpus.is_dir():
+            question = (f"There is no project database at {self.db_path} yet.\nImport the document pairs in "
+                        f"{self.corpus}/ and align them now?")
+            self.push_screen(ConfirmModal(question), self._import_answer)
+        else:
+            await self._open_store()
+
+    def _import_answer(self, yes: bool | None) -> None:
+        if not yes:
+            self.exit(message="nothing to review: no project database", return_code=1)
+            return
+        self.push_screen(ProgressModal(f"Importing and aligning {self.corpus}/"))
+        self._import_worker()
+
+    @work(thread=True, exclusive=True, group="import")
+    def _import_worker(self) -> None:
+        jobs.import_corpus(self.db_path, self.corpus, Reporter(self, "import"), self.encoder_factory)
+
+    async def _open_store(self) -> None:
+        from aligner.store import Store
+
+        try:
+            self.store = Store.open(self.db_path, create=False)
+        except AlignerError as exc:
+            self.exit(message=str(exc), return_code=1)
+            return
+        self.refresh_project()
+        if self.start_pair:
+            await self.open_pair(self.start_pair)
+
+    def on_unmount(self) -> None:
+        self.cursors.save()
+        if self.store is not None:
+            self.store.close()
+
+    def refresh_project(self) -> None:
+        self.project.show_pairs(f"[b]{self.db_path}[/b]  project", summarize_pairs(self.store))
+
+    # --- pairs --------------------------------------------------------------------------------------------
+
+    async def open_pair(self, name: str) -> None:
+        """Open `name` for review where the editor last left it."""
+        try:
+            session = PairSession.open(self.store, name, self.cursors.get(name))
+        except AlignerError as exc:
+            self.notify(str(exc), severity="error", timeout=6)
+            return
+        if not session.alignment.beads:
+            self.notify(f"{name}: nothing to review", severity="warning")
+            return
+        self.session = session
+        if self.screen is not self.review:
+            await self.push_screen(self.review)
+        self.review.load(session.cursor)
+
+    async def open_neighbour(self, step: int) -> None:
+        names = [p.name for p in self.store.pairs() if p.run_id is not None]
+        k = names.index(self.session.name) + step
+        if 0 <= k < len(names):
+            await self.open_pair(names[k])
+        else:
+            self.notify("no more pairs in that direction", timeout=2)
+
+    def remember_cursor(self, k: int) -> None:
+        if self.session is not None:
+            self.session.cursor = k
+            self.cursors.set(self.session.name, k)
+
+    def leave_pair(self) -> None:
+        self.cursors.save()
+        self.pop_screen()
+        self.refresh_project()
+
+    # --- edits --------------------------------------------------------------------------------------------
+
+    def commit(self, edit: Edit, flag: tuple[str, str] | None = None) -> None:
+        """Save one edit in its own transaction, then show it."""
+        try:
+            if flag is None:
+                self.session.apply(edit)
+            else:
+                self.session.add_flag(edit, *flag)
+        except AlignerError as exc:
+            self.notify(f"not saved: {exc}", severity="error", timeout=8)
+            return
+        self.review.refresh_view(edit.cursor)
+
+    def undo(self) -> None:
+        self._show_step(self.session.undo(), "nothing to undo")
+
+    def redo(self) -> None:
+        self._show_step(self.session.redo(), "nothing to redo")
+
+    def _show_step(self, cursor: int | None, nothing: str) -> None:
+        if cursor is None:
+            self.notify(nothing, timeout=2)
+        else:
+            self.review.refresh_view(cursor)
+
+    def realign(self, cursor: int) -> None:
+        self._realign_worker(self.session, cursor)
+
+    @work(thread=True, exclusive=True, group="realign")
+    def _realign_worker(self, session: PairSession, cursor: int) -> None:
+        from aligner.batch import EncoderSpec
+
+        try:
+            encoder = (self.encoder_factory or EncoderSpec())()
+            align = jobs.stretch_aligner(session.store, encoder, session.alignment.meta.get("params"))
+            edit = realign(session.alignment, cursor, session.src, session.tgt, align)
+        except (AlignerError, EditError) as exc:
+            self.post_message(JobDone("realign", str(exc)))
+            return
+        self.post_message(Realigned(session.name, edit))
+
+    @on(Realigned)
+    def _realigned(self, message: Realigned) -> None:
+        if self.session is None or self.session.name != message.name:
+            return
+        self.commit(message.edit)
+        self.notify(f"re-aligned: {message.edit.detail['beads']} beads", timeout=3)
+
+    # --- slow jobs on the project screen ------------------------------------------------------------------
+
+    def align_pair(self, name: str) -> None:
+        self.project.show_progress(f"aligning {name}", 0, None)
+        self._align_worker(name)
+
+    @work(thread=True, exclusive=True, group="align")
+    def _align_worker(self, name: str) -> None:
+        jobs.align_pair(self.db_path, name, Reporter(self, "align"), self.encoder_factory)
+
+    def export_tmx(self, name: str | None) -> None:
+        default = str(Path.cwd() / f"{name or self.db_path.stem}.tmx")
+        what = f"pair {name}" if name else "the whole project"
+
+        def chosen(path: str | None) -> None:
+            if path:
+                self._export_worker(name, Path(path).expanduser())
+
+        self.push_screen(PromptModal(f"Export {what} to TMX file", "file.tmx", default), chosen)
+
+    @work(thread=True, exclusive=True, group="export")
+    def _export_worker(self, name: str | None, path: Path) -> None:
+        jobs.export_tmx(self.db_path, name, path, Reporter(self, "export"))
+
+    @on(Progress)
+    def _progress(self, message: Progress) -> None:
+        if isinstance(self.screen, ProgressModal):
+            self.screen.advance(message.done, message.total, message.what)
+        else:
+            self.project.show_progress(f"{message.job}: {message.what}", message.done, message.total)
+
+    @on(JobDone)
+    async def _job_done(self, message: JobDone) -> None:
+        if isinstance(self.screen, ProgressModal):
+            self.pop_screen()
+        self.project.hide_progress()
+        if message.error:
+            self.notify(message.error, title=f"{message.job} failed", severity="error", timeout=10)
+        elif message.note or message.job == "align":
+            self.notify(message.note or "aligned", title=message.job, timeout=5)
+        if message.job == "import" and self.store is None:
+            await self._open_store()
+        elif message.job == "align" and self.store is not None:
+            self.refresh_project()
+
+    # --- help and the command palette ---------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            title = "Review keys" if self.screen is self.review else "Project keys"
+            self.push_screen(HelpScreen(key_rows(self.screen), title))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Every described key of the current screen as a palette command, then Textual's own."""
+        seen = set()
+        for active in screen.active_bindings.values():
+            b = active.binding
+            if b.description and b.action not in seen and active.enabled:
+                seen.add(b.action)
+                yield SystemCommand(b.tooltip or b.description, f"key: {self.get_key_display(b)}",
+                                    partial(self.run_action, b.action, active.node))
+        yield from super().get_system_commands(screen)
+
+
+def create_app(db_path: str | Path, pair: str | None = None, corpus: str | Path | None = "corpus",
+               encoder_factory: jobs.EncoderFactory | None = None) -> ReviewApp:
+    """The one way to build the app, for the command line and for tests (which pass a small encoder)."""
+    return ReviewApp(db_path, pair, corpus, encoder_factory)

@@ -1,0 +1,97 @@
+"""The app's slow jobs as plain functions for its thread workers: import, align, re-align a stretch, export.
+
+Each reports through `post(done, total, what)` and ends with `post.finish(error)`; none touches a widget. Jobs
+that write open their own Store (the batch code does), so the app's connection is never held by a thread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from pathlib import Path
+from typing import Callable
+
+from aligner.align import AlignParams
+from aligner.embed import Encoder
+from aligner.errors import AlignerError
+from aligner.models import Alignment, Document
+
+EncoderFactory = Callable[[], Encoder]
+
+
+def _batch_progress(post):
+    def on_event(e) -> None:
+        what = f"{e.pair or 'starting'} ({e.done_pairs}/{e.total_pairs} pairs)"
+        post(e.done_sentences, max(e.total_sentences, 1), what)
+    return on_event
+
+
+def _failures(summary) -> str | None:
+    if not summary.failed:
+        return None
+    return "; ".join(f"{name}: {error.splitlines()[0]}" for name, error in summary.failed)
+
+
+def import_corpus(db: Path, corpus: Path, post, encoder_factory: EncoderFactory | None = None) -> None:
+    """Import the corpus folder into a new project at `db`, then align every pair."""
+    from aligner.batch import align_all, import_corpus as batch_import
+    from aligner.store import Store
+
+    try:
+        post(0, 1, "importing documents")
+        with Store.open(db) as store:
+            report = batch_import(store, corpus)
+        if not (report.added or report.changed or report.unchanged):
+            raise AlignerError(f"{corpus}: no document pairs found (expected {corpus}/es/ and {corpus}/en/)")
+        summary = align_all(db, progress=_batch_progress(post), encoder_factory=encoder_factory,
+                            jobs=1 if encoder_factory else None)
+    except AlignerError as exc:
+        post.finish(str(exc))
+        return
+    post.finish(_failures(summary))
+
+
+def align_pair(db: Path, name: str, post, encoder_factory: EncoderFactory | None = None) -> None:
+    """(Re)align one pair from scratch; confirmed beads are carried over by the store where they still fit."""
+    from aligner.batch import align_all
+
+    try:
+        summary = align_all(db, force=True, names=[name], progress=_batch_progress(post),
+                            encoder_factory=encoder_factory, jobs=1)
+    except AlignerError as exc:
+        post.finish(str(exc))
+        return
+    post.finish(_failures(summary))
+
+
+def stretch_aligner(store, encoder: Encoder, params: dict | None) -> Callable[[Document, Document], Alignment]:
+    """An align function for aligner.edits.realign: the pair's own parameters, the store's embedding cache."""
+    from aligner.batch import embed_cached
+    from aligner.pipeline import align_documents
+
+    known = {f.name for f in fields(AlignParams)}
+    p = AlignParams(**{k: v for k, v in (params or {}).items() if k in known})
+
+    def align(src: Document, tgt: Document) -> Alignment:
+        ws = embed_cached(store, encoder, src.texts, p.max_side)[0]
+        wt = embed_cached(store, encoder, tgt.texts, p.max_side)[0]
+        return align_documents(src, tgt, encoder, p, windows=(ws, wt))
+
+    return align
+
+
+def export_tmx(db: Path, name: str | None, path: Path, post) -> None:
+    """Write one pair (or every pair) to a TMX file; one-sided beads are left out, as in `aligner export`."""
+    from aligner.export import export_file
+    from aligner.store import Store
+
+    try:
+        with Store.open(db, readonly=True) as store:
+            pairs = store.pairs([name] if name else None)
+            if not pairs:
+                raise AlignerError("nothing to export: the project has no pairs")
+            summary = export_file(store.iter_beads([name] if name else None), path, "tmx",
+                                  src_lang=pairs[0].src_lang, tgt_lang=pairs[0].tgt_lang)
+    except (AlignerError, OSError) as exc:
+        post.finish(f"export failed: {exc}")
+        return
+    post.finish(None, summary.lines()[0])

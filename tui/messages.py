@@ -1,0 +1,31 @@
+"""Messages the app's thread workers post: they never touch widgets, the app reacts to these on its own thread."""
+
+from __future__ import annotations
+
+from textual.message import Message
+
+from aligner.edits import Edit
+
+
+class Progress(Message):
+    """A slow job advanced: `done` of `total` steps, now on `what`."""
+
+    def __init__(self, job: str, done: int, total: int, what: str = "") -> None:
+        super().__init__()
+        self.job, self.done, self.total, self.what = job, done, total, what
+
+
+class JobDone(Message):
+    """A slow job finished; `error` is a message for the editor when it failed, `note` what it did."""
+
+    def __init__(self, job: str, error: str | None = None, note: str = "") -> None:
+        super().__init__()
+        self.job, self.error, self.note = job, error, note
+
+
+class Realigned(Message):
+    """A re-alignment of an unconfirmed stretch is ready to be applied to pair `name`."""
+
+    def __init__(self, name: str, edit: Edit) -> None:
+        super().__init__()
+        self.name, self.edit = name, edit

@@ -1,0 +1,131 @@
+"""What the review screen shows and where its navigation keys go: pure functions on an alignment, no Textual."""
+
+from __future__ import annotations
+
+import re
+from typing import Callable, Mapping
+
+from aligner.models import Alignment, Bead, BeadStatus, Document
+
+LOW_SCORE = 0.5  # an automatic 1-1 or m-n bead scoring below this is worth a second look
+FLAG_KINDS = ("added", "dropped", "divergent", "furniture")
+STATES = ("confirmed", "added", "dropped", "divergent", "furniture", "flagged", "edited", "low")
+
+
+def bead_state(b: Bead, flag: str | None = None) -> str:
+    """The one state a bead is coloured by, most important first; '' for an ordinary automatic bead."""
+    if b.status is BeadStatus.CONFIRMED:
+        return "confirmed"
+    if flag in FLAG_KINDS:
+        return flag
+    if b.status is BeadStatus.FLAGGED:
+        return "flagged"
+    if not b.src:
+        return "added"
+    if not b.tgt:
+        return "dropped"
+    if b.status is BeadStatus.EDITED:
+        return "edited"
+    if b.score < LOW_SCORE:
+        return "low"
+    return ""
+
+
+def is_unconfirmed(b: Bead) -> bool:
+    return b.status in (BeadStatus.AUTO, BeadStatus.EDITED)
+
+
+def is_low(b: Bead) -> bool:
+    return b.status is BeadStatus.AUTO and bool(b.src) and bool(b.tgt) and b.score < LOW_SCORE
+
+
+def is_odd(b: Bead) -> bool:
+    """Not a plain 1-1 bead."""
+    return len(b.src) != 1 or len(b.tgt) != 1
+
+
+PREDICATES: dict[str, Callable[[Bead], bool]] = {
+    "unconfirmed": is_unconfirmed,
+    "low-score": is_low,
+    "non-1-1": is_odd,
+    "flagged": lambda b: b.status is BeadStatus.FLAGGED,
+}
+
+
+def find(a: Alignment, start: int, step: int, pred: Callable[[int], bool]) -> int | None:
+    """The first bead index after `start` in direction `step` (+1 or -1) where pred(index) holds."""
+    k = start + step
+    while 0 <= k < len(a.beads):
+        if pred(k):
+            return k
+        k += step
+    return None
+
+
+def bead_of_sentence(a: Alignment, side: str, sid: int) -> int | None:
+    """Index of the bead holding sentence `sid` of side 'src' or 'tgt'."""
+    for k, b in enumerate(a.beads):
+        ids = b.src if side == "src" else b.tgt
+        if ids and ids[0] <= sid <= ids[-1]:
+            return k
+    return None
+
+
+_GOTO = re.compile(r"^\s*(?:(es|en|s|t|src|tgt)\s*[:\s]?\s*)?(\d+)\s*$", re.IGNORECASE)
+
+
+def parse_goto(text: str, a: Alignment, src_lang: str = "es", tgt_lang: str = "en") -> int | None:
+    """'120' is bead 120 (as numbered on screen, from 1); 'es 45' or 's45' is the bead of source sentence 45,
+    'en 45' or 't45' that of target sentence 45 (sentence ids as in the store, from 0)."""
+    m = _GOTO.match(text)
+    if not m:
+        return None
+    prefix, n = (m.group(1) or "").lower(), int(m.group(2))
+    if not prefix:
+        return n - 1 if 1 <= n <= len(a.beads) else None
+    side = "src" if prefix in ("s", "src", src_lang.lower()) else "tgt"
+    return bead_of_sentence(a, side, n)
+
+
+def compile_search(text: str, src_lang: str = "es", tgt_lang: str = "en") -> tuple[re.Pattern, str]:
+    """A search as typed: an optional 'es:' or 'en:' prefix limits it to one side; the rest is a regex
+    (case-insensitive). Returns (pattern, side) with side 'src', 'tgt' or 'both'; raises re.error."""
+    side = "both"
+    for lang, name in ((src_lang, "src"), (tgt_lang, "tgt")):
+        if text.lower().startswith(lang.lower() + ":"):
+            side, text = name, text[len(lang) + 1:].lstrip()
+    return re.compile(text, re.IGNORECASE), side
+
+
+def bead_text(b: Bead, doc: Document, side: str) -> str:
+    ids = b.src if side == "src" else b.tgt
+    return " ".join(doc.sentences[i].text for i in ids)
+
+
+def search(a: Alignment, src: Document, tgt: Document, pattern: re.Pattern, side: str, start: int,
+           step: int) -> int | None:
+    """The next bead from `start` in direction `step` whose text on `side` matches, wrapping around once."""
+    n = len(a.beads)
+    for d in range(1, n + 1):
+        k = (start + step * d) % n
+        b = a.beads[k]
+        if side in ("src", "both") and pattern.search(bead_text(b, src, "src")):
+            return k
+        if side in ("tgt", "both") and pattern.search(bead_text(b, tgt, "tgt")):
+            return k
+    return None
+
+
+def counts(a: Alignment, flags: Mapping[int, str] | None = None) -> dict[str, int]:
+    """How many beads are in each state, plus 'beads' and 'reviewed' (confirmed or flagged)."""
+    out = dict.fromkeys(STATES, 0)
+    flags = flags or {}
+    reviewed = 0
+    for k, b in enumerate(a.beads):
+        s = bead_state(b, flags.get(k))
+        if s:
+            out[s] += 1
+        reviewed += b.status in (BeadStatus.CONFIRMED, BeadStatus.FLAGGED)
+    out["beads"] = len(a.beads)
+    out["reviewed"] = reviewed
+    return out

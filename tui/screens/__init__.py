@@ -1,0 +1,1 @@
+"""The app's screens: project, review, help, and the modal dialogs."""

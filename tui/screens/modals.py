@@ -1,0 +1,143 @@
+"""Small modal dialogs with typed results: yes/no, a line of text, a choice from a list, a flag with its note."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, OptionList, ProgressBar
+from textual.widgets.option_list import Option
+
+from ..nav import FLAG_KINDS
+
+
+class ConfirmModal(ModalScreen[bool]):
+    """A yes/no question; y, n and escape answer it from the keyboard."""
+
+    BINDINGS = [Binding("y", "answer(True)", "Yes"), Binding("n,escape", "answer(False)", "No")]
+
+    def __init__(self, question: str) -> None:
+        super().__init__(classes="dialog")
+        self.question = question
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box"):
+            yield Label(self.question, classes="dialog-title")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Yes (y)", id="yes", variant="primary")
+                yield Button("No (n)", id="no")
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
+
+
+class PromptModal(ModalScreen[str | None]):
+    """One line of text; enter submits, escape cancels (None)."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, title: str, placeholder: str = "", value: str = "") -> None:
+        super().__init__(classes="dialog")
+        self.title_text, self.placeholder, self.value = title, placeholder, value
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box"):
+            yield Label(self.title_text, classes="dialog-title")
+            yield Input(self.value, placeholder=self.placeholder)
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ChoiceModal(ModalScreen[int | None]):
+    """Pick one of several labelled options (arrows and enter, or the option's number); escape cancels."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")] + [
+        Binding(str(n), f"pick({n - 1})", show=False) for n in range(1, 10)]
+
+    def __init__(self, title: str, options: Sequence[str]) -> None:
+        super().__init__(classes="dialog")
+        self.title_text, self.options = title, list(options)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box"):
+            yield Label(self.title_text, classes="dialog-title")
+            yield OptionList(*(Option(f"{n}  {text}") for n, text in enumerate(self.options, 1)))
+
+    @on(OptionList.OptionSelected)
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option_index)
+
+    def action_pick(self, index: int) -> None:
+        if index < len(self.options):
+            self.dismiss(index)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class FlagModal(ModalScreen[tuple[str, str] | None]):
+    """Flag a run of beads: pick the kind (a, d, v, f or arrows and enter), then type an optional note."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")] + [
+        Binding(kind[0] if kind != "divergent" else "v", f"kind('{kind}')", show=False) for kind in FLAG_KINDS]
+
+    def __init__(self, first: int, last: int) -> None:
+        super().__init__(classes="dialog")
+        self.span = f"bead {first + 1}" if first == last else f"beads {first + 1}-{last + 1}"
+        self.kind: str | None = None
+
+    def compose(self) -> ComposeResult:
+        keys = {"added": "a", "dropped": "d", "divergent": "v", "furniture": "f"}
+        with Vertical(classes="dialog-box"):
+            yield Label(f"Flag {self.span} as", classes="dialog-title")
+            yield OptionList(*(Option(f"{keys[k]}  {k}", id=k) for k in FLAG_KINDS), id="kinds")
+            yield Input(placeholder="note (optional), enter to save", id="note")
+
+    @on(OptionList.OptionSelected)
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        self.action_kind(event.option.id)
+
+    def action_kind(self, kind: str) -> None:
+        self.kind = kind
+        self.query_one("#kinds", OptionList).highlighted = FLAG_KINDS.index(kind)
+        self.query_one("#note", Input).focus()
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        if self.kind is None:
+            self.kind = FLAG_KINDS[self.query_one("#kinds", OptionList).highlighted or 0]
+        self.dismiss((self.kind, event.value.strip()))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ProgressModal(ModalScreen[None]):
+    """Progress of a slow job the app cannot be used during (the first import); the job closes it."""
+
+    def __init__(self, title: str) -> None:
+        super().__init__(classes="dialog")
+        self.title_text = title
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box"):
+            yield Label(self.title_text, classes="dialog-title")
+            yield Label("", id="progress-what")
+            yield ProgressBar(total=None, id="progress-bar")
+
+    def advance(self, done: int, total: int, what: str) -> None:
+        self.query_one(ProgressBar).update(total=total, progress=done)
+        self.query_one("#progress-what", Label).update(what)

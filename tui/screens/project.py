@@ -1,0 +1,132 @@
+"""The project screen: every document pair with its review progress; sort, filter, open, (re)align, export."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Input, Label, ProgressBar, Static
+
+from ..session import PairSummary
+
+COLUMNS = [("pair", "name"), ("es", "n_src"), ("en", "n_tgt"), ("beads", "beads"), ("confirmed", "confirmed"),
+           ("flags", "flags"), ("mean score", "mean_score"), ("last edit", "last_edit")]
+
+
+class ProjectScreen(Screen):
+    """All document pairs of the project; the app refreshes it after every change."""
+
+    BINDINGS = [
+        Binding("enter", "open", "Open", id="pair.open", tooltip="Open the pair for review"),
+        Binding("a", "align", "(Re)align", id="pair.align", tooltip="Align the pair again, in the background"),
+        Binding("s", "sort(1)", "Sort", id="pair.sort"),
+        Binding("S", "reverse", "Reverse sort", show=False, id="pair.reverse"),
+        Binding("slash", "filter", "Filter", id="pair.filter"),
+        Binding("e", "export(False)", "Export pair", show=False, id="pair.export"),
+        Binding("E", "export(True)", "Export project", id="pair.export-all"),
+        Binding("escape", "clear_filter", "Clear filter", show=False, id="pair.clear-filter"),
+        Binding("q", "app.quit", "Quit", id="app.quit"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[PairSummary] = []
+        self.sort_key, self.descending, self.text = "name", False, ""
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="project-title")
+        yield Input(placeholder="filter pairs by name (enter keeps it, escape clears)", id="filter")
+        yield DataTable(id="pairs", cursor_type="row", zebra_stripes=True)
+        yield Label("", id="job-label")
+        yield ProgressBar(id="job-bar", show_eta=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        for title, key in COLUMNS:
+            table.add_column(title, key=key)
+        table.focus()
+
+    def show_pairs(self, title: str, rows: list[PairSummary]) -> None:
+        self.query_one("#project-title", Static).update(title)
+        self.rows = rows
+        self._fill()
+
+    def _fill(self) -> None:
+        table = self.query_one(DataTable)
+        keep = table.cursor_row
+        selected = self.selected()
+        table.clear()
+        rows = [r for r in self.rows if self.text.lower() in r.name.lower()]
+        rows.sort(key=lambda r: getattr(r, self.sort_key), reverse=self.descending)
+        for r in rows:
+            table.add_row(*r.cells(), key=r.name)
+        if selected in {r.name for r in rows}:
+            table.move_cursor(row=table.get_row_index(selected))
+        elif rows:
+            table.move_cursor(row=min(keep, len(rows) - 1))
+        arrow = "▼" if self.descending else "▲"
+        for title, key in COLUMNS:
+            label = f"{title} {arrow}" if key == self.sort_key else title
+            table.columns[key].label = label  # type: ignore[index]
+        table.refresh()
+
+    def selected(self) -> str | None:
+        table = self.query_one(DataTable)
+        if not table.row_count:
+            return None
+        return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+
+    @on(DataTable.RowSelected)
+    async def _row_selected(self, event: DataTable.RowSelected) -> None:
+        await self.app.open_pair(event.row_key.value)
+
+    async def action_open(self) -> None:
+        if (name := self.selected()) is not None:
+            await self.app.open_pair(name)
+
+    def action_align(self) -> None:
+        if (name := self.selected()) is not None:
+            self.app.align_pair(name)
+
+    def action_sort(self, step: int) -> None:
+        keys = [k for _, k in COLUMNS]
+        self.sort_key = keys[(keys.index(self.sort_key) + step) % len(keys)]
+        self._fill()
+
+    def action_reverse(self) -> None:
+        self.descending = not self.descending
+        self._fill()
+
+    def action_filter(self) -> None:
+        self.add_class("-filtering")
+        self.query_one("#filter", Input).focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.text = event.value
+        self._fill()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self) -> None:
+        self.query_one(DataTable).focus()
+
+    def action_clear_filter(self) -> None:
+        self.query_one("#filter", Input).value = ""
+        self.remove_class("-filtering")
+        self.query_one(DataTable).focus()
+
+    def action_export(self, everything: bool) -> None:
+        name = self.selected()
+        if everything or name is not None:
+            self.app.export_tmx(None if everything else name)
+
+    def show_progress(self, what: str, done: int, total: int | None) -> None:
+        """Show a running job; total None is an unknown amount of work."""
+        self.add_class("-busy")
+        self.query_one("#job-label", Label).update(what)
+        self.query_one(ProgressBar).update(total=total, progress=done)
+
+    def hide_progress(self) -> None:
+        self.remove_class("-busy")

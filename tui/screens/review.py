@@ -1,0 +1,303 @@
+"""The review screen: the grid of beads, the detail of the current one, a status line, and every edit and
+navigation key. Edits are pure functions (aligner.edits); the app saves each one before the screen shows it."""
+
+from __future__ import annotations
+
+import re
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from aligner import edits
+from aligner.edits import EditError, Side
+
+from .. import nav
+from ..widgets.bead_grid import BeadGrid
+from ..widgets.panels import BeadDetail, StatusLine
+from .modals import ChoiceModal, FlagModal, PromptModal
+
+
+def _key(key: str, action: str, short: str, ident: str, long: str = "", show: bool = False,
+         group: Binding.Group | None = None) -> Binding:
+    """A binding with a short label for the footer and a full one (the tooltip) for help and the palette."""
+    return Binding(key, action, short, show=show, id=ident, tooltip=long or short, group=group)
+
+
+def _both_ways(key: str, action: str, what: str, ident: str, show: bool = False) -> list[Binding]:
+    """Next (lower-case key) and previous (upper-case key) of one kind of place; `action` has a {} for the step."""
+    group = Binding.Group(what, compact=True)
+    return [_key(key, action.format(1), what, f"find.next-{ident}", f"Next {what}", show, group),
+            _key(key.upper(), action.format(-1), what, f"find.prev-{ident}", f"Previous {what}", show, group)]
+
+
+class ReviewScreen(Screen):
+    """Review and fix the alignment of one document pair."""
+
+    BINDINGS = [
+        _key("space", "toggle_confirm", "Confirm", "edit.confirm", "Confirm or unconfirm the bead", show=True),
+        _key("enter", "confirm_next", "Confirm+next", "edit.confirm-next",
+             "Confirm the bead and go to the next unconfirmed one"),
+        _key("c", "confirm_above", "Confirm above", "edit.confirm-above", "Confirm every bead above the cursor"),
+        _key("m", "merge(1)", "Merge", "edit.merge-next", "Merge the bead with the next one", show=True),
+        _key("M", "merge(-1)", "Merge up", "edit.merge-prev", "Merge the bead with the previous one"),
+        _key("s", "split", "Split", "edit.split", "Split the bead: choose after which sentences", show=True),
+        _key("K", "move_sentence(True)", "Sentence up", "edit.move-up",
+             "Move the first sentence of the active side up into the previous bead"),
+        _key("J", "move_sentence(False)", "Sentence down", "edit.move-down",
+             "Move the last sentence of the active side down into the next bead"),
+        _key("i", "shift(True)", "Shift down", "edit.shift-down",
+             "Shift the active side down one row from here (insert an empty cell)"),
+        _key("I", "shift(False)", "Shift up", "edit.shift-up",
+             "Shift the active side up one row from here (its cell joins the row above)"),
+        _key("x", "detach", "No counterpart", "edit.detach",
+             "Give the last sentence of the active side an empty counterpart (dropped or added)"),
+        _key("r", "realign", "Re-align", "edit.realign",
+             "Re-align the unconfirmed stretch around the cursor; confirmed beads stay fixed"),
+        _key("ctrl+z", "undo", "Undo", "edit.undo", "Undo the last edit (also after a restart)", show=True),
+        _key("ctrl+y", "redo", "Redo", "edit.redo", "Redo the last undone edit"),
+        _key("v", "mark", "Mark", "flag.mark", "Start (or drop) a marked run of beads for flagging"),
+        _key("exclamation_mark", "flag", "Flag", "flag.flag",
+             "Flag the bead or marked run as added, dropped, divergent or furniture, with a note", show=True),
+        _key("delete", "unflag", "Unflag", "flag.unflag", "Clear the flag of the bead or marked run"),
+        *_both_ways("u", "find('unconfirmed', {})", "unconfirmed", "unconfirmed", show=True),
+        *_both_ways("l", "find('low-score', {})", "low score", "low-score"),
+        *_both_ways("o", "find('non-1-1', {})", "non-1-1", "non-1-1"),
+        *_both_ways("f", "find('flagged', {})", "flagged", "flagged"),
+        _key("g", "goto", "Go to", "find.goto", "Go to a bead number, or a sentence (es 12, en 12)"),
+        _key("slash", "search", "Search", "find.search", "Search either side with a regular expression", show=True),
+        *_both_ways("n", "search_again({})", "match", "match"),
+        _key("right_square_bracket", "pair(1)", "Next pair", "pair.next", "Open the next document pair"),
+        _key("left_square_bracket", "pair(-1)", "Previous pair", "pair.prev", "Open the previous document pair"),
+        _key("e", "export(False)", "Export", "pair.export", "Export this pair to TMX"),
+        _key("E", "export(True)", "Export all", "pair.export-all", "Export the whole project to TMX"),
+        _key("escape", "back", "Pairs", "pair.back", "Back to the project screen (or drop the marked run)", show=True),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pattern: tuple[re.Pattern, str] | None = None
+        self.flag_kinds: dict[int, str] = {}
+
+    @property
+    def session(self):
+        return self.app.session
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="review-title")
+        yield BeadGrid(id="grid")
+        yield BeadDetail(id="detail")
+        yield StatusLine(id="status")
+        yield Footer(compact=True)
+
+    @property
+    def grid(self) -> BeadGrid:
+        return self.query_one(BeadGrid)
+
+    def on_mount(self) -> None:
+        self.grid.focus()
+
+    def load(self, cursor: int = 0) -> None:
+        """Show the app's current pair from the top, or from `cursor`."""
+        s = self.session
+        self.query_one("#review-title", Static).update(
+            f"[b]{s.name}[/b]   {s.src.lang}: {s.src.path}   ↔   {s.tgt.lang}: {s.tgt.path}")
+        self.grid.mark = None
+        self.refresh_view(cursor)
+
+    def refresh_view(self, cursor: int | None = None) -> None:
+        s = self.session
+        self.flag_kinds = s.flags_by_bead()
+        self.grid.show(s.alignment, s.src, s.tgt, self.flag_kinds, cursor)
+        self._update_panes()
+
+    @on(BeadGrid.CursorMoved)
+    def _moved(self) -> None:
+        self._update_panes()
+
+    def watch_side(self) -> None:
+        self._update_panes()
+
+    def _update_panes(self) -> None:
+        s, g = self.session, self.grid
+        if s is None or not s.alignment.beads:
+            return
+        k = g.cursor
+        self.query_one(BeadDetail).show_bead(k, s.alignment.beads[k], s.src, s.tgt, self.flag_kinds.get(k),
+                                             s.note_of(k))
+        self.query_one(StatusLine).show_status(s.name, k, s.alignment, self.flag_kinds, g.side, g.mark)
+        self.app.remember_cursor(k)
+
+    # --- edits --------------------------------------------------------------------------------------------
+
+    def _edit(self, fn, *args) -> None:
+        """Run one edit at the cursor; a refused edit is a notice, never an exception."""
+        try:
+            edit = fn(self.session.alignment, *args)
+        except EditError as exc:
+            self.notify(str(exc), severity="warning", timeout=4)
+            return
+        self.app.commit(edit)
+
+    def action_toggle_confirm(self) -> None:
+        k = self.grid.cursor
+        confirmed = self.session.alignment.beads[k].status is edits.BeadStatus.CONFIRMED
+        self._edit(edits.unconfirm if confirmed else edits.confirm, k)
+
+    def action_confirm_next(self) -> None:
+        self._edit(edits.confirm, self.grid.cursor)
+        self.action_find("unconfirmed", 1)
+
+    def action_confirm_above(self) -> None:
+        self._edit(edits.confirm_above, self.grid.cursor)
+
+    def action_merge(self, step: int) -> None:
+        self._edit(edits.merge_next if step > 0 else edits.merge_prev, self.grid.cursor)
+
+    def action_split(self) -> None:
+        k = self.grid.cursor
+        b = self.session.alignment.beads[k]
+        points = edits.split_points(b)
+        if not points:
+            self.notify("a single sentence cannot be split", severity="warning")
+            return
+        s, t = self.session.src, self.session.tgt
+
+        def label(p: int, q: int) -> str:
+            first = " ".join(s.sentences[i].text for i in b.src[:p])[:40] or "—"
+            second = " ".join(t.sentences[j].text for j in b.tgt[:q])[:40] or "—"
+            return f"{p}-{q} then {len(b.src) - p}-{len(b.tgt) - q}:  {first} | {second}"
+
+        def done(choice: int | None) -> None:
+            if choice is not None:
+                self._edit(edits.split, k, *points[choice])
+
+        self.app.push_screen(ChoiceModal(f"Split bead {k + 1} ({b.kind}) after", [label(*p) for p in points]),
+                             done)
+
+    def _side(self) -> Side:
+        return Side(self.grid.side)
+
+    def action_move_sentence(self, up: bool) -> None:
+        fn = edits.move_first_up if up else edits.move_last_down
+        self._edit(fn, self.grid.cursor, self._side())
+
+    def action_shift(self, down: bool) -> None:
+        self._edit(edits.shift_side, self.grid.cursor, self._side(), down)
+
+    def action_detach(self) -> None:
+        self._edit(edits.detach, self.grid.cursor, self._side())
+
+    def action_realign(self) -> None:
+        try:
+            lo, hi = edits.unconfirmed_stretch(self.session.alignment, self.grid.cursor)
+        except EditError as exc:
+            self.notify(str(exc), severity="warning")
+            return
+        self.notify(f"re-aligning beads {lo + 1}-{hi} (confirmed beads stay fixed)")
+        self.app.realign(self.grid.cursor)
+
+    def action_undo(self) -> None:
+        self.app.undo()
+
+    def action_redo(self) -> None:
+        self.app.redo()
+
+    # --- flags --------------------------------------------------------------------------------------------
+
+    def action_mark(self) -> None:
+        g = self.grid
+        g.mark = None if g.mark is not None else g.cursor
+        self._update_panes()
+
+    def action_flag(self) -> None:
+        lo, hi = self.grid.marked_range()
+
+        def done(result: tuple[str, str] | None) -> None:
+            if result is not None:
+                kind, note = result
+                try:
+                    edit = edits.flag(self.session.alignment, lo, hi, kind, note)
+                except EditError as exc:
+                    self.notify(str(exc), severity="warning")
+                    return
+                self.grid.mark = None
+                self.app.commit(edit, flag=(kind, note))
+
+        self.app.push_screen(FlagModal(lo, hi), done)
+
+    def action_unflag(self) -> None:
+        lo, hi = self.grid.marked_range()
+        self.grid.mark = None
+        self._edit(edits.unflag, lo, hi)
+
+    # --- navigation ---------------------------------------------------------------------------------------
+
+    def action_find(self, kind: str, step: int) -> None:
+        a = self.session.alignment
+        if kind == "flagged":
+            flags = self.flag_kinds
+            pred = lambda k: self.session.is_flagged(k, flags)  # noqa: E731
+        else:
+            test = nav.PREDICATES[kind]
+            pred = lambda k: test(a.beads[k])  # noqa: E731
+        k = nav.find(a, self.grid.cursor, step, pred)
+        if k is None:
+            self.notify(f"no {kind} bead {'below' if step > 0 else 'above'}", timeout=2)
+        else:
+            self.grid.cursor = k
+
+    def action_goto(self) -> None:
+        s = self.session
+
+        def done(text: str | None) -> None:
+            if text:
+                k = nav.parse_goto(text, s.alignment, s.src.lang, s.tgt.lang)
+                if k is None:
+                    self.notify(f"no bead or sentence {text!r}", severity="warning")
+                else:
+                    self.grid.cursor = k
+
+        self.app.push_screen(PromptModal("Go to bead (120) or sentence (es 45, en 45)", "120"), done)
+
+    def action_search(self) -> None:
+        s = self.session
+
+        def done(text: str | None) -> None:
+            if not text:
+                return
+            try:
+                self.pattern = nav.compile_search(text, s.src.lang, s.tgt.lang)
+            except re.error as exc:
+                self.notify(f"not a regular expression: {exc}", severity="error")
+                return
+            self.action_search_again(1)
+
+        self.app.push_screen(PromptModal(f"Search (regex; '{s.src.lang}:' or '{s.tgt.lang}:' for one side)"),
+                             done)
+
+    def action_search_again(self, step: int) -> None:
+        if self.pattern is None:
+            self.action_search()
+            return
+        s = self.session
+        k = nav.search(s.alignment, s.src, s.tgt, *self.pattern, self.grid.cursor, step)
+        if k is None:
+            self.notify("no match", severity="warning")
+        else:
+            self.grid.cursor = k
+
+    async def action_pair(self, step: int) -> None:
+        await self.app.open_neighbour(step)
+
+    def action_export(self, everything: bool) -> None:
+        self.app.export_tmx(None if everything else self.session.name)
+
+    def action_back(self) -> None:
+        if self.grid.mark is not None:
+            self.grid.mark = None
+            self._update_panes()
+        else:
+            self.app.leave_pair()

@@ -1,0 +1,180 @@
+"""The pair under review, between the screens and the store: documents, the current alignment and flags, and
+the edits that change them, each written to the store at once. No Textual here, so it is tested directly.
+
+An editor's flag is two things: the beads' FLAGGED status, which is part of the alignment and so undone and redone
+with it, and a record in the store's flags table (kind and note, key prefixed 'editor:'), shown only while its
+beads are still FLAGGED.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aligner.edits import Edit
+from aligner.flags import Flag, FlagStatus, FlagType, Span
+from aligner.models import Alignment, BeadStatus, Document
+from aligner.store import Store
+
+EDITOR = "editor:"
+
+
+@dataclass
+class PairSession:
+    """One document pair open for review."""
+
+    store: Store
+    name: str
+    src: Document
+    tgt: Document
+    alignment: Alignment
+    flags: list[dict] = field(default_factory=list)
+    cursor: int = 0
+
+    @classmethod
+    def open(cls, store: Store, name: str, cursor: int = 0) -> "PairSession":
+        src, tgt = store.documents_for(name)
+        session = cls(store, name, src, tgt, store.alignment(name), store.flag_records(name))
+        session.cursor = max(0, min(cursor, len(session.alignment.beads) - 1))
+        return session
+
+    def apply(self, edit: Edit) -> None:
+        """Save `edit` in its own transaction, then make it the current alignment."""
+        self.store.apply_edit(self.name, edit.alignment, edit.op, edit.detail)
+        self.alignment = edit.alignment
+
+    def add_flag(self, edit: Edit, kind: str, note: str) -> None:
+        """Save an editor's flag over beads first..last of `edit.detail`: the status edit, then kind and note."""
+        beads = edit.alignment.beads[edit.detail["first"]:edit.detail["last"] + 1]
+        src = [i for b in beads for i in b.src]
+        tgt = [j for b in beads for j in b.tgt]
+        flag = Flag(FlagType(kind), Span.of(self.src, src) if src else None, Span.of(self.tgt, tgt) if tgt else None,
+                    1.0, 1.0, note, FlagStatus.CONFIRMED)
+        record = {**flag.to_dict(), "key": EDITOR + flag.key}
+        self.apply(edit)
+        self.flags = [f for f in self.flags if f.get("key") != record["key"]] + [record]
+        self.store.save_flags(self.name, [{k: v for k, v in f.items() if k != "id"} for f in self.flags])
+        self.flags = self.store.flag_records(self.name)
+
+    def undo(self) -> int | None:
+        """Undo the last edit of this pair; the bead to show, or None when there is nothing to undo."""
+        return self._step(self.store.undo(self.name))
+
+    def redo(self) -> int | None:
+        return self._step(self.store.redo(self.name))
+
+    def _step(self, after: Alignment | None) -> int | None:
+        if after is None:
+            return None
+        before, self.alignment = self.alignment, after
+        k = 0
+        while k < min(len(before.beads), len(after.beads)) and before.beads[k] == after.beads[k]:
+            k += 1
+        return min(k, len(after.beads) - 1)
+
+    def flags_by_bead(self) -> dict[int, str]:
+        """The flag kind shown on each bead: an editor's flag while its beads are FLAGGED, else a flag of the
+        flagger that is not dismissed (moved passages show as added and dropped already)."""
+        at_s, at_t = {}, {}
+        for k, b in enumerate(self.alignment.beads):
+            at_s.update((i, k) for i in b.src)
+            at_t.update((j, k) for j in b.tgt)
+        editor: dict[int, str] = {}
+        found: dict[int, str] = {}
+        for f in self.flags:
+            if f["status"] == FlagStatus.DISMISSED.value or f["type"] == FlagType.MOVED.value:
+                continue
+            mine = f.get("key", "").startswith(EDITOR)
+            for span, at in ((f.get("src"), at_s), (f.get("tgt"), at_t)):
+                for i in (span or {}).get("sentences", ()):
+                    k = at.get(i)
+                    if k is None:
+                        continue
+                    if mine and self.alignment.beads[k].status is BeadStatus.FLAGGED:
+                        editor[k] = f["type"]
+                    elif not mine:
+                        found.setdefault(k, f["type"])
+        return {**found, **editor}
+
+    def note_of(self, k: int) -> str:
+        """The note of the editor's flag on bead k, if it is flagged."""
+        b = self.alignment.beads[k]
+        if b.status is not BeadStatus.FLAGGED:
+            return ""
+        for f in reversed(self.flags):
+            if not f.get("key", "").startswith(EDITOR):
+                continue
+            if set(b.src) & set((f.get("src") or {}).get("sentences", ())) or \
+                    set(b.tgt) & set((f.get("tgt") or {}).get("sentences", ())):
+                return f.get("note", "")
+        return ""
+
+    def is_flagged(self, k: int, flags: dict[int, str]) -> bool:
+        return self.alignment.beads[k].status is BeadStatus.FLAGGED or k in flags
+
+
+@dataclass(frozen=True)
+class PairSummary:
+    """One row of the project screen."""
+
+    name: str
+    n_src: int
+    n_tgt: int
+    beads: int
+    confirmed: float
+    flags: int
+    mean_score: float
+    last_edit: str
+
+    def cells(self) -> tuple[str, ...]:
+        beads = str(self.beads) if self.beads else "not aligned"
+        return (self.name, str(self.n_src), str(self.n_tgt), beads, f"{self.confirmed:.0f}%", str(self.flags),
+                f"{self.mean_score:.2f}" if self.beads else "--", self.last_edit or "--")
+
+
+def summarize_pairs(store: Store) -> list[PairSummary]:
+    """Review figures of every pair. Reads each alignment for its mean score and status counts."""
+    flags: dict[str, int] = {}
+    for r in store.flag_counts():
+        if r["status"] != FlagStatus.DISMISSED.value:
+            flags[r["pair"]] = flags.get(r["pair"], 0) + r["flags"]
+    out = []
+    for p in store.pairs():
+        confirmed = mean = 0.0
+        last = ""
+        if p.run_id is not None:
+            a = store.alignment(p.name)
+            scored = [b.score for b in a.beads if not b.is_null]
+            mean = sum(scored) / len(scored) if scored else 0.0
+            done = sum(b.status in (BeadStatus.CONFIRMED, BeadStatus.FLAGGED) for b in a.beads)
+            confirmed = 100.0 * done / max(len(a.beads), 1)
+            history = [e for e in store.history(p.name) if not e.undone]
+            last = (history[-1].date if history else "")[:16].replace("T", " ")
+        out.append(PairSummary(p.name, p.n_src, p.n_tgt, p.beads, confirmed, flags.get(p.name, 0), mean, last))
+    return out
+
+
+class Cursors:
+    """Where the editor left each pair, kept beside the database (NAME.db.review.json): view state, not
+    project data, so it stays out of the store's transactions."""
+
+    def __init__(self, db_path: Path) -> None:
+        self.path = db_path.with_name(db_path.name + ".review.json")
+        try:
+            self.at: dict[str, int] = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            self.at = {}
+
+    def get(self, name: str) -> int:
+        value = self.at.get(name, 0)
+        return value if isinstance(value, int) else 0
+
+    def set(self, name: str, k: int) -> None:
+        self.at[name] = k
+
+    def save(self) -> None:
+        try:
+            self.path.write_text(json.dumps(self.at, indent=1, sort_keys=True), encoding="utf-8")
+        except OSError:
+            pass  # a lost cursor position only costs a scroll next time

@@ -1,0 +1,1 @@
+"""Widgets of the review screen: the bead grid and the panes under it."""

@@ -1,0 +1,297 @@
+"""The alignment grid: one row per bead, source and target side by side and wrapped, drawn with the Line API so
+that a document of any length costs only the lines on screen.
+
+Bead states are component classes (`bead-grid--confirmed`, `bead-grid--low`, ...) styled in app.tcss, so colours
+live in CSS like every other state in the app.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass
+
+from rich.cells import cell_len
+from rich.segment import Segment
+from rich.style import Style
+from textual.binding import Binding
+from textual.events import Click
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from aligner.models import Alignment, BeadStatus, Document
+
+from ..nav import STATES, bead_state, bead_text
+
+MARKS = {BeadStatus.CONFIRMED: "✓", BeadStatus.EDITED: "✎", BeadStatus.FLAGGED: "⚑", BeadStatus.AUTO: " "}
+SIDES = ("src", "tgt")
+
+
+def wrap(text: str, width: int) -> list[str]:
+    """Greedy word wrap to `width` cells; words longer than a line are cut. Always at least one line."""
+    if width <= 0:
+        return [""]
+    lines: list[str] = []
+    line, used = [], 0
+    for word in text.split():
+        w = len(word) if word.isascii() else cell_len(word)
+        while w > width:
+            if line:
+                lines.append(" ".join(line))
+                line, used = [], 0
+            cut = width
+            while cell_len(word[:cut]) > width:
+                cut -= 1
+            lines.append(word[:cut])
+            word = word[cut:]
+            w = cell_len(word)
+        if line and used + 1 + w > width:
+            lines.append(" ".join(line))
+            line, used = [], 0
+        used += w + (1 if line else 0)
+        line.append(word)
+    if line or not lines:
+        lines.append(" ".join(line))
+    return lines
+
+
+@dataclass(frozen=True, slots=True)
+class RowLayout:
+    """A bead as laid out: its wrapped lines per side and whether each side opens a paragraph."""
+
+    src: tuple[str, ...]
+    tgt: tuple[str, ...]
+    new_par: tuple[bool, bool]
+
+    @property
+    def height(self) -> int:
+        return max(len(self.src), len(self.tgt))
+
+
+class BeadGrid(ScrollView, can_focus=True):
+    """Scrollable grid of beads with a cursor row, an active side (the cell the side-wise edits act on) and an
+    optional marked run of beads."""
+
+    COMPONENT_CLASSES = {f"bead-grid--{s}" for s in STATES} | {
+        "bead-grid--gutter", "bead-grid--cursor", "bead-grid--cursor-cell", "bead-grid--marked",
+        "bead-grid--paragraph", "bead-grid--separator",
+    }
+    DEFAULT_CSS = """
+    BeadGrid { background: $surface; }
+    BeadGrid > .bead-grid--gutter { color: $text-muted; }
+    BeadGrid > .bead-grid--cursor { background: $primary 30%; }
+    BeadGrid > .bead-grid--cursor-cell { background: $primary 55%; }
+    BeadGrid > .bead-grid--paragraph { color: $accent; text-style: bold; }
+    BeadGrid > .bead-grid--separator { color: $panel-lighten-2; }
+    """
+    BINDINGS = [
+        Binding("up,k", "move(-1)", "Up", show=False, id="move.up", tooltip="Previous bead"),
+        Binding("down,j", "move(1)", "Down", show=False, id="move.down", tooltip="Next bead"),
+        Binding("pageup", "page(-1)", "Page up", show=False, id="move.page-up", tooltip="A screen up"),
+        Binding("pagedown", "page(1)", "Page down", show=False, id="move.page-down", tooltip="A screen down"),
+        Binding("home", "jump(0)", "First", show=False, id="move.first", tooltip="First bead"),
+        Binding("end", "jump(-1)", "Last", show=False, id="move.last", tooltip="Last bead"),
+        Binding("left", "side('src')", "Source side", show=False, id="move.side-src",
+                tooltip="Make the source side active (for sentence moves, shifts, empty counterparts)"),
+        Binding("right", "side('tgt')", "Target side", show=False, id="move.side-tgt",
+                tooltip="Make the target side active"),
+    ]
+
+    cursor: reactive[int] = reactive(0, always_update=True)
+    side: reactive[str] = reactive("src")
+    mark: reactive[int | None] = reactive(None)
+
+    class CursorMoved(Message):
+        """The cursor landed on another bead (or the alignment under it changed)."""
+
+        def __init__(self, index: int) -> None:
+            super().__init__()
+            self.index = index
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.alignment = Alignment((), 0, 0)
+        self.docs: tuple[Document, Document] | None = None
+        self.flags: dict[int, str] = {}
+        self._texts: dict[tuple[str, tuple[int, ...]], str] = {}
+        self._wraps: dict[tuple[str, int], tuple[str, ...]] = {}
+        self._rows: list[RowLayout] = []
+        self._tops: list[int] = [0]
+        self._width = 0
+
+    # --- data ---------------------------------------------------------------------------------------------
+
+    def show(self, alignment: Alignment, src: Document, tgt: Document, flags: dict[int, str] | None = None,
+             cursor: int | None = None) -> None:
+        """Display `alignment`; wrapped texts of unchanged beads are reused, so an edit costs only its beads."""
+        if self.docs is None or self.docs[0] is not src or self.docs[1] is not tgt:
+            self._texts.clear()
+            self._wraps.clear()
+        self.alignment, self.docs, self.flags = alignment, (src, tgt), dict(flags or {})
+        self._layout()
+        if self.mark is not None and self.mark >= len(alignment.beads):
+            self.mark = None
+        self.cursor = self._clamp(self.cursor if cursor is None else cursor)
+
+    def _clamp(self, i: int) -> int:
+        return max(0, min(i, len(self.alignment.beads) - 1))
+
+    def _columns(self) -> tuple[int, int, int]:
+        """(gutter width, source column width, target column width), each text column with its 2-cell ¶ lane."""
+        digits = len(str(max(len(self.alignment.beads), 1)))
+        gutter = digits + 12
+        width = max(self.scrollable_content_region.width, 20)
+        text = max(width - gutter - 1, 8)
+        return gutter, text // 2, text - text // 2
+
+    def _text(self, side: str, ids: tuple[int, ...]) -> str:
+        key = (side, ids)
+        t = self._texts.get(key)
+        if t is None:
+            doc = self.docs[0] if side == "src" else self.docs[1]
+            t = self._texts[key] = " ".join(doc.sentences[i].text for i in ids)
+        return t
+
+    def _wrapped(self, text: str, width: int) -> tuple[str, ...]:
+        key = (text, width)
+        w = self._wraps.get(key)
+        if w is None:
+            w = self._wraps[key] = tuple(wrap(text, width))
+        return w
+
+    def _layout(self) -> None:
+        if self.docs is None:
+            return
+        _, sw, tw = self._columns()
+        if (sw, tw) != getattr(self, "_widths", None):
+            self._wraps.clear()
+            self._widths = (sw, tw)
+        src, tgt = self.docs
+        sp, tp = src.paragraphs, tgt.paragraphs
+        rows, tops, y = [], [], 0
+        for b in self.alignment.beads:
+            s, t = b.src, b.tgt
+            par = (bool(s) and (s[0] == 0 or sp[s[0]] != sp[s[0] - 1]),
+                   bool(t) and (t[0] == 0 or tp[t[0]] != tp[t[0] - 1]))
+            row = RowLayout(self._wrapped(self._text("src", s), sw - 2), self._wrapped(self._text("tgt", t), tw - 2),
+                            par)
+            rows.append(row)
+            tops.append(y)
+            y += row.height
+        tops.append(y)
+        self._rows, self._tops = rows, tops
+        self.virtual_size = Size(self.scrollable_content_region.width, y)
+        self._line_cache_clear()
+
+    def _line_cache_clear(self) -> None:
+        self._strips: dict[tuple, Strip] = {}
+
+    def on_resize(self) -> None:
+        self._layout()
+        self._scroll_to_cursor(animate=False)
+
+    # --- cursor -------------------------------------------------------------------------------------------
+
+    def validate_cursor(self, value: int) -> int:
+        return self._clamp(value)
+
+    def watch_cursor(self, old: int, new: int) -> None:
+        self._line_cache_clear()
+        self.refresh()
+        self._scroll_to_cursor()
+        self.post_message(self.CursorMoved(new))
+
+    def watch_side(self) -> None:
+        self._line_cache_clear()
+        self.refresh()
+
+    def watch_mark(self) -> None:
+        self._line_cache_clear()
+        self.refresh()
+
+    def _scroll_to_cursor(self, animate: bool = False) -> None:
+        if not self._rows:
+            return
+        i = self.cursor
+        top, bottom = self._tops[i], self._tops[i + 1]
+        self.scroll_to_region(Region(0, top, 1, bottom - top), animate=animate, force=True, immediate=True)
+
+    def action_move(self, step: int) -> None:
+        self.cursor = self._clamp(self.cursor + step)
+
+    def action_page(self, step: int) -> None:
+        target = self._tops[self.cursor] + step * max(self.scrollable_content_region.height - 1, 1)
+        self.cursor = self._clamp(bisect_right(self._tops, max(target, 0)) - 1)
+
+    def action_jump(self, index: int) -> None:
+        self.cursor = self._clamp(index if index >= 0 else len(self.alignment.beads) - 1)
+
+    def action_side(self, side: str) -> None:
+        self.side = side
+
+    def marked_range(self) -> tuple[int, int]:
+        """The beads a range operation acts on: the marked run if there is one, else the cursor bead."""
+        lo, hi = sorted((self.cursor, self.cursor if self.mark is None else self.mark))
+        return lo, hi
+
+    def bead_at(self, y: int) -> int | None:
+        """The bead drawn on virtual line y."""
+        k = bisect_right(self._tops, y) - 1
+        return k if 0 <= k < len(self._rows) else None
+
+    def on_click(self, event: Click) -> None:
+        k = self.bead_at(event.y + self.scroll_offset.y)
+        if k is not None:
+            _, sw, _ = self._columns()
+            gutter = self._columns()[0]
+            self.side = "src" if event.x < gutter + sw else "tgt"
+            self.cursor = k
+
+    # --- drawing ------------------------------------------------------------------------------------------
+
+    def _style(self, *names: str) -> Style:
+        return self.get_component_rich_style(*(f"bead-grid--{n}" for n in names), partial=False)
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        width = self.scrollable_content_region.width
+        k = self.bead_at(scroll_y + y)
+        if k is None:
+            return Strip.blank(width, self.rich_style)
+        line = scroll_y + y - self._tops[k]
+        key = (k, line, width)
+        strip = self._strips.get(key)
+        if strip is None:
+            strip = self._strips[key] = self._draw(k, line).crop_extend(scroll_x, scroll_x + width,
+                                                                          self.rich_style)
+        return strip
+
+    def _draw(self, k: int, line: int) -> Strip:
+        b, row = self.alignment.beads[k], self._rows[k]
+        gutter, sw, tw = self._columns()
+        base = self.rich_style
+        state = bead_state(b, self.flags.get(k))
+        row_style = base + self._style(state) if state else base
+        lo, hi = self.marked_range()
+        if self.mark is not None and lo <= k <= hi:
+            row_style += self._style("marked")
+        cell_style = {"src": row_style, "tgt": row_style}
+        if k == self.cursor:
+            row_style += self._style("cursor")
+            cell_style = {s: row_style + (self._style("cursor-cell") if s == self.side else Style()) for s in SIDES}
+        if line == 0:
+            score = "  --" if b.is_null or b.status is BeadStatus.EDITED else f"{b.score:4.2f}"
+            head = f"{k + 1:>{gutter - 12}} {b.kind:>3} {score} {MARKS[b.status]}"
+        else:
+            head = ""
+        segs = [Segment(head.ljust(gutter - 1), row_style + self._style("gutter")), Segment(" ", row_style)]
+        for side, lines, width, par in (("src", row.src, sw, row.new_par[0]), ("tgt", row.tgt, tw, row.new_par[1])):
+            text = lines[line] if line < len(lines) else ""
+            mark = "¶ " if par and line == 0 else "  "
+            segs.append(Segment(mark, cell_style[side] + self._style("paragraph")))
+            segs.append(Segment(text + " " * (width - 2 - cell_len(text)), cell_style[side]))
+            if side == "src":
+                segs.append(Segment("│", row_style + self._style("separator")))
+        return Strip(segs)
