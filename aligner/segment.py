@@ -42,6 +42,9 @@ _CLOSERS = "»”\"’')]"
 _CONTINUATION = re.compile(rf"^(?:[{re.escape(_CLOSERS)}]*\s*[,;:)\]]|[—–]?\s*[a-záéíóúüñàèìòùçœæ])")
 # A piece that is only a list or heading number ("1.", "2.3.", "IV.", "a)"): it belongs to what follows.
 _ENUMERATOR = re.compile(r"^\(?(?:\d+(?:\.\d+)*|[IVXLCDM]+|[a-zA-Z])[.)]$")
+# A title before a name never ends a sentence, even when Punkt takes the capitalised name ("El Hadji") for a
+# sentence start.
+_TITLE_END = re.compile(r"(?:^|[\s(«“\"'—])(?:Sr|Sra|Srta|Sres|Dr|Dra|Dña|Mr|Mrs|Ms|Prof|Profa)\.$")
 _SENT_END = re.compile(rf"[.!?…:][{re.escape(_CLOSERS)}]*$")
 
 
@@ -91,8 +94,8 @@ def split_sentences(text: str, lang: str) -> list[tuple[int, int]]:
     spans = list(_tokenizer(lang).span_tokenize(text))
     merged: list[tuple[int, int]] = []
     for start, end in spans:
-        if merged and (_CONTINUATION.match(text[start:end])
-                       or _ENUMERATOR.match(text[merged[-1][0]:merged[-1][1]])):
+        prev = text[merged[-1][0]:merged[-1][1]] if merged else ""
+        if merged and (_CONTINUATION.match(text[start:end]) or _ENUMERATOR.match(prev) or _TITLE_END.search(prev)):
             merged[-1] = (merged[-1][0], end)
         else:
             merged.append((start, end))

@@ -86,6 +86,15 @@ def test_spanish_dialogue_dash_continuation_stays_with_its_line():
     assert texts(doc) == ["—¿Vienes? —preguntó ella.", "—Sí.", "—Entonces vamos."]
 
 
+@pytest.mark.parametrize("lang,text,expected", [
+    ("es", "Habló el Sr. El Hadji Diouf. Luego se fue.", ["Habló el Sr. El Hadji Diouf.", "Luego se fue."]),
+    ("es", "Vino la Sra. La Rosa con la Dra. De la Vega. Fin.", ["Vino la Sra. La Rosa con la Dra. De la Vega.", "Fin."]),
+    ("en", "Ask Mr. The Rock. He knows.", ["Ask Mr. The Rock.", "He knows."]),
+])
+def test_a_title_never_ends_a_sentence_even_before_a_common_word(lang, text, expected):
+    assert texts(segment_text(text, lang)) == expected
+
+
 def test_plain_sentences_still_split():
     assert texts(segment_text("Llovía. El tren llegó tarde. ¿Por qué? ¡Nadie lo sabe!", "es")) == [
         "Llovía.", "El tren llegó tarde.", "¿Por qué?", "¡Nadie lo sabe!"]
