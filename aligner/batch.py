@@ -1,0 +1,464 @@
+"""Batch work on a project: import a corpus folder, and align every pair that needs it on all cores.
+
+The parent process is the store's only writer. Workers (a 'spawn' process pool, so no thread or open database of
+the parent leaks into them) each load the encoder once, read documents and cached window vectors through a
+read-only connection, and send back the alignment, its flags and the window vectors they had to compute; the
+parent commits each finished pair in one transaction. An interrupt loses at most the pairs in flight, and the
+next run skips every pair already committed. Progress goes to a callback: no terminal code here.
+"""
+
+from __future__ import annotations
+
+import csv
+import multiprocessing
+import os
+import signal
+import threading
+import time
+import traceback
+from collections import deque
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from .align import AlignParams
+from .embed import DEFAULT_MODEL, Encoder, check_language, get_encoder
+from .errors import AlignerError, InputError
+from .models import Alignment
+from .store import CACHE_DTYPE, PairInfo, PairStatus, Store, window_hashes
+
+CHUNK = 1000  # sentences encoded per call: bounds the encoder's working memory on long documents
+
+
+# ---- import ----------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class FoundPair:
+    """Two files that belong together, from the folder layout or a pairs.csv manifest."""
+
+    name: str
+    src: Path
+    tgt: Path
+    src_lang: str
+    tgt_lang: str
+
+
+@dataclass
+class ImportReport:
+    """What `import_corpus` did: pairs new, changed (new document versions) or unchanged; files it could not
+    pair; problems: (name or path, message) for files stored with an error or not read at all."""
+
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    unmatched: list[Path] = field(default_factory=list)
+    problems: list[tuple[str, str]] = field(default_factory=list)
+
+
+def find_pairs(root: str | Path, src_lang: str = "es", tgt_lang: str = "en") -> tuple[list[FoundPair], list[Path],
+                                                                                          list[tuple[str, str]]]:
+    """The pairs under `root`: root/pairs.csv when present (or root itself if it is the manifest), else
+    root/SRC_LANG/NAME.* with root/TGT_LANG/NAME.* by file stem. Returns (pairs, unmatched files, problems)."""
+    root = Path(root)
+    if root.is_file():
+        return _read_manifest(root, src_lang, tgt_lang)
+    if (root / "pairs.csv").is_file():
+        return _read_manifest(root / "pairs.csv", src_lang, tgt_lang)
+    if not root.is_dir():
+        raise InputError(f"{root}: no such folder or manifest")
+    sides, problems = [], []
+    for lang in (src_lang, tgt_lang):
+        folder = root / lang
+        if not folder.is_dir():
+            raise InputError(f"{folder}: no such folder (expected {root}/{src_lang}/ and {root}/{tgt_lang}/ with "
+                             "files paired by name, or a pairs.csv manifest with columns name,src,tgt)")
+        by_stem: dict[str, list[Path]] = {}
+        for p in sorted(folder.iterdir()):
+            if p.is_file() and not p.name.startswith("."):
+                by_stem.setdefault(p.stem, []).append(p)
+        for stem, paths in by_stem.items():
+            if len(paths) > 1:
+                problems.append((stem, f"{len(paths)} files named {stem}.* in {folder}: "
+                                       f"{', '.join(p.name for p in paths)}; keep one"))
+        sides.append({s: ps[0] for s, ps in by_stem.items() if len(ps) == 1})
+    src, tgt = sides
+    pairs = [FoundPair(n, src[n], tgt[n], src_lang, tgt_lang) for n in sorted(src.keys() & tgt.keys())]
+    unmatched = [src[n] for n in sorted(src.keys() - tgt.keys())] + [tgt[n] for n in sorted(tgt.keys() - src.keys())]
+    return pairs, unmatched, problems
+
+
+def _read_manifest(path: Path, src_lang: str, tgt_lang: str):
+    """pairs.csv: columns name, src, tgt (paths relative to the manifest), optional src_lang, tgt_lang."""
+    from .textio import read_text
+
+    rows = list(csv.DictReader(read_text(path).splitlines()))
+    need = {"name", "src", "tgt"}
+    if not rows or not need <= set(rows[0]):
+        raise InputError(f"{path}: expected a header with columns name,src,tgt (optional: src_lang,tgt_lang)")
+    pairs, unmatched, problems, seen = [], [], [], set()
+    for line, r in enumerate(rows, 2):
+        name = (r["name"] or "").strip()
+        if not name or name in seen:
+            problems.append((f"{path}:{line}", "missing name" if not name else f"pair {name!r} listed twice"))
+            continue
+        seen.add(name)
+        src, tgt = path.parent / (r["src"] or "").strip(), path.parent / (r["tgt"] or "").strip()
+        missing = [p for p in (src, tgt) if not p.is_file()]
+        if missing:
+            unmatched += [p for p in (src, tgt) if p.is_file()]
+            problems.append((name, f"{path}:{line}: no such file: {', '.join(map(str, missing))}"))
+            continue
+        pairs.append(FoundPair(name, src, tgt, (r.get("src_lang") or src_lang).strip(),
+                               (r.get("tgt_lang") or tgt_lang).strip()))
+    return pairs, unmatched, problems
+
+
+def import_corpus(store: Store, root: str | Path, src_lang: str = "es", tgt_lang: str = "en",
+                  presegmented: bool = False) -> ImportReport:
+    """Import every pair under `root` (see `find_pairs`), each in one transaction. A changed file becomes a new
+    document version and marks its pair changed; files that cannot be paired or read are reported, and the
+    others are imported all the same."""
+    pairs, unmatched, problems = find_pairs(root, src_lang, tgt_lang)
+    report = ImportReport(unmatched=unmatched, problems=problems)
+    known = {p.name for p in store.pairs()}
+    for fp in pairs:
+        try:
+            data = fp.src.read_bytes(), fp.tgt.read_bytes()
+        except OSError as exc:
+            report.problems.append((fp.name, f"{exc.filename}: cannot be read ({exc.strerror})"))
+            continue
+        with store.transaction():
+            ids = [store.add_document(p, lang, d, presegmented)
+                   for p, lang, d in zip((fp.src, fp.tgt), (fp.src_lang, fp.tgt_lang), data)]
+            _, changed = store.add_pair(fp.name, *ids)
+        (report.unchanged if not changed else report.changed if fp.name in known else report.added).append(fp.name)
+        for doc_id in ids:
+            error = store.document_info(doc_id)["error"]
+            if error:
+                report.problems.append((fp.name, f"{error} (the pair cannot be aligned until the file is fixed)"))
+    return report
+
+
+# ---- alignment -------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class EncoderSpec:
+    """Loads an encoder by name inside a worker: picklable, unlike the encoder itself."""
+
+    model: str = DEFAULT_MODEL
+
+    def __call__(self) -> Encoder:
+        return get_encoder(self.model)
+
+
+@dataclass
+class PairResult:
+    """A worker's answer for one pair: the alignment, flags (Flag.to_dict()) and newly computed window vectors
+    [(k, hashes, vectors CACHE_DTYPE (m, d))], or the error that stopped it."""
+
+    name: str
+    src_doc: int
+    tgt_doc: int
+    sentences: int
+    model: str = ""
+    alignment: Alignment | None = None
+    flags: list[dict] | None = None
+    windows: list[tuple[int, list[str], np.ndarray]] = field(default_factory=list)
+    figures: dict = field(default_factory=dict)
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class BatchEvent:
+    """Progress after the start and after each finished pair (`pair`, with `error` when it failed)."""
+
+    total_pairs: int
+    total_sentences: int
+    done_pairs: int
+    done_sentences: int
+    pair: str | None = None
+    error: str | None = None
+
+
+@dataclass
+class BatchSummary:
+    """What `align_all` did: pairs aligned and failed (name, error), skipped as up to date, and left pending by
+    an interrupt; warnings (name, message) for aligned pairs with a problem (flags that could not be derived)."""
+
+    aligned: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    skipped: int = 0
+    pending: list[str] = field(default_factory=list)
+    interrupted: bool = False
+    sentences: int = 0
+    seconds: float = 0.0
+    workers: int = 0
+    threads: int = 0
+    warnings: list[tuple[str, str]] = field(default_factory=list)
+
+
+def needs_alignment(p: PairInfo, model: str, params: AlignParams) -> bool:
+    """New, changed, failed last time, or aligned with another model or other parameters."""
+    return p.status is not PairStatus.ALIGNED or p.model != model or p.params != params.to_dict()
+
+
+def align_all(db: str | Path, *, model: str = DEFAULT_MODEL, params: AlignParams = AlignParams(),
+              jobs: int | None = None, threads: int | None = None, force: bool = False,
+              names: Sequence[str] | None = None, progress: Callable[[BatchEvent], None] | None = None,
+              encoder_factory: Callable[[], Encoder] | None = None, timeout: float = 60.0) -> BatchSummary:
+    """Align every pair of the project at `db` that needs it (all of them with `force`), largest first.
+
+    jobs: worker processes (default: one per core, at most one per pair); with one, the work runs in this
+    process. threads: BLAS threads per worker (default: the cores shared out). encoder_factory: a picklable
+    callable returning the encoder (default: the model by name). Ctrl-C returns a summary with interrupted=True;
+    every pair finished before it is committed.
+    """
+    t0 = time.perf_counter()
+    factory = encoder_factory or EncoderSpec(model)
+    name = factory().name  # encoders load their weights on first use: this is cheap, and checks the name
+    summary = BatchSummary()
+    with Store.open(db, timeout) as store:
+        pairs = store.pairs(names)
+        todo = [p for p in pairs if force or needs_alignment(p, name, params)]
+        summary.skipped = len(pairs) - len(todo)
+        todo.sort(key=lambda p: -(p.n_src + p.n_tgt))
+        cores = os.cpu_count() or 1
+        summary.workers = max(1, min(jobs or cores, len(todo)))
+        summary.threads = threads or max(1, cores // summary.workers)
+        total = sum(p.n_src + p.n_tgt for p in todo)
+        state = {"pairs": 0, "sentences": 0}
+
+        def finish(result: PairResult) -> None:
+            _commit(store, result, params, summary)
+            state["pairs"] += 1
+            state["sentences"] += result.sentences
+            summary.sentences = state["sentences"]
+            if progress:
+                progress(BatchEvent(len(todo), total, state["pairs"], state["sentences"], result.name, result.error))
+
+        if progress:
+            progress(BatchEvent(len(todo), total, 0, 0))
+        done: set[str] = set()
+        try:
+            if todo and summary.workers == 1:
+                _run_here(store, factory, todo, params, finish, done)
+            elif todo:
+                _run_pool(store.path, factory, todo, params, summary.workers, summary.threads, finish, done)
+        except KeyboardInterrupt:
+            summary.interrupted = True
+        summary.pending = [p.name for p in todo if p.name not in done]
+    summary.seconds = time.perf_counter() - t0
+    return summary
+
+
+def _run_here(store: Store, factory, todo: list[PairInfo], params: AlignParams, finish, done: set[str]) -> None:
+    encoder = factory()
+    for p in todo:
+        finish(align_pair(store, encoder, p.name, params))
+        done.add(p.name)
+
+
+def _run_pool(db: Path, factory, todo: list[PairInfo], params: AlignParams, workers: int, threads: int, finish,
+              done: set[str]) -> None:
+    """Feed the pairs to a pool, two per worker in flight; a worker that dies fails the pairs it had."""
+    queue = deque(todo)
+    ctx = multiprocessing.get_context("spawn")
+    while queue:
+        pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
+                                   initargs=(str(db), factory, params, threads, os.getpid()))
+        running: dict = {}
+        broken = False
+        try:
+            while queue or running:
+                while queue and len(running) < 2 * workers:
+                    p = queue.popleft()
+                    running[pool.submit(_work, p.name)] = p
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for fut in finished:
+                    p = running.pop(fut)
+                    try:
+                        result = fut.result()
+                    except BrokenProcessPool:
+                        broken = True
+                        result = PairResult(p.name, p.src_doc, p.tgt_doc, p.n_src + p.n_tgt, error=(
+                            "a worker process died while this pair was in progress (out of memory?)"))
+                    finish(result)
+                    done.add(p.name)
+                if broken:  # the others in flight broke with it: start a new pool for them
+                    queue.extendleft(running.values())
+                    break
+        except BaseException:
+            _stop(pool)
+            raise
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Stop the workers now: their pairs are lost anyway, and a long one would hold up the exit for minutes."""
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in list((getattr(pool, "_processes", None) or {}).values()):  # no public API before Python 3.14
+        proc.terminate()
+    for proc in list((getattr(pool, "_processes", None) or {}).values()):
+        proc.join(5)
+
+
+def _commit(store: Store, r: PairResult, params: AlignParams, summary: BatchSummary) -> None:
+    """Write one pair's result: cached vectors, run, beads and flags in one transaction, or its failure."""
+    info = {"model": r.model, "params": params.to_dict(), "figures": r.figures, "src_doc": r.src_doc,
+            "tgt_doc": r.tgt_doc}
+    if r.error is None:
+        try:
+            with store.transaction():
+                for k, hashes, vectors in r.windows:
+                    store.store_windows(r.model, k, hashes, vectors)
+                old = store.pair(r.name)
+                previous = store.flags(r.name) if old.run_id is not None and r.flags is not None else []
+                store.save_alignment(r.name, r.alignment, info)
+                if r.flags is not None:
+                    store.save_flags(r.name, _carry_flags(previous, r.flags, old, store, r))
+            summary.aligned.append(r.name)
+            if r.figures.get("flags_error"):
+                summary.warnings.append((r.name, f"no flags: {r.figures['flags_error']}"))
+            return
+        except AlignerError as exc:
+            r.error = str(exc)
+    store.record_failure(r.name, r.error, info)
+    summary.failed.append((r.name, r.error))
+
+
+def _carry_flags(previous: list, flags: list[dict], old: PairInfo, store: Store, r: PairResult) -> list:
+    """The review status of flags whose key (type and sentence ids) is unchanged, when the documents are."""
+    if not previous:
+        return flags
+    runs = store.runs(r.name)
+    last = next(x for x in runs if x["id"] == old.run_id)
+    if (last["src_doc"], last["tgt_doc"]) != (r.src_doc, r.tgt_doc):
+        return flags
+    status = {f.key: f.status.value for f in previous}
+    return [{**f, "status": status.get(f["key"], f["status"])} for f in flags]
+
+
+# ---- the work on one pair (in a worker, or here) ---------------------------------------------------------------
+
+_worker: dict = {}
+
+
+def _init_worker(db: str, factory, params: AlignParams, threads: int, parent: int) -> None:
+    """Once per worker: ignore Ctrl-C (the parent stops us), cap BLAS threads, load the encoder, open the store."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(threads)
+    except ImportError:
+        pass  # optional: without it the BLAS library picks its own thread count
+    encoder = factory()
+    if hasattr(encoder, "threads"):
+        encoder.threads = threads  # USE reads it when its weights load, on first use
+    _worker.update(encoder=encoder, store=Store.open(db, readonly=True), params=params)
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
+
+
+def _exit_with_parent(parent: int) -> None:
+    """A worker whose parent was killed (SIGKILL leaves no chance to stop it) must not live on."""
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
+
+
+def _work(name: str) -> PairResult:
+    return align_pair(_worker["store"], _worker["encoder"], name, _worker["params"])
+
+
+def align_pair(store: Store, encoder: Encoder, name: str, params: AlignParams) -> PairResult:
+    """Align one pair from the store, encoding only the windows its embedding cache lacks. Never raises for a
+    problem of the pair's own (undecodable or empty file, unsupported language): the result carries the error."""
+    from .pipeline import align_documents
+
+    p = store.pair(name)
+    result = PairResult(name, p.src_doc, p.tgt_doc, p.n_src + p.n_tgt, model=encoder.name)
+    t0 = time.perf_counter()
+    try:
+        src, tgt = store.document(p.src_doc), store.document(p.tgt_doc)
+        check_language(encoder, src.lang, src.path)
+        check_language(encoder, tgt.lang, tgt.path)
+        ws, new_s, cached_s = embed_cached(store, encoder, src.texts, params.max_side)
+        wt, new_t, cached_t = embed_cached(store, encoder, tgt.texts, params.max_side)
+        t1 = time.perf_counter()
+        result.alignment = align_documents(src, tgt, encoder, params, windows=(ws, wt))
+        t2 = time.perf_counter()
+    except AlignerError as exc:
+        result.error = str(exc)
+        return result
+    except Exception as exc:  # a bug must not stop the batch: the pair is recorded as failed, with the trace
+        result.error = f"internal error: {type(exc).__name__}: {exc}\n{traceback.format_exc(limit=-3)}"
+        return result
+    result.windows = new_s + new_t
+    result.figures = {"embed_s": round(t1 - t0, 3), "align_s": round(t2 - t1, 3),
+                      "windows_cached": cached_s + cached_t,
+                      "windows_computed": sum(len(h) for _, h, _ in result.windows)}
+    try:
+        from .flags import derive_flags
+
+        result.flags = [f.to_dict() for f in derive_flags(result.alignment, src, tgt, ws[0], wt[0])]
+    except Exception as exc:  # flags are advice: the alignment stands without them, and the summary says so
+        result.figures["flags_error"] = f"{type(exc).__name__}: {exc}"
+    result.figures["flags_s"] = round(time.perf_counter() - t2, 3)
+    return result
+
+
+def embed_cached(store: Store, encoder: Encoder, texts: Sequence[str], max_k: int, chunk: int = CHUNK):
+    """Window vectors of a document for k = 1..max_k, float32 (n-k+1, d) each, encoding only the windows the
+    cache lacks, in runs of at most `chunk` sentences. Returns (windows, new [(k, hashes, vectors)], cached count).
+
+    Fresh vectors are rounded to the cache's precision, so an alignment does not depend on what was cached.
+    """
+    hashes = window_hashes(texts, max_k)
+    cached = [store.cached_windows(encoder.name, k, hashes[k - 1]) for k in range(1, max_k + 1)]
+    out = [vecs for vecs, _ in cached]
+    missing = [~found for _, found in cached]
+    for start, stop, last in encode_spans(missing, max_k, chunk):
+        fresh = encoder.encode_windows(list(texts[start:stop]), max_k)
+        for k in range(1, max_k + 1):
+            rows = np.flatnonzero(missing[k - 1][start:last])
+            if not len(rows):
+                continue
+            if out[k - 1] is None:
+                out[k - 1] = np.zeros((len(hashes[k - 1]), fresh[k - 1].shape[1]), np.float32)
+            out[k - 1][start + rows] = fresh[k - 1][rows].astype(CACHE_DTYPE).astype(np.float32)
+    dim = next(w.shape[1] for w in out if w is not None)
+    out = [w if w is not None else np.zeros((0, dim), np.float32) for w in out]
+    new = []
+    for k in range(1, max_k + 1):
+        rows = np.flatnonzero(missing[k - 1])
+        if len(rows):
+            new.append((k, [hashes[k - 1][i] for i in rows], out[k - 1][rows].astype(CACHE_DTYPE)))
+    return out, new, int(sum(int(f.sum()) for _, f in cached))
+
+
+def encode_spans(missing: list[np.ndarray], max_k: int, chunk: int) -> list[tuple[int, int, int]]:
+    """Where to run the encoder so that every missing window is computed: (start, stop, last) means encode
+    sentences start..stop-1 and keep the windows that begin before `last`.
+
+    missing[k-1]: bool (n-k+1,), the windows of k sentences the cache lacks. Each maximal run of sentences
+    touched by a missing window is cut into pieces of `chunk` window starts, each with the max_k-1 sentences
+    that the windows of its last starts reach into.
+    """
+    n = len(missing[0])
+    delta = np.zeros(n + 1, np.int64)
+    for k, m in enumerate(missing, 1):
+        idx = np.flatnonzero(m)
+        np.add.at(delta, idx, 1)
+        np.add.at(delta, idx + k, -1)
+    touched = np.concatenate([[False], np.cumsum(delta[:n]) > 0, [False]])
+    edges = np.flatnonzero(touched[1:] != touched[:-1])
+    out = []
+    for a, b in zip(edges[0::2], edges[1::2]):
+        for c in range(int(a), int(b), chunk):
+            last = min(c + chunk, int(b))
+            out.append((c, min(last + max_k - 1, int(b)), last))
+    return out

@@ -1,0 +1,283 @@
+"""Project commands on the SQLite store: add, align-all, status, show, report."""
+
+from __future__ import annotations
+
+import signal
+import sys
+from pathlib import Path
+
+import click
+
+from . import cli
+from ..align import AlignParams
+from ..embed import DEFAULT_MODEL
+
+STATUSES = ("auto", "confirmed", "edited", "flagged")
+
+
+def db_option(f):
+    return click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default="aligner.db",
+                        envvar="ALIGNER_DB", show_default=True, show_envvar=True,
+                        help="The project database.")(f)
+
+
+def _open(db: Path, create: bool = False, timeout: float = 10.0):
+    from ..store import Store
+
+    return Store.open(db, timeout, create=create)
+
+
+@cli.command()
+@click.argument("corpus", type=click.Path(exists=True, path_type=Path))
+@db_option
+@click.option("--src-lang", default="es", show_default=True, metavar="CODE", help="Source language (and folder).")
+@click.option("--tgt-lang", default="en", show_default=True, metavar="CODE", help="Target language (and folder).")
+@click.option("--presegmented", is_flag=True, help="Files are one sentence per line.")
+def add(corpus, db, src_lang, tgt_lang, presegmented):
+    """Import CORPUS/SRC/NAME.* with CORPUS/TGT/NAME.*, paired by name, or the pairs CORPUS/pairs.csv lists
+    (columns name,src,tgt and optionally src_lang,tgt_lang). A changed file becomes a new version of its pair."""
+    from ..batch import import_corpus
+
+    with _open(db, create=True) as store:
+        report = import_corpus(store, corpus, src_lang, tgt_lang, presegmented)
+    for path in report.unmatched:
+        click.echo(f"warning: {path}: no counterpart in the other language; skipped", err=True)
+    for name, message in report.problems:
+        click.echo(f"warning: {name}: {message}", err=True)
+    if not (report.added or report.changed or report.unchanged):
+        raise click.ClickException(f"{corpus}: no document pairs found")
+    for label, names in (("added", report.added), ("changed", report.changed)):
+        if names:
+            click.echo(f"{label}: {', '.join(names)}")
+    click.echo(f"{db}: {len(report.added)} pairs added, {len(report.changed)} changed, "
+               f"{len(report.unchanged)} unchanged")
+
+
+@cli.command("align-all")
+@click.argument("names", nargs=-1)
+@db_option
+@click.option("--model", default=DEFAULT_MODEL, show_default=True,
+              help="Encoder: 'use-multilingual' (bundled) or 'st:<name or local path>'.")
+@click.option("--force", is_flag=True, help="Align every pair again, even those up to date.")
+@click.option("-j", "--jobs", type=click.IntRange(1), help="Worker processes [default: one per core].")
+@click.option("--threads", type=click.IntRange(1), help="BLAS threads per worker [default: cores / jobs].")
+@click.option("--max-side", type=click.IntRange(1, 4), default=AlignParams.max_side, show_default=True,
+              help="Most sentences on one side of a bead.")
+@click.option("--skip", type=float, default=AlignParams.skip, show_default=True,
+              help="Score of leaving a sentence unaligned (added or dropped); lower makes them rarer.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.pass_context
+def align_all_cmd(ctx, names, db, model, force, jobs, threads, max_side, skip, quiet):
+    """Align every pair that is new, changed or failed (or NAMES). Interrupt at will: finished pairs are saved,
+    and the next run goes on with the rest. Exits 1 when a pair failed (the others are aligned all the same)."""
+    from ..batch import align_all
+
+    _open(db).close()  # a clear message for a missing or foreign file before any worker starts
+    signal.signal(signal.SIGTERM, _interrupt)
+    params = AlignParams(max_side=max_side, skip=skip)
+    with _ProgressBar(quiet) as bar:
+        summary = align_all(db, model=model, params=params, jobs=jobs, threads=threads, force=force,
+                            names=names or None, progress=bar.update)
+    done = f"aligned {len(summary.aligned)} pairs"
+    if summary.seconds and summary.sentences:
+        done += (f" ({summary.sentences:,} sentences in {summary.seconds:.1f} s, "
+                 f"{summary.sentences / summary.seconds:,.0f}/s; {summary.workers} worker"
+                 f"{'s' if summary.workers > 1 else ''})")
+    click.echo(f"{done}; {summary.skipped} up to date")
+    for name, message in summary.warnings:
+        click.echo(f"warning: {name}: {message}", err=True)
+    if summary.failed:
+        click.echo(f"{len(summary.failed)} failed:", err=True)
+        for name, error in summary.failed:
+            click.echo(f"  {name}: {error.splitlines()[0]}", err=True)
+    if summary.interrupted:
+        click.echo(f"interrupted: {len(summary.pending)} pairs left; run align-all again to finish them", err=True)
+        ctx.exit(130)
+    if summary.failed:
+        ctx.exit(1)
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+class _ProgressBar:
+    """Pairs and sentences done, rate and time left, on stderr."""
+
+    def __init__(self, quiet: bool):
+        from rich.console import Console
+        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
+                                   TimeRemainingColumn)
+
+        self.progress = Progress(TextColumn("{task.description:>9}"), BarColumn(), MofNCompleteColumn(),
+                                 TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TimeRemainingColumn(),
+                                 console=Console(stderr=True), disable=quiet)
+        self.pairs = self.sentences = None
+
+    def __enter__(self):
+        self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        return self.progress.__exit__(*exc)
+
+    def update(self, event) -> None:
+        if self.pairs is None:
+            self.pairs = self.progress.add_task("pairs", total=event.total_pairs, rate="")
+            self.sentences = self.progress.add_task("sentences", total=event.total_sentences, rate="")
+        for task, done in ((self.pairs, event.done_pairs), (self.sentences, event.done_sentences)):
+            self.progress.update(task, completed=done)
+            speed = self.progress.tasks[task].speed
+            self.progress.update(task, rate=f"{speed:,.1f}/s" if speed else "")
+        if event.error:
+            self.progress.console.print(f"[red]failed[/red] {event.pair}: {event.error.splitlines()[0]}")
+
+
+@cli.command()
+@db_option
+def status(db):
+    """Pairs, sentences, beads by type and status, flags and review progress of each document pair."""
+    import polars as pl
+
+    with _open(db) as store:
+        frame = project_frame(store)
+        beads = store.bead_counts()
+    if frame.is_empty():
+        click.echo(f"{db}: no pairs yet; import some with `aligner add CORPUS`")
+        return
+    shown = frame.select("pair", "status", "src", "tgt", "beads", "1-1", "null", "merged", "confirmed", "edited",
+                         "flagged", "flags", pl.format("{}%", pl.col("reviewed_pct").round(0).cast(pl.Int64))
+                         .alias("reviewed"))
+    with _table_config():
+        click.echo(shown)
+        if beads:
+            kinds = (pl.DataFrame(beads).pivot("status", index="kind", values="beads", aggregate_function="sum")
+                     .fill_null(0))
+            kinds = kinds.select("kind", *[s for s in STATUSES if s in kinds.columns]).sort("kind")
+            click.echo("beads by type and status, all pairs:")
+            click.echo(kinds)
+    total_beads = int(frame["beads"].sum())
+    reviewed = int(frame["reviewed_beads"].sum())
+    click.echo(f"{frame.height} pairs, {int(frame['src'].sum()) + int(frame['tgt'].sum()):,} sentences, "
+               f"{total_beads:,} beads, {reviewed:,} reviewed ({100 * reviewed / max(total_beads, 1):.0f}%), "
+               f"{int(frame['flags'].sum())} open flags")
+    for row in frame.filter(pl.col("error").is_not_null()).iter_rows(named=True):
+        click.echo(f"failed: {row['pair']}: {row['error'].splitlines()[0]}", err=True)
+
+
+def _table_config():
+    import polars as pl
+
+    return pl.Config(tbl_rows=-1, tbl_cols=-1, tbl_hide_dataframe_shape=True, tbl_hide_column_data_types=True,
+                     tbl_width_chars=200, fmt_str_lengths=60)
+
+
+def project_frame(store):
+    """One row per pair: status, sentences, beads by type and status, open flags, review progress, error."""
+    import polars as pl
+
+    counts: dict[str, dict[str, int]] = {}
+    for r in store.bead_counts():
+        c = counts.setdefault(r["pair"], {})
+        group = "1-1" if r["kind"] == "1-1" else "null" if "0" in r["kind"].split("-") else "merged"
+        c[group] = c.get(group, 0) + r["beads"]
+        c[r["status"]] = c.get(r["status"], 0) + r["beads"]
+    flags: dict[str, int] = {}
+    for r in store.flag_counts():
+        if r["status"] == "open":
+            flags[r["pair"]] = flags.get(r["pair"], 0) + r["flags"]
+    rows = []
+    for p in store.pairs():
+        c = counts.get(p.name, {})
+        rows.append({"pair": p.name, "status": p.status.value, "src": p.n_src, "tgt": p.n_tgt, "beads": p.beads,
+                     "1-1": c.get("1-1", 0), "null": c.get("null", 0), "merged": c.get("merged", 0),
+                     **{s: c.get(s, 0) for s in STATUSES}, "flags": flags.get(p.name, 0),
+                     "reviewed_beads": p.reviewed, "reviewed_pct": 100.0 * p.reviewed / p.beads if p.beads else 0.0,
+                     "model": p.model, "updated": p.updated, "src_path": p.src_path, "tgt_path": p.tgt_path,
+                     "error": p.error})
+    schema = {"pair": pl.String, "status": pl.String, "src": pl.Int64, "tgt": pl.Int64, "beads": pl.Int64,
+              "1-1": pl.Int64, "null": pl.Int64, "merged": pl.Int64, **{s: pl.Int64 for s in STATUSES},
+              "flags": pl.Int64, "reviewed_beads": pl.Int64, "reviewed_pct": pl.Float64, "model": pl.String,
+              "updated": pl.String, "src_path": pl.String, "tgt_path": pl.String, "error": pl.String}
+    return pl.DataFrame(rows, schema=schema)
+
+
+@cli.command()
+@click.argument("name")
+@db_option
+@click.option("--flagged", is_flag=True, help="Only beads that are flagged or touch a flag.")
+def show(name, db, flagged):
+    """The alignment of pair NAME, coloured by score, with its flags."""
+    from rich.console import Console
+    from rich.table import Table
+
+    with _open(db) as store:
+        info = store.pair(name)
+        if info.run_id is None:
+            raise click.ClickException(f"{name}: not aligned yet ({info.status.value}); run `aligner align-all`"
+                                       + (f"\nlast error: {info.error}" if info.error else ""))
+        flags = store.flag_records(name)
+        table = Table(title=f"{name}: {info.src_path} ({info.src_lang}) / {info.tgt_path} ({info.tgt_lang})",
+                      expand=True)
+        for col, kw in (("#", {"justify": "right", "style": "dim"}), ("type", {}), ("score", {"justify": "right"}),
+                        ("status", {}), (info.src_lang, {"ratio": 1}), (info.tgt_lang, {"ratio": 1}),
+                        ("flags", {})):
+            table.add_column(col, no_wrap=col not in (info.src_lang, info.tgt_lang), **kw)
+        for k, row in enumerate(store.iter_beads([name])):
+            if flagged and not row.is_flagged:
+                continue
+            table.add_row(str(k + 1), row.kind, _score(row), row.status.value, row.src or "[dim]—[/dim]",
+                          row.tgt or "[dim]—[/dim]", ", ".join(row.flags), style=_row_style(row))
+    console = Console()
+    console.print(table)
+    if flags:
+        console.print(f"flags ({len(flags)}):")
+        for f in flags:
+            where = " / ".join(f"{side} {_ids(f[side]['sentences'])}" for side in ("src", "tgt") if f.get(side))
+            console.print(f"  [{'dim' if f['status'] == 'dismissed' else 'bold'}]{f['type']}[/] {where}  "
+                          f"confidence {f.get('confidence', 0):.2f}  {f['status']}  {f.get('note', '')}")
+    if info.error:
+        console.print(f"[red]last run failed[/red]: {info.error}")
+
+
+def _score(row) -> str:
+    if not row.src_ids or not row.tgt_ids:
+        return "[dim]-[/dim]"
+    colour = "green" if row.score >= 0.7 else "yellow" if row.score >= 0.5 else "red"
+    return f"[{colour}]{row.score:.2f}[/{colour}]"
+
+
+def _row_style(row) -> str:
+    if row.is_flagged:
+        return "on grey23"
+    return "dim" if not row.src_ids or not row.tgt_ids else ""
+
+
+def _ids(ids) -> str:
+    return str(ids[0]) if len(ids) == 1 else f"{ids[0]}-{ids[-1]}"
+
+
+@cli.command()
+@db_option
+@click.option("--format", "fmt", type=click.Choice(["csv", "json", "parquet"]), default="csv", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to this file (needed for parquet) instead of standard output.")
+def report(db, fmt, output):
+    """The figures of `status`, one row per pair, as CSV, JSON or Parquet."""
+    with _open(db) as store:
+        frame = project_frame(store)
+    if fmt == "parquet":
+        if output is None:
+            raise click.UsageError("--format parquet needs -o FILE")
+        frame.write_parquet(output)
+    elif fmt == "csv":
+        text = frame.write_csv()
+    else:
+        text = frame.write_json() + "\n"
+    if fmt != "parquet":
+        if output:
+            output.write_text(text, encoding="utf-8")
+        else:
+            sys.stdout.write(text)
+    if output:
+        click.echo(f"wrote {frame.height} pairs to {output}", err=True)

@@ -1,0 +1,446 @@
+"""The project database on real SQLite files: schema, versions, alignments, edits with undo across restarts,
+flags, the embedding cache, streaming rows, two writers at once and a crash in the middle of an edit."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from aligner import edits
+from aligner.errors import InputError, StoreError
+from aligner.models import Alignment, Bead, BeadStatus
+from aligner.segment import segment_text
+from aligner.store import Store, carry_review, sha1
+
+from conftest import made_up_pair
+
+SRC, TGT = made_up_pair(6)
+
+
+def text(lines):
+    return "\n\n".join(lines) + "\n"
+
+
+def one_to_one(n: int) -> Alignment:
+    return Alignment(tuple(Bead((i,), (i,), 0.8) for i in range(n)), n, n, meta={"model": "fake"})
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = Store.open(tmp_path / "p.db")
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def aligned(store):
+    """A pair 'doc' of 6 sentences a side, aligned 1-1."""
+    s = store.add_document("es/doc.txt", "es", text(SRC))
+    t = store.add_document("en/doc.txt", "en", text(TGT))
+    store.add_pair("doc", s, t)
+    store.save_alignment("doc", one_to_one(6), {"model": "fake", "params": {"max_side": 4}})
+    return store
+
+
+# ---- opening -------------------------------------------------------------------------------------------------
+
+def test_open_creates_the_schema_in_wal_mode_and_records_migrations(tmp_path):
+    path = tmp_path / "p.db"
+    with Store.open(path) as store:
+        assert store.schema_version() == 1
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("SELECT version, name FROM schema_migrations").fetchall()[0][0] == 1
+    with Store.open(path) as again:  # opening again migrates nothing
+        assert again.schema_version() == 1
+
+
+def test_a_file_that_is_not_a_database_is_named(tmp_path):
+    path = tmp_path / "notes.db"
+    path.write_bytes(b"this is not SQLite at all" * 100)
+    with pytest.raises(StoreError, match="notes.db"):
+        Store.open(path)
+
+
+def test_a_foreign_sqlite_database_is_refused(tmp_path):
+    path = tmp_path / "other.db"
+    sqlite3.connect(path).execute("CREATE TABLE t (x)")
+    with pytest.raises(StoreError, match="not an aligner project"):
+        Store.open(path)
+
+
+def test_a_newer_schema_is_refused(tmp_path):
+    path = tmp_path / "p.db"
+    Store.open(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute("INSERT INTO schema_migrations VALUES (99, 'future', 'x')")
+    conn.commit()
+    with pytest.raises(StoreError, match="newer aligner"):
+        Store.open(path)
+
+
+def test_a_missing_database_is_not_created_for_reading(tmp_path):
+    with pytest.raises(StoreError, match="no project database"):
+        Store.open(tmp_path / "none.db", create=False)
+    assert not (tmp_path / "none.db").exists()
+
+
+# ---- documents and pairs -------------------------------------------------------------------------------------
+
+def test_documents_are_versioned_by_content(store):
+    a = store.add_document("es/doc.txt", "es", text(SRC))
+    assert store.add_document("es/doc.txt", "es", text(SRC)) == a
+    b = store.add_document("es/doc.txt", "es", text(SRC[:-1] + ["Otra frase distinta."]))
+    assert b != a
+    assert store.document_info(b)["version"] == 2
+    assert store.document_info(a)["version"] == 1
+
+
+def test_documents_for_rebuilds_the_segmented_documents(store):
+    s = store.add_document("es/doc.txt", "es", text(SRC))
+    t = store.add_document("en/doc.txt", "en", text(TGT))
+    store.add_pair("doc", s, t)
+    src, tgt = store.documents_for("doc")
+    assert src == segment_text(text(SRC), "es", "es/doc.txt")
+    assert tgt.texts == TGT and tgt.lang == "en"
+
+
+def test_an_undecodable_file_is_stored_with_its_error(store):
+    doc = store.add_document("es/bad.txt", "es", "canción\n".encode("latin-1"))
+    assert "UTF-8" in store.document_info(doc)["error"]
+    with pytest.raises(InputError, match="bad.txt"):
+        store.document(doc)
+
+
+def test_add_pair_reports_changes_only_when_content_changes(store):
+    s = store.add_document("es/doc.txt", "es", text(SRC))
+    t = store.add_document("en/doc.txt", "en", text(TGT))
+    pid, changed = store.add_pair("doc", s, t)
+    assert changed and store.pair("doc").status.value == "new"
+    assert store.add_pair("doc", s, t) == (pid, False)
+    t2 = store.add_document("en/doc.txt", "en", text(TGT + ["One more."]))
+    assert store.add_pair("doc", s, t2) == (pid, True)
+    assert store.pair("doc").n_tgt == 7
+
+
+def test_unknown_pair_names_the_known_ones(aligned):
+    with pytest.raises(StoreError, match="no pair named 'nope'.*doc"):
+        aligned.pair("nope")
+
+
+# ---- alignments and edits ------------------------------------------------------------------------------------
+
+def test_save_alignment_records_a_run_and_the_beads(aligned):
+    a = aligned.alignment("doc")
+    assert a.links() == one_to_one(6).links()
+    assert a.meta["model"] == "fake" and a.meta["params"] == {"max_side": 4}
+    runs = aligned.runs("doc")
+    assert len(runs) == 1 and runs[0]["figures"]["beads"] == 6
+    info = aligned.pair("doc")
+    assert (info.status.value, info.beads, info.reviewed) == ("aligned", 6, 0)
+
+
+def test_null_beads_keep_their_place(store):
+    s = store.add_document("es/doc.txt", "es", text(SRC[:3]))
+    t = store.add_document("en/doc.txt", "en", text(TGT[:3]))
+    store.add_pair("doc", s, t)
+    beads = (Bead((0,), ()), Bead((), (0,)), Bead((1, 2), (1,)), Bead((), (2,)))
+    store.save_alignment("doc", Alignment(beads, 3, 3), {"model": "fake"})
+    assert store.alignment("doc").beads == beads
+
+
+def test_edits_undo_and_redo(aligned):
+    a0 = aligned.alignment("doc")
+    e1 = edits.merge_next(a0, 1)
+    assert aligned.apply_edit("doc", e1.alignment, e1.op, e1.detail) is not None
+    e2 = edits.confirm(e1.alignment, 0)
+    aligned.apply_edit("doc", e2.alignment, e2.op, e2.detail)
+    assert aligned.alignment("doc").beads == e2.alignment.beads
+    assert aligned.undo("doc").beads == e1.alignment.beads
+    assert aligned.undo("doc").beads == a0.beads
+    assert aligned.undo("doc") is None
+    assert aligned.redo("doc").beads == e1.alignment.beads
+    # a new edit drops what was left to redo
+    e3 = edits.confirm(aligned.alignment("doc"), 3)
+    aligned.apply_edit("doc", e3.alignment, e3.op, e3.detail)
+    assert aligned.redo("doc") is None
+    assert [h.op for h in aligned.history("doc")] == ["merge_next", "confirm"]
+
+
+def test_undo_and_redo_survive_a_restart(tmp_path, aligned):
+    a0 = aligned.alignment("doc")
+    e = edits.merge_next(a0, 2)
+    aligned.apply_edit("doc", e.alignment, e.op, e.detail)
+    aligned.close()
+    with Store.open(tmp_path / "p.db") as again:
+        assert again.undo("doc").beads == a0.beads
+    with Store.open(tmp_path / "p.db") as again:
+        assert again.redo("doc").beads == e.alignment.beads
+
+
+def test_an_edit_that_changes_nothing_is_not_logged(aligned):
+    assert aligned.apply_edit("doc", aligned.alignment("doc"), "noop", {}) is None
+    assert aligned.history("doc") == []
+
+
+def test_an_edit_of_a_replaced_alignment_is_refused(aligned):
+    stale = aligned.alignment("doc")
+    aligned.save_alignment("doc", one_to_one(6), {"model": "fake"})
+    e = edits.merge_next(stale, 0)
+    with pytest.raises(StoreError, match="replaced by a new run"):
+        aligned.apply_edit("doc", e.alignment, e.op, e.detail)
+
+
+def test_an_edit_of_an_alignment_edited_elsewhere_is_refused(tmp_path, aligned):
+    mine = aligned.alignment("doc")
+    with Store.open(tmp_path / "p.db") as other:
+        other.set_status("doc", [0], "confirmed")
+    e = edits.merge_next(mine, 2)
+    with pytest.raises(StoreError, match="edited elsewhere"):
+        aligned.apply_edit("doc", e.alignment, e.op, e.detail)
+    # one editor's successive edits carry the revision along
+    e1 = edits.confirm(aligned.alignment("doc"), 1)
+    aligned.apply_edit("doc", e1.alignment, e1.op, e1.detail)
+    e2 = edits.merge_next(e1.alignment, 3)
+    aligned.apply_edit("doc", e2.alignment, e2.op, e2.detail)
+    assert aligned.alignment("doc").beads == e2.alignment.beads
+
+
+def test_an_invalid_alignment_is_refused(aligned):
+    broken = aligned.alignment("doc").with_beads(one_to_one(6).beads[:-1])
+    with pytest.raises(StoreError, match="invalid"):
+        aligned.apply_edit("doc", broken, "oops", {})
+
+
+def test_set_status_is_an_undoable_edit(aligned):
+    aligned.set_status("doc", [0, 2], BeadStatus.CONFIRMED)
+    assert [b.status.value for b in aligned.alignment("doc").beads][:3] == ["confirmed", "auto", "confirmed"]
+    assert aligned.pair("doc").reviewed == 2
+    aligned.undo("doc")
+    assert aligned.pair("doc").reviewed == 0
+
+
+OPS = st.lists(st.tuples(st.sampled_from(["merge_next", "split", "confirm", "unconfirm", "detach", "flag"]),
+                         st.integers(0, 20)), min_size=1, max_size=6)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ops=OPS)
+def test_any_edits_undo_to_the_start_and_redo_to_the_end(tmp_path_factory, ops):
+    path = tmp_path_factory.mktemp("prop") / "p.db"
+    with Store.open(path) as store:
+        s = store.add_document("es/d.txt", "es", text(SRC))
+        t = store.add_document("en/d.txt", "en", text(TGT))
+        store.add_pair("d", s, t)
+        store.save_alignment("d", one_to_one(6), {"model": "fake"})
+        states = [store.alignment("d").beads]
+        for op, i in ops:
+            a = store.alignment("d")
+            i %= len(a.beads)
+            try:
+                e = {"merge_next": lambda: edits.merge_next(a, i), "confirm": lambda: edits.confirm(a, i),
+                     "unconfirm": lambda: edits.unconfirm(a, i), "flag": lambda: edits.flag(a, i, i, "added"),
+                     "detach": lambda: edits.detach(a, i, edits.Side.TGT),
+                     "split": lambda: edits.split(a, i, *(edits.split_points(a.beads[i]) or [(9, 9)])[0])}[op]()
+            except (edits.EditError, IndexError, ValueError):
+                continue
+            if store.apply_edit("d", e.alignment, e.op, e.detail) is not None:
+                states.append(e.alignment.beads)
+    with Store.open(path) as store:  # a restart in between
+        for want in reversed(states[:-1]):
+            assert store.undo("d").beads == want
+        assert store.undo("d") is None
+        for want in states[1:]:
+            assert store.redo("d").beads == want
+        assert store.integrity_check() == "ok"
+
+
+# ---- carrying review work over -------------------------------------------------------------------------------
+
+def test_carry_review_follows_sentences_when_one_is_inserted_before_them():
+    old = Alignment((Bead((0,), (0,), 0.9, BeadStatus.CONFIRMED), Bead((1, 2), (1,), 0.7, BeadStatus.EDITED),
+                     Bead((), (2,), 0.0, BeadStatus.CONFIRMED)), 3, 3)
+    old_src, old_tgt = ["a", "b", "c"], ["A", "BC", "X"]
+    new_src, new_tgt = ["new", "a", "b", "c"], ["A", "BC", "X"]
+    # the aligner split the merge and attached the added sentence elsewhere
+    new = Alignment((Bead((0,), ()), Bead((1,), (0,), 0.95), Bead((2,), (1,)), Bead((3,), ()), Bead((), (2,))), 4, 3)
+    merged, changed, carried = carry_review(old, old_src, old_tgt, new, new_src, new_tgt, ["t1", "t2", "t3"])
+    assert carried == 3
+    assert merged.beads == (Bead((0,), ()), Bead((1,), (0,), 0.95, BeadStatus.CONFIRMED),
+                            Bead((2, 3), (1,), 0.7, BeadStatus.EDITED), Bead((), (2,), 0.0, BeadStatus.CONFIRMED))
+    assert changed == [None, "t1", "t2", "t3"]
+    merged.validate()
+
+
+def test_carry_review_drops_a_bead_whose_sentence_changed():
+    old = Alignment((Bead((0,), (0,), 0.9, BeadStatus.CONFIRMED), Bead((1,), (1,), 0.9, BeadStatus.CONFIRMED)), 2, 2)
+    new = Alignment((Bead((0,), (0,), 0.8), Bead((1,), (1,), 0.8)), 2, 2)
+    merged, _, carried = carry_review(old, ["a", "b"], ["A", "B"], new, ["a", "b2"], ["A", "B"], [None, None])
+    assert carried == 1
+    assert [b.status for b in merged.beads] == [BeadStatus.CONFIRMED, BeadStatus.AUTO]
+
+
+def test_a_new_version_keeps_confirmed_beads_of_unchanged_sentences(aligned):
+    aligned.set_status("doc", range(6), BeadStatus.CONFIRMED)
+    t2 = aligned.add_document("en/doc.txt", "en", text(TGT[:3] + ["A rewritten sentence."] + TGT[4:]))
+    aligned.add_pair("doc", aligned.pair("doc").src_doc, t2)
+    assert aligned.pair("doc").status.value == "changed"
+    aligned.save_alignment("doc", one_to_one(6), {"model": "fake"})
+    statuses = [b.status for b in aligned.alignment("doc").beads]
+    assert statuses == [BeadStatus.CONFIRMED] * 3 + [BeadStatus.AUTO] + [BeadStatus.CONFIRMED] * 2
+    assert aligned.runs("doc")[-1]["figures"]["carried"] == 5
+
+
+# ---- flags ---------------------------------------------------------------------------------------------------
+
+def flag(kind, src=(), tgt=(), status="open"):
+    span = (lambda ids: {"sentences": list(ids), "paragraphs": list(ids), "start": 0, "end": 1} if ids else None)
+    return {"type": kind, "src": span(src), "tgt": span(tgt), "confidence": 0.8, "score": 0.1, "note": "",
+            "status": status}
+
+
+def test_flags_keep_their_ids_and_statuses_across_saves(aligned):
+    aligned.save_flags("doc", [flag("added", tgt=[2]), flag("dropped", src=[4])])
+    first = aligned.flag_records("doc")
+    aligned.set_flag_status(first[0]["id"], "dismissed")
+    aligned.save_flags("doc", [dict(first[0], status="dismissed"), flag("divergent", [1], [1])])
+    again = aligned.flag_records("doc")
+    assert [(f["type"], f["status"]) for f in again] == [("added", "dismissed"), ("divergent", "open")]
+    assert again[0]["id"] == first[0]["id"]
+    with pytest.raises(StoreError, match="unknown flag status"):
+        aligned.set_flag_status(again[0]["id"], "maybe")
+
+
+def test_flags_come_back_as_flag_objects(aligned):
+    from aligner.flags import Flag, FlagType
+
+    aligned.save_flags("doc", [Flag.from_dict(flag("added", tgt=[2]))])
+    (f,) = aligned.flags("doc")
+    assert f.type is FlagType.ADDED and f.tgt.sentences == (2,)
+
+
+# ---- embedding cache -----------------------------------------------------------------------------------------
+
+def test_window_vectors_round_trip_through_the_cache(store):
+    rng = np.random.default_rng(0)
+    vecs = rng.normal(size=(3, 8)).astype(np.float32)
+    store.store_windows("m", 2, ["h0", "h1", "h2"], vecs)
+    got, found = store.cached_windows("m", 2, ["h2", "zz", "h0", "h2"])
+    assert found.tolist() == [True, False, True, True]
+    np.testing.assert_allclose(got[[0, 2, 3]], vecs[[2, 0, 2]], rtol=1e-3, atol=1e-3)
+    assert not got[1].any()
+    assert store.cached_windows("m", 1, ["h0"])[0] is None  # another k
+    assert store.cached_windows("other", 2, ["h0"])[0] is None  # another model
+
+
+# ---- streaming rows ------------------------------------------------------------------------------------------
+
+def test_iter_beads_streams_texts_flags_and_dates(aligned):
+    aligned.save_flags("doc", [flag("divergent", [1], [1]), flag("added", tgt=[3], status="dismissed")])
+    aligned.set_status("doc", [1], "confirmed")
+    rows = list(aligned.iter_beads(batch_size=2))
+    assert [r.src for r in rows] == SRC and [r.tgt for r in rows] == TGT
+    assert rows[1].flags == ("divergent",) and rows[3].flags == ()
+    assert rows[1].status is BeadStatus.CONFIRMED and rows[1].changed >= rows[1].created
+    assert [r.paragraph for r in rows] == list(range(6))
+    assert [r.src_ids for r in aligned.iter_beads(statuses=["confirmed"])] == [(1,)]
+
+
+def test_iter_beads_reads_one_snapshot_while_another_connection_writes(tmp_path, aligned):
+    rows = aligned.iter_beads(batch_size=1)
+    first = next(rows)
+    with Store.open(tmp_path / "p.db") as other:
+        other.set_status("doc", range(6), "confirmed")
+    assert first.status is BeadStatus.AUTO
+    assert all(r.status is BeadStatus.AUTO for r in rows)
+    assert aligned.pair("doc").reviewed == 6
+
+
+# ---- two writers, and a crash --------------------------------------------------------------------------------
+
+def test_a_second_writer_waits_then_fails_with_a_clear_message(tmp_path, aligned):
+    other = Store.open(tmp_path / "p.db", timeout=0.2)
+    with aligned.transaction():
+        aligned.set_status("doc", [0], "confirmed")
+        assert other.alignment("doc").beads[0].status is BeadStatus.AUTO  # readers are not blocked
+        t0 = time.perf_counter()
+        with pytest.raises(StoreError, match=r"p\.db: the project is busy"):
+            other.set_status("doc", [1], "confirmed")
+        assert time.perf_counter() - t0 >= 0.15
+    other.close()
+
+
+def test_a_second_writer_that_waits_long_enough_goes_through(tmp_path, aligned):
+    other = Store.open(tmp_path / "p.db", timeout=10)
+    done = []
+    with aligned.transaction():
+        aligned.set_status("doc", [0], "confirmed")
+        worker = threading.Thread(target=lambda: done.append(other.set_status("doc", [1], "confirmed")))
+        worker.start()
+        time.sleep(0.3)
+        assert not done  # still waiting for the lock
+    worker.join(10)
+    assert done and aligned.pair("doc").reviewed == 2
+    other.close()
+
+
+def test_another_process_holding_the_lock_gives_a_clear_error(tmp_path, aligned):
+    script = textwrap.dedent(f"""
+        import sys, time
+        from aligner.store import Store
+        s = Store.open({str(tmp_path / 'p.db')!r})
+        with s.transaction():
+            s.set_status("doc", [0], "confirmed")
+            print("locked", flush=True)
+            time.sleep(3)
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "locked"
+        with Store.open(tmp_path / "p.db", timeout=0.3) as other, pytest.raises(StoreError, match="busy"):
+            other.set_status("doc", [1], "confirmed")
+    finally:
+        proc.wait(10)
+    assert aligned.pair("doc").reviewed == 1
+
+
+CRASH = """
+import os, sys
+from aligner import edits
+from aligner.store import Store
+
+store = Store.open(sys.argv[1])
+a = store.alignment("doc")
+e1 = edits.merge_next(a, 0)
+store.apply_edit("doc", e1.alignment, e1.op, e1.detail)
+insert = store._insert_beads
+def die(*args):  # the second edit dies after deleting its beads, before writing the new ones and the log
+    os._exit(9)
+store._insert_beads = die
+e2 = edits.merge_next(e1.alignment, 2)
+store.apply_edit("doc", e2.alignment, e2.op, e2.detail)
+"""
+
+
+def test_a_crash_between_edits_keeps_the_first_and_nothing_of_the_second(tmp_path, aligned):
+    a0 = aligned.alignment("doc")
+    aligned.close()
+    proc = subprocess.run([sys.executable, "-c", CRASH, str(tmp_path / "p.db")], capture_output=True, text=True)
+    assert proc.returncode == 9, proc.stderr
+    with Store.open(tmp_path / "p.db") as store:
+        assert store.integrity_check() == "ok"
+        assert store.alignment("doc").beads == edits.merge_next(a0, 0).alignment.beads
+        assert [h.op for h in store.history("doc")] == ["merge_next"]
+        assert store.undo("doc").beads == a0.beads
+
+
+def test_sha1_of_text_and_bytes_agree():
+    assert sha1("ñ") == sha1("ñ".encode("utf-8"))
