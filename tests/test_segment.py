@@ -88,7 +88,8 @@ def test_spanish_dialogue_dash_continuation_stays_with_its_line():
 
 @pytest.mark.parametrize("lang,text,expected", [
     ("es", "Habló el Sr. El Hadji Diouf. Luego se fue.", ["Habló el Sr. El Hadji Diouf.", "Luego se fue."]),
-    ("es", "Vino la Sra. La Rosa con la Dra. De la Vega. Fin.", ["Vino la Sra. La Rosa con la Dra. De la Vega.", "Fin."]),
+    ("es", "Vino la Sra. La Rosa con la Dra. De la Vega. Fin.",
+     ["Vino la Sra. La Rosa con la Dra. De la Vega.", "Fin."]),
     ("en", "Ask Mr. The Rock. He knows.", ["Ask Mr. The Rock.", "He knows."]),
 ])
 def test_a_title_never_ends_a_sentence_even_before_a_common_word(lang, text, expected):
