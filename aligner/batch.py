@@ -232,22 +232,24 @@ def align_all(db: str | Path, *, model: str = DEFAULT_MODEL, params: AlignParams
         total = sum(p.n_src + p.n_tgt for p in todo)
         state = {"pairs": 0, "sentences": 0}
 
+        done: set[str] = set()
+
         def finish(result: PairResult) -> None:
             _commit(store, result, params, summary)
+            done.add(result.name)
             state["pairs"] += 1
             state["sentences"] += result.sentences
             summary.sentences = state["sentences"]
             if progress:
                 progress(BatchEvent(len(todo), total, state["pairs"], state["sentences"], result.name, result.error))
 
-        if progress:
-            progress(BatchEvent(len(todo), total, 0, 0))
-        done: set[str] = set()
         try:
+            if progress:
+                progress(BatchEvent(len(todo), total, 0, 0))
             if todo and summary.workers == 1:
-                _run_here(store, factory, todo, params, finish, done)
+                _run_here(factory, todo, params, finish, store)
             elif todo:
-                _run_pool(store.path, factory, todo, params, summary.workers, summary.threads, finish, done)
+                _run_pool(store.path, factory, todo, params, summary.workers, summary.threads, finish)
         except KeyboardInterrupt:
             summary.interrupted = True
         summary.pending = [p.name for p in todo if p.name not in done]
@@ -255,15 +257,14 @@ def align_all(db: str | Path, *, model: str = DEFAULT_MODEL, params: AlignParams
     return summary
 
 
-def _run_here(store: Store, factory, todo: list[PairInfo], params: AlignParams, finish, done: set[str]) -> None:
+def _run_here(factory, todo: list[PairInfo], params: AlignParams, finish, store: Store) -> None:
     encoder = factory()
     for p in todo:
         finish(align_pair(store, encoder, p.name, params))
-        done.add(p.name)
 
 
-def _run_pool(db: Path, factory, todo: list[PairInfo], params: AlignParams, workers: int, threads: int, finish,
-              done: set[str]) -> None:
+def _run_pool(db: Path, factory, todo: list[PairInfo], params: AlignParams, workers: int, threads: int,
+              finish) -> None:
     """Feed the pairs to a pool, two per worker in flight; a worker that dies fails the pairs it had."""
     queue = deque(todo)
     ctx = multiprocessing.get_context("spawn")
@@ -287,7 +288,6 @@ def _run_pool(db: Path, factory, todo: list[PairInfo], params: AlignParams, work
                         result = PairResult(p.name, p.src_doc, p.tgt_doc, p.n_src + p.n_tgt, error=(
                             "a worker process died while this pair was in progress (out of memory?)"))
                     finish(result)
-                    done.add(p.name)
                 if broken:  # the others in flight broke with it: start a new pool for them
                     queue.extendleft(running.values())
                     break
@@ -450,15 +450,18 @@ def encode_spans(missing: list[np.ndarray], max_k: int, chunk: int) -> list[tupl
     """
     n = len(missing[0])
     delta = np.zeros(n + 1, np.int64)
+    starts = np.zeros(n, bool)
     for k, m in enumerate(missing, 1):
         idx = np.flatnonzero(m)
         np.add.at(delta, idx, 1)
         np.add.at(delta, idx + k, -1)
+        starts[idx] = True
     touched = np.concatenate([[False], np.cumsum(delta[:n]) > 0, [False]])
     edges = np.flatnonzero(touched[1:] != touched[:-1])
     out = []
-    for a, b in zip(edges[0::2], edges[1::2]):
-        for c in range(int(a), int(b), chunk):
-            last = min(c + chunk, int(b))
-            out.append((c, min(last + max_k - 1, int(b)), last))
+    for a, b in zip(edges[0::2].tolist(), edges[1::2].tolist()):
+        for c in range(a, b, chunk):
+            last = min(c + chunk, b)
+            if starts[c:last].any():
+                out.append((c, min(last + max_k - 1, b), last))
     return out

@@ -1,0 +1,227 @@
+"""Batch import and alignment: pairing files, the embedding cache, failures recorded per pair, interrupts that
+keep finished pairs, a process pool, and a kill in the middle of `aligner align-all` (a real subprocess)."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import numpy as np
+import pytest
+
+from aligner.align import AlignParams
+from aligner.batch import align_all, embed_cached, encode_spans, find_pairs, import_corpus
+from aligner.models import BeadStatus
+from aligner.store import Store, window_hashes
+
+from conftest import FakeEncoder, made_up_pair, write_pair
+
+
+def imported(tmp_path, corpus):
+    store = Store.open(tmp_path / "p.db")
+    import_corpus(store, corpus)
+    return store
+
+
+# ---- finding and importing pairs -------------------------------------------------------------------------------
+
+def test_pairs_by_stem_with_unmatched_and_ambiguous_files(corpus):
+    (corpus / "es" / "lonely.txt").write_text("Sola.\n")
+    (corpus / "en" / "orphan.md").write_text("Alone.\n")
+    (corpus / "es" / "beta.md").write_text("Otra beta.\n")
+    pairs, unmatched, problems = find_pairs(corpus)
+    assert [p.name for p in pairs] == ["alpha", "gamma"]
+    assert [p.name for p in unmatched] == ["lonely.txt", "beta.txt", "orphan.md"]
+    assert problems == [("beta", f"2 files named beta.* in {corpus / 'es'}: beta.md, beta.txt; keep one")]
+
+
+def test_a_manifest_pairs_any_layout(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "uno.txt").write_text("Uno.\n")
+    (tmp_path / "b.txt").write_text("One.\n")
+    (tmp_path / "pairs.csv").write_text("name,src,tgt,tgt_lang\nfirst,a/uno.txt,b.txt,en\nmissing,a/no.txt,b.txt,\n")
+    pairs, unmatched, problems = find_pairs(tmp_path)
+    assert [(p.name, p.src.name, p.tgt.name, p.tgt_lang) for p in pairs] == [("first", "uno.txt", "b.txt", "en")]
+    assert problems[0][0] == "missing" and "a/no.txt" in problems[0][1]
+
+
+def test_import_reports_added_changed_and_unchanged(tmp_path, corpus):
+    store = Store.open(tmp_path / "p.db")
+    first = import_corpus(store, corpus)
+    assert (first.added, first.changed, first.unchanged) == (["alpha", "beta", "gamma"], [], [])
+    src, tgt = made_up_pair(6, seed=0)
+    write_pair(corpus, "alpha", src, tgt[:5] + ["A brand new closing sentence."])
+    again = import_corpus(store, corpus)
+    assert (again.added, again.changed, again.unchanged) == ([], ["alpha"], ["beta", "gamma"])
+    assert store.document_info(store.pair("alpha").tgt_doc)["version"] == 2
+
+
+# ---- the embedding cache ---------------------------------------------------------------------------------------
+
+def test_encode_spans_cover_the_missing_windows_and_nothing_else():
+    n = 10
+    none = [np.zeros(n - k + 1, bool) for k in (1, 2, 3)]
+    assert encode_spans(none, 3, 100) == []
+    missing = [m.copy() for m in none]
+    missing[1][4] = True  # the window of sentences 4-5
+    assert encode_spans(missing, 3, 100) == [(4, 6, 6)]
+    missing[0][9] = True
+    assert encode_spans(missing, 3, 100) == [(4, 6, 6), (9, 10, 10)]
+    every = [np.ones(n - k + 1, bool) for k in (1, 2, 3)]
+    assert encode_spans(every, 3, 4) == [(0, 6, 4), (4, 10, 8), (8, 10, 10)]
+
+
+def test_only_windows_touching_a_changed_sentence_are_encoded(tmp_path):
+    store = Store.open(tmp_path / "p.db")
+    enc = FakeEncoder()
+    texts, _ = made_up_pair(30)
+    full, new, cached = embed_cached(store, enc, texts, 3)
+    assert cached == 0 and sum(len(h) for _, h, _ in new) == 30 + 29 + 28
+    for k, hashes, vecs in new:
+        store.store_windows(enc.name, k, hashes, vecs)
+    again, new, cached = embed_cached(store, enc, texts, 3)
+    assert new == [] and cached == 30 + 29 + 28 and enc.calls == [30]
+    for a, b in zip(full, again):
+        np.testing.assert_array_equal(a, b)
+    texts[12] = "Una frase cambiada por completo."
+    changed, new, _ = embed_cached(store, enc, texts, 3, chunk=4)
+    assert enc.calls[1:] == [5] and sum(len(h) for _, h, _ in new) == 1 + 2 + 3
+    reference = [w.astype(np.float16).astype(np.float32) for w in enc.encode_windows(texts, 3)]
+    for a, b in zip(changed, reference):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_window_hashes_are_per_window_text():
+    h = window_hashes(["a", "b", "a", "b"], 2)
+    assert h[0][0] == h[0][2] and h[1][0] == h[1][2] and h[1][0] != h[1][1]
+
+
+# ---- align-all -------------------------------------------------------------------------------------------------
+
+def test_align_all_aligns_new_pairs_then_skips_them(tmp_path, corpus):
+    imported(tmp_path, corpus).close()
+    first = align_all(tmp_path / "p.db", jobs=1, encoder_factory=FakeEncoder)
+    assert sorted(first.aligned) == ["alpha", "beta", "gamma"] and first.failed == [] and first.sentences == 48
+    with Store.open(tmp_path / "p.db") as store:
+        assert store.alignment("gamma").links() == [((i,), (i,)) for i in range(10)]
+        assert all(p.status.value == "aligned" for p in store.pairs())
+        assert store.runs("beta")[0]["figures"]["windows_computed"] > 0
+    second = align_all(tmp_path / "p.db", jobs=1, encoder_factory=FakeEncoder)
+    assert second.aligned == [] and second.skipped == 3
+    forced = align_all(tmp_path / "p.db", jobs=1, force=True, encoder_factory=FakeEncoder)
+    assert len(forced.aligned) == 3
+    with Store.open(tmp_path / "p.db") as store:  # everything came from the cache the second time
+        assert store.runs("beta")[-1]["figures"]["windows_computed"] == 0
+
+
+def test_other_parameters_mean_a_new_alignment(tmp_path, corpus):
+    imported(tmp_path, corpus).close()
+    align_all(tmp_path / "p.db", jobs=1, encoder_factory=FakeEncoder)
+    again = align_all(tmp_path / "p.db", jobs=1, params=AlignParams(max_side=2), encoder_factory=FakeEncoder)
+    assert len(again.aligned) == 3
+
+
+def test_failed_pairs_are_recorded_and_the_others_aligned(tmp_path, corpus):
+    (corpus / "es" / "latin.txt").write_bytes("Canción de cuna.\n".encode("latin-1"))
+    (corpus / "en" / "latin.txt").write_text("Lullaby.\n")
+    (corpus / "es" / "empty.txt").write_text("")
+    (corpus / "en" / "empty.txt").write_text("Something.\n")
+    (corpus / "is").mkdir()
+    (corpus / "is" / "saga.txt").write_text("Halló heimur.\n")
+    (corpus / "manifest.csv").write_text("name,src,tgt,src_lang,tgt_lang\nsaga,is/saga.txt,en/latin.txt,is,en\n")
+    store = imported(tmp_path, corpus)
+    report = import_corpus(store, corpus / "manifest.csv")
+    assert report.added == ["saga"]
+    store.close()
+    summary = align_all(tmp_path / "p.db", jobs=1, encoder_factory=FakeEncoder)
+    assert sorted(summary.aligned) == ["alpha", "beta", "gamma"]
+    errors = dict(summary.failed)
+    assert "not valid UTF-8" in errors["latin"] and "empty" in errors["empty"]
+    assert "language 'is' is not covered" in errors["saga"]
+    with Store.open(tmp_path / "p.db") as store:
+        assert store.pair("latin").status.value == "failed" and "UTF-8" in store.pair("latin").error
+        assert store.runs("latin")[-1]["error"] == errors["latin"]
+
+
+def test_an_interrupt_keeps_finished_pairs_and_the_next_run_does_the_rest(tmp_path, corpus):
+    imported(tmp_path, corpus).close()
+    seen = []
+
+    def stop_after_one(event):
+        if event.pair:
+            seen.append(event.pair)
+            raise KeyboardInterrupt
+
+    first = align_all(tmp_path / "p.db", jobs=1, encoder_factory=FakeEncoder, progress=stop_after_one)
+    assert first.interrupted and first.aligned == seen == ["gamma"]  # the largest goes first
+    assert sorted(first.pending) == ["alpha", "beta"]
+    with Store.open(tmp_path / "p.db") as store:
+        run = store.pair("gamma").run_id
+    rest = align_all(tmp_path / "p.db", jobs=1, encoder_factory=FakeEncoder)
+    assert sorted(rest.aligned) == ["alpha", "beta"] and rest.skipped == 1
+    with Store.open(tmp_path / "p.db") as store:
+        assert store.pair("gamma").run_id == run
+
+
+def test_a_process_pool_aligns_everything_and_keeps_review_work(tmp_path, corpus):
+    imported(tmp_path, corpus).close()
+    events = []
+    summary = align_all(tmp_path / "p.db", jobs=2, threads=1, encoder_factory=FakeEncoder, progress=events.append)
+    assert summary.workers == 2 and sorted(summary.aligned) == ["alpha", "beta", "gamma"]
+    assert [e.done_pairs for e in events] == [0, 1, 2, 3] and events[-1].done_sentences == 48
+    with Store.open(tmp_path / "p.db") as store:
+        store.set_status("alpha", range(6), BeadStatus.CONFIRMED)
+    src, tgt = made_up_pair(6, seed=0)
+    write_pair(corpus, "alpha", src[:2] + ["Una frase nueva sobre nada."] + src[3:], tgt)
+    with Store.open(tmp_path / "p.db") as store:
+        assert import_corpus(store, corpus).changed == ["alpha"]
+    again = align_all(tmp_path / "p.db", jobs=2, threads=1, encoder_factory=FakeEncoder)
+    assert again.aligned == ["alpha"]
+    with Store.open(tmp_path / "p.db") as store:
+        statuses = [b.status for b in store.alignment("alpha").beads]
+        assert statuses.count(BeadStatus.CONFIRMED) == 5 and statuses[2] is BeadStatus.AUTO
+
+
+KILLABLE = """
+import sys
+sys.path.insert(0, {tests!r})
+from conftest import SlowFakeEncoder
+from aligner import embed
+from aligner.cli import main
+embed._instances["slow-fake"] = SlowFakeEncoder()
+sys.argv = ["aligner", "align-all", "--db", {db!r}, "--model", "slow-fake", "-j", "1", "--quiet"]
+main()
+"""
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
+def test_killing_align_all_midway_keeps_finished_pairs_and_a_rerun_finishes(tmp_path, sig):
+    root = tmp_path / "corpus"
+    for k in range(6):
+        write_pair(root, f"doc{k}", *made_up_pair(5, seed=k))
+    imported(tmp_path, root).close()
+    db = tmp_path / "p.db"
+    script = KILLABLE.format(tests=str(__import__("pathlib").Path(__file__).parent), db=str(db))
+    proc = subprocess.Popen([sys.executable, "-c", script], stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    with Store.open(db, readonly=True) as watch:
+        while time.time() < deadline and sum(p.run_id is not None for p in watch.pairs()) < 2:
+            time.sleep(0.05)
+        proc.send_signal(sig)
+        err = proc.communicate(timeout=30)[1]
+        before = {p.name: p.run_id for p in watch.pairs() if p.run_id is not None}
+    assert 2 <= len(before) < 6, err
+    if sig == signal.SIGINT:
+        assert proc.returncode == 130 and "run align-all again" in err
+    rerun = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert rerun.returncode == 0, rerun.stderr
+    assert f"{len(before)} up to date" in rerun.stdout
+    with Store.open(db) as store:
+        assert store.integrity_check() == "ok"
+        after = {p.name: p.run_id for p in store.pairs()}
+        assert all(after[name] == run for name, run in before.items())  # finished pairs were not redone
+        assert all(p.status.value == "aligned" for p in store.pairs())
+        assert all(len(store.runs(name)) == 1 for name in after)

@@ -1,0 +1,161 @@
+"""The project commands through click's CliRunner on real database files: add, align-all, status, show, report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+from click.testing import CliRunner
+
+from aligner.cli import cli
+from aligner.store import Store
+
+from conftest import made_up_pair, write_pair
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def run(*args, env=None):
+    return CliRunner().invoke(cli, [str(a) for a in args], env=env, catch_exceptions=False)
+
+
+@pytest.fixture
+def project(tmp_path, corpus, fake_model):
+    db = tmp_path / "p.db"
+    assert run("add", corpus, "--db", db).exit_code == 0
+    result = run("align-all", "--db", db, "--model", "fake", "-j", "1", "--quiet")
+    assert result.exit_code == 0, result.output
+    return db
+
+
+def test_add_reports_unmatched_files_and_imports_the_rest(tmp_path, corpus):
+    (corpus / "en" / "stray.txt").write_text("No partner.\n")
+    result = run("add", corpus, "--db", tmp_path / "p.db")
+    assert result.exit_code == 0
+    assert "stray.txt: no counterpart in the other language" in result.stderr
+    assert "3 pairs added, 0 changed, 0 unchanged" in result.stdout
+    again = run("add", corpus, "--db", tmp_path / "p.db")
+    assert "0 pairs added, 0 changed, 3 unchanged" in again.stdout
+
+
+def test_add_without_pairs_fails_with_a_message(tmp_path):
+    (tmp_path / "es").mkdir()
+    (tmp_path / "en").mkdir()
+    result = run("add", tmp_path, "--db", tmp_path / "p.db")
+    assert result.exit_code == 1 and "no document pairs found" in result.output
+
+
+def test_add_needs_the_language_folders(tmp_path):
+    result = run("add", tmp_path, "--db", tmp_path / "p.db")
+    assert result.exit_code == 1 and "no such folder" in result.output
+
+
+def test_align_all_then_status(project):
+    result = run("status", "--db", project)
+    assert result.exit_code == 0
+    for name in ("alpha", "beta", "gamma"):
+        assert name in result.stdout
+    assert "3 pairs, 48 sentences, 24 beads, 0 reviewed (0%)" in result.stdout
+    assert "beads by type and status" in result.stdout
+
+
+def test_align_all_lists_failures_and_exits_1(tmp_path, corpus, fake_model):
+    (corpus / "es" / "bad.txt").write_bytes(b"\xff\xfe broken")
+    (corpus / "en" / "bad.txt").write_text("Fine.\n")
+    db = tmp_path / "p.db"
+    run("add", corpus, "--db", db)
+    result = run("align-all", "--db", db, "--model", "fake", "-j", "1", "--quiet")
+    assert result.exit_code == 1
+    assert "aligned 3 pairs" in result.stdout
+    assert "1 failed:" in result.stderr and "bad: " in result.stderr
+    status = run("status", "--db", db)
+    assert "failed" in status.stdout and "bad" in status.stderr
+
+
+def test_align_all_twice_skips_what_is_done(project):
+    result = run("align-all", "--db", project, "--model", "fake", "-j", "1", "--quiet")
+    assert "aligned 0 pairs; 3 up to date" in result.stdout
+    forced = run("align-all", "--db", project, "--model", "fake", "-j", "1", "--quiet", "--force")
+    assert "aligned 3 pairs" in forced.stdout
+
+
+def test_the_database_can_come_from_the_environment(tmp_path, corpus, fake_model):
+    env = {"ALIGNER_DB": str(tmp_path / "env.db")}
+    assert run("add", corpus, env=env).exit_code == 0
+    assert (tmp_path / "env.db").exists()
+    assert "alpha" in run("status", env=env).stdout
+
+
+def test_status_of_a_missing_database_says_how_to_make_one(tmp_path):
+    result = run("status", "--db", tmp_path / "none.db")
+    assert result.exit_code == 1 and "aligner add" in result.output
+    assert not (tmp_path / "none.db").exists()
+
+
+def test_show_prints_the_beads_with_their_flags(project):
+    with Store.open(project) as store:
+        store.save_flags("beta", [{"type": "divergent", "src": {"sentences": [1], "paragraphs": [1], "start": 0,
+                                                                "end": 1}, "tgt": None, "confidence": 0.9,
+                                   "status": "open", "note": "check"}])
+        store.set_status("beta", [0], "confirmed")
+    wide = {"COLUMNS": "300"}
+    result = run("show", "beta", "--db", project, env=wide)
+    assert result.exit_code == 0
+    src, tgt = made_up_pair(8, seed=1)
+    assert src[0][:20] in result.stdout and "confirmed" in result.stdout and "divergent" in result.stdout
+    assert "flags (1)" in result.stdout
+    only = run("show", "beta", "--db", project, "--flagged", env=wide)
+    assert src[1][:20] in only.stdout and src[3][:20] not in only.stdout
+
+
+def test_show_an_unknown_pair(project):
+    result = run("show", "nope", "--db", project)
+    assert result.exit_code == 1 and "no pair named 'nope'" in result.output
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "parquet"])
+def test_report_writes_one_row_per_pair(tmp_path, project, fmt):
+    out = tmp_path / f"report.{fmt}"
+    result = run("report", "--db", project, "--format", fmt, "-o", out)
+    assert result.exit_code == 0, result.output
+    frame = {"csv": pl.read_csv, "json": pl.read_json, "parquet": pl.read_parquet}[fmt](out)
+    assert frame["pair"].to_list() == ["alpha", "beta", "gamma"]
+    assert frame["src"].to_list() == [6, 8, 10] and frame["reviewed_pct"].to_list() == [0.0, 0.0, 0.0]
+
+
+def test_report_to_standard_output(project):
+    result = run("report", "--db", project, "--format", "json")
+    assert [r["pair"] for r in json.loads(result.stdout)] == ["alpha", "beta", "gamma"]
+    assert run("report", "--db", project, "--format", "parquet").exit_code == 2
+
+
+def test_reimporting_a_changed_file_keeps_confirmed_beads(tmp_path, corpus, project):
+    with Store.open(project) as store:
+        store.set_status("gamma", range(10), "confirmed")
+    src, tgt = made_up_pair(10, seed=2)
+    write_pair(corpus, "gamma", src, tgt[:4] + ["A sentence rewritten from scratch."] + tgt[5:])
+    assert "changed: gamma" in run("add", corpus, "--db", project).stdout
+    assert "aligned 1 pairs" in run("align-all", "--db", project, "--model", "fake", "-j", "1", "--quiet").stdout
+    with Store.open(project) as store:
+        info = store.pair("gamma")
+        assert (info.beads, info.reviewed) == (10, 9)
+
+
+@pytest.mark.slow
+def test_the_sample_corpus_with_the_real_model(tmp_path):
+    """From a fresh project: add corpus/ && align-all && status, with the bundled USE model."""
+    if not (REPO / "corpus" / "es").is_dir():
+        pytest.skip("no sample corpus")
+    db = tmp_path / "p.db"
+    assert run("add", REPO / "corpus", "--db", db).exit_code == 0
+    result = run("align-all", "--db", db, "-j", "1", "--quiet")
+    assert result.exit_code == 0, result.output
+    status = run("status", "--db", db)
+    assert status.exit_code == 0 and "0 reviewed" in status.stdout
+    with Store.open(db) as store:
+        for p in store.pairs():
+            assert p.status.value == "aligned" and p.beads > 0
+            a = store.alignment(p.name)
+            assert sum(b.kind == "1-1" for b in a.beads) >= len(a.beads) // 3
