@@ -113,10 +113,11 @@ class ReviewApp(App):
         if not session.alignment.beads:
             self.notify(f"{name}: nothing to review", severity="warning")
             return
+        at = session.cursor  # mounting the grid reports its initial cursor, which must not overwrite this
         self.session = session
         if self.screen is not self.review:
             await self.push_screen(self.review)
-        self.review.load(session.cursor)
+        self.review.load(at)
 
     async def open_neighbour(self, step: int) -> None:
         names = [p.name for p in self.store.pairs() if p.run_id is not None]

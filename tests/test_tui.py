@@ -1,0 +1,497 @@
+"""The review app driven from the keyboard with Pilot; every test asserts on the database afterwards."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+from conftest import FakeEncoder, SlowFakeEncoder, made_up_pair, write_pair
+
+from aligner.models import Alignment, Bead, BeadStatus
+from aligner.store import Store
+from tui.app import create_app
+from tui.screens.help import HelpScreen
+from tui.screens.modals import ChoiceModal, FlagModal, PromptModal
+from tui.screens.project import ProjectScreen
+from tui.screens.review import ReviewScreen
+
+pytestmark = pytest.mark.anyio
+AUTO, CONF, EDIT, FLAG = BeadStatus.AUTO, BeadStatus.CONFIRMED, BeadStatus.EDITED, BeadStatus.FLAGGED
+SIZE = (120, 36)
+
+ES = """El puerto de Valdemar abrió sus puertas en 1901. La ciudad celebró la inauguración con 300 invitados.
+
+Durante 40 años fue el muelle más activo de la costa. Los barcos traían sal, vino y 12 tipos de madera. Hoy queda poco de aquel tráfico.
+
+El museo del puerto recibe 8.000 visitantes al año. La entrada cuesta 5 euros y es gratuita los domingos. El alcalde anunció una ampliación para 2026.
+
+Las obras durarán 18 meses. El presupuesto es de 2 millones. Síguenos en Facebook y Twitter.
+"""
+EN = """The port of Valdemar opened in 1901. The city celebrated with 300 guests.
+
+For 40 years it was the busiest dock on the coast. Ships brought salt, wine and 12 kinds of timber. Little of that traffic remains.
+
+The port museum gets 8,000 visitors a year. Entry costs 5 euros, free on Sundays. Valdemar is two hours from the capital by train.
+
+The 18-month works will cost 2 million.
+"""
+
+
+def valdemar_beads() -> list[Bead]:
+    """A made-up alignment of ES/EN with one bead of each kind: confirmed, low score, dropped, added, 2-1."""
+    return [Bead((0,), (0,), 0.91, CONF), Bead((1,), (1,), 0.84), Bead((2,), (2,), 0.88), Bead((3,), (3,), 0.8),
+            Bead((4,), (4,), 0.31), Bead((5,), (5,), 0.86), Bead((6,), (6,), 0.79), Bead((7,), (), 0.0),
+            Bead((), (7,), 0.0), Bead((8, 9), (8,), 0.72), Bead((10,), (), 0.0)]
+
+
+def build_project(path: Path, pairs: int = 2) -> Path:
+    """A project with the pair 'valdemar' (hand-made text and alignment) and, for pairs=2, a made-up 'zeta'."""
+    with Store.open(path) as store:
+        s = store.add_document("es/valdemar.txt", "es", ES)
+        t = store.add_document("en/valdemar.txt", "en", EN)
+        store.add_pair("valdemar", s, t)
+        store.save_alignment("valdemar", Alignment(tuple(valdemar_beads()), 11, 9), {"model": "fake"})
+        if pairs > 1:
+            src, tgt = made_up_pair(6, seed=3)
+            s = store.add_document("es/zeta.txt", "es", "\n\n".join(src))
+            t = store.add_document("en/zeta.txt", "en", "\n\n".join(tgt))
+            store.add_pair("zeta", s, t)
+            beads = [Bead((k,), (k,), 0.9) for k in range(6)]
+            store.save_alignment("zeta", Alignment(tuple(beads), 6, 6), {"model": "fake"})
+    return path
+
+
+@pytest.fixture
+def anyio_backend():
+    return "asyncio"
+
+
+@pytest.fixture
+def db(tmp_path) -> Path:
+    return build_project(tmp_path / "project.db")
+
+
+def app_for(db: Path, pair: str | None = "valdemar", corpus: Path | None = None):
+    return create_app(db, pair, corpus, encoder_factory=FakeEncoder)
+
+
+def saved(db: Path, pair: str = "valdemar") -> Alignment:
+    """The alignment as a fresh process would read it."""
+    with Store.open(db) as store:
+        return store.alignment(pair)
+
+
+def links(a: Alignment) -> list:
+    return [(b.src, b.tgt) for b in a.beads]
+
+
+async def go_to(pilot, bead: int) -> None:
+    """Put the cursor on bead number `bead` (1-based) with the go-to prompt."""
+    await pilot.press("g", *str(bead), "enter")
+    await pilot.pause()
+
+
+def cursor(app) -> int:
+    return app.review.grid.cursor
+
+
+# --- confirming ---------------------------------------------------------------------------------------------
+
+async def test_space_confirms_and_unconfirms(db):
+    async with app_for(db).run_test(size=SIZE) as pilot:
+        await go_to(pilot, 2)
+        await pilot.press("space")
+        assert saved(db).beads[1].status is CONF
+        await pilot.press("space")
+        assert saved(db).beads[1].status is AUTO
+
+
+async def test_enter_confirms_and_moves_to_next_unconfirmed(db):
+    async with app_for(db).run_test(size=SIZE) as pilot:
+        await go_to(pilot, 2)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert saved(db).beads[1].status is CONF and cursor(pilot.app) == 2
+
+
+async def test_c_confirms_everything_above(db):
+    async with app_for(db).run_test(size=SIZE) as pilot:
+        await go_to(pilot, 5)
+        await pilot.press("c")
+        assert [b.status for b in saved(db).beads[:5]] == [CONF] * 4 + [AUTO]
+
+
+# --- structural edits ---------------------------------------------------------------------------------------
+
+async def test_merge_with_next_and_previous(db):
+    async with app_for(db).run_test(size=SIZE) as pilot:
+        await go_to(pilot, 2)
+        await pilot.press("m")
+        assert links(saved(db))[1] == ((1, 2), (1, 2)) and saved(db).beads[1].status is EDIT
+        await go_to(pilot, 4)
+        await pilot.press("M")
+        assert links(saved(db))[2] == ((3, 4), (3, 4))
+
+
+async def test_merge_refused_next_to_a_confirmed_bead(db):
+    async with app_for(db).run_test(size=SIZE) as pilot:
+        await go_to(pilot, 2)
+        await pilot.press("M")
+        await pilot.pause()
+        assert links(saved(db)) == links(Alignment(tuple(valdemar_beads()), 11, 9))
+        assert any("confirmed" in str(n.message) for n in pilot.app._notifications)
+
+
+async def test_split_at_a_chosen_sentence(db):
+    async with app_for(db).run_test(size=SIZE) as pilot:
+        await go_to(pilot, 10)
+        await pilot.press("s")
+        await pilot.pause()
+        assert isinstance(pilot.app.screen, ChoiceModal)
+        # options of a 2-1 bead: (0,1) (1,0) (1,1) (2,0); the third keeps the first source sentence with the target
+        await pilot.press("3")
+        await pilot.pause()
+        assert links(saved(db))[9:11] == [((8,), (8,)), ((9,), ())]
+
+
+async def test_move_first_sentence_up_and_last_down_per_side(db):
+    async with app_for(db).run_test(size=SIZE) as pilot:
+        await go_to(pilot, 10)
+        await pilot.press("J")  # source side: sentence 9 goes down into bead 11
+        assert links(saved(db))[9:] == [((8,), (8,)), ((9, 10), ())]
+        await pilot.press("right", "K")  # target side of bead 10: its only sentence goes up into bead 9
+        await pilot.pause()
+        assert links(saved(db))[8:10] == [((), (7, 8)), ((8,), ())]
+
+
+async def test_shift_a_side_down_and_up(db):
+    async with app_for(db).run_test(size=SIZE) as pilot:
+        await go_to(pilot, 6)
+        await pilot.press("right", "i")
+        a = saved(db)
+        assert links(a)[5:8] == [((5,), ()), ((6,), (5,)), ((7,), (6,))]
+        await pilot.press("I")
+        assert links(saved(db))[5:7] == [((5,), (5,)), ((6,), (6,))]
+
+
+async def test_x_gives_an_empty_counterpart(db):
+    async with app_for(db).run_test(size=SIZE) as pilot:
+        await go_to(pilot, 5)
+        await pilot.press("x")
+        assert links(saved(db))[4:6] == [((4,), ()), ((), (4,))]
+
+
+async def test_realign_the_unconfirmed_stretch_keeps_confirmed_beads(db):
+    async with app_for(db).run_test(size=SIZE) as pilot:
+        await go_to(pilot, 6)
+        await pilot.press("space")  # bead 6 confirmed: the stretch is beads 7..11
+        await go_to(pilot, 8)
+        await pilot.press("r")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        a = saved(db)
+        assert a.beads[0].status is CONF and a.beads[5].status is CONF
+        assert links(a)[:6] == links(Alignment(tuple(valdemar_beads()), 11, 9))[:6]
+        a.validate()
+        with Store.open(db) as store:
+            assert store.history("valdemar")[-1].op == "realign"
+
+
+# --- flags and notes ----------------------------------------------------------------------------------------
+
+async def test_flag_a_marked_run_with_a_note(db):
+    async with app_for(db).run_test(size=SIZE) as pilot:
+        await go_to(pilot, 4)
+        await pilot.press("v", "down", "exclamation_mark")
+        await pilot.pause()
+        assert isinstance(pilot.app.screen, FlagModal)
+        await pilot.press("v", *"rewritten", "enter")
+        await pilot.pause()
+        assert [b.status for b in saved(db).beads[3:5]] == [FLAG, FLAG]
+        with Store.open(db) as store:
+            mine = [f for f in store.flag_records("valdemar") if f["key"].startswith("editor:")]
+        assert [(f["type"], f["note"], f["src"]["sentences"]) for f in mine] == [("divergent", "rewritten", [3, 4])]
+        assert "rewritten" in str(pilot.app.review.query_one("#detail").render())
+
+
+async def test_flag_kinds_and_unflag(db):
+    async with app_for(db).run_test(size=SIZE) as pilot:
+        for bead, key, kind in ((8, "d", "dropped"), (9, "a", "added"), (11, "f", "furniture")):
+            await go_to(pilot, bead)
+            await pilot.press("exclamation_mark", key, "enter")
+            await pilot.pause()
+            assert pilot.app.review.flag_kinds[bead - 1] == kind
+        assert [saved(db).beads[k].status for k in (7, 8, 10)] == [FLAG] * 3
+        await pilot.press("delete")
+        assert saved(db).beads[10].status is AUTO
+
+
+# --- undo and redo, also across a restart ---------------------------------------------------------------------
+
+async def test_undo_and_redo(db):
+    before = links(saved(db))
+    async with app_for(db).run_test(size=SIZE) as pilot:
+        await go_to(pilot, 2)
+        await pilot.press("m")
+        merged = links(saved(db))
+        await pilot.press("ctrl+z")
+        assert links(saved(db)) == before
+        await pilot.press("ctrl+y")
+        assert links(saved(db)) == merged
+
+
+async def test_undo_and_redo_across_a_restart(db):
+    before = links(saved(db))
+    async with app_for(db).run_test(size=SIZE) as pilot:
+        await go_to(pilot, 2)
+        await pilot.press("m", "down", "space")
+    after = saved(db)
+    assert after.beads[2].status is CONF
+    async with app_for(db).run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+z")
+        assert saved(db).beads[2].status is AUTO
+        await pilot.press("ctrl+z")
+        assert links(saved(db)) == before
+    async with app_for(db).run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+y", "ctrl+y")
+        assert saved(db) == after
+
+
+# --- navigation -----------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("key,back,matches", [
+    ("u", "U", list(range(1, 11))), ("l", "L", [4]), ("o", "O", [7, 8, 9, 10]), ("f", "F", [])])
+async def test_next_and_previous_of_each_kind(db, key, back, matches):
+    async with app_for(db).run_test(size=SIZE) as pilot:
+        seen = []
+        for _ in matches + [None]:  # one press more than there are matches: the cursor stays on the last
+            await pilot.press(key)
+            seen.append(cursor(pilot.app))
+        assert seen == matches + [matches[-1] if matches else 0]
+        await pilot.press("end")
+        seen = []
+        for _ in matches:
+            await pilot.press(back)
+            seen.append(cursor(pilot.app))
+        assert seen == [k for k in reversed(matches) if k < 10] + ([matches[0]] if 10 in matches else [])
+
+
+async def test_flagged_navigation_finds_editor_flags(db):
+    async with app_for(db).run_test(size=SIZE) as pilot:
+        await go_to(pilot, 6)
+        await pilot.press("exclamation_mark", "v", "enter", "home", "f")
+        assert cursor(pilot.app) == 5
+        await pilot.press("end", "F")
+        assert cursor(pilot.app) == 5
+
+
+async def test_goto_bead_and_sentence(db):
+    async with app_for(db).run_test(size=SIZE) as pilot:
+        await go_to(pilot, 7)
+        assert cursor(pilot.app) == 6
+        await pilot.press("g", *"es 9", "enter")
+        assert cursor(pilot.app) == 9
+        await pilot.press("g", *"en 7", "enter")
+        assert cursor(pilot.app) == 8
+
+
+async def test_regex_search_on_either_side_and_again(db):
+    async with app_for(db).run_test(size=SIZE) as pilot:
+        await pilot.press("slash", *r"en:\d+ (guests|visitors)", "enter")
+        assert cursor(pilot.app) == 1
+        await pilot.press("n")
+        assert cursor(pilot.app) == 5
+        await pilot.press("N")
+        assert cursor(pilot.app) == 1
+        await pilot.press("slash", *"es:domingos", "enter")
+        assert cursor(pilot.app) == 6
+
+
+async def test_movement_keys(db):
+    async with app_for(db).run_test(size=SIZE) as pilot:
+        await pilot.press("down", "j", "down")
+        assert cursor(pilot.app) == 3
+        await pilot.press("up", "k")
+        assert cursor(pilot.app) == 1
+        await pilot.press("end")
+        assert cursor(pilot.app) == 10
+        await pilot.press("home", "pagedown")
+        assert cursor(pilot.app) > 3
+        await pilot.press("pageup")
+        assert cursor(pilot.app) == 0
+
+
+async def test_next_and_previous_pair(db):
+    async with app_for(db).run_test(size=SIZE) as pilot:
+        await pilot.press("right_square_bracket")
+        await pilot.pause()
+        assert pilot.app.session.name == "zeta"
+        await pilot.press("right_square_bracket", "left_square_bracket")
+        await pilot.pause()
+        assert pilot.app.session.name == "valdemar"
+
+
+async def test_reopening_a_pair_returns_to_where_it_was_left(db):
+    async with app_for(db, pair=None).run_test(size=SIZE) as pilot:
+        await pilot.press("enter")
+        await pilot.pause()
+        await go_to(pilot, 7)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(pilot.app.screen, ProjectScreen)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert cursor(pilot.app) == 6
+    async with app_for(db).run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert cursor(pilot.app) == 6
+
+
+# --- help, palette, export ----------------------------------------------------------------------------------
+
+async def test_help_lists_every_key_of_the_screen(db):
+    async with app_for(db).run_test(size=SIZE) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        help_screen = pilot.app.screen
+        assert isinstance(help_screen, HelpScreen)
+        text = " ".join(what for _, _, what in help_screen.rows)
+        for b in ReviewScreen.BINDINGS:
+            assert (b.tooltip if not b.group else b.group.description) in text
+        await pilot.press("escape")
+        assert isinstance(pilot.app.screen, ReviewScreen)
+
+
+async def test_command_palette_has_an_entry_for_each_action(db):
+    async with app_for(db).run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        titles = {c.title for c in pilot.app.get_system_commands(pilot.app.screen)}
+        for b in ReviewScreen.BINDINGS:
+            assert b.tooltip in titles
+        await pilot.press("ctrl+p", *"merge the bead with the next", "enter")
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        assert links(saved(db))[0] == ((0,), (0,))  # bead 1 is confirmed: refused, nothing saved
+        await pilot.press("down", "ctrl+p", *"merge the bead with the next", "enter")
+        await pilot.pause(0.3)
+        assert links(saved(db))[1] == ((1, 2), (1, 2))
+
+
+async def test_export_pair_and_project_to_tmx(db, tmp_path):
+    async with app_for(db).run_test(size=SIZE) as pilot:
+        await pilot.press("e")
+        await pilot.pause()
+        assert isinstance(pilot.app.screen, PromptModal)
+        field = pilot.app.screen.query_one("Input")
+        field.value = str(tmp_path / "pair.tmx")
+        await pilot.press("enter")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.press("E")
+        await pilot.pause()
+        pilot.app.screen.query_one("Input").value = str(tmp_path / "all.tmx")
+        await pilot.press("enter")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+    pair, everything = (tmp_path / "pair.tmx").read_text(), (tmp_path / "all.tmx").read_text()
+    assert pair.count("<tu>") + pair.count("<tu ") == 8  # eleven beads, three one-sided
+    assert "Valdemar" in pair and "x-document" in everything and everything.count("<tu") > pair.count("<tu")
+
+
+# --- the project screen ---------------------------------------------------------------------------------------
+
+async def test_project_screen_sort_filter_and_open(db):
+    async with app_for(db, pair=None).run_test(size=SIZE) as pilot:
+        screen = pilot.app.screen
+        assert isinstance(screen, ProjectScreen)
+        table = screen.query_one("DataTable")
+        assert [table.get_row_at(k)[0] for k in range(table.row_count)] == ["valdemar", "zeta"]
+        await pilot.press("S")
+        assert table.get_row_at(0)[0] == "zeta"
+        await pilot.press("s")
+        assert screen.sort_key == "n_src"
+        await pilot.press("slash", *"zet", "enter")
+        assert table.row_count == 1
+        await pilot.press("escape")
+        assert table.row_count == 2
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(pilot.app.screen, ReviewScreen)
+
+
+async def test_align_a_pair_in_the_background(db):
+    app = create_app(db, None, None, encoder_factory=SlowFakeEncoder)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("a")
+        await pilot.pause()
+        assert app.project.has_class("-busy")
+        await pilot.press("S")  # the screen still answers while the pair aligns
+        assert app.project.descending
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert not app.project.has_class("-busy")
+    with Store.open(db) as store:
+        assert len(store.runs("valdemar")) == 2
+        assert store.pair("valdemar").model == "slow-fake"
+        assert store.alignment("valdemar").beads[0].status is CONF  # review work is carried over
+
+
+async def test_no_database_offers_to_import_the_corpus(tmp_path):
+    root = tmp_path / "corpus"
+    for name, n in (("alpha", 5), ("beta", 7)):
+        write_pair(root, name, *made_up_pair(n, seed=n))
+    db = tmp_path / "new.db"
+    async with app_for(db, pair=None, corpus=root).run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        table = pilot.app.project.query_one("DataTable")
+        assert table.row_count == 2
+    with Store.open(db) as store:
+        assert [p.name for p in store.pairs()] == ["alpha", "beta"] and all(p.beads for p in store.pairs())
+
+
+# --- a kill between two edits -----------------------------------------------------------------------------------
+
+KILLED = """
+import asyncio, sys
+sys.path.insert(0, {tests!r})
+from conftest import FakeEncoder
+from tui.app import create_app
+
+async def main():
+    app = create_app({db!r}, "valdemar", None, encoder_factory=FakeEncoder)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("g", "2", "enter", "m")
+        open({marker!r}, "w").close()
+        await asyncio.sleep(30)
+        await pilot.press("down", "m")
+
+asyncio.run(main())
+"""
+
+
+def test_a_kill_between_two_edits_keeps_the_first(db, tmp_path):
+    marker = tmp_path / "first-edit-done"
+    script = KILLED.format(tests=str(Path(__file__).parent), db=str(db), marker=str(marker))
+    proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(script)], cwd=Path(__file__).parent.parent)
+    try:
+        deadline = time.monotonic() + 60
+        while not marker.exists():
+            assert proc.poll() is None, "the app process died before its first edit"
+            assert time.monotonic() < deadline, "the first edit never happened"
+            time.sleep(0.05)
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.wait()
+    with Store.open(db) as store:
+        assert store.integrity_check() == "ok"
+        assert links(store.alignment("valdemar"))[1] == ((1, 2), (1, 2))
+        assert [e.op for e in store.history("valdemar")] == ["merge_next"]
