@@ -39,6 +39,7 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             sha1 TEXT NOT NULL,              -- of the text (of the raw bytes when they could not be decoded)
             version INTEGER NOT NULL,        -- 1, 2, ... for each new content imported from the same path
             text TEXT NOT NULL, error TEXT,  -- error: why the file cannot be aligned (undecodable, empty)
+            presegmented INTEGER NOT NULL,   -- 1: one sentence per line
             n_sentences INTEGER NOT NULL, added TEXT NOT NULL,
             UNIQUE (path, version))""",
         """CREATE TABLE paragraphs (
@@ -77,10 +78,11 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES runs(id), key TEXT NOT NULL,
             type TEXT NOT NULL, status TEXT NOT NULL, src TEXT NOT NULL, tgt TEXT NOT NULL, data TEXT NOT NULL,
             UNIQUE (run_id, key))""",
+        # a rowid table: its ~1 KB rows would each spill onto an overflow page in a WITHOUT ROWID one (4x the size)
         """CREATE TABLE embeddings (
             model TEXT NOT NULL, sha1 TEXT NOT NULL, k INTEGER NOT NULL,  -- window of k sentences, by text hash
             dtype TEXT NOT NULL, vec BLOB NOT NULL,
-            PRIMARY KEY (model, sha1, k)) WITHOUT ROWID""",
+            PRIMARY KEY (model, sha1, k))""",
     ]),
 ]
 
@@ -313,15 +315,15 @@ class Store:
         except (InputError, SegmentationError) as exc:
             error = str(exc)
         with self.transaction():
-            row = self._conn.execute("SELECT id, sha1, lang, version FROM documents WHERE path = ? "
+            row = self._conn.execute("SELECT id, sha1, lang, presegmented, version FROM documents WHERE path = ? "
                                      "ORDER BY version DESC LIMIT 1", (path,)).fetchone()
-            if row and row[1] == digest and row[2] == lang:
+            if row and row[1:4] == (digest, lang, int(presegmented)):
                 return row[0]
             doc_id = self._conn.execute(
-                "INSERT INTO documents (path, lang, sha1, version, text, error, n_sentences, added) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (path, lang, digest, row[3] + 1 if row else 1, text if doc else "", error, len(doc) if doc else 0,
-                 now())).lastrowid
+                "INSERT INTO documents (path, lang, sha1, version, text, error, presegmented, n_sentences, added) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (path, lang, digest, row[4] + 1 if row else 1, text if doc else "", error, int(presegmented),
+                 len(doc) if doc else 0, now())).lastrowid
             if doc:
                 self._conn.executemany(
                     "INSERT INTO sentences (doc_id, idx, paragraph, start, end, text, sha1) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -388,8 +390,9 @@ class Store:
         return Document(path=row[0], lang=row[1], text=row[2], sentences=sents)
 
     def document_info(self, doc_id: int) -> dict:
-        """A document's record without its text: id, path, lang, sha1, version, error, n_sentences, added."""
-        rows = self._q("SELECT id, path, lang, sha1, version, error, n_sentences, added FROM documents "
+        """A document's record without its text: id, path, lang, sha1, version, error, presegmented, n_sentences,
+        added."""
+        rows = self._q("SELECT id, path, lang, sha1, version, error, presegmented, n_sentences, added FROM documents "
                        "WHERE id = ?", (doc_id,))
         if not rows:
             raise StoreError(f"{self.path}: no document {doc_id}")
