@@ -170,6 +170,16 @@ def export_file(rows: Iterable[BeadRow], path: str | Path, fmt: str, flt: Export
     return summary
 
 
+def write_report(rows: Iterable[BeadRow], path: str | Path) -> None:
+    """The beads that are not units (added or dropped passages) as TSV, for whoever checks the adaptation."""
+    with open(path, "w", encoding="utf-8", newline="\n") as out:
+        out.write("document\tsrc_ids\ttgt_ids\ttype\tside\ttext\n")
+        for r in rows:
+            side, text = ("src", r.src) if r.src.strip() else ("tgt", r.tgt)
+            out.write("\t".join((r.document, _ids(r.src_ids), _ids(r.tgt_ids), r.kind, side, " ".join(text.split())))
+                      + "\n")
+
+
 def export_table(rows: Iterable[BeadRow], path: str | Path, fmt: str, flt: ExportFilter = ExportFilter(), *,
                  batch_size: int = BATCH_SIZE) -> ExportSummary:
     """One row per bead (one-sided beads included) written in batches of `batch_size` through polars."""
@@ -263,3 +273,124 @@ def _ids(ids: tuple[int, ...]) -> str:
 def _abbrev(text: str, width: int = 60) -> str:
     text = " ".join(text.split())
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+# ---- TMX import ------------------------------------------------------------------------------------------------
+
+@dataclass(slots=True)
+class ImportSummary:
+    """What `import_tmx` created: pairs with their unit counts, and the units it could not use."""
+
+    path: str
+    src_lang: str
+    tgt_lang: str
+    pairs: dict[str, int] = field(default_factory=dict)
+    one_sided: int = 0
+    respaced: int = 0
+
+    def lines(self) -> list[str]:
+        out = [f"imported {n} units from {self.path} as pair {name!r} ({self.src_lang}-{self.tgt_lang})"
+               for name, n in self.pairs.items()]
+        if self.one_sided:
+            out.append(f"skipped {self.one_sided} units without both {self.src_lang} and {self.tgt_lang} text")
+        if self.respaced:
+            out.append(f"note: collapsed whitespace in {self.respaced} segments (one sentence per line)")
+        return out
+
+
+def import_tmx(store, path: str | Path, name: str | None = None, src_lang: str | None = None,
+               tgt_lang: str | None = None) -> ImportSummary:
+    """Load a TMX file into `store` as reviewed document pairs, one per x-document prop (or one named `name`).
+
+    Each unit becomes a bead of one-line sentences (1-1, or k-m for a many-sided bead we exported, when the
+    segmenter splits it back into as many sentences); its status and score come from our x-status and x-score
+    props, and a unit from another tool is confirmed with score 1.0 (a person kept it in a memory). With the
+    store's current API, paragraphs are not kept (all 0) and the units are dated by the import.
+    A pair that already exists is refused rather than overwritten.
+    """
+    from .errors import InputError, StoreError
+    from .tmx import read_tmx
+
+    path = Path(path)
+    info, units = read_tmx(path, src_lang, tgt_lang)
+    if not info.tgt_lang:
+        raise InputError(f"{path}: no unit has a language other than {info.src_lang!r}")
+    summary = ImportSummary(str(path), info.src_lang, info.tgt_lang)
+    groups: dict[str, list[TranslationUnit]] = {}
+    for unit in units:
+        src, tgt = _one_line(unit.src), _one_line(unit.tgt)
+        if not src or not tgt:
+            summary.one_sided += 1
+            continue
+        summary.respaced += (src != unit.src) + (tgt != unit.tgt)
+        key = name or unit.props.get("x-document") or path.stem
+        groups.setdefault(key, []).append(TranslationUnit(src, tgt, unit.props, unit.created, unit.changed))
+    if not groups:
+        raise InputError(f"{path}: no unit has both {info.src_lang!r} and {info.tgt_lang!r} text")
+    taken = sorted(set(groups) & {p.name for p in store.pairs()})
+    if taken:
+        raise StoreError(f"{store.path}: pair {', '.join(map(repr, taken))} already exists; "
+                         f"import under another name with --name")
+    with store.transaction():
+        for key, group in groups.items():
+            _save_pair(store, path, key, group, info.src_lang, info.tgt_lang)
+            summary.pairs[key] = len(group)
+    return summary
+
+
+def _save_pair(store, path: Path, name: str, units: list[TranslationUnit], src_lang: str, tgt_lang: str) -> None:
+    from .models import Alignment, Bead
+
+    sides: tuple[list[str], list[str]] = ([], [])
+    beads = []
+    for unit in units:
+        counts = _bead_type(unit)
+        ids = []
+        for k, (lang, text, lines) in enumerate(((src_lang, unit.src, sides[0]), (tgt_lang, unit.tgt, sides[1]))):
+            parts = _sentences(text, counts[k] if counts else 1, lang)
+            ids.append(tuple(range(len(lines), len(lines) + len(parts))))
+            lines.extend(parts)
+        beads.append(Bead(ids[0], ids[1], _score(unit), _status(unit)))
+    docs = [store.add_document(f"{path}#{name}.{lang.lower()}", lang, "".join(line + "\n" for line in lines),
+                               presegmented=True) for lang, lines in ((src_lang, sides[0]), (tgt_lang, sides[1]))]
+    store.add_pair(name, *docs)
+    # The store dates a run and its beads itself: the units' own dates cannot be kept (yet).
+    alignment = Alignment(tuple(beads), len(sides[0]), len(sides[1]))
+    store.save_alignment(name, alignment, {"model": "tmx-import", "params": {"file": path.name}})
+
+
+def _bead_type(unit: TranslationUnit) -> tuple[int, int] | None:
+    """Sentences per side from our x-bead-type prop ('2-1'), None when absent or malformed."""
+    head, _, tail = unit.props.get("x-bead-type", "").partition("-")
+    return (int(head), int(tail)) if head.isdigit() and tail.isdigit() and int(head) and int(tail) else None
+
+
+def _sentences(text: str, count: int, lang: str) -> list[str]:
+    """One side of a unit as sentences: a many-sided bead we exported (its sentences joined by spaces) is split
+    back when the segmenter finds exactly `count` sentences that rejoin to the text; otherwise one sentence."""
+    if count > 1:
+        from .segment import split_sentences
+
+        parts = [_one_line(text[a:b]) for a, b in split_sentences(text, lang)]
+        if len(parts) == count and all(parts) and " ".join(parts) == text:
+            return parts
+    return [text]
+
+
+def _one_line(text: str) -> str:
+    """A segment as the store keeps a sentence: whitespace runs collapsed, so that it fits on one line."""
+    return " ".join(text.replace("\ufeff", " ").split())
+
+
+def _score(unit: TranslationUnit) -> float:
+    try:
+        return float(unit.props["x-score"])
+    except (KeyError, ValueError):
+        return 1.0
+
+
+def _status(unit: TranslationUnit) -> BeadStatus:
+    try:
+        return BeadStatus(unit.props.get("x-status", ""))
+    except ValueError:
+        return BeadStatus.CONFIRMED

@@ -143,7 +143,8 @@ def read_tmx(path: str | Path, src_lang: str | None = None,
     """Open a TMX file (1.4 with xml:lang, or 1.1 with lang) and iterate over its units without loading it whole.
 
     src_lang defaults to the header's srclang, tgt_lang to the first other language of the first unit; 'es'
-    matches 'es-ES' and 'es_es'. A unit lacking one of the two languages comes back with that side empty.
+    matches 'es-ES' and 'es_es', and TmxInfo gives the tags as the first unit writes them. A unit lacking one of
+    the two languages comes back with that side empty.
     Inline codes (<bpt>, <ept>, <ph>, <it>, <ut>) are dropped and the text around them kept; <hi> text is kept.
     """
     events = _events(Path(path))
@@ -162,9 +163,10 @@ def read_tmx(path: str | Path, src_lang: str | None = None,
     src_lang = src_lang or header.get("srclang")
     if not src_lang or src_lang.lower() == "*all*":
         src_lang = _tuv_langs(first)[0] if first is not None else ""
+    langs = _tuv_langs(first) if first is not None else []
     if tgt_lang is None:
-        others = [lang for lang in _tuv_langs(first) if _lang_score(src_lang, lang) == 0] if first is not None else []
-        tgt_lang = others[0] if others else ""
+        tgt_lang = next((lang for lang in langs if _lang_score(src_lang, lang) == 0), "")
+    src_lang, tgt_lang = _as_written(src_lang, langs), _as_written(tgt_lang, langs)
     info = TmxInfo(version, header, src_lang, tgt_lang)
     if first is None:
         return info, iter(())
@@ -226,6 +228,12 @@ def _seg_text(elem: ET.Element) -> str:
 
 def _tuv_langs(tu: ET.Element) -> list[str]:
     return [tuv.get(XML_LANG) or tuv.get("lang") or "" for tuv in tu.findall("tuv")]
+
+
+def _as_written(lang: str, langs: list[str]) -> str:
+    """The file's own tag for a language asked for as `lang` ('es' -> 'es-ES'), so that it is kept on import."""
+    best = max(langs, key=lambda have: _lang_score(lang, have), default="")
+    return best if _lang_score(lang, best) else lang
 
 
 def _lang_score(want: str, have: str) -> int:

@@ -180,7 +180,7 @@ def test_reads_a_trados_style_utf16_file_with_inline_codes(tmp_path):
     path.write_bytes(FOREIGN_14.encode("utf-16"))
     info, units = read_tmx(path, "es", "en")
     units = list(units)
-    assert (info.version, info.src_lang, info.tgt_lang) == ("1.4", "es", "en")
+    assert (info.version, info.src_lang, info.tgt_lang) == ("1.4", "es-ES", "en-US")
     assert info.header["creationtool"] == "SDL Language Platform"
     assert [(u.src, u.tgt) for u in units] == [("Pulse Aceptar ahora.", "Press OK now."),
                                              ("Línea dos fuerte.", "Line two strong."),

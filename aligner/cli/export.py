@@ -1,0 +1,161 @@
+"""`aligner export tmx|tsv|csv|jsonl|parquet` and `aligner import tmx`: the memory out of the project and back."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+
+import click
+
+from . import cli
+
+STATUS_CHOICES = ("auto", "confirmed", "edited", "flagged", "reviewed")
+
+
+def _db_option(f):
+    return click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default="aligner.db",
+                        show_default=True, help="Project database.")(f)
+
+
+@cli.group("export")
+def export_group():
+    """Write the current alignments of pairs NAME... (all pairs when none) to a file."""
+
+
+@cli.group("import")
+def import_group():
+    """Load alignments made elsewhere into the project."""
+
+
+def _common(f):
+    """The options every export format shares."""
+    options = [
+        click.argument("names", nargs=-1, metavar="[NAME]..."),
+        click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+                     help="File to write (replaced only once the export is complete)."),
+        _db_option,
+        click.option("--status", "statuses", multiple=True, type=click.Choice(STATUS_CHOICES),
+                     help="Only beads with this review status (repeatable); 'reviewed' means confirmed or edited."),
+        click.option("--min-score", type=float, help="Only beads scoring at least this (0-1)."),
+        click.option("--exclude-flagged", is_flag=True, help="Leave out beads flagged by a reviewer or by `flags`."),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+@export_group.command("tmx")
+@_common
+@click.option("--src-lang", metavar="CODE", help="xml:lang of source segments, e.g. es-ES to match a CAT tool's "
+                                                 "memory [default: the documents' language]")
+@click.option("--tgt-lang", metavar="CODE", help="xml:lang of target segments, e.g. en-US.")
+@click.option("--max-length", type=click.IntRange(min=0), default=1000, show_default=True,
+              help="Warn about segments longer than this many characters (never truncated); 0: no warning.")
+@click.option("--report", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the beads that are not units (added or dropped passages) to this TSV file.")
+def export_tmx_cmd(names, output, db, statuses, min_score, exclude_flagged, src_lang, tgt_lang, max_length,
+                   report):
+    """Write a TMX 1.4b translation memory for OmegaT, Trados, memoQ: one unit per bead with both sides."""
+    from ..export import export_file, write_report
+
+    with _open(db) as store:
+        pairs = _pairs(store, names)
+        langs = {(p.src_lang, p.tgt_lang) for p in pairs}
+        if len(langs) > 1 and not (src_lang and tgt_lang):
+            raise click.ClickException("the pairs have different languages ("
+                                       + ", ".join(f"{s}-{t}" for s, t in sorted(langs))
+                                       + "): export them separately or give --src-lang and --tgt-lang")
+        default = next(iter(langs), ("es", "en"))
+        summary = export_file(store.iter_beads([p.name for p in pairs]), output, "tmx",
+                              _filter(statuses, min_score, exclude_flagged),
+                              src_lang=src_lang or _lang_tag(default[0]), tgt_lang=tgt_lang or _lang_tag(default[1]),
+                              created=_creation_date(), max_length=max_length or None)
+    if report:
+        write_report(summary.one_sided, report)
+    _echo_summary(summary)
+
+
+def _table_command(fmt: str):
+    @export_group.command(fmt)
+    @_common
+    def command(names, output, db, statuses, min_score, exclude_flagged):
+        from ..export import export_file
+
+        with _open(db) as store:
+            pairs = _pairs(store, names)
+            summary = export_file(store.iter_beads([p.name for p in pairs]), output, fmt,
+                                  _filter(statuses, min_score, exclude_flagged))
+        _echo_summary(summary)
+
+    command.help = (f"Write one {fmt} row per bead: document, sentence ids, source and target text, type, score, "
+                    f"status, flags, paragraph, dates.")
+    return command
+
+
+for _fmt in ("tsv", "csv", "jsonl", "parquet"):
+    _table_command(_fmt)
+
+
+@import_group.command("tmx")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--name", help="Pair name for all units [default: each unit's x-document, else the file name].")
+@_db_option
+@click.option("--src-lang", metavar="CODE", help="Source language in the file (es matches es-ES) "
+                                                 "[default: the header's srclang].")
+@click.option("--tgt-lang", metavar="CODE", help="Target language [default: the other language of the first unit].")
+def import_tmx_cmd(file, name, db, src_lang, tgt_lang):
+    """Load a TMX file (ours or another tool's) as a reviewed document pair, ready to be reviewed again."""
+    from ..export import import_tmx
+
+    with _open(db) as store:
+        summary = import_tmx(store, file, name, src_lang, tgt_lang)
+    for line in summary.lines():
+        click.echo(line, err=True)
+
+
+def _open(db: Path):
+    from ..store import Store
+
+    return Store.open(db, create=False)
+
+
+def _pairs(store, names):
+    """The pairs to export, warning about those never aligned (they have no beads yet)."""
+    pairs = store.pairs(names or None)
+    for p in pairs:
+        if p.run_id is None:
+            click.echo(f"warning: {p.name}: not aligned yet; nothing to export", err=True)
+    return [p for p in pairs if p.run_id is not None]
+
+
+def _filter(statuses, min_score, exclude_flagged):
+    from ..export import REVIEWED, ExportFilter
+    from ..models import BeadStatus
+
+    wanted = None
+    if statuses:
+        wanted = frozenset(s for name in statuses for s in (REVIEWED if name == "reviewed" else {BeadStatus(name)}))
+    return ExportFilter(wanted, min_score, exclude_flagged)
+
+
+def _lang_tag(code: str) -> str:
+    """The store keeps codes in lower case; TMX readers expect es-ES rather than es-es."""
+    head, _, region = code.partition("-")
+    return f"{head}-{region.upper()}" if len(region) == 2 else code
+
+
+def _creation_date() -> datetime | None:
+    """Now, unless SOURCE_DATE_EPOCH asks for a reproducible file (the reproducible-builds convention)."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if not epoch:
+        return None
+    try:
+        return datetime.fromtimestamp(int(epoch), timezone.utc)
+    except ValueError:
+        raise click.BadParameter(f"SOURCE_DATE_EPOCH={epoch!r} is not a number of seconds") from None
+
+
+def _echo_summary(summary) -> None:
+    for line in summary.lines():
+        click.echo(line, err=True)

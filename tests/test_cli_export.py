@@ -1,0 +1,297 @@
+"""`aligner export ...` and `aligner import tmx` on real SQLite projects in tmp_path, read back with
+translate-toolkit and polars."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from xml.etree import ElementTree as ET
+
+import polars as pl
+import pytest
+from click.testing import CliRunner
+from translate.storage import tmx as tt_tmx
+
+from aligner import store as store_module
+from aligner.cli import cli
+from aligner.models import Alignment, Bead, BeadStatus
+from aligner.store import Store
+
+ES = """Había una vez un gato. Vivía en Madrid & comía <b>pescado</b>.
+
+Dijo «hola». Y se fue.
+
+Este párrafo se perdió en la adaptación.
+
+El final "feliz" 😀.
+"""
+EN = """Once upon a time there was a cat. It lived in Madrid & ate <b>fish</b>.
+
+He said hello and left.
+
+A line the adapter added.
+
+The 'happy' ending 😀.
+"""
+BEADS = (Bead((0,), (0,), 0.91), Bead((1,), (1,), 0.85), Bead((2, 3), (2,), 0.72), Bead((4,), (), 0.0),
+         Bead((), (3,), 0.0), Bead((5,), (4,), 0.88))
+UNITS = [("Había una vez un gato.", "Once upon a time there was a cat."),
+         ("Vivía en Madrid & comía <b>pescado</b>.", "It lived in Madrid & ate <b>fish</b>."),
+         ("Dijo «hola». Y se fue.", "He said hello and left."),
+         ('El final "feliz" 😀.', "The 'happy' ending 😀.")]
+CLOCK = "2024-05-06T07:08:09+00:00"
+
+
+def flag(kind, src=(), tgt=()):
+    span = (lambda ids: {"sentences": list(ids), "paragraphs": [0], "start": 0, "end": 1} if ids else None)
+    return {"type": kind, "src": span(src), "tgt": span(tgt), "confidence": 0.8, "score": 0.1, "note": ""}
+
+
+@pytest.fixture
+def frozen_clock(monkeypatch):
+    """The store stamps runs and edits with its clock; a fixed one makes dates comparable across imports."""
+    monkeypatch.setattr(store_module, "now", lambda: CLOCK)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+
+
+@pytest.fixture
+def project(tmp_path, frozen_clock):
+    """A project with pair 'tale': 1-1, 1-1, 2-1, a dropped and an added sentence, 1-1; reviewed in places."""
+    db = tmp_path / "p.db"
+    with Store.open(db) as store:
+        store.add_pair("tale", store.add_document("es/tale.txt", "es", ES), store.add_document("en/tale.txt", "en", EN))
+        store.save_alignment("tale", Alignment(BEADS, 6, 5), {"model": "fake"})
+        store.set_status("tale", [0], "confirmed")
+        store.set_status("tale", [2], "edited")
+        store.set_status("tale", [5], "flagged")
+        store.save_flags("tale", [flag("divergent", [1], [1]), flag("dropped", src=[4]), flag("added", tgt=[3])])
+    return db
+
+
+def run(*args):
+    result = CliRunner().invoke(cli, [str(a) for a in args])
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def toolkit_units(path, *langs):
+    with open(path, "rb") as f:
+        store = tt_tmx.tmxfile(f, *langs)
+    return [(u.source, u.target) for u in store.units]
+
+
+def test_export_tmx_gives_one_unit_per_two_sided_bead(project, tmp_path):
+    out = tmp_path / "tale.tmx"
+    result = run("export", "tmx", "--db", project, "-o", out)
+    assert toolkit_units(out) == UNITS
+    assert "wrote 4 units to" in result.stderr
+    assert "skipped: 2 one-sided" in result.stderr
+    assert "not a unit (source only): tale 1-0 4/-: Este párrafo se perdió en la adaptación." in result.stderr
+    assert "not a unit (target only): tale 0-1 -/3: A line the adapter added." in result.stderr
+
+
+def test_exported_header_props_and_dates(project, tmp_path):
+    out = tmp_path / "tale.tmx"
+    run("export", "tmx", "tale", "--db", project, "-o", out)
+    root = ET.parse(out).getroot()
+    header = root.find("header")
+    assert {k: header.get(k) for k in ("creationtool", "segtype", "o-tmf", "adminlang", "srclang", "datatype")} == {
+        "creationtool": "aligner", "segtype": "sentence", "o-tmf": "aligner", "adminlang": "en", "srclang": "es",
+        "datatype": "plaintext"}
+    assert header.get("creationtoolversion")
+    assert header.get("creationdate") == "20231114T221320Z"  # SOURCE_DATE_EPOCH
+    tus = root.findall("body/tu")
+    props = [{p.get("type"): p.text for p in tu.findall("prop")} for tu in tus]
+    assert props[2] == {"x-document": "tale", "x-bead-type": "2-1", "x-score": "0.7200", "x-status": "edited",
+                        "x-paragraph": "1"}
+    assert [p["x-status"] for p in props] == ["confirmed", "auto", "edited", "flagged"]
+    assert [p["x-paragraph"] for p in props] == ["0", "0", "1", "3"]
+    assert tus[0].get("creationdate") == tus[0].get("changedate") == "20240506T070809Z"
+    assert tus[1].get("creationdate") is None  # not reviewed
+    assert [tuv.get("{http://www.w3.org/XML/1998/namespace}lang") for tuv in tus[0].findall("tuv")] == ["es", "en"]
+
+
+def test_regional_codes_for_a_cat_tools_memory(project, tmp_path):
+    out = tmp_path / "tale.tmx"
+    run("export", "tmx", "--db", project, "-o", out, "--src-lang", "es-ES", "--tgt-lang", "en-US")
+    assert ET.parse(out).getroot().find("header").get("srclang") == "es-ES"
+    assert toolkit_units(out, "es-ES", "en-US") == UNITS
+
+
+@pytest.mark.parametrize("options, kept", [
+    (["--status", "confirmed"], [0]),
+    (["--status", "reviewed"], [0, 2]),
+    (["--status", "auto", "--status", "flagged"], [1, 3]),
+    (["--min-score", "0.86"], [0, 3]),
+    (["--exclude-flagged"], [0, 2]),
+    (["--status", "reviewed", "--min-score", "0.8"], [0]),
+])
+def test_filters(project, tmp_path, options, kept):
+    out = tmp_path / "f.tmx"
+    run("export", "tmx", "--db", project, "-o", out, *options)
+    assert toolkit_units(out) == [UNITS[i] for i in kept]
+
+
+def test_report_file_lists_the_one_sided_beads(project, tmp_path):
+    report = tmp_path / "report.tsv"
+    run("export", "tmx", "--db", project, "-o", tmp_path / "x.tmx", "--report", report)
+    assert report.read_text(encoding="utf-8").splitlines() == [
+        "document\tsrc_ids\ttgt_ids\ttype\tside\ttext",
+        "tale\t4\t\t1-0\tsrc\tEste párrafo se perdió en la adaptación.",
+        "tale\t\t3\t0-1\ttgt\tA line the adapter added."]
+
+
+def test_long_segments_are_warned_about(project, tmp_path):
+    result = run("export", "tmx", "--db", project, "-o", tmp_path / "x.tmx", "--max-length", "30")
+    assert re.search(r"warning: tale unit 2: src segment of 39 characters \(written in full\)", result.stderr)
+
+
+@pytest.mark.parametrize("fmt", ["tsv", "csv", "jsonl", "parquet"])
+def test_table_formats_have_one_row_per_bead(project, tmp_path, fmt):
+    out = tmp_path / f"tale.{fmt}"
+    result = run("export", fmt, "--db", project, "-o", out)
+    assert f"wrote 6 rows to {out}" in result.stderr
+    df = {"tsv": lambda p: pl.read_csv(p, separator="\t", quote_char=None), "csv": pl.read_csv,
+          "jsonl": pl.read_ndjson, "parquet": pl.read_parquet}[fmt](out)
+    assert df["type"].to_list() == ["1-1", "1-1", "2-1", "1-0", "0-1", "1-1"]
+    assert df["src"].to_list()[:3] == [u[0] for u in UNITS[:3]]
+    assert df["status"].to_list() == ["confirmed", "auto", "edited", "auto", "auto", "flagged"]
+    flags = df["flags"].to_list()
+    assert flags[1] in (["divergent"], "divergent") and flags[3] in (["dropped"], "dropped")
+
+
+def test_table_filters(project, tmp_path):
+    out = tmp_path / "x.csv"
+    result = run("export", "csv", "--db", project, "-o", out, "--exclude-flagged")
+    assert pl.read_csv(out)["src_ids"].to_list() == ["0", "2,3"]
+    assert "skipped: 4 flagged" in result.stderr
+
+
+def test_unknown_pairs_and_missing_projects_are_errors(project, tmp_path):
+    result = CliRunner().invoke(cli, ["export", "tmx", "nope", "--db", str(project), "-o", str(tmp_path / "x")])
+    assert result.exit_code == 1 and "no pair named nope" in result.output
+    result = CliRunner().invoke(cli, ["export", "tmx", "--db", str(tmp_path / "none.db"), "-o", str(tmp_path / "x")])
+    assert result.exit_code == 1 and "no project database" in result.output
+    assert not (tmp_path / "none.db").exists() and not (tmp_path / "x").exists()
+
+
+# ---- import, and the round trip ---------------------------------------------------------------------------------
+
+def test_import_tmx_makes_a_reviewed_pair(project, tmp_path):
+    out, db2 = tmp_path / "tale.tmx", tmp_path / "copy.db"
+    run("export", "tmx", "--db", project, "-o", out)
+    Store.open(db2).close()
+    result = run("import", "tmx", out, "--db", db2)
+    assert "imported 4 units" in result.stderr and "as pair 'tale' (es-en)" in result.stderr
+    with Store.open(db2) as store:
+        src, tgt = store.documents_for("tale")
+        beads = store.alignment("tale").beads
+    assert [s.text for s in src.sentences] == ["Había una vez un gato.", "Vivía en Madrid & comía <b>pescado</b>.",
+                                              "Dijo «hola».", "Y se fue.", 'El final "feliz" 😀.']
+    assert [b.kind for b in beads] == ["1-1", "1-1", "2-1", "1-1"]  # the 2-1 bead is split back into sentences
+    assert [b.status for b in beads] == [BeadStatus.CONFIRMED, BeadStatus.AUTO, BeadStatus.EDITED,
+                                         BeadStatus.FLAGGED]
+    assert [b.score for b in beads] == [0.91, 0.85, 0.72, 0.88]
+
+
+def test_round_trip_export_import_export_is_identical(tmp_path, frozen_clock):
+    """On a pair without paragraph breaks (the next test shows what paragraphs do), with the store's clock frozen:
+    the store dates the imported run and beads itself, so unit dates are the import's."""
+    db = tmp_path / "p.db"
+    with Store.open(db) as store:
+        src = store.add_document("es.txt", "es", ES.replace("\n\n", " "))
+        tgt = store.add_document("en.txt", "en", EN.replace("\n\n", " "))
+        store.add_pair("tale", src, tgt)
+        store.save_alignment("tale", Alignment(BEADS, 6, 5), {"model": "fake"})
+        store.set_status("tale", [0, 2], "confirmed")
+        store.set_status("tale", [5], "edited")
+    first, second, db2 = tmp_path / "1.tmx", tmp_path / "2.tmx", tmp_path / "2.db"
+    run("export", "tmx", "--db", db, "-o", first)
+    Store.open(db2).close()
+    run("import", "tmx", first, "--db", db2)
+    run("export", "tmx", "--db", db2, "-o", second)
+    assert second.read_bytes() == first.read_bytes()
+    assert toolkit_units(second) == UNITS
+
+
+def test_round_trip_keeps_everything_but_paragraph_numbers_and_is_then_stable(project, tmp_path):
+    """The store's public API stores an imported document as one paragraph, so x-paragraph comes back as 0; once
+    imported, further round trips are byte-identical."""
+    files = [tmp_path / f"{k}.tmx" for k in range(3)]
+    run("export", "tmx", "--db", project, "-o", files[0])
+    for k in (1, 2):
+        db = tmp_path / f"{k}.db"
+        Store.open(db).close()
+        run("import", "tmx", files[k - 1], "--db", db)
+        run("export", "tmx", "--db", db, "-o", files[k])
+    without_paragraphs = [re.sub(r'<prop type="x-paragraph">\d+</prop>', "", f.read_text(encoding="utf-8"))
+                          for f in files]
+    assert without_paragraphs[1] == without_paragraphs[0]
+    assert files[2].read_bytes() == files[1].read_bytes()
+
+
+def test_import_refuses_to_overwrite_a_pair(project, tmp_path):
+    out = tmp_path / "tale.tmx"
+    run("export", "tmx", "--db", project, "-o", out)
+    result = CliRunner().invoke(cli, ["import", "tmx", str(out), "--db", str(project)])
+    assert result.exit_code == 1 and "'tale' already exists" in result.output
+    result = run("import", "tmx", out, "--db", project, "--name", "tale-2")
+    with Store.open(project) as store:
+        assert [p.name for p in store.pairs()] == ["tale", "tale-2"]
+        assert store.pair("tale-2").reviewed == 3
+
+
+def test_one_memory_of_several_pairs_comes_back_as_several_pairs(project, tmp_path):
+    out, db2 = tmp_path / "both.tmx", tmp_path / "copy.db"
+    run("export", "tmx", "--db", project, "-o", tmp_path / "tale.tmx")
+    run("import", "tmx", tmp_path / "tale.tmx", "--db", project, "--name", "tale-2")
+    result = run("export", "tmx", "--db", project, "-o", out)
+    assert "wrote 8 units" in result.stderr
+    Store.open(db2).close()
+    result = run("import", "tmx", out, "--db", db2)
+    assert "as pair 'tale'" in result.stderr and "as pair 'tale-2'" in result.stderr
+    with Store.open(db2) as store:
+        assert [(p.name, p.beads) for p in store.pairs()] == [("tale", 4), ("tale-2", 4)]
+
+
+TRADOS = """<?xml version="1.0" encoding="UTF-8"?>
+<tmx version="1.4"><header creationtool="SDL" creationtoolversion="1" o-tmf="SDL" datatype="xml"
+ segtype="sentence" adminlang="en-US" srclang="en-US"/>
+<body>
+<tu><tuv xml:lang="en-US"><seg>Press <bpt i="1">&lt;b&gt;</bpt>OK<ept i="1">&lt;/b&gt;</ept>.</seg></tuv>
+<tuv xml:lang="es-ES"><seg>Pulse <bpt i="1">&lt;b&gt;</bpt>Aceptar<ept i="1">&lt;/b&gt;</ept>.</seg></tuv></tu>
+<tu><tuv xml:lang="en-US"><seg>Only English.</seg></tuv></tu>
+<tu changedate="20230101T000000Z"><tuv xml:lang="es-ES"><seg>Dos   espacios
+y salto.</seg></tuv><tuv xml:lang="en-US"><seg>Two lines.</seg></tuv></tu>
+</body></tmx>
+"""
+
+
+def test_import_another_tools_memory_choosing_the_languages(tmp_path, frozen_clock):
+    path, db = tmp_path / "trados.tmx", tmp_path / "p.db"
+    path.write_text(TRADOS, encoding="utf-8")
+    Store.open(db).close()
+    result = run("import", "tmx", path, "--db", db, "--src-lang", "es", "--tgt-lang", "en")
+    assert "imported 2 units from" in result.stderr and "as pair 'trados' (es-ES-en-US)" in result.stderr
+    assert "skipped 1 units without both" in result.stderr
+    assert "collapsed whitespace in 1 segments" in result.stderr
+    with Store.open(db) as store:
+        rows = list(store.iter_beads())
+        assert store.pair("trados").src_lang == "es-es"
+    assert [(r.src, r.tgt, r.status, r.score) for r in rows] == [
+        ("Pulse Aceptar.", "Press OK.", BeadStatus.CONFIRMED, 1.0),
+        ("Dos espacios y salto.", "Two lines.", BeadStatus.CONFIRMED, 1.0)]
+    # The store dates imported beads itself (no public way to set them): the unit's changedate is not kept.
+    assert rows[1].changed == rows[1].created == datetime.fromisoformat(CLOCK)
+    out = tmp_path / "back.tmx"
+    run("export", "tmx", "--db", db, "-o", out)
+    assert ET.parse(out).getroot().find("header").get("srclang") == "es-ES"
+    assert toolkit_units(out) == [("Pulse Aceptar.", "Press OK."), ("Dos espacios y salto.", "Two lines.")]
+
+
+def test_import_of_a_broken_file_is_a_clear_error(tmp_path):
+    path, db = tmp_path / "bad.tmx", tmp_path / "p.db"
+    path.write_text("<tmx><body><tu>", encoding="utf-8")
+    Store.open(db).close()
+    result = CliRunner().invoke(cli, ["import", "tmx", str(path), "--db", str(db)])
+    assert result.exit_code == 1 and "bad.tmx: not a well-formed TMX file" in result.output
