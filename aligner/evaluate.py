@@ -176,14 +176,18 @@ def score(test_links: Iterable[Link], gold_links: Iterable[Link]) -> Scores:
 
 
 def pair_files(gold: Path, test: Path) -> list[tuple[Path, Path]]:
-    """Gold and test files, or folders of files paired by name; unmatched names are an error."""
+    """Gold and test files, or folders of files paired by name; unmatched names are an error.
+
+    In a gold folder, documentation and side files (README*, *.md, *.json) are not gold files.
+    """
     for p in (gold, test):
         if not p.exists():
             raise InputError(f"{p}: no such file or folder")
     if gold.is_file() and test.is_file():
         return [(gold, test)]
     if gold.is_dir() and test.is_dir():
-        g = {p.name: p for p in sorted(gold.iterdir()) if p.is_file() and not p.name.startswith(".")}
+        g = {p.name: p for p in sorted(gold.iterdir()) if p.is_file() and not p.name.startswith(".")
+             and not p.name.upper().startswith("README") and p.suffix.lower() not in (".md", ".json")}
         t = {p.name: p for p in sorted(test.iterdir()) if p.is_file() and not p.name.startswith(".")}
         missing = sorted(set(g) - set(t))
         if missing:

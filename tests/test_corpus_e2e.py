@@ -51,3 +51,17 @@ def test_align_corpus_reports_unmatched_and_missing(tmp_path):
     assert result.exit_code == 1 and "no document pairs" in result.output
     result = CliRunner().invoke(cli, ["align-corpus", str(tmp_path / "nope")])
     assert result.exit_code == 2
+
+
+@pytest.mark.slow
+def test_eval_on_the_corpus_gold_folder_ignores_side_files(tmp_path):
+    out = tmp_path / "test"
+    out.mkdir()
+    runner = CliRunner()
+    for pair in corpus_pairs(CORPUS)[0]:
+        r = runner.invoke(cli, ["align", str(pair.src), str(pair.tgt), "--format", "gold", "-o",
+                                str(out / f"{pair.name}.txt")])
+        assert r.exit_code == 0, r.output
+    result = runner.invoke(cli, ["eval", str(CORPUS / "gold"), str(out)])
+    assert result.exit_code == 0, result.output
+    assert "documents 4" in result.output
