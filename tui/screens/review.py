@@ -28,7 +28,7 @@ def _key(key: str, action: str, short: str, ident: str, long: str = "", show: bo
 
 def _both_ways(key: str, action: str, what: str, ident: str, show: bool = False) -> list[Binding]:
     """Next (lower-case key) and previous (upper-case key) of one kind of place; `action` has a {} for the step."""
-    group = Binding.Group(what, compact=True)
+    group = Binding.Group(what)
     return [_key(key, action.format(1), what, f"find.next-{ident}", f"Next {what}", show, group),
             _key(key.upper(), action.format(-1), what, f"find.prev-{ident}", f"Previous {what}", show, group)]
 
@@ -127,7 +127,7 @@ class ReviewScreen(Screen):
         k = g.cursor
         self.query_one(BeadDetail).show_bead(k, s.alignment.beads[k], s.src, s.tgt, self.flag_kinds.get(k),
                                              s.note_of(k))
-        self.query_one(StatusLine).show_status(s.name, k, s.alignment, self.flag_kinds, g.side, g.mark)
+        self.query_one(StatusLine).show_status(k, s.alignment, self.flag_kinds, g.side, g.mark)
         self.app.remember_cursor(k)
 
     # --- edits --------------------------------------------------------------------------------------------

@@ -251,8 +251,10 @@ class BeadGrid(ScrollView, can_focus=True):
 
     # --- drawing ------------------------------------------------------------------------------------------
 
-    def _style(self, *names: str) -> Style:
-        return self.get_component_rich_style(*(f"bead-grid--{n}" for n in names), partial=False)
+    def _style(self, name: str) -> Style:
+        """A component's style; the text-only ones (gutter, ¶, separator) keep the row's background."""
+        partial = name in ("gutter", "paragraph", "separator")
+        return self.get_component_rich_style(f"bead-grid--{name}", partial=partial)
 
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
@@ -277,6 +279,7 @@ class BeadGrid(ScrollView, can_focus=True):
         lo, hi = self.marked_range()
         if self.mark is not None and lo <= k <= hi:
             row_style += self._style("marked")
+        gutter_style = row_style
         cell_style = {"src": row_style, "tgt": row_style}
         if k == self.cursor:
             row_style += self._style("cursor")
@@ -286,7 +289,7 @@ class BeadGrid(ScrollView, can_focus=True):
             head = f"{k + 1:>{gutter - 12}} {b.kind:>3} {score} {MARKS[b.status]}"
         else:
             head = ""
-        segs = [Segment(head.ljust(gutter - 1), row_style + self._style("gutter")), Segment(" ", row_style)]
+        segs = [Segment(head.ljust(gutter - 1), gutter_style + self._style("gutter")), Segment(" ", gutter_style)]
         for side, lines, width, par in (("src", row.src, sw, row.new_par[0]), ("tgt", row.tgt, tw, row.new_par[1])):
             text = lines[line] if line < len(lines) else ""
             mark = "¶ " if par and line == 0 else "  "

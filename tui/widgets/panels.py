@@ -35,16 +35,15 @@ class BeadDetail(Static):
 class StatusLine(Static):
     """Position, counts by state and review progress of the pair."""
 
-    def show_status(self, name: str, k: int, a: Alignment, flags: dict[int, str], side: str,
+    def show_status(self, k: int, a: Alignment, flags: dict[int, str], side: str,
                     mark: int | None) -> None:
         c = counts(a, flags)
         n = max(c["beads"], 1)
         pct = 100 * c["reviewed"] / n
-        parts = [f"[b]{escape(name)}[/b]", f"bead {k + 1}/{c['beads']}", f"side {side}",
-                 f"reviewed {c['reviewed']} ({pct:.0f}%)", f"low {c['low']}",
-                 f"added {c['added']}", f"dropped {c['dropped']}",
+        parts = [f"bead {k + 1}/{c['beads']}", f"{side} side", f"reviewed {c['reviewed']} ({pct:.0f}%)",
+                 f"low {c['low']}", f"added {c['added']}", f"dropped {c['dropped']}",
                  f"flagged {c['flagged'] + c['divergent'] + c['furniture']}", f"edited {c['edited']}"]
         if mark is not None:
             lo, hi = sorted((mark, k))
             parts.append(f"[b]marked {lo + 1}-{hi + 1}[/b]")
-        self.update("  ·  ".join(parts))
+        self.update(" · ".join(parts))
