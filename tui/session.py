@@ -9,7 +9,9 @@ beads are still FLAGGED.
 from __future__ import annotations
 
 import json
+from bisect import bisect_right
 from dataclasses import dataclass, field
+from itertools import accumulate
 from pathlib import Path
 
 from aligner.edits import Edit
@@ -76,22 +78,22 @@ class PairSession:
     def flags_by_bead(self) -> dict[int, str]:
         """The flag kind shown on each bead: an editor's flag while its beads are FLAGGED, else a flag of the
         flagger that is not dismissed (moved passages show as added and dropped already)."""
-        at_s, at_t = {}, {}
-        for k, b in enumerate(self.alignment.beads):
-            at_s.update((i, k) for i in b.src)
-            at_t.update((j, k) for j in b.tgt)
+        beads = self.alignment.beads
+        starts = ([0, *accumulate(len(b.src) for b in beads)], [0, *accumulate(len(b.tgt) for b in beads)])
+
+        def bead_of(side: int, i: int) -> int:
+            return bisect_right(starts[side], i, hi=len(beads)) - 1
+
         editor: dict[int, str] = {}
         found: dict[int, str] = {}
         for f in self.flags:
             if f["status"] == FlagStatus.DISMISSED.value or f["type"] == FlagType.MOVED.value:
                 continue
             mine = f.get("key", "").startswith(EDITOR)
-            for span, at in ((f.get("src"), at_s), (f.get("tgt"), at_t)):
+            for side, span in enumerate((f.get("src"), f.get("tgt"))):
                 for i in (span or {}).get("sentences", ()):
-                    k = at.get(i)
-                    if k is None:
-                        continue
-                    if mine and self.alignment.beads[k].status is BeadStatus.FLAGGED:
+                    k = bead_of(side, i)
+                    if mine and beads[k].status is BeadStatus.FLAGGED:
                         editor[k] = f["type"]
                     elif not mine:
                         found.setdefault(k, f["type"])

@@ -80,6 +80,7 @@ class ReviewScreen(Screen):
         super().__init__()
         self.pattern: tuple[re.Pattern, str] | None = None
         self.flag_kinds: dict[int, str] = {}
+        self.counts: dict[str, int] = {}
 
     @property
     def session(self):
@@ -108,10 +109,11 @@ class ReviewScreen(Screen):
         self.refresh_view(cursor)
 
     def refresh_view(self, cursor: int | None = None) -> None:
+        """Show the session's alignment after a load or an edit; counts are taken here, not on every move."""
         s = self.session
         self.flag_kinds = s.flags_by_bead()
-        self.grid.show(s.alignment, s.src, s.tgt, self.flag_kinds, cursor)
-        self._update_panes()
+        self.counts = nav.counts(s.alignment, self.flag_kinds)
+        self.grid.show(s.alignment, s.src, s.tgt, self.flag_kinds, cursor)  # its CursorMoved updates the panes
 
     @on(BeadGrid.CursorMoved)
     def _moved(self) -> None:
@@ -122,12 +124,12 @@ class ReviewScreen(Screen):
 
     def _update_panes(self) -> None:
         s, g = self.session, self.grid
-        if s is None or not s.alignment.beads:
+        if s is None or not s.alignment.beads or not self.counts:
             return
         k = g.cursor
         self.query_one(BeadDetail).show_bead(k, s.alignment.beads[k], s.src, s.tgt, self.flag_kinds.get(k),
                                              s.note_of(k))
-        self.query_one(StatusLine).show_status(k, s.alignment, self.flag_kinds, g.side, g.mark)
+        self.query_one(StatusLine).show_status(k, self.counts, g.side, g.mark)
         self.app.remember_cursor(k)
 
     # --- edits --------------------------------------------------------------------------------------------

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from dataclasses import dataclass
+from itertools import accumulate
 
 from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding
+from textual.cache import LRUCache
 from textual.events import Click
 from textual.geometry import Region, Size
 from textual.message import Message
@@ -21,9 +23,9 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from aligner.models import Alignment, BeadStatus, Document
+from aligner.models import Alignment, Bead, BeadStatus, Document
 
-from ..nav import STATES, bead_state, bead_text
+from ..nav import STATES, bead_state
 
 MARKS = {BeadStatus.CONFIRMED: "✓", BeadStatus.EDITED: "✎", BeadStatus.FLAGGED: "⚑", BeadStatus.AUTO: " "}
 SIDES = ("src", "tgt")
@@ -64,10 +66,7 @@ class RowLayout:
     src: tuple[str, ...]
     tgt: tuple[str, ...]
     new_par: tuple[bool, bool]
-
-    @property
-    def height(self) -> int:
-        return max(len(self.src), len(self.tgt))
+    height: int
 
 
 class BeadGrid(ScrollView, can_focus=True):
@@ -115,20 +114,21 @@ class BeadGrid(ScrollView, can_focus=True):
         self.alignment = Alignment((), 0, 0)
         self.docs: tuple[Document, Document] | None = None
         self.flags: dict[int, str] = {}
-        self._texts: dict[tuple[str, tuple[int, ...]], str] = {}
-        self._wraps: dict[tuple[str, int], tuple[str, ...]] = {}
+        self._by_key: dict[tuple[tuple[int, ...], tuple[int, ...]], RowLayout] = {}
+        self._widths: tuple[int, int] = (0, 0)
         self._rows: list[RowLayout] = []
         self._tops: list[int] = [0]
-        self._width = 0
+        self._strips: LRUCache[tuple, Strip] = LRUCache(4096)
+        self._styles: dict[str, Style] = {}
 
     # --- data ---------------------------------------------------------------------------------------------
 
     def show(self, alignment: Alignment, src: Document, tgt: Document, flags: dict[int, str] | None = None,
              cursor: int | None = None) -> None:
-        """Display `alignment`; wrapped texts of unchanged beads are reused, so an edit costs only its beads."""
+        """Display `alignment`. Rows are laid out once per (source ids, target ids) and width, so after an
+        edit only the beads it made are wrapped again."""
         if self.docs is None or self.docs[0] is not src or self.docs[1] is not tgt:
-            self._texts.clear()
-            self._wraps.clear()
+            self._by_key.clear()
         self.alignment, self.docs, self.flags = alignment, (src, tgt), dict(flags or {})
         self._layout()
         if self.mark is not None and self.mark >= len(alignment.beads):
@@ -146,69 +146,56 @@ class BeadGrid(ScrollView, can_focus=True):
         text = max(width - gutter - 1, 8)
         return gutter, text // 2, text - text // 2
 
-    def _text(self, side: str, ids: tuple[int, ...]) -> str:
-        key = (side, ids)
-        t = self._texts.get(key)
-        if t is None:
-            doc = self.docs[0] if side == "src" else self.docs[1]
-            t = self._texts[key] = " ".join(doc.sentences[i].text for i in ids)
-        return t
-
-    def _wrapped(self, text: str, width: int) -> tuple[str, ...]:
-        key = (text, width)
-        w = self._wraps.get(key)
-        if w is None:
-            w = self._wraps[key] = tuple(wrap(text, width))
-        return w
+    def _make_row(self, b: Bead) -> RowLayout:
+        src, tgt = self.docs
+        sw, tw = self._widths
+        s, t = b.src, b.tgt
+        ss, ts = src.sentences, tgt.sentences
+        par = (bool(s) and (s[0] == 0 or ss[s[0]].paragraph != ss[s[0] - 1].paragraph),
+               bool(t) and (t[0] == 0 or ts[t[0]].paragraph != ts[t[0] - 1].paragraph))
+        a = tuple(wrap(" ".join(ss[i].text for i in s), sw - 2))
+        c = tuple(wrap(" ".join(ts[j].text for j in t), tw - 2))
+        row = self._by_key[(s, t)] = RowLayout(a, c, par, max(len(a), len(c)))
+        return row
 
     def _layout(self) -> None:
         if self.docs is None:
             return
-        _, sw, tw = self._columns()
-        if (sw, tw) != getattr(self, "_widths", None):
-            self._wraps.clear()
-            self._widths = (sw, tw)
-        src, tgt = self.docs
-        sp, tp = src.paragraphs, tgt.paragraphs
-        rows, tops, y = [], [], 0
-        for b in self.alignment.beads:
-            s, t = b.src, b.tgt
-            par = (bool(s) and (s[0] == 0 or sp[s[0]] != sp[s[0] - 1]),
-                   bool(t) and (t[0] == 0 or tp[t[0]] != tp[t[0] - 1]))
-            row = RowLayout(self._wrapped(self._text("src", s), sw - 2), self._wrapped(self._text("tgt", t), tw - 2),
-                            par)
-            rows.append(row)
-            tops.append(y)
-            y += row.height
-        tops.append(y)
-        self._rows, self._tops = rows, tops
-        self.virtual_size = Size(self.scrollable_content_region.width, y)
-        self._line_cache_clear()
-
-    def _line_cache_clear(self) -> None:
-        self._strips: dict[tuple, Strip] = {}
+        widths = self._columns()[1:]
+        if widths != self._widths:
+            self._by_key.clear()
+            self._widths = widths
+        get, make = self._by_key.get, self._make_row
+        self._rows = rows = [get((b.src, b.tgt)) or make(b) for b in self.alignment.beads]
+        self._tops = [0, *accumulate(r.height for r in rows)]
+        self.virtual_size = Size(self.scrollable_content_region.width, self._tops[-1])
+        self._strips.clear()
+        self.refresh()
 
     def on_resize(self) -> None:
-        self._layout()
-        self._scroll_to_cursor(animate=False)
+        if self._columns()[1:] != self._widths:
+            self._layout()
+        self._scroll_to_cursor()
 
     # --- cursor -------------------------------------------------------------------------------------------
 
     def validate_cursor(self, value: int) -> int:
         return self._clamp(value)
 
+    def _refresh_bead(self, k: int) -> None:
+        if 0 <= k < len(self._rows):
+            self.refresh_lines(self._tops[k], self._rows[k].height)
+
     def watch_cursor(self, old: int, new: int) -> None:
-        self._line_cache_clear()
-        self.refresh()
+        self._refresh_bead(old)
+        self._refresh_bead(new)
         self._scroll_to_cursor()
         self.post_message(self.CursorMoved(new))
 
     def watch_side(self) -> None:
-        self._line_cache_clear()
-        self.refresh()
+        self._refresh_bead(self.cursor)
 
     def watch_mark(self) -> None:
-        self._line_cache_clear()
         self.refresh()
 
     def _scroll_to_cursor(self, animate: bool = False) -> None:
@@ -251,10 +238,18 @@ class BeadGrid(ScrollView, can_focus=True):
 
     # --- drawing ------------------------------------------------------------------------------------------
 
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._strips.clear()  # a new theme or stylesheet: every cached line has the old colours
+        self._styles.clear()
+
     def _style(self, name: str) -> Style:
         """A component's style; the text-only ones (gutter, ¶, separator) keep the row's background."""
-        partial = name in ("gutter", "paragraph", "separator")
-        return self.get_component_rich_style(f"bead-grid--{name}", partial=partial)
+        style = self._styles.get(name)
+        if style is None:
+            partial = name in ("gutter", "paragraph", "separator")
+            style = self._styles[name] = self.get_component_rich_style(f"bead-grid--{name}", partial=partial)
+        return style
 
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
@@ -263,11 +258,13 @@ class BeadGrid(ScrollView, can_focus=True):
         if k is None:
             return Strip.blank(width, self.rich_style)
         line = scroll_y + y - self._tops[k]
-        key = (k, line, width)
+        lo, hi = self.marked_range()
+        key = (k, line, width, scroll_x, self.side if k == self.cursor else None,
+               self.mark is not None and lo <= k <= hi)
         strip = self._strips.get(key)
         if strip is None:
-            strip = self._strips[key] = self._draw(k, line).crop_extend(scroll_x, scroll_x + width,
-                                                                          self.rich_style)
+            strip = self._draw(k, line).crop_extend(scroll_x, scroll_x + width, self.rich_style)
+            self._strips[key] = strip
         return strip
 
     def _draw(self, k: int, line: int) -> Strip:

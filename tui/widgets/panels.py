@@ -5,9 +5,9 @@ from __future__ import annotations
 from rich.markup import escape
 from textual.widgets import Static
 
-from aligner.models import Alignment, Bead, Document
+from aligner.models import Bead, Document
 
-from ..nav import bead_state, counts
+from ..nav import bead_state
 
 
 class BeadDetail(Static):
@@ -35,9 +35,8 @@ class BeadDetail(Static):
 class StatusLine(Static):
     """Position, counts by state and review progress of the pair."""
 
-    def show_status(self, k: int, a: Alignment, flags: dict[int, str], side: str,
-                    mark: int | None) -> None:
-        c = counts(a, flags)
+    def show_status(self, k: int, c: dict[str, int], side: str, mark: int | None) -> None:
+        """c: the counts of tui.nav.counts."""
         n = max(c["beads"], 1)
         pct = 100 * c["reviewed"] / n
         parts = [f"bead {k + 1}/{c['beads']}", f"{side} side", f"reviewed {c['reviewed']} ({pct:.0f}%)",

@@ -1,0 +1,187 @@
+"""Speed of the review app on a 5,000-bead pair, driven headless with Pilot: opening the pair, and every edit and
+navigation key from key press until the app is idle again (saved, redrawn).
+
+    python bench/tui.py [--beads 5000] [--repeat 7] [--db PATH]
+
+Targets (issue 6): open under 1 s, each operation under 50 ms. The pair is synthetic (made-up sentences in
+paragraphs of four, mostly 1-1 beads with a few 2-1, 1-2, 1-0 and 0-1) and saved with a made-up alignment, so no
+model is loaded; a re-alignment would time the encoder, not the app, and is left out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
+    del sys.path[0]  # this file is bench/tui.py: as a script it would shadow the `tui` package
+
+from aligner.models import Alignment, Bead
+from aligner.store import Store
+from tui.app import create_app
+
+WORDS = ("puerto ciudad museo barco obra calle plaza río puente torre mercado escuela hospital tren faro "
+         "molino playa viñedo olivo cosecha").split()
+EN_WORDS = ("port city museum ship works street square river bridge tower market school hospital train lighthouse "
+            "mill beach vineyard olive harvest").split()
+
+
+def synthetic_pair(beads: int, seed: int = 1) -> tuple[str, str, Alignment]:
+    """Source text, target text and an alignment of `beads` beads over them."""
+    rng = random.Random(seed)
+    shapes = rng.choices([(1, 1), (2, 1), (1, 2), (1, 0), (0, 1)], weights=[90, 3, 3, 2, 2], k=beads)
+    src, tgt, out = [], [], []
+    for a, b in shapes:
+        s0, t0 = len(src), len(tgt)
+        for _ in range(a):
+            n = len(src)
+            src.append(f"La frase {n} habla del {' y del '.join(rng.sample(WORDS, 3))} con {rng.randint(2, 999)} "
+                       f"vecinos, según explicó ayer el ayuntamiento en un comunicado.")
+        for _ in range(b):
+            n = len(tgt)
+            tgt.append(f"Sentence {n} is about the {' and the '.join(rng.sample(EN_WORDS, 3))}, the city council "
+                       f"said yesterday in a statement.")
+        score = round(rng.uniform(0.3, 0.95), 3) if a and b else 0.0
+        out.append(Bead(tuple(range(s0, s0 + a)), tuple(range(t0, t0 + b)), score))
+
+    def text(sents: list[str]) -> str:
+        return "\n\n".join(" ".join(sents[k:k + 4]) for k in range(0, len(sents), 4))
+
+    return text(src), text(tgt), Alignment(tuple(out), len(src), len(tgt))
+
+
+def build(db: Path, beads: int) -> None:
+    src, tgt, alignment = synthetic_pair(beads)
+    with Store.open(db) as store:
+        s = store.add_document("es/big.txt", "es", src)
+        t = store.add_document("en/big.txt", "en", tgt)
+        store.add_pair("big", s, t)
+        docs = store.documents_for("big")
+        if (len(docs[0]), len(docs[1])) != (alignment.n_src, alignment.n_tgt):
+            raise SystemExit(f"segmentation gave {len(docs[0])}/{len(docs[1])} sentences, expected "
+                             f"{alignment.n_src}/{alignment.n_tgt}")
+        store.save_alignment("big", alignment, {"model": "synthetic"})
+
+
+# Each operation: (label, keys pressed before it, untimed; keys timed). Positions move down the document so that
+# every repeat edits fresh beads.
+OPS = [
+    ("confirm (space)", [], ["space"]),
+    ("confirm + next (enter)", [], ["enter"]),
+    ("confirm all above (c)", [], ["c"]),
+    ("merge with next (m)", ["down"], ["m"]),
+    ("merge with previous (M)", ["down", "down"], ["M"]),
+    ("move first sentence up (K)", ["down", "down"], ["K"]),
+    ("move last sentence down (J)", ["down", "down"], ["J"]),
+    ("shift side down (i)", ["down", "down"], ["i"]),
+    ("shift side up (I)", [], ["I"]),
+    ("empty counterpart (x)", ["down", "down"], ["x"]),
+    ("unflag (delete)", [], ["delete"]),
+    ("undo (ctrl+z)", [], ["ctrl+z"]),
+    ("redo (ctrl+y)", [], ["ctrl+y"]),
+    ("next unconfirmed (u)", [], ["u"]),
+    ("next low score (l)", [], ["l"]),
+    ("next non-1-1 (o)", [], ["o"]),
+    ("next match (n)", [], ["n"]),
+    ("page down", [], ["pagedown"]),
+    ("down", [], ["down"]),
+]
+MODAL_OPS = [
+    ("split (s, pick 1)", ["down", "down"], ["s"], ["1"]),
+    ("flag with note (!, v, enter)", ["down"], ["exclamation_mark"], ["v", "enter"]),
+    ("go to bead (g 4000 enter)", [], ["g"], list("4000") + ["enter"]),
+]
+
+
+STORE_CPU = [0.0]  # CPU seconds spent inside the store's methods
+
+
+def count_store_time() -> None:
+    """Wrap the Store methods the app calls per edit, to show how much of an edit is the database's."""
+    for name in ("apply_edit", "undo", "redo", "save_flags", "flag_records", "alignment", "documents_for"):
+        method = getattr(Store, name)
+
+        def timed_method(*args, __method=method, **kwargs):
+            c0 = time.process_time()
+            try:
+                return __method(*args, **kwargs)
+            finally:
+                STORE_CPU[0] += time.process_time() - c0
+
+        setattr(Store, name, timed_method)
+
+
+async def timed(pilot, keys: list[str]) -> tuple[float, float, float]:
+    """(wall, cpu, store cpu) seconds from pressing `keys` until the app is idle. Pilot waits for idleness by
+    sleeping, so wall time includes those waits (and other processes on a shared machine); CPU time is the work
+    done in this process, store CPU the part of it inside aligner.store."""
+    w0, c0, s0 = time.perf_counter(), time.process_time(), STORE_CPU[0]
+    await pilot.press(*keys)
+    await pilot.pause()
+    return time.perf_counter() - w0, time.process_time() - c0, STORE_CPU[0] - s0
+
+
+async def measure(pilot, label: str, before: list[str], keys: list[str], repeat: int) -> tuple:
+    walls, cpus, stores = [], [], []
+    for _ in range(repeat):
+        if before:
+            await pilot.press(*before)
+            await pilot.pause()
+        wall, cpu, store = await timed(pilot, keys)
+        walls.append(wall)
+        cpus.append(cpu)
+        stores.append(store)
+    return label, statistics.median(walls), statistics.median(cpus), max(cpus), statistics.median(stores)
+
+
+async def run(db: Path, repeat: int) -> list[tuple]:
+    app = create_app(db, None, None)
+    rows = []
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        rows.append(await measure(pilot, "open the pair (enter)", [], ["enter"], 1))
+        rows.append(await measure(pilot, "reopen the pair (escape, enter)", ["escape"], ["enter"], repeat))
+        await pilot.press("g", *"2000", "enter", "slash", *"en:ship", "enter")
+        await pilot.pause()
+        rows.append(await measure(pilot, "baseline: a key bound to nothing (f12)", [], ["f12"], repeat))
+        for label, before, keys in OPS:
+            rows.append(await measure(pilot, label, before, keys, repeat))
+        for label, before, opener, answer in MODAL_OPS:
+            rows.append(await measure(pilot, label + " (answer)", [*before, *opener], answer, repeat))
+        app.exit()
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--beads", type=int, default=5000)
+    ap.add_argument("--repeat", type=int, default=7)
+    ap.add_argument("--db", type=Path, help="keep the project here (default: a temporary folder)")
+    args = ap.parse_args()
+    count_store_time()
+    with tempfile.TemporaryDirectory() as tmp:
+        db = args.db or Path(tmp) / "bench.db"
+        if not db.exists():
+            t0 = time.perf_counter()
+            build(db, args.beads)
+            print(f"built a {args.beads}-bead pair in {time.perf_counter() - t0:.1f} s")
+        rows = asyncio.run(run(db, args.repeat))
+    print(f"\n{'operation':<44} {'wall ms':>8} {'cpu ms':>8} {'max cpu':>8} {'store':>7} {'app':>7}  target")
+    for label, wall, cpu, worst, store in rows:
+        target = 1000 if "open" in label else 50
+        mark = "" if label.startswith("baseline") else ("ok" if cpu * 1000 < target else "SLOW")
+        print(f"{label:<44} {wall * 1000:>8.1f} {cpu * 1000:>8.1f} {worst * 1000:>8.1f} {store * 1000:>7.1f} "
+              f"{(cpu - store) * 1000:>7.1f}  {target} ms {mark}")
+    print("\nmedians of the repeats, in ms. wall: key press to idle, including Pilot's idle waits and whatever else "
+          "runs on the machine; cpu: this process's work in that time (the baseline row is Pilot's and Textual's "
+          "own cost of a key press); store: the part inside aligner.store; app: cpu - store.")
+
+
+if __name__ == "__main__":
+    main()
