@@ -7,7 +7,6 @@ size of the store. Filters are plain predicates over rows; what was left out, an
 from __future__ import annotations
 
 import os
-import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -245,19 +244,51 @@ def _write_text_batch(df, out: IO[bytes], fmt: str, header: bool) -> None:
 
 
 def _write_parquet(batches, path: Path) -> None:
-    """Polars cannot append to a parquet file and calls a Python source from its own threads (where a SQLite
-    cursor may not be used), so each batch goes to a part file and a streaming sink concatenates them."""
-    import polars as pl
+    """Polars cannot append to a parquet file, and it pulls a Python source from its own threads, where the SQLite
+    cursor behind `batches` may not be used. So this thread reads the batches and hands them over a two-slot queue
+    to a streaming sink running in a second thread: memory holds about three batches whatever the size."""
+    import queue
+    import threading
 
-    with tempfile.TemporaryDirectory(dir=path.parent, prefix=".export-") as tmp:
-        parts = []
-        for n, df in enumerate(batches):
-            parts.append(Path(tmp) / f"{n:06d}.parquet")
-            df.write_parquet(parts[-1])
-        if not parts:
-            _frame([]).write_parquet(path)
-            return
-        pl.scan_parquet(parts).sink_parquet(path)
+    from polars.io.plugins import register_io_source
+
+    handoff: queue.Queue = queue.Queue(maxsize=2)
+    failure: list[BaseException] = []
+
+    def source(with_columns, predicate, n_rows, batch_size):
+        while (df := handoff.get()) is not None:
+            yield df
+
+    def sink():
+        try:
+            register_io_source(source, schema=table_schema()).sink_parquet(path, row_group_size=BATCH_SIZE)
+        except BaseException as exc:  # handed to the calling thread below
+            failure.append(exc)
+
+    worker = threading.Thread(target=sink, name="parquet-sink", daemon=True)
+    worker.start()
+    try:
+        for df in batches:
+            if not _hand_over(handoff, df, worker):
+                break
+    finally:
+        _hand_over(handoff, None, worker)  # ends the source, even after an error here: the sink then finishes
+        worker.join()
+    if failure:
+        raise failure[0]
+
+
+def _hand_over(handoff, item, worker) -> bool:
+    """Put `item` on the queue unless the sink thread has died (then False: nobody would take it)."""
+    import queue
+
+    while worker.is_alive():
+        try:
+            handoff.put(item, timeout=0.1)
+            return True
+        except queue.Full:
+            continue
+    return False
 
 
 def _utc(when: datetime | None) -> datetime | None:

@@ -175,6 +175,14 @@ def test_unknown_pairs_and_missing_projects_are_errors(project, tmp_path):
     assert not (tmp_path / "none.db").exists() and not (tmp_path / "x").exists()
 
 
+@pytest.mark.parametrize("fmt", ["tmx", "csv", "parquet"])
+def test_an_unwritable_output_is_a_message_not_a_traceback(project, tmp_path, fmt):
+    out = tmp_path / "missing" / f"x.{fmt}"
+    result = CliRunner().invoke(cli, ["export", fmt, "--db", str(project), "-o", str(out)])
+    assert result.exit_code == 1 and f"{out}: cannot write" in result.output
+    assert not (tmp_path / "missing").exists()
+
+
 # ---- import, and the round trip ---------------------------------------------------------------------------------
 
 def test_import_tmx_makes_a_reviewed_pair(project, tmp_path):

@@ -57,7 +57,7 @@ def _common(f):
 def export_tmx_cmd(names, output, db, statuses, min_score, exclude_flagged, src_lang, tgt_lang, max_length,
                    report):
     """Write a TMX 1.4b translation memory for OmegaT, Trados, memoQ: one unit per bead with both sides."""
-    from ..export import export_file, write_report
+    from ..export import write_report
 
     with _open(db) as store:
         pairs = _pairs(store, names)
@@ -67,12 +67,14 @@ def export_tmx_cmd(names, output, db, statuses, min_score, exclude_flagged, src_
                                        + ", ".join(f"{s}-{t}" for s, t in sorted(langs))
                                        + "): export them separately or give --src-lang and --tgt-lang")
         default = next(iter(langs), ("es", "en"))
-        summary = export_file(store.iter_beads([p.name for p in pairs]), output, "tmx",
-                              _filter(statuses, min_score, exclude_flagged),
-                              src_lang=src_lang or _lang_tag(default[0]), tgt_lang=tgt_lang or _lang_tag(default[1]),
-                              created=_creation_date(), max_length=max_length or None)
+        summary = _export(store, pairs, output, "tmx", _filter(statuses, min_score, exclude_flagged),
+                          src_lang=src_lang or _lang_tag(default[0]), tgt_lang=tgt_lang or _lang_tag(default[1]),
+                          created=_creation_date(), max_length=max_length or None)
     if report:
-        write_report(summary.one_sided, report)
+        try:
+            write_report(summary.one_sided, report)
+        except OSError as exc:
+            raise click.ClickException(f"{report}: cannot write ({exc.strerror or exc})") from None
     _echo_summary(summary)
 
 
@@ -80,12 +82,8 @@ def _table_command(fmt: str):
     @export_group.command(fmt)
     @_common
     def command(names, output, db, statuses, min_score, exclude_flagged):
-        from ..export import export_file
-
         with _open(db) as store:
-            pairs = _pairs(store, names)
-            summary = export_file(store.iter_beads([p.name for p in pairs]), output, fmt,
-                                  _filter(statuses, min_score, exclude_flagged))
+            summary = _export(store, _pairs(store, names), output, fmt, _filter(statuses, min_score, exclude_flagged))
         _echo_summary(summary)
 
     command.help = (f"Write one {fmt} row per bead: document, sentence ids, source and target text, type, score, "
@@ -112,6 +110,15 @@ def import_tmx_cmd(file, name, db, src_lang, tgt_lang):
         summary = import_tmx(store, file, name, src_lang, tgt_lang)
     for line in summary.lines():
         click.echo(line, err=True)
+
+
+def _export(store, pairs, output: Path, fmt: str, flt, **options):
+    from ..export import export_file
+
+    try:
+        return export_file(store.iter_beads([p.name for p in pairs]), output, fmt, flt, **options)
+    except OSError as exc:
+        raise click.ClickException(f"{output}: cannot write ({exc.strerror or exc})") from None
 
 
 def _open(db: Path):
