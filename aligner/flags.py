@@ -107,6 +107,8 @@ class FlagParams:
     weak_min: float = 0.20        # a bead below the document's unrelated level (clipped to this range) is
     weak_max: float = 0.30        # no translation: its sentences count as one-sided
     trim_gain: float = 0.02       # detach an edge sentence of a bead when that raises its similarity this much
+    trim_dz: float = 2.5          # ... and brings its length ratio this many robust deviations closer to usual
+    break_all: bool = True        # a bead breaks only when both its mean and every sentence are below weak
     divergent_z: float = 3.5      # flag a bead whose divergence score reaches this many robust deviations
     length_weight: float = 0.5    # weight of the length-ratio deviation in the divergence score
     min_scale: float = 0.06       # floor of the robust spread of bead similarities
@@ -132,16 +134,20 @@ def derive_flags(alignment: Alignment, src_doc: Document, tgt_doc: Document, src
     weak = float(np.clip(cal.lo, params.weak_min, params.weak_max))
     cand_s, cand_t, strong_s, strong_t = _furniture_candidates(alignment, src_doc, tgt_doc, sv, tv, weak)
     furn_s, furn_t = furniture_mask(src_doc, cand_s, strong_s), furniture_mask(tgt_doc, cand_t, strong_t)
-    units = _units(alignment, furn_s, furn_t, sv, tv, weak, params.trim_gain)
-    # sentences that bead refinement set loose may complete a caption or a list: look once more
-    cand_s[[u[0][0] for u in units if not u[1]]] = True
-    cand_t[[u[1][0] for u in units if not u[0]]] = True
+    lengths = _Lengths.of(alignment, src_doc, tgt_doc)
+    units = _units(alignment, furn_s, furn_t, sv, tv, weak, params, lengths)
+    # sentences that bead refinement set loose, or that nothing supports at a bead's edge, may complete a
+    # caption or a list: look once more
+    loose_s, loose_t = _loose(units, sv, tv, weak)
+    cand_s[loose_s] = True
+    cand_t[loose_t] = True
     again_s, again_t = furniture_mask(src_doc, cand_s, strong_s), furniture_mask(tgt_doc, cand_t, strong_t)
     if (again_s != furn_s).any() or (again_t != furn_t).any():
         furn_s, furn_t = again_s, again_t
-        units = _units(alignment, furn_s, furn_t, sv, tv, weak, params.trim_gain)
-    moved, realigned, lone_s, lone_t = _match_lone(units, src_doc, tgt_doc, sv, tv, cal, params)
-    pairs = [u for u in units if u[0] and u[1]] + realigned
+        units = _units(alignment, furn_s, furn_t, sv, tv, weak, params, lengths)
+    units = _absorb(units, sv, tv, lengths)
+    moved, realigned, pairs, lone_s, lone_t = _match_lone(units, src_doc, tgt_doc, sv, tv, cal, params)
+    pairs += realigned
     flags = _furniture_flags(src_doc, furn_s, "src") + _furniture_flags(tgt_doc, furn_t, "tgt") + moved
     flags += _one_sided(FlagType.DROPPED, src_doc, lone_s, sv, tv, cal)
     flags += _one_sided(FlagType.ADDED, tgt_doc, lone_t, tv, sv, cal)
@@ -225,7 +231,35 @@ def _mean(v: np.ndarray) -> np.ndarray:
 
 # ---- from beads to pairs and one-sided sentences ---------------------------------------------------------------
 
-def _units(alignment: Alignment, furn_s, furn_t, sv, tv, weak: float, trim_gain: float) -> list[Pair]:
+@dataclass(frozen=True)
+class _Lengths:
+    """Sentence lengths in characters and the document's typical log length ratio of its pair beads."""
+
+    src: np.ndarray
+    tgt: np.ndarray
+    median: float
+    scale: float
+
+    @classmethod
+    def of(cls, alignment: Alignment, src_doc: Document, tgt_doc: Document) -> "_Lengths":
+        src = np.array([len(s.text) for s in src_doc.sentences], float)
+        tgt = np.array([len(s.text) for s in tgt_doc.sentences], float)
+        r = np.array([_log_ratio(src[list(b.src)].sum(), tgt[list(b.tgt)].sum())
+                      for b in alignment.beads if b.src and b.tgt])
+        if len(r) < 4:
+            return cls(src, tgt, 0.0, 0.3)
+        return cls(src, tgt, float(np.median(r)), max(1.4826 * _mad(r), 0.05))
+
+    def z(self, s: Sequence[int], t: Sequence[int]) -> float:
+        return abs(_log_ratio(self.src[list(s)].sum(), self.tgt[list(t)].sum()) - self.median) / self.scale
+
+
+def _log_ratio(src_chars: float, tgt_chars: float) -> float:
+    return float(np.log((tgt_chars + 20.0) / (src_chars + 20.0)))
+
+
+def _units(alignment: Alignment, furn_s, furn_t, sv, tv, weak: float, p: FlagParams,
+           lengths: _Lengths) -> list[Pair]:
     """The alignment as pairs and one-sided sentences, in order, without furniture.
 
     A pair bead loses edge sentences that nothing on its other side supports (the aligner glued an added or
@@ -238,9 +272,9 @@ def _units(alignment: Alignment, furn_s, furn_t, sv, tv, weak: float, trim_gain:
         if not (s and t):
             units += [((i,), ()) for i in s] + [((), (j,)) for j in t]
             continue
-        head, s, t, tail = _trim(s, t, sv, tv, weak, trim_gain)
+        head, s, t, tail = _trim(s, t, sv, tv, weak, p, lengths)
         units += head
-        if _broken(s, t, sv, tv, weak):
+        if _broken(s, t, sv, tv, weak, p.break_all):
             units += [((i,), ()) for i in s] + [((), (j,)) for j in t]
         else:
             units.append((tuple(s), tuple(t)))
@@ -248,14 +282,77 @@ def _units(alignment: Alignment, furn_s, furn_t, sv, tv, weak: float, trim_gain:
     return units
 
 
-def _broken(s: list[int], t: list[int], sv, tv, weak: float) -> bool:
-    """A bead that is no translation: its mean vectors, or every sentence's best partner, fall below `weak`."""
+def _absorb(units: list[Pair], sv, tv, lengths: _Lengths) -> list[Pair]:
+    """Give a one-sided sentence back to the pair next to it when it completes that pair's translation.
+
+    The aligner leaves short lines of a split or merged sentence on their own; one belongs to its neighbour when
+    adding it keeps the similarity (within 0.03) and brings the length ratio clearly (0.5 deviations) closer
+    to the document's.
+    """
+    units = list(units)
+    k = 0
+    while k < len(units):
+        s, t = units[k]
+        if s and t:
+            k += 1
+            continue
+        best = None
+        for n in (k - 1, k + 1):
+            if not (0 <= n < len(units)) or not (units[n][0] and units[n][1]):
+                continue
+            ps, pt = units[n]
+            x = (s or t)[0]
+            if s:
+                new = (ps + (x,), pt) if n < k and x == ps[-1] + 1 else ((x,) + ps, pt) if n > k and x == ps[0] - 1 \
+                    else None
+            else:
+                new = (ps, pt + (x,)) if n < k and x == pt[-1] + 1 else (ps, (x,) + pt) if n > k and x == pt[0] - 1 \
+                    else None
+            if new is None:
+                continue
+            before, after = _sim(sv, tv, ps, pt), _sim(sv, tv, *new)
+            dz = lengths.z(*new) - lengths.z(ps, pt)
+            if after >= before - 0.03 and dz <= -0.5 and (best is None or after > best[0]):
+                best = (after, n, new)
+        if best is None:
+            k += 1
+            continue
+        _, n, new = best
+        units[n] = new
+        del units[k]
+        k = max(0, min(k, n) - 1)
+    return units
+
+
+def _loose(units: list[Pair], sv, tv, weak: float) -> tuple[list[int], list[int]]:
+    """One-sided sentences, and edge sentences of many-sided beads that the other side does not support."""
+    out_s, out_t = [], []
+    for s, t in units:
+        for side, mine, other, vecs, ovecs, out in (("s", s, t, sv, tv, out_s), ("t", t, s, tv, sv, out_t)):
+            if not other:
+                out += list(mine)
+            elif len(mine) >= 2:
+                out += [x for x in (mine[0], mine[-1]) if float(vecs[x] @ _mean(ovecs[list(other)])) < weak]
+    return out_s, out_t
+
+
+def _broken(s: list[int], t: list[int], sv, tv, weak: float, both: bool = False) -> bool:
+    """A bead of four or more sentences that is no translation: its mean vectors, or every sentence's best
+    partner, fall below `weak`. Smaller beads stay pairs (a poor 1-1 is a rewrite: the divergence ranking's)."""
+    if len(s) + len(t) < 4:
+        return False
     sims = sv[s] @ tv[t].T
-    return _sim(sv, tv, s, t) < weak or (sims.max(axis=1) < weak).all() and (sims.max(axis=0) < weak).all()
+    low_mean = _sim(sv, tv, s, t) < weak
+    low_each = bool((sims.max(axis=1) < weak).all() and (sims.max(axis=0) < weak).all())
+    return (low_mean and low_each) if both else (low_mean or low_each)
 
 
-def _trim(s: list[int], t: list[int], sv, tv, weak: float, gain: float):
-    """Detach unsupported edge sentences of a many-sided bead: (head units, s, t, tail units)."""
+def _trim(s: list[int], t: list[int], sv, tv, weak: float, p: FlagParams, lengths: _Lengths):
+    """Detach unsupported edge sentences of a many-sided bead: (head units, s, t, tail units).
+
+    A short part of a genuine merge also has a low similarity of its own, so the sentence must also be what
+    puts the bead's length ratio off the document's (by at least one robust deviation).
+    """
     head: list[Pair] = []
     tail: list[Pair] = []
     while len(s) + len(t) > 2:
@@ -270,7 +367,9 @@ def _trim(s: list[int], t: list[int], sv, tv, weak: float, gain: float):
                 after = _sim(sv, tv, rest, t) if side == "s" else _sim(sv, tv, s, rest)
                 options.append((support, after - base, side, pos))
         support, up, side, pos = min(options)
-        if support >= weak or up < gain:
+        rest_s = s if side == "t" else (s[1:] if pos == 0 else s[:-1])
+        rest_t = t if side == "s" else (t[1:] if pos == 0 else t[:-1])
+        if support >= weak or up < p.trim_gain or lengths.z(rest_s, rest_t) > lengths.z(s, t) - p.trim_dz:
             break
         seq = s if side == "s" else t
         x = seq.pop(pos)
@@ -289,54 +388,173 @@ def _match_lone(units: list[Pair], src_doc, tgt_doc, sv, tv, cal: _Calibration, 
 
     The DP is monotone, so a reordered passage leaves a one-sided run at each end: matched across different
     gaps between pairs it is a move; matched inside one gap it is a link the aligner missed, and becomes a
-    pair again. Blocks come from a local alignment of each pair of runs, best first.
-    Returns (moved flags, realigned pairs, remaining one-sided source ids, remaining target ids).
+    pair again. Blocks come from a local alignment of each pair of runs, best first, then grow (`_extend`).
+    Returns (moved flags, realigned pairs, pairs as left by moves, remaining one-sided source and target ids).
     """
-    gap_s, gap_t, g = {}, {}, 0
-    for s, t in units:
-        if s and t:
-            g += 1
-        elif s:
-            gap_s[s[0]] = g
-        else:
-            gap_t[t[0]] = g
+    pool = _Pool(units)
     moved, realigned = [], []
     tau = cal.mid
     while True:
         cands = []
-        for rs in _runs(gap_s):
-            for rt in _runs(gap_t):
+        for rs in _runs(pool.lone_s, tolerance=2):
+            for rt in _runs(pool.lone_t, tolerance=2):
                 sim = sv[rs] @ tv[rt].T
                 if sim.max() >= tau and (block := _local_block(sim, tau)):
                     (i0, i1), (j0, j1), total = block
                     cands.append((total, rs[i0:i1], rt[j0:j1]))
         taken = 0
-        used_s: set[int] = set()
-        used_t: set[int] = set()
         for total, bs, bt in sorted(cands, key=lambda c: -c[0]):
-            if used_s & set(bs) or used_t & set(bt):
+            if not (pool.free(bs, "s") and pool.free(bt, "t")):
                 continue
             sim = _sim(sv, tv, bs, bt)
-            same_gap = gap_s[bs[0]] == gap_t[bt[0]]
+            same_gap = pool.gap(bs[0], "s") == pool.gap(bt[0], "t") and pool.gap(bs[-1], "s") == pool.gap(bt[-1], "t")
             if sim < tau or not same_gap and (sim < p.moved_min_sim or len(bs) == len(bt) == 1 and not
-                                              _clear_single(bs[0], bt[0], sv, tv, gap_s, gap_t, p)):
+                                              _clear_single(bs[0], bt[0], sv, tv, pool, p)):
                 continue
-            used_s |= set(bs)
-            used_t |= set(bt)
             taken += 1
             if same_gap:
+                pool.take(bs, bt)
                 realigned.append((tuple(bs), tuple(bt)))
-            else:
-                span_s, span_t = Span.of(src_doc, bs), Span.of(tgt_doc, bt)
-                moved.append(Flag(FlagType.MOVED, span_s, span_t, cal.like(sim), round(sim, 4),
-                                  f"source {span_s.label()} moved to target {span_t.label()}: "
-                                  + _preview(tgt_doc, bt, 50)))
-        for i in used_s:
-            del gap_s[i]
-        for j in used_t:
-            del gap_t[j]
+                continue
+            bs, bt = _extend(pool, bs, bt, sv, tv, cal)
+            sim = _sim(sv, tv, bs, bt)
+            pool.take(bs, bt)
+            span_s, span_t = Span.of(src_doc, bs), Span.of(tgt_doc, bt)
+            moved.append(Flag(FlagType.MOVED, span_s, span_t, cal.like(sim), round(sim, 4),
+                              f"source {span_s.label()} moved to target {span_t.label()}: "
+                              + _preview(tgt_doc, bt, 50)))
         if not taken:
-            return moved, realigned, sorted(gap_s), sorted(gap_t)
+            return moved, realigned, pool.pairs(), sorted(pool.lone_s), sorted(pool.lone_t)
+
+
+class _Pool:
+    """What a moved block may still take: one-sided sentences, with their gap (the number of pairs before
+    them), and edge sentences of pair beads. A bead that loses a whole side sets its other side loose and
+    its two gaps become one."""
+
+    def __init__(self, units: list[Pair]):
+        self.lone_s: dict[int, int] = {}
+        self.lone_t: dict[int, int] = {}
+        self.beads: list[tuple[list[int], list[int]]] = []
+        self.bead_s: dict[int, int] = {}
+        self.bead_t: dict[int, int] = {}
+        self._alias: dict[int, int] = {}
+        for s, t in units:
+            if s and t:
+                for i in s:
+                    self.bead_s[i] = len(self.beads)
+                for j in t:
+                    self.bead_t[j] = len(self.beads)
+                self.beads.append((list(s), list(t)))
+            elif s:
+                self.lone_s[s[0]] = len(self.beads)
+            else:
+                self.lone_t[t[0]] = len(self.beads)
+
+    def gap(self, x: int, side: str) -> int:
+        g = (self.lone_s if side == "s" else self.lone_t)[x]
+        while g in self._alias:
+            g = self._alias[g]
+        return g
+
+    def free(self, ids, side: str) -> bool:
+        lone = self.lone_s if side == "s" else self.lone_t
+        return all(i in lone for i in ids)
+
+    def stealable(self, x: int, side: str) -> tuple[list[int], bool] | None:
+        """(the other side of the bead holding edge sentence x, whether x is its last on this side), or None."""
+        owner = self.bead_s if side == "s" else self.bead_t
+        if x not in owner:
+            return None
+        s, t = self.beads[owner[x]]
+        mine, other = (s, t) if side == "s" else (t, s)
+        return (other, len(mine) == 1) if x in (mine[0], mine[-1]) else None
+
+    def take(self, bs, bt) -> None:
+        for side, ids in (("s", bs), ("t", bt)):
+            lone, owner = (self.lone_s, self.bead_s) if side == "s" else (self.lone_t, self.bead_t)
+            for x in ids:
+                if x in lone:
+                    del lone[x]
+                elif x in owner:
+                    u = owner.pop(x)
+                    self.beads[u][0 if side == "s" else 1].remove(x)
+                    self._loosen(u)
+
+    def _loosen(self, u: int) -> None:
+        s, t = self.beads[u]
+        if s and t:
+            return
+        for i in s:
+            self.lone_s[i] = u
+            del self.bead_s[i]
+        for j in t:
+            self.lone_t[j] = u
+            del self.bead_t[j]
+        self.beads[u] = ([], [])
+        self._alias[u + 1] = u
+
+    def pairs(self) -> list[Pair]:
+        return [(tuple(s), tuple(t)) for s, t in self.beads if s and t]
+
+
+def _extend(pool: _Pool, bs: list[int], bt: list[int], sv, tv, cal: _Calibration) -> tuple[list[int], list[int]]:
+    """Grow a moved block over neighbouring sentences while the passage stays a translation.
+
+    A sentence split in two, or a short line, scores below the per-sentence threshold on its own although the
+    passage as a whole matches. A step on one side needs the passage similarity to stay within 0.1 of the
+    block's and the new sentence to resemble the other side; a step on both sides needs the two new parts to
+    resemble each other. A sentence the aligner glued to a neighbouring bead may be taken when it matches the
+    block clearly better (by 0.1) than its own bead.
+    """
+    floor = max(cal.mid, _sim(sv, tv, bs, bt) - 0.1)
+    while True:
+        steps = []
+        for ns, nt in ((1, 0), (0, 1), (1, 1), (1, 2), (2, 1)):
+            for front in (True, False):
+                add_s = [bs[0] - k for k in range(ns, 0, -1)] if front else [bs[-1] + k for k in range(1, ns + 1)]
+                add_t = [bt[0] - k for k in range(nt, 0, -1)] if front else [bt[-1] + k for k in range(1, nt + 1)]
+                new_s = add_s + bs if front else bs + add_s
+                new_t = add_t + bt if front else bt + add_t
+                pair_s, pair_t = (add_s, add_t) if ns and nt else (new_s, new_t)
+                if not (_takeable(pool, add_s, new_s, "s", pair_t, sv, tv)
+                        and _takeable(pool, add_t, new_t, "t", pair_s, tv, sv)):
+                    continue
+                sim = _sim(sv, tv, new_s, new_t)
+                if ns and nt:
+                    ok = sim >= cal.mid - 0.05 and _sim(sv, tv, add_s, add_t) >= cal.lo
+                else:
+                    x, other = (add_s[0], tv[new_t]) if ns else (add_t[0], sv[new_s])
+                    ok = sim >= floor and float((sv if ns else tv)[x] @ _mean(other)) >= cal.lo
+                if ok:
+                    steps.append((sim, new_s, new_t))
+        if not steps:
+            return bs, bt
+        _, bs, bt = max(steps, key=lambda st: st[0])
+
+
+def _takeable(pool: _Pool, ids: list[int], block: list[int], side: str, partner: list[int], vecs,
+              ovecs) -> bool:
+    """Whether every one of ids (new sentences of one side of `block`) is free, or an edge sentence of a bead
+    that it fits clearly worse than `partner` (by 0.1; by 0.2 when the block empties that side of the bead)."""
+    lone = pool.lone_s if side == "s" else pool.lone_t
+    owner = pool.bead_s if side == "s" else pool.bead_t
+    taken: dict[int, int] = {}
+    for x in block:
+        if x in owner:
+            taken[owner[x]] = taken.get(owner[x], 0) + 1
+    for x in ids:
+        if x in lone:
+            continue
+        held = pool.stealable(x, side)
+        if held is None:
+            return False
+        own = held[0]
+        empties = taken[owner[x]] >= len(pool.beads[owner[x]][0 if side == "s" else 1])
+        here, there = float(vecs[x] @ _mean(ovecs[partner])), float(vecs[x] @ _mean(ovecs[own]))
+        if here < there + (0.2 if empties else 0.1):
+            return False
+    return True
 
 
 def _local_block(sim: np.ndarray, tau: float, gap: float = 0.15):
@@ -364,9 +582,9 @@ def _local_block(sim: np.ndarray, tau: float, gap: float = 0.15):
     return (int(i), i1), (int(j), j1), best
 
 
-def _clear_single(i: int, j: int, sv, tv, lone_s, lone_t, p: FlagParams) -> bool:
+def _clear_single(i: int, j: int, sv, tv, pool: _Pool, p: FlagParams) -> bool:
     """A one-sentence move needs a high similarity and to be each other's best one-sided match."""
-    ls, lt = list(lone_s), list(lone_t)
+    ls, lt = list(pool.lone_s), list(pool.lone_t)
     best_t = lt[int(np.argmax(tv[lt] @ sv[i]))]
     best_s = ls[int(np.argmax(sv[ls] @ tv[j]))]
     return float(sv[i] @ tv[j]) >= p.moved_single_sim and best_t == j and best_s == i
@@ -374,12 +592,12 @@ def _clear_single(i: int, j: int, sv, tv, lone_s, lone_t, p: FlagParams) -> bool
 
 # ---- one-sided passages ----------------------------------------------------------------------------------------
 
-def _runs(ids: Iterable[int], doc: Document | None = None) -> list[list[int]]:
-    """Maximal runs of consecutive ids; with `doc`, also cut where a paragraph ends."""
+def _runs(ids: Iterable[int], doc: Document | None = None, tolerance: int = 0) -> list[list[int]]:
+    """Maximal runs of consecutive ids (up to `tolerance` others between); with `doc`, cut at paragraph ends."""
     runs: list[list[int]] = []
     for i in sorted(ids):
-        if runs and runs[-1][-1] == i - 1 and (doc is None or doc.sentences[i].paragraph
-                                               == doc.sentences[i - 1].paragraph):
+        if runs and i - runs[-1][-1] <= 1 + tolerance and (doc is None or doc.sentences[i].paragraph
+                                                            == doc.sentences[i - 1].paragraph):
             runs[-1].append(i)
         else:
             runs.append([i])
@@ -417,7 +635,7 @@ def _furniture_candidates(alignment: Alignment, src_doc: Document, tgt_doc: Docu
     cand_t = np.zeros(len(tgt_doc), bool)
     for b in alignment.beads:
         s, t = list(b.src), list(b.tgt)
-        loose = not (s and t) or _broken(s, t, sv, tv, weak)
+        loose = not (s and t) or _sim(sv, tv, s, t) < weak or _broken(s, t, sv, tv, weak)
         if not strong_t[t].any():
             cand_s[s] = loose or strong_s[s]
         if not strong_s[s].any():
@@ -539,7 +757,8 @@ _FOLLOW_RE = re.compile(r"^(?:follow us|síguenos|siguenos|suivez[- ]nous|folgen
                         re.I)
 _CREDIT_WORD = (r"(?:photos?|foto(?:s|grafía|grafie)?|photograph|images?|imagen|picture|crédito|credits?"
                 r"|crédit(?: photo)?|bild|illustration|ilustración|vídeo|video)")
-_CREDIT_RE = re.compile(rf"^\(?{_CREDIT_WORD}\s*(?::|：|/|by\b|de\b|por\b|par\b|von\b)\s*\S.{{0,80}}$", re.I)
+_CREDIT_RE = re.compile(rf"^\(?{_CREDIT_WORD}(?:\s+{_CREDIT_WORD})?\s*(?::|：|/|by\b|de\b|por\b|par\b|von\b)\s*\S.{{0,80}}$",
+                        re.I)
 _AGENCY = (r"(?:EFE|AFP|AP|Reuters|REUTERS|Getty(?: Images)?|Europa Press|Xinhua|ANSA|dpa|DPA|Keystone"
            r"|NurPhoto|Shutterstock|iStock|Cuartoscuro|Bloomberg|Sipa|Anadolu|Télam|SOPA Images|Belga)")
 _AGENCY_TAIL = re.compile(rf"(?:^|[\s(|.])\(?{_AGENCY}(?: Photo| Images)?\s*/\s*[\w .'’\-]{{0,40}}\)?\.?$")
@@ -562,8 +781,8 @@ _DATE = (rf"(?:\d{{1,2}}(?:\.|er|º)?\s*(?:de\s+)?{_MONTH}\s*,?\s*(?:de\s+|del\s
          rf"|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}|\d{{1,2}}[/.\-]\d{{1,2}}[/.\-]\d{{2,4}}"
          r"|\d{4}-\d{2}-\d{2})")
 _TIME = r"(?:(?:at|a las|à|um|-|,)?\s*\d{1,2}[:h.]\d{2}\s*(?:h|hrs|am|pm|a\.m\.|p\.m\.|uhr)?\s*(?:[A-Z]{2,4})?)"
-_DATE_RE = re.compile(rf"^(?:(?:published|updated|posted|publicado|actualizado|publié|mis à jour|veröffentlicht"
-                      rf"|aktualisiert)\s*(?:on|el|le|am)?\s*:?\s*)?(?:{_DAY},?\s*)?{_DATE}\s*{_TIME}?\.?$", re.I)
+_DATE_RE = re.compile(rf"^(?:published|updated|posted|publicado|actualizado|publié|mis à jour|veröffentlicht"
+                      rf"|aktualisiert)?\s*(?:on|el|le|am|the)?\s*:?\s*(?:{_DAY},?\s*)?{_DATE}\s*{_TIME}?\.?$", re.I)
 _NAME = r"[A-ZÁÉÍÓÚÑÇÀÈÌÒÙÄÖÜ][\w'’.\-]+"
 _BYLINE_RE = re.compile(rf"^(?:by|por|par|von|de)\s+{_NAME}(?:\s+(?:{_NAME}|de|del|la|van|von|y|and|et|und)){{0,5}}"
                         r"\.?$")
@@ -594,7 +813,7 @@ def _is_credit(t: str) -> bool:
 
 def _credit_line(t: str) -> bool:
     """A short line that only credits a photo: the caption sits just before it."""
-    return len(t.split()) <= 10 and bool(_is_credit(t) or _CREDIT_RE.match(t))
+    return len(t.split()) <= 10 and bool(_is_credit(t) or _CREDIT_RE.match(t) or _COPYRIGHT_RE.match(t))
 
 
 def _weak_line(t: str) -> bool:
@@ -673,6 +892,6 @@ def _list_item(doc: Document, a: int, b: int) -> bool:
     for s in sents[a:b]:
         size = sum(1 for k in range(max(0, s.id - 2), min(len(sents), s.id + 3))
                    if sents[k].paragraph == s.paragraph and not strong_furniture(sents[k].text))
-        if size > 2 or len(s.text.split()) > 70:
+        if size > 2 or len(s.text.split()) > 100:
             return False
     return True
