@@ -188,7 +188,6 @@ def test_an_unwritable_output_is_a_message_not_a_traceback(project, tmp_path, fm
 def test_import_tmx_makes_a_reviewed_pair(project, tmp_path):
     out, db2 = tmp_path / "tale.tmx", tmp_path / "copy.db"
     run("export", "tmx", "--db", project, "-o", out)
-    Store.open(db2).close()
     result = run("import", "tmx", out, "--db", db2)
     assert "imported 4 units" in result.stderr and "as pair 'tale' (es-en)" in result.stderr
     with Store.open(db2) as store:

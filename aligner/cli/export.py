@@ -15,7 +15,7 @@ STATUS_CHOICES = ("auto", "confirmed", "edited", "flagged", "reviewed")
 
 def _db_option(f):
     return click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default="aligner.db",
-                        show_default=True, help="Project database.")(f)
+                        envvar="ALIGNER_DB", show_default=True, show_envvar=True, help="The project database.")(f)
 
 
 @cli.group("export")
@@ -38,7 +38,8 @@ def _common(f):
         click.option("--status", "statuses", multiple=True, type=click.Choice(STATUS_CHOICES),
                      help="Only beads with this review status (repeatable); 'reviewed' means confirmed or edited."),
         click.option("--min-score", type=float, help="Only beads scoring at least this (0-1)."),
-        click.option("--exclude-flagged", is_flag=True, help="Leave out beads flagged by a reviewer or by `flags`."),
+        click.option("--exclude-flagged", is_flag=True, help="Leave out beads a reviewer flagged and beads that a flag not dismissed "
+                          "(added, dropped, divergent, ...) touches."),
     ]
     for option in reversed(options):
         f = option(f)
@@ -103,10 +104,11 @@ for _fmt in ("tsv", "csv", "jsonl", "parquet"):
                                                  "[default: the header's srclang].")
 @click.option("--tgt-lang", metavar="CODE", help="Target language [default: the other language of the first unit].")
 def import_tmx_cmd(file, name, db, src_lang, tgt_lang):
-    """Load a TMX file (ours or another tool's) as a reviewed document pair, ready to be reviewed again."""
+    """Load a TMX file (ours or another tool's) as a reviewed document pair, ready to be reviewed again; creates the
+    project database if there is none."""
     from ..export import import_tmx
 
-    with _open(db) as store:
+    with _open(db, create=True) as store:
         summary = import_tmx(store, file, name, src_lang, tgt_lang)
     for line in summary.lines():
         click.echo(line, err=True)
@@ -121,10 +123,10 @@ def _export(store, pairs, output: Path, fmt: str, flt, **options):
         raise click.ClickException(f"{output}: cannot write ({exc.strerror or exc})") from None
 
 
-def _open(db: Path):
+def _open(db: Path, create: bool = False):
     from ..store import Store
 
-    return Store.open(db, create=False)
+    return Store.open(db, create=create)
 
 
 def _pairs(store, names):
