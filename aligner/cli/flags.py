@@ -1,0 +1,137 @@
+"""`aligner flags`: the adaptation flags of a pair in the project store, or of two plain files; optionally as an
+HTML report. `pair_flags` and `write_pair_report` are what `aligner report NAME --html FILE` calls."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from . import cli
+from ..embed import DEFAULT_MODEL
+
+TYPE_CHOICES = ("added", "dropped", "moved", "divergent", "furniture")
+STATUS_CHOICES = ("open", "confirmed", "dismissed")
+
+
+def pair_flags(store, name: str, recompute: bool = False, model: str | None = None) -> list:
+    """The flags of pair `name`, from the store; derived and saved when it has none (or `recompute`), from its
+    current alignment (review edits included) and its cached sentence vectors, keeping review statuses."""
+    from ..batch import embed_cached
+    from ..embed import get_encoder
+    from ..flags import carry_status, derive_flags
+
+    alignment = store.alignment(name)
+    previous = store.flags(name)
+    if previous and not recompute:
+        return previous
+    src, tgt = store.documents_for(name)
+    encoder = get_encoder(model or store.pair(name).model or DEFAULT_MODEL)
+    (sv, *_), new_s, _ = embed_cached(store, encoder, src.texts, 1)
+    (tv, *_), new_t, _ = embed_cached(store, encoder, tgt.texts, 1)
+    for k, hashes, vectors in new_s + new_t:
+        store.store_windows(encoder.name, k, hashes, vectors)
+    flags = carry_status(previous, derive_flags(alignment, src, tgt, sv, tv))
+    store.save_flags(name, flags)
+    return store.flags(name)
+
+
+def write_pair_report(store, name: str, path: Path) -> Path:
+    """Write the HTML report of pair `name` (flags derived first if the store has none)."""
+    from ..report_html import write_html
+
+    flags = pair_flags(store, name)
+    src, tgt = store.documents_for(name)
+    return write_html(path, store.alignment(name), src, tgt, flags, title=name)
+
+
+def flags_for_files(src_path: Path, tgt_path: Path, src_lang: str, tgt_lang: str, model: str,
+                    presegmented: bool):
+    """Segment, embed once, align and flag two plain files: (alignment, src, tgt, flags)."""
+    from ..align import AlignParams
+    from ..embed import get_encoder
+    from ..flags import derive_flags
+    from ..pipeline import align_documents, embed_document
+    from ..segment import load_document
+
+    src = load_document(src_path, src_lang, presegmented)
+    tgt = load_document(tgt_path, tgt_lang, presegmented)
+    encoder = get_encoder(model)
+    params = AlignParams()
+    windows = (embed_document(encoder, src, params.max_side), embed_document(encoder, tgt, params.max_side))
+    alignment = align_documents(src, tgt, encoder, params, windows=windows)
+    return alignment, src, tgt, derive_flags(alignment, src, tgt, windows[0][0], windows[1][0])
+
+
+@cli.command("flags")
+@click.argument("name", required=False)
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default="aligner.db", envvar="ALIGNER_DB",
+              show_default=True, show_envvar=True, help="The project database.")
+@click.option("--src", "src_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Instead of a stored pair: the source file ...")
+@click.option("--tgt", "tgt_file", type=click.Path(dir_okay=False, path_type=Path), help="... and the target file.")
+@click.option("--src-lang", default="es", show_default=True, metavar="CODE", help="With --src: its language.")
+@click.option("--tgt-lang", default="en", show_default=True, metavar="CODE", help="With --tgt: its language.")
+@click.option("--presegmented", is_flag=True, help="With --src/--tgt: one sentence per line.")
+@click.option("--model", default=DEFAULT_MODEL, show_default=True, help="Encoder, with --src/--tgt or --recompute.")
+@click.option("--type", "types", multiple=True, type=click.Choice(TYPE_CHOICES), help="Only these types (repeat).")
+@click.option("--status", "statuses", multiple=True, type=click.Choice(STATUS_CHOICES),
+              help="Only flags in this review status (repeat); default: all.")
+@click.option("--by-score", is_flag=True, help="Strongest evidence first instead of reading order.")
+@click.option("--recompute", is_flag=True, help="Derive the flags again from the pair's current alignment "
+                                                 "(after review edits); statuses of unchanged flags are kept.")
+@click.option("--json", "as_json", is_flag=True, help="Print the flags as JSON lines.")
+@click.option("--html", "html", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write a self-contained HTML report here.")
+def flags_cmd(name, db, src_file, tgt_file, src_lang, tgt_lang, presegmented, model, types, statuses, by_score,
+              recompute, as_json, html):
+    """What the adaptation added, dropped, moved or changed in pair NAME (or in --src/--tgt files), and the web
+    furniture present on one side only."""
+    if (src_file is None) != (tgt_file is None):
+        raise click.UsageError("give both --src and --tgt, or a pair NAME")
+    if bool(name) == bool(src_file):
+        raise click.UsageError("give a pair NAME, or --src and --tgt files (not both)")
+    if src_file:
+        alignment, src, tgt, flags = flags_for_files(src_file, tgt_file, src_lang, tgt_lang, model, presegmented)
+        title = f"{src_file.name} → {tgt_file.name}"
+    else:
+        if not db.exists():
+            raise click.ClickException(f"{db}: no project database here (use --db, or `aligner add` first)")
+        from ..store import Store
+
+        with Store.open(db, create=False) as store:
+            flags = pair_flags(store, name, recompute, model if recompute else None)
+            src, tgt = store.documents_for(name)
+            alignment = store.alignment(name)
+        title = name
+    _print(flags, src, tgt, types, statuses, by_score, as_json)
+    if html:
+        from ..report_html import write_html
+
+        try:
+            write_html(html, alignment, src, tgt, flags, title)
+        except OSError as exc:
+            raise click.ClickException(f"{html}: cannot write ({exc.strerror or exc})") from None
+        click.echo(f"wrote {html}", err=True)
+
+
+def _print(flags, src, tgt, types, statuses, by_score, as_json) -> None:
+    from ..flags import summarize
+
+    shown = [f for f in flags if (not types or f.type.value in types) and (not statuses or f.status.value in statuses)]
+    if by_score:
+        shown.sort(key=lambda f: (-f.confidence, -f.score))
+    if as_json:
+        for f in shown:
+            click.echo(json.dumps(f.to_dict(), ensure_ascii=False))
+        return
+    for n, f in enumerate(shown, 1):
+        where = " -> ".join(x for x in (f"src {f.src.label()}" if f.src else "",
+                                        f"tgt {f.tgt.label()}" if f.tgt else "") if x)
+        status = "" if f.status.value == "open" else f" [{f.status.value}]"
+        click.echo(f"{n:>3} {f.type.value:<9} {where:<22} conf {f.confidence:.2f}{status}  {f.note}")
+    s = summarize(flags, src, tgt)
+    counts = ", ".join(f"{v} {k}" for k, v in s.counts.items())
+    click.echo(f"{len(shown)} of {len(flags)} flags ({counts}); words added {s.words_added}, dropped "
+               f"{s.words_dropped}, moved {s.words_moved}, furniture {s.words_furniture}")

@@ -1,0 +1,483 @@
+"""Adaptation flags: each type on small hand-made alignments with hand-made vectors, the furniture rules, the
+serialisation the store relies on, the CLI, and (slow) the sample corpus against its edits files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from aligner.cli import cli
+from aligner.flags import (Flag, FlagStatus, FlagType, Span, carry_status, derive_flags, furniture_mask,
+                           strong_furniture, summarize)
+from aligner.models import Alignment, Bead, Document, Sentence
+
+ROOT = Path(__file__).resolve().parent.parent
+DIM = 64
+
+
+# ---- hand-made documents, vectors and alignments ----------------------------------------------------------------
+
+def make_doc(paragraphs: list[list[str]], lang: str = "en") -> Document:
+    """A Document from paragraphs of sentences, with offsets into the joined text."""
+    text, sents = "", []
+    for p, para in enumerate(paragraphs):
+        if p:
+            text += "\n\n"
+        for k, s in enumerate(para):
+            if k:
+                text += " "
+            sents.append(Sentence(len(sents), s, p, len(text), len(text) + len(s)))
+            text += s
+    return Document(f"{lang}.txt", lang, text, tuple(sents))
+
+
+class Meanings:
+    """One random unit vector per meaning; a translation shares its source's meaning, plus a little noise."""
+
+    def __init__(self, seed: int = 0):
+        self.rng = np.random.default_rng(seed)
+        self.table: dict[str, np.ndarray] = {}
+
+    def vec(self, key: str, noise: float = 0.15) -> np.ndarray:
+        if key not in self.table:
+            self.table[key] = self.rng.normal(size=DIM)
+        v = self.table[key] / np.linalg.norm(self.table[key]) + self.rng.normal(scale=noise / np.sqrt(DIM), size=DIM)
+        return (v / np.linalg.norm(v)).astype(np.float32)
+
+    def vecs(self, keys: list[str]) -> np.ndarray:
+        return np.stack([self.vec(k) for k in keys])
+
+
+def prose(key: str, n_words: int = 12) -> str:
+    """A plain sentence whose words carry its meaning key, so lengths stay comparable across sides."""
+    return " ".join([key] + [f"w{k}" for k in range(n_words - 1)]) + "."
+
+
+def beads(*spec) -> tuple[Bead, ...]:
+    """beads((0,), (0,)), ... from pairs of id tuples."""
+    return tuple(Bead(tuple(s), tuple(t)) for s, t in spec)
+
+
+def one_to_one(n: int, i0: int = 0, j0: int = 0) -> list[tuple[tuple[int, ...], tuple[int, ...]]]:
+    return [((i0 + k,), (j0 + k,)) for k in range(n)]
+
+
+def flags_of(kind: FlagType, flags: list[Flag]) -> list[Flag]:
+    return [f for f in flags if f.type is kind]
+
+
+def paragraphs_of(keys: list[str], sizes: list[int]) -> list[list[str]]:
+    out, k = [], 0
+    for n in sizes:
+        out.append([prose(x) for x in keys[k:k + n]])
+        k += n
+    return out
+
+
+# ---- added and dropped ------------------------------------------------------------------------------------------
+
+def test_added_runs_are_flagged_per_paragraph_with_offsets():
+    m = Meanings(1)
+    src_keys = [f"m{k}" for k in range(10)]
+    tgt_keys = src_keys[:4] + ["new1", "new2", "new3"] + src_keys[4:]
+    src = make_doc(paragraphs_of(src_keys, [4, 3, 3]), "es")
+    tgt = make_doc(paragraphs_of(tgt_keys, [4, 2, 1, 3, 3]))
+    al = Alignment(beads(*one_to_one(4), ((), (4,)), ((), (5,)), ((), (6,)), *one_to_one(6, 4, 7)), 10, 13)
+    flags = derive_flags(al, src, tgt, m.vecs(src_keys), m.vecs(tgt_keys))
+    added = flags_of(FlagType.ADDED, flags)
+    assert [f.tgt.sentences for f in added] == [(4, 5), (6,)]  # one flag per paragraph
+    assert [f.tgt.paragraphs for f in added] == [(1,), (2,)]
+    first = added[0].tgt
+    assert tgt.text[first.start:first.end] == f"{prose('new1')} {prose('new2')}"
+    assert all(f.src is None and f.confidence > 0.5 for f in added)
+    assert not flags_of(FlagType.DROPPED, flags) and not flags_of(FlagType.MOVED, flags)
+
+
+def test_dropped_passage():
+    m = Meanings(2)
+    src_keys = [f"m{k}" for k in range(12)]
+    tgt_keys = src_keys[:5] + src_keys[8:]
+    src = make_doc(paragraphs_of(src_keys, [5, 3, 4]), "es")
+    tgt = make_doc(paragraphs_of(tgt_keys, [5, 4]))
+    al = Alignment(beads(*one_to_one(5), ((5,), ()), ((6,), ()), ((7,), ()), *one_to_one(4, 8, 5)), 12, 9)
+    flags = derive_flags(al, src, tgt, m.vecs(src_keys), m.vecs(tgt_keys))
+    (dropped,) = flags_of(FlagType.DROPPED, flags)
+    assert dropped.src.sentences == (5, 6, 7) and dropped.src.paragraphs == (1,) and dropped.tgt is None
+    assert src.text[dropped.src.start:dropped.src.end] == " ".join(prose(k) for k in src_keys[5:8])
+    assert dropped.key == "dropped:5-7:"
+    assert len(flags) == 1
+
+
+def test_a_missed_link_inside_one_gap_is_not_a_flag():
+    """1-0 then 0-1 that translate each other: the aligner missed a link; nothing was added or dropped."""
+    m = Meanings(3)
+    keys = [f"m{k}" for k in range(8)]
+    src = make_doc([[prose(k) for k in keys]], "es")
+    tgt = make_doc([[prose(k) for k in keys]])
+    al = Alignment(beads(*one_to_one(3), ((3,), ()), ((), (3,)), *one_to_one(4, 4, 4)), 8, 8)
+    assert derive_flags(al, src, tgt, m.vecs(keys), m.vecs(keys)) == []
+
+
+# ---- moved ------------------------------------------------------------------------------------------------------
+
+def moved_case(seed: int = 4):
+    """Source paragraphs A B C D E F; the target puts B (3 sentences) after E: A C D E B F."""
+    m = Meanings(seed)
+    groups = {g: [f"{g}{k}" for k in range(3)] for g in "ABCDEF"}
+    src_keys = [k for g in "ABCDEF" for k in groups[g]]
+    tgt_keys = [k for g in "ACDEBF" for k in groups[g]]
+    src = make_doc([[prose(k) for k in groups[g]] for g in "ABCDEF"], "es")
+    tgt = make_doc([[prose(k) for k in groups[g]] for g in "ACDEBF"])
+    spec = one_to_one(3) + [((i,), ()) for i in range(3, 6)] + one_to_one(9, 6, 3) \
+        + [((), (j,)) for j in range(12, 15)] + one_to_one(3, 15, 15)
+    return Alignment(beads(*spec), 18, 18), src, tgt, m.vecs(src_keys), m.vecs(tgt_keys)
+
+
+def test_moved_paragraph_is_one_linked_flag():
+    al, src, tgt, sv, tv = moved_case()
+    flags = derive_flags(al, src, tgt, sv, tv)
+    (moved,) = flags_of(FlagType.MOVED, flags)
+    assert moved.src.sentences == (3, 4, 5) and moved.tgt.sentences == (12, 13, 14)
+    assert moved.src.paragraphs == (1,) and moved.tgt.paragraphs == (4,)
+    assert moved.side == "both" and moved.confidence > 0.8
+    assert not flags_of(FlagType.ADDED, flags) and not flags_of(FlagType.DROPPED, flags)
+
+
+def test_moved_passage_is_found_when_the_aligner_glued_part_of_it_to_a_neighbour():
+    al, src, tgt, sv, tv = moved_case(5)
+    spec = [(b.src, b.tgt) for b in al.beads]
+    spec[2] = ((2, 3), (2,))  # source sentence 3 (first of B) glued to the 1-1 before it
+    del spec[3]
+    flags = derive_flags(Alignment(beads(*spec), 18, 18), src, tgt, sv, tv)
+    (moved,) = flags_of(FlagType.MOVED, flags)
+    assert moved.src.sentences == (3, 4, 5) and moved.tgt.sentences == (12, 13, 14)
+
+
+def test_unrelated_drop_and_addition_are_not_a_move():
+    al, src, tgt, sv, tv = moved_case(6)
+    tv = tv.copy()
+    rng = np.random.default_rng(9)
+    tv[12:15] = rng.normal(size=(3, DIM)).astype(np.float32)
+    tv[12:15] /= np.linalg.norm(tv[12:15], axis=1, keepdims=True)
+    flags = derive_flags(al, src, tgt, sv, tv)
+    assert not flags_of(FlagType.MOVED, flags)
+    assert [f.src.sentences for f in flags_of(FlagType.DROPPED, flags)] == [(3, 4, 5)]
+    assert [f.tgt.sentences for f in flags_of(FlagType.ADDED, flags)] == [(12, 13, 14)]
+
+
+# ---- divergent --------------------------------------------------------------------------------------------------
+
+def divergent_case(mix: float, long_target: bool = False, seed: int = 7):
+    """Twenty 1-1 beads and six 2-1 beads; bead 10's target means something else in proportion `mix`."""
+    m = Meanings(seed)
+    src_keys = [f"m{k}" for k in range(32)]
+    src = make_doc([[prose(k) for k in src_keys]], "es")
+    tgt_sents, tv, spec, j = [], [], [], 0
+    i = 0
+    while i < 32:
+        if i >= 20:
+            spec.append(((i, i + 1), (j,)))
+            tgt_sents.append(prose(src_keys[i], 24))
+            v = m.vec(src_keys[i]) + m.vec(src_keys[i + 1])
+            i += 2
+        else:
+            spec.append(((i,), (j,)))
+            text = prose(src_keys[i], 36 if (i == 10 and long_target) else 12)
+            tgt_sents.append(text)
+            v = m.vec(src_keys[i])
+            if i == 10:
+                v = (1 - mix) * v + mix * m.vec("elsewhere")
+            i += 1
+        tv.append(v / np.linalg.norm(v))
+        j += 1
+    tgt = make_doc([tgt_sents])
+    return Alignment(beads(*spec), 32, len(tgt_sents)), src, tgt, m.vecs(src_keys), np.stack(tv).astype(np.float32)
+
+
+def test_divergent_bead_is_the_one_far_below_its_size_class():
+    al, src, tgt, sv, tv = divergent_case(0.7)
+    (div,) = flags_of(FlagType.DIVERGENT, derive_flags(al, src, tgt, sv, tv))
+    assert div.src.sentences == (10,) and div.tgt.sentences == (10,) and div.score >= 3.5
+
+
+def test_an_added_clause_shows_in_the_length_ratio():
+    al, src, tgt, sv, tv = divergent_case(0.25, long_target=True)
+    (div,) = flags_of(FlagType.DIVERGENT, derive_flags(al, src, tgt, sv, tv))
+    assert div.tgt.sentences == (10,)
+    assert "length z" in div.note
+
+
+def test_no_divergence_when_every_bead_is_alike():
+    al, src, tgt, sv, tv = divergent_case(0.0)
+    assert derive_flags(al, src, tgt, sv, tv) == []
+
+
+# ---- furniture --------------------------------------------------------------------------------------------------
+
+FURNITURE_LINES = [
+    "Share on Facebook Twitter WhatsApp", "Facebook Twitter Share", "Compartir en Facebook", "Partager",
+    "You might be interested in: The roots of the crisis", "Te puede interesar: Las claves del conflicto",
+    "Lee también: Así fue la noche electoral", "À lire aussi : La montagne en hiver", "Related articles",
+    "Photo: EFE / Joan Miralles", "EFE/ Paolo Aguilar", "REUTERS/Stringer", "(AP Photo/Martin Mejia)",
+    "Foto: Europa Press", "© Claire Dubois / AFP", "September 27, 2023", "27 de septiembre de 2023",
+    "Publié le 02/03/2021 à 14h02", "Le 17 août 2019", "MOST RECENT", "Lo más leído", "Síguenos en Twitter",
+    "Protesters march in Lima on Thursday. (Photo: EFE)", "Por Laura Gimeno | 3 de octubre de 2024",
+]
+PROSE_LINES = [
+    "The protests continued on Thursday in Lima.", "Share prices fell sharply after the announcement.",
+    "He works for Reuters in Madrid.", "Photographs of the flood spread quickly on social media.",
+    "By Friday the river had gone down.", "Te lo digo en serio.", "Related questions were left for later.",
+    "The 3 men left before dawn.", "September was the wettest month since 1961.", "Facebook fined again in Europe",
+    "Read more slowly, she told the class.", "Home.", "Follow the river until you reach the bridge.",
+    "CHAPTER 8 Cunegund's Story", "1. August 1998 war ein heisser Tag .",
+]
+
+
+@pytest.mark.parametrize("line", FURNITURE_LINES)
+def test_strong_furniture_lines(line):
+    assert strong_furniture(line)
+
+
+@pytest.mark.parametrize("line", PROSE_LINES)
+def test_prose_is_not_furniture(line):
+    assert not strong_furniture(line)
+
+
+def furniture_case():
+    """A target page with share buttons, a caption and credit, a link, and a related-articles list; the source
+    has none of it. Returns (alignment, src, tgt, sv, tv, expected furniture target ids)."""
+    m = Meanings(11)
+    body = [f"m{k}" for k in range(8)]
+    tgt_paras = [
+        [prose(body[0])], ["Share on Facebook Twitter WhatsApp"],
+        ["Rescue teams wade through a flooded street on Tuesday.", "Photo: EFE / Joan Miralles"],
+        [prose(k) for k in body[1:4]], ["You might be interested in: Why the coast keeps flooding"],
+        [prose(k) for k in body[4:8]], ["Share on Facebook Twitter WhatsApp"], ["Related articles"],
+        ["Valencia approves a flood plan"], ["Laura Gimeno"], ["October 3, 2024"],
+        ["The towns that learned to live with the river"], ["A look back at a year of rebuilding."],
+        ["Pau Soler"], ["September 18, 2024"],
+    ]
+    tgt = make_doc(tgt_paras)
+    src = make_doc([[prose(body[0])], [prose(k) for k in body[1:4]], [prose(k) for k in body[4:8]]], "es")
+    body_at = {0: 0, 1: 4, 2: 5, 3: 6, 4: 8, 5: 9, 6: 10, 7: 11}
+    spec, j = [], 0
+    for j in range(len(tgt)):
+        i = next((s for s, t in body_at.items() if t == j), None)
+        spec.append(((i,), (j,)) if i is not None else ((), (j,)))
+    tv = np.stack([m.vec(body[[s for s, t in body_at.items() if t == j][0]]) if j in body_at.values()
+                   else m.vec(f"furniture{j}") for j in range(len(tgt))])
+    expected = [j for j in range(len(tgt)) if j not in body_at.values()]
+    return Alignment(beads(*spec), 8, len(tgt)), src, tgt, m.vecs(body), tv, expected
+
+
+def test_furniture_is_reported_apart_from_additions():
+    al, src, tgt, sv, tv, expected = furniture_case()
+    flags = derive_flags(al, src, tgt, sv, tv)
+    furniture = flags_of(FlagType.FURNITURE, flags)
+    assert sorted(j for f in furniture for j in f.tgt.sentences) == expected
+    assert [f.tgt.sentences for f in furniture][-1] == tuple(range(12, len(tgt)))  # the list is one passage
+    assert not flags_of(FlagType.ADDED, flags)
+
+
+def test_furniture_present_on_both_sides_is_not_flagged():
+    m = Meanings(12)
+    src = make_doc([[prose("a")], ["Compartir en Facebook Twitter"], [prose("b")]], "es")
+    tgt = make_doc([[prose("a")], ["Share on Facebook Twitter"], [prose("b")]])
+    al = Alignment(beads(*one_to_one(3)), 3, 3)
+    sv = m.vecs(["a", "share", "b"])
+    assert derive_flags(al, src, tgt, sv, sv.copy()) == []
+
+
+def test_weak_lines_count_only_next_to_furniture():
+    doc = make_doc([["Laura Gimeno"], [prose("x")], ["Laura Gimeno"], ["October 3, 2024"]])
+    cand = np.ones(len(doc), bool)
+    strong = np.array([strong_furniture(s.text) for s in doc.sentences])
+    assert furniture_mask(doc, cand, strong).tolist() == [False, False, True, True]
+
+
+# ---- values the store and the TUI rely on -----------------------------------------------------------------------
+
+def test_flag_round_trips_through_a_dict_and_keeps_its_key():
+    al, src, tgt, sv, tv = moved_case()
+    for f in derive_flags(al, src, tgt, sv, tv):
+        d = json.loads(json.dumps(f.to_dict()))
+        assert Flag.from_dict(d) == f and d["key"] == f.key
+
+
+def test_carry_status_keeps_review_of_unchanged_flags():
+    span = Span((1, 2), (0,), 10, 40)
+    old = [Flag(FlagType.ADDED, None, span, 0.9, status=FlagStatus.DISMISSED)]
+    new = [Flag(FlagType.ADDED, None, span, 0.8), Flag(FlagType.ADDED, None, Span((5,), (1,), 50, 60), 0.7)]
+    assert [f.status for f in carry_status(old, new)] == [FlagStatus.DISMISSED, FlagStatus.OPEN]
+
+
+def test_summary_counts_and_words():
+    al, src, tgt, sv, tv = moved_case()
+    tgt_keys_added = derive_flags(al, src, tgt, sv, tv)
+    s = summarize(tgt_keys_added, src, tgt)
+    assert s.counts["moved"] == 1 and s.words_moved == 36 and s.words_added == 0
+
+
+def test_vectors_must_match_the_documents():
+    al, src, tgt, sv, tv = moved_case()
+    with pytest.raises(ValueError, match="one sentence vector per sentence"):
+        derive_flags(al, src, tgt, sv[:-1], tv)
+
+
+@st.composite
+def random_alignment(draw):
+    """A valid monotone alignment of up to 30 x 30 sentences with random bead shapes and random vectors."""
+    shapes = draw(st.lists(st.sampled_from([(1, 1), (1, 1), (1, 1), (1, 0), (0, 1), (2, 1), (1, 2), (2, 2)]),
+                           min_size=1, max_size=25))
+    spec, i, j = [], 0, 0
+    for a, b in shapes:
+        spec.append((tuple(range(i, i + a)), tuple(range(j, j + b))))
+        i, j = i + a, j + b
+    seed = draw(st.integers(0, 10_000))
+    return spec, i, j, seed
+
+
+@settings(max_examples=60, deadline=None)
+@given(random_alignment())
+def test_any_alignment_gives_consistent_flags(case):
+    spec, n, m, seed = case
+    if n == 0 or m == 0:
+        return
+    rng = np.random.default_rng(seed)
+    src = make_doc([[prose(f"s{k}") for k in range(n)]], "es")
+    tgt = make_doc([[prose(f"t{k}") for k in range(m)]])
+    sv = rng.normal(size=(n, DIM)).astype(np.float32)
+    tv = rng.normal(size=(m, DIM)).astype(np.float32)
+    sv /= np.linalg.norm(sv, axis=1, keepdims=True)
+    tv /= np.linalg.norm(tv, axis=1, keepdims=True)
+    flags = derive_flags(Alignment(beads(*spec), n, m), src, tgt, sv, tv)
+    seen: set = set()
+    for f in flags:
+        assert 0.0 <= f.confidence <= 1.0
+        assert (f.src is not None) == (f.type in (FlagType.DROPPED, FlagType.MOVED, FlagType.DIVERGENT)) or \
+            f.type is FlagType.FURNITURE
+        assert (f.tgt is not None) == (f.type in (FlagType.ADDED, FlagType.MOVED, FlagType.DIVERGENT)) or \
+            f.type is FlagType.FURNITURE
+        if f.type is not FlagType.DIVERGENT:
+            for side, span in (("s", f.src), ("t", f.tgt)):
+                for x in span.sentences if span else ():
+                    assert (side, x) not in seen  # a sentence is added, dropped, moved or furniture at most once
+                    seen.add((side, x))
+        assert Flag.from_dict(f.to_dict()) == f
+
+
+# ---- the command line --------------------------------------------------------------------------------------------
+
+def test_cli_flags_on_two_files(tmp_path, fake_model):
+    src = tmp_path / "es.txt"
+    tgt = tmp_path / "en.txt"
+    body = [f"La frase {k} habla de tomate{k} y mango{k}." for k in range(8)]
+    trans = [f"Sentence {k} is about tomate{k} and mango{k}." for k in range(8)]
+    src.write_text("\n\n".join(body), encoding="utf-8")
+    tgt.write_text("\n\n".join(trans[:4] + ["Share on Facebook Twitter WhatsApp"] + trans[4:]
+                               + ["Totally new text about papaya and quinoa arrives here."]), encoding="utf-8")
+    out = tmp_path / "report.html"
+    r = CliRunner().invoke(cli, ["flags", "--src", str(src), "--tgt", str(tgt), "--model", "fake",
+                                 "--html", str(out), "--json"])
+    assert r.exit_code == 0, r.output
+    rows = [json.loads(line) for line in r.stdout.splitlines()]
+    kinds = {(d["type"], tuple(d["tgt"]["sentences"])) for d in rows if d["tgt"]}
+    assert ("furniture", (4,)) in kinds and ("added", (9,)) in kinds
+    assert "<!DOCTYPE html>" in out.read_text(encoding="utf-8")
+
+
+def test_cli_flags_usage_errors(tmp_path):
+    runner = CliRunner()
+    assert runner.invoke(cli, ["flags"]).exit_code == 2
+    assert runner.invoke(cli, ["flags", "--src", "a.txt"]).exit_code == 2
+    r = runner.invoke(cli, ["flags", "pair", "--db", str(tmp_path / "none.db")])
+    assert r.exit_code == 1 and "no project database" in r.output
+
+
+def test_cli_flags_on_a_stored_pair_and_status_survives_recompute(tmp_path, fake_model):
+    from aligner.store import Store
+
+    root = tmp_path / "corpus"
+    for lang, extra in (("es", []), ("en", ["Totally new text about papaya and quinoa arrives here."])):
+        (root / lang).mkdir(parents=True)
+        lines = [f"La frase {k} habla de tomate{k} y mango{k}." if lang == "es" else
+                 f"Sentence {k} is about tomate{k} and mango{k}." for k in range(8)]
+        (root / lang / "delta.txt").write_text("\n\n".join(lines[:5] + extra + lines[5:]), encoding="utf-8")
+    db = tmp_path / "p.db"
+    runner = CliRunner()
+    assert runner.invoke(cli, ["add", str(root), "--db", str(db)]).exit_code == 0
+    assert runner.invoke(cli, ["align-all", "--db", str(db), "--model", "fake", "--quiet"]).exit_code == 0
+    with Store.open(db) as store:
+        store.save_flags("delta", [])  # as if aligned before flags existed: `flags` derives and saves them
+    r = runner.invoke(cli, ["flags", "delta", "--db", str(db), "--json"])
+    assert r.exit_code == 0, r.output
+    (added,) = [json.loads(x) for x in r.stdout.splitlines()]
+    assert added["type"] == "added" and added["tgt"]["sentences"] == [5]
+    with Store.open(db) as store:
+        (record,) = store.flag_records("delta")
+        store.set_flag_status(record["id"], FlagStatus.DISMISSED)
+    out = tmp_path / "delta.html"
+    r = runner.invoke(cli, ["flags", "delta", "--db", str(db), "--recompute", "--model", "fake", "--html", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "[dismissed]" in r.output and out.exists()
+    r = runner.invoke(cli, ["flags", "delta", "--db", str(db), "--status", "open"])
+    assert r.output.startswith("0 of 1 flags")
+
+
+# ---- the sample corpus (real encoder) ----------------------------------------------------------------------------
+
+def _edits(name: str) -> list[dict]:
+    return json.loads((ROOT / "corpus" / "gold" / f"{name}.edits.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.slow
+def test_sample_corpus_flags_find_the_marked_edits():
+    from aligner.align import AlignParams
+    from aligner.embed import get_encoder
+    from aligner.pipeline import align_documents, embed_document
+    from aligner.segment import load_document
+
+    names = sorted(p.stem for p in (ROOT / "corpus" / "gold").glob("*.edits.json"))
+    names = [n.removesuffix(".edits") for n in names]
+    assert names, "the sample corpus has no edits files"
+    encoder, k = get_encoder(), AlignParams().max_side
+    found = total = right = flagged = 0
+    misses = []
+    for name in names:
+        src = load_document(ROOT / "corpus" / "es" / f"{name}.txt", "es")
+        tgt = load_document(ROOT / "corpus" / "en" / f"{name}.txt", "en")
+        ws, wt = embed_document(encoder, src, k), embed_document(encoder, tgt, k)
+        flags = derive_flags(align_documents(src, tgt, encoder, windows=(ws, wt)), src, tgt, ws[0], wt[0])
+        got = {t: set() for t in FlagType}
+        for f in flags:
+            got[f.type] |= {("s", i) for i in (f.src.sentences if f.src else ())}
+            got[f.type] |= {("t", j) for j in (f.tgt.sentences if f.tgt else ())}
+        gold = {t: set() for t in FlagType}
+        for e in _edits(name):
+            if e["type"] in ("merge", "split"):
+                continue
+            ids = {("s", i) for i in e["src"]} | {("t", j) for j in e["tgt"]}
+            gold[FlagType(e["type"])] |= ids
+            total += 1
+            hit = len(ids & got[FlagType(e["type"])]) * 2 >= len(ids)
+            found += hit
+            if not hit:
+                misses.append((name, e["type"], e["src"], e["tgt"]))
+        for f in flags:
+            if f.type is FlagType.DIVERGENT:
+                continue
+            ids = {("s", i) for i in (f.src.sentences if f.src else ())} | \
+                {("t", j) for j in (f.tgt.sentences if f.tgt else ())}
+            flagged += 1
+            right += len(ids & gold[f.type]) * 2 >= len(ids)
+    print(f"\nsample corpus: {found}/{total} marked passages found, {right}/{flagged} flags right; misses {misses}")
+    assert found / total >= 0.9, misses
+    assert right / flagged >= 0.85
+    moved = [e for n in names for e in _edits(n) if e["type"] == "moved"]
+    assert all((n, "moved", e["src"], e["tgt"]) not in misses for n in names for e in moved)

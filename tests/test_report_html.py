@@ -1,0 +1,212 @@
+"""The HTML report: self-contained and escaped, and, opened in headless Chromium, showing every flag highlighted
+with its legend and summary. The Chromium tests save a screenshot into the test's tmp dir and print its path.
+
+Chromium: Debian packages `chromium` (and `chromium-driver` plus `pip install selenium` for the computed-style
+test); the tests skip, saying why, where they are missing.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import struct
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from aligner.flags import Flag, FlagStatus, FlagType, Span, summarize
+from aligner.models import Alignment, Bead, Document, Sentence
+from aligner.report_html import render_html, write_html
+
+CHROMIUM = next((p for p in (shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome")) if p), None)
+CHROMEDRIVER = shutil.which("chromedriver")
+CHROME_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--disable-dev-shm-usage", "--hide-scrollbars"]
+needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="Chromium not installed (apt-get install chromium)")
+
+
+def make_doc(paragraphs: list[list[str]], lang: str) -> Document:
+    text, sents = "", []
+    for p, para in enumerate(paragraphs):
+        if p:
+            text += "\n\n"
+        for k, s in enumerate(para):
+            if k:
+                text += " "
+            sents.append(Sentence(len(sents), s, p, len(text), len(text) + len(s)))
+            text += s
+    return Document(f"{lang}/sample.txt", lang, text, tuple(sents))
+
+
+def span(doc: Document, ids) -> Span:
+    return Span.of(doc, ids)
+
+
+@pytest.fixture
+def case():
+    """A small page with one flag of each type (one of them dismissed) and text that needs escaping."""
+    src = make_doc([["La riada obliga a evacuar a 2.000 vecinos."],
+                    ["Las lluvias desbordaron el río.", "El alcalde pidió calma."],
+                    ["El ayuntamiento abrió el polideportivo.", "La Cruz Roja repartió mantas."],
+                    ["Los colegios cerrarán hasta el jueves."],
+                    ["La línea de tren <C-2> sigue cortada & sin fecha."]], "es")
+    tgt = make_doc([["Flash floods force 2,000 from their homes."], ["Share on Facebook Twitter WhatsApp"],
+                    ["The rain burst the river's banks.", "The mayor asked for calm."],
+                    ["The Ribera Alta is a farming district.", "Autumn storms are a familiar threat."],
+                    ["Rail line <C-2> remains closed & \"no date\" <script>alert(1)</script>."],
+                    ["Schools will stay closed until Thursday."]], "en")
+    al = Alignment((Bead((0,), (0,)), Bead((), (1,)), Bead((1,), (2,)), Bead((2,), (3,)), Bead((), (4,)),
+                    Bead((), (5,)), Bead((3,), ()), Bead((4,), ()), Bead((5,), (6,)), Bead((6,), ()),
+                    Bead((), (7,))), 7, 8)
+    al.validate()
+    flags = [
+        Flag(FlagType.DIVERGENT, span(src, [0]), span(tgt, [0]), 0.6, 4.2, "1-1 bead, similarity 0.41"),
+        Flag(FlagType.FURNITURE, None, span(tgt, [1]), 0.95, 1.0, "Share on Facebook Twitter WhatsApp"),
+        Flag(FlagType.ADDED, None, span(tgt, [4, 5]), 0.9, 0.2, "The Ribera Alta is a farming district."),
+        Flag(FlagType.DROPPED, span(src, [3, 4]), None, 0.8, 0.3, "El ayuntamiento abrió...",
+             status=FlagStatus.DISMISSED),
+        Flag(FlagType.MOVED, span(src, [6]), span(tgt, [7]), 0.85, 0.7, "source 6 moved to target 7"),
+    ]
+    return al, src, tgt, flags
+
+
+class _Collector(HTMLParser):
+    """Elements by class and id, and the text of each element with an id."""
+
+    def __init__(self):
+        super().__init__()
+        self.classes: dict[str, int] = {}
+        self.ids: dict[str, str] = {}
+        self.tags: list[tuple[str, dict]] = []
+        self._open: list[str | None] = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        self.tags.append((tag, a))
+        for c in (a.get("class") or "").split():
+            self.classes[c] = self.classes.get(c, 0) + 1
+        if "id" in a:
+            self.ids[a["id"]] = ""
+        self._open.append(a.get("id"))
+
+    def handle_endtag(self, tag):
+        if self._open:
+            self._open.pop()
+
+    def handle_data(self, data):
+        for i in self._open:
+            if i is not None:
+                self.ids[i] += data
+
+
+def parse(html: str) -> _Collector:
+    c = _Collector()
+    c.feed(html)
+    return c
+
+
+# ---- without a browser ------------------------------------------------------------------------------------------
+
+def test_page_is_self_contained_and_escaped(case):
+    html = render_html(*case, title="riada <test>")
+    assert html.startswith("<!DOCTYPE html>")
+    for needle in ("http://", "https://", "<link", "<script", "src=", "@import"):
+        assert needle not in html.replace("&lt;script&gt;", "")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "&lt;C-2&gt;" in html and "riada &lt;test&gt;" in html
+
+
+def test_every_flag_is_listed_and_highlighted(case):
+    al, src, tgt, flags = case
+    c = parse(render_html(al, src, tgt, flags))
+    for t in FlagType:
+        assert c.classes.get(f"f-{t.value}", 0) >= 1
+        assert c.classes[f"flag-{t.value}"] == 1
+    assert c.classes["f-added"] == 1 + 2  # legend swatch + two sentences
+    assert c.classes["dismissed"] >= 2  # the legend entry and the dropped sentences
+    for k in range(len(flags)):
+        assert f"flag-{k}" in c.ids and f"list-{k}" in c.ids
+    assert "moved to target 7" in c.ids["s-6"] and "moved from source 6" in c.ids["t-7"]
+    assert c.ids["count-added"].strip().startswith("1")
+
+
+def test_summary_words(case):
+    al, src, tgt, flags = case
+    s = summarize(flags, src, tgt)
+    html = render_html(al, src, tgt, flags)
+    assert (s.words_added, s.words_dropped, s.words_moved, s.words_furniture) == (13, 10, 6, 5)
+    assert f"<b>{s.words_added}</b>words added" in html and f"<b>{s.words_dropped}</b>words dropped" in html
+
+
+# ---- in headless Chromium ---------------------------------------------------------------------------------------
+
+def _png_size(path: Path) -> tuple[int, int]:
+    head = path.read_bytes()[:24]
+    assert head[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    return struct.unpack(">II", head[16:24])
+
+
+def _chromium(args: list[str], profile: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "HOME": str(profile)}
+    return subprocess.run([CHROMIUM, *CHROME_FLAGS, f"--user-data-dir={profile}", *args], capture_output=True,
+                          text=True, timeout=120, env=env)
+
+
+@needs_chromium
+def test_chromium_renders_the_report_with_flags_legend_and_summary(case, tmp_path):
+    page = write_html(tmp_path / "report.html", *case, title="riada-ribera")
+    dom = _chromium(["--virtual-time-budget=2000", "--dump-dom", page.as_uri()], tmp_path / "profile")
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    c = parse(dom.stdout)
+    assert "legend" in c.ids and c.classes["swatch"] == len(FlagType)
+    for t in FlagType:
+        assert c.classes.get(f"f-{t.value}", 0) >= 2, t  # swatch + highlighted sentence(s)
+        assert c.ids[f"count-{t.value}"].strip().startswith("1")
+    assert "words added" in c.ids["words"] and "words dropped" in c.ids["words"]
+    assert sum(1 for tag, a in c.tags if tag == "tr" and "bead" in (a.get("class") or "")) == len(case[0])
+    assert "<script>" not in dom.stdout  # the escaped text stayed text
+    shot = tmp_path / "report.png"
+    r = _chromium(["--window-size=1280,1600", f"--screenshot={shot}", page.as_uri()], tmp_path / "profile2")
+    assert r.returncode == 0 and shot.exists(), r.stderr[-2000:]
+    width, height = _png_size(shot)
+    assert (width, height) == (1280, 1600)
+    print(f"\nreport screenshot: {shot}")
+
+
+@pytest.mark.skipif(CHROMIUM is None or CHROMEDRIVER is None,
+                    reason="Chromium and chromedriver not installed (apt-get install chromium chromium-driver)")
+def test_chromium_shows_the_highlights_and_follows_the_links(case, tmp_path):
+    webdriver = pytest.importorskip("selenium.webdriver", reason="pip install selenium")
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+
+    page = write_html(tmp_path / "report.html", *case)
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in CHROME_FLAGS + [f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1280,1200"]:
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    try:
+        driver.get(page.as_uri())
+        colours = {}
+        for t in FlagType:
+            el = driver.find_element(By.CSS_SELECTOR, f"td .s.f-{t.value}")
+            assert el.is_displayed()
+            colours[t] = el.value_of_css_property("background-color")
+        assert len(set(colours.values())) == len(FlagType)  # one colour per type
+        plain = driver.find_element(By.ID, "s-1").value_of_css_property("background-color")
+        assert plain in ("rgba(0, 0, 0, 0)", "transparent")
+        dismissed = driver.find_element(By.ID, "s-3")
+        assert float(dismissed.value_of_css_property("opacity")) < 1
+        driver.find_element(By.CSS_SELECTOR, "#list-4 a.marker").click()
+        assert driver.current_url.endswith("#flag-4")
+        driver.find_element(By.CSS_SELECTOR, "#s-6 a.goto").click()
+        assert driver.current_url.endswith("#t-7")
+        shot = tmp_path / "report-selenium.png"
+        driver.save_screenshot(str(shot))
+        print(f"\nreport screenshot (selenium): {shot}")
+    finally:
+        driver.quit()
