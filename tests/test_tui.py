@@ -8,13 +8,17 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
 from conftest import FakeEncoder, SlowFakeEncoder, made_up_pair, write_pair
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from aligner.models import Alignment, Bead, BeadStatus
 from aligner.store import Store
+from tui import nav
 from tui.app import create_app
 from tui.screens.help import HelpScreen
 from tui.screens.modals import ChoiceModal, FlagModal, PromptModal
@@ -25,22 +29,20 @@ pytestmark = pytest.mark.anyio
 AUTO, CONF, EDIT, FLAG = BeadStatus.AUTO, BeadStatus.CONFIRMED, BeadStatus.EDITED, BeadStatus.FLAGGED
 SIZE = (120, 36)
 
-ES = """El puerto de Valdemar abrió sus puertas en 1901. La ciudad celebró la inauguración con 300 invitados.
-
-Durante 40 años fue el muelle más activo de la costa. Los barcos traían sal, vino y 12 tipos de madera. Hoy queda poco de aquel tráfico.
-
-El museo del puerto recibe 8.000 visitantes al año. La entrada cuesta 5 euros y es gratuita los domingos. El alcalde anunció una ampliación para 2026.
-
-Las obras durarán 18 meses. El presupuesto es de 2 millones. Síguenos en Facebook y Twitter.
-"""
-EN = """The port of Valdemar opened in 1901. The city celebrated with 300 guests.
-
-For 40 years it was the busiest dock on the coast. Ships brought salt, wine and 12 kinds of timber. Little of that traffic remains.
-
-The port museum gets 8,000 visitors a year. Entry costs 5 euros, free on Sundays. Valdemar is two hours from the capital by train.
-
-The 18-month works will cost 2 million.
-"""
+ES = (
+    "El puerto de Valdemar abrió sus puertas en 1901. La ciudad celebró la inauguración con 300 invitados.\n\n"
+    "Durante 40 años fue el muelle más activo de la costa. Los barcos traían sal, vino y 12 tipos de madera. "
+    "Hoy queda poco de aquel tráfico.\n\n"
+    "El museo del puerto recibe 8.000 visitantes al año. La entrada cuesta 5 euros y es gratuita los domingos. "
+    "El alcalde anunció una ampliación para 2026.\n\n"
+    "Las obras durarán 18 meses. El presupuesto es de 2 millones. Síguenos en Facebook y Twitter.\n")
+EN = (
+    "The port of Valdemar opened in 1901. The city celebrated with 300 guests.\n\n"
+    "For 40 years it was the busiest dock on the coast. Ships brought salt, wine and 12 kinds of timber. "
+    "Little of that traffic remains.\n\n"
+    "The port museum gets 8,000 visitors a year. Entry costs 5 euros, free on Sundays. "
+    "Valdemar is two hours from the capital by train.\n\n"
+    "The 18-month works will cost 2 million.\n")
 
 
 def valdemar_beads() -> list[Bead]:
@@ -458,12 +460,46 @@ async def test_no_database_offers_to_import_the_corpus(tmp_path):
         assert [p.name for p in store.pairs()] == ["alpha", "beta"] and all(p.beads for p in store.pairs())
 
 
+async def test_keys_typed_ahead_of_a_dialog_go_into_it(db):
+    """A fast typist's 'g 4 enter enter' all arrive before the dialog is up: the digits must reach the dialog and
+    the second enter must not dismiss the review screen behind it."""
+    from textual.events import Key
+
+    app = app_for(db)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        for key, char in (("g", "g"), ("4", "4"), ("enter", "\r"), ("enter", "\r")):
+            app._driver.send_message(Key(key, char))
+        await pilot.pause(0.5)
+        assert isinstance(app.screen, ReviewScreen) and cursor(app) == 3
+    with Store.open(db) as store:
+        assert store.history("valdemar") == []
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(list(BeadStatus)), st.sampled_from(["1-1", "1-0", "0-1", "2-1"]),
+                          st.floats(0, 1)), min_size=1, max_size=30),
+       st.dictionaries(st.integers(0, 29), st.sampled_from(nav.FLAG_KINDS), max_size=5))
+def test_status_counts_agree_with_the_state_of_each_bead(rows, flags):
+    beads, i, j = [], 0, 0
+    for status, kind, score in rows:
+        a, b = map(int, kind.split("-"))
+        beads.append(Bead(tuple(range(i, i + a)), tuple(range(j, j + b)), score, status))
+        i, j = i + a, j + b
+    alignment = Alignment(tuple(beads), i, j)
+    flags = {k: v for k, v in flags.items() if k < len(beads)}
+    expected = Counter(nav.bead_state(b, flags.get(k)) for k, b in enumerate(beads))
+    got = nav.counts(alignment, flags)
+    assert {s: got[s] for s in nav.STATES} == {s: expected.get(s, 0) for s in nav.STATES}
+
+
 # --- a kill between two edits -----------------------------------------------------------------------------------
 
 KILLED = """
 import asyncio, sys
 sys.path.insert(0, {tests!r})
 from conftest import FakeEncoder
+from tui import nav
 from tui.app import create_app
 
 async def main():

@@ -3,6 +3,8 @@ so a Textual upgrade means regenerating them with `pytest --snapshot-update` and
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from conftest import FakeEncoder
 from test_tui import build_project
@@ -20,6 +22,8 @@ def project(tmp_path, monkeypatch):
     """A project in the working directory (so the title shows a short path) with fixed edit dates."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(store_module, "now", lambda: "2025-01-15T09:30:00+00:00")
+    monkeypatch.setenv("TZ", "UTC")  # the project screen shows edit times in local time
+    time.tzset()
     return build_project(tmp_path / "project.db")
 
 

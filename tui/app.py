@@ -56,6 +56,7 @@ class ReviewApp(App):
         self.store = None
         self.session: PairSession | None = None
         self.cursors = Cursors(self.db_path)
+        self._cursor_timer = None
         self.project = ProjectScreen()
         self.review = ReviewScreen()
 
@@ -128,9 +129,16 @@ class ReviewApp(App):
             self.notify("no more pairs in that direction", timeout=2)
 
     def remember_cursor(self, k: int) -> None:
+        """Note where the editor is; written to disk a second later, so a killed app loses at most that."""
         if self.session is not None:
             self.session.cursor = k
             self.cursors.set(self.session.name, k)
+            if self._cursor_timer is None:
+                self._cursor_timer = self.set_timer(1.0, self._save_cursors)
+
+    def _save_cursors(self) -> None:
+        self._cursor_timer = None
+        self.cursors.save()
 
     def leave_pair(self) -> None:
         self.cursors.save()
@@ -196,7 +204,7 @@ class ReviewApp(App):
     def _align_worker(self, name: str) -> None:
         jobs.align_pair(self.db_path, name, Reporter(self, "align"), self.encoder_factory)
 
-    def export_tmx(self, name: str | None) -> None:
+    async def export_tmx(self, name: str | None) -> None:
         default = str(Path.cwd() / f"{name or self.db_path.stem}.tmx")
         what = f"pair {name}" if name else "the whole project"
 
@@ -204,7 +212,7 @@ class ReviewApp(App):
             if path:
                 self._export_worker(name, Path(path).expanduser())
 
-        self.push_screen(PromptModal(f"Export {what} to TMX file", "file.tmx", default), chosen)
+        await self.push_screen(PromptModal(f"Export {what} to TMX file", "file.tmx", default), chosen)
 
     @work(thread=True, exclusive=True, group="export")
     def _export_worker(self, name: str | None, path: Path) -> None:
@@ -233,10 +241,10 @@ class ReviewApp(App):
 
     # --- help and the command palette ---------------------------------------------------------------------
 
-    def action_help(self) -> None:
+    async def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
             title = "Review keys" if self.screen is self.review else "Project keys"
-            self.push_screen(HelpScreen(key_rows(self.screen), title))
+            await self.push_screen(HelpScreen(key_rows(self.screen), title))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """Every described key of the current screen as a palette command, then Textual's own."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from bisect import bisect_right
+from datetime import datetime
 from dataclasses import dataclass, field
 from itertools import accumulate
 from pathlib import Path
@@ -152,9 +153,17 @@ def summarize_pairs(store: Store) -> list[PairSummary]:
             done = sum(b.status in (BeadStatus.CONFIRMED, BeadStatus.FLAGGED) for b in a.beads)
             confirmed = 100.0 * done / max(len(a.beads), 1)
             history = [e for e in store.history(p.name) if not e.undone]
-            last = (history[-1].date if history else "")[:16].replace("T", " ")
+            last = _local(history[-1].date) if history else ""
         out.append(PairSummary(p.name, p.n_src, p.n_tgt, p.beads, confirmed, flags.get(p.name, 0), mean, last))
     return out
+
+
+def _local(iso: str) -> str:
+    """A stored UTC timestamp as the editor's local time, to the minute."""
+    try:
+        return datetime.fromisoformat(iso).astimezone().strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return iso
 
 
 class Cursors:

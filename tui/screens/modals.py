@@ -15,10 +15,21 @@ from textual.widgets.option_list import Option
 from ..nav import FLAG_KINDS
 
 
-class ConfirmModal(ModalScreen[bool]):
+class Dialog(ModalScreen):
+    """A modal that answers once: a second enter typed before it has gone must not dismiss the screen below."""
+
+    answered = False
+
+    def answer(self, result) -> None:
+        if not self.answered and self.is_current:
+            self.answered = True
+            self.dismiss(result)
+
+
+class ConfirmModal(Dialog, ModalScreen[bool]):
     """A yes/no question; y, n and escape answer it from the keyboard."""
 
-    BINDINGS = [Binding("y", "answer(True)", "Yes"), Binding("n,escape", "answer(False)", "No")]
+    BINDINGS = [Binding("y", "reply(True)", "Yes"), Binding("n,escape", "reply(False)", "No")]
 
     def __init__(self, question: str) -> None:
         super().__init__(classes="dialog")
@@ -33,13 +44,13 @@ class ConfirmModal(ModalScreen[bool]):
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id == "yes")
+        self.answer(event.button.id == "yes")
 
-    def action_answer(self, yes: bool) -> None:
-        self.dismiss(yes)
+    def action_reply(self, yes: bool) -> None:
+        self.answer(yes)
 
 
-class PromptModal(ModalScreen[str | None]):
+class PromptModal(Dialog, ModalScreen[str | None]):
     """One line of text; enter submits, escape cancels (None)."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
@@ -55,13 +66,13 @@ class PromptModal(ModalScreen[str | None]):
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
-        self.dismiss(event.value)
+        self.answer(event.value)
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        self.answer(None)
 
 
-class ChoiceModal(ModalScreen[int | None]):
+class ChoiceModal(Dialog, ModalScreen[int | None]):
     """Pick one of several labelled options (arrows and enter, or the option's number); escape cancels."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")] + [
@@ -78,17 +89,17 @@ class ChoiceModal(ModalScreen[int | None]):
 
     @on(OptionList.OptionSelected)
     def _selected(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(event.option_index)
+        self.answer(event.option_index)
 
     def action_pick(self, index: int) -> None:
         if index < len(self.options):
-            self.dismiss(index)
+            self.answer(index)
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        self.answer(None)
 
 
-class FlagModal(ModalScreen[tuple[str, str] | None]):
+class FlagModal(Dialog, ModalScreen[tuple[str, str] | None]):
     """Flag a run of beads: pick the kind (a, d, v, f or arrows and enter), then type an optional note."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")] + [
@@ -119,10 +130,10 @@ class FlagModal(ModalScreen[tuple[str, str] | None]):
     def _submitted(self, event: Input.Submitted) -> None:
         if self.kind is None:
             self.kind = FLAG_KINDS[self.query_one("#kinds", OptionList).highlighted or 0]
-        self.dismiss((self.kind, event.value.strip()))
+        self.answer((self.kind, event.value.strip()))
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        self.answer(None)
 
 
 class ProgressModal(ModalScreen[None]):

@@ -117,10 +117,10 @@ class ProjectScreen(Screen):
         self.remove_class("-filtering")
         self.query_one(DataTable).focus()
 
-    def action_export(self, everything: bool) -> None:
+    async def action_export(self, everything: bool) -> None:
         name = self.selected()
         if everything or name is not None:
-            self.app.export_tmx(None if everything else name)
+            await self.app.export_tmx(None if everything else name)
 
     def show_progress(self, what: str, done: int, total: int | None) -> None:
         """Show a running job; total None is an unknown amount of work."""

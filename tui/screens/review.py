@@ -21,9 +21,13 @@ from .modals import ChoiceModal, FlagModal, PromptModal
 
 
 def _key(key: str, action: str, short: str, ident: str, long: str = "", show: bool = False,
-         group: Binding.Group | None = None) -> Binding:
-    """A binding with a short label for the footer and a full one (the tooltip) for help and the palette."""
-    return Binding(key, action, short, show=show, id=ident, tooltip=long or short, group=group)
+         group: Binding.Group | None = None, priority: bool = False) -> Binding:
+    """A binding with a short label for the footer and a full one (the tooltip) for help and the palette.
+
+    Keys that open a dialog are priority bindings: the app runs them as the key arrives and waits for the dialog
+    to be on screen, so keys typed right after (a quick 'g 4 1 enter') go into the dialog, not the grid.
+    """
+    return Binding(key, action, short, show=show, id=ident, tooltip=long or short, group=group, priority=priority)
 
 
 def _both_ways(key: str, action: str, what: str, ident: str, show: bool = False) -> list[Binding]:
@@ -43,7 +47,8 @@ class ReviewScreen(Screen):
         _key("c", "confirm_above", "Confirm above", "edit.confirm-above", "Confirm every bead above the cursor"),
         _key("m", "merge(1)", "Merge", "edit.merge-next", "Merge the bead with the next one", show=True),
         _key("M", "merge(-1)", "Merge up", "edit.merge-prev", "Merge the bead with the previous one"),
-        _key("s", "split", "Split", "edit.split", "Split the bead: choose after which sentences", show=True),
+        _key("s", "split", "Split", "edit.split", "Split the bead: choose after which sentences", show=True,
+             priority=True),
         _key("K", "move_sentence(True)", "Sentence up", "edit.move-up",
              "Move the first sentence of the active side up into the previous bead"),
         _key("J", "move_sentence(False)", "Sentence down", "edit.move-down",
@@ -60,19 +65,21 @@ class ReviewScreen(Screen):
         _key("ctrl+y", "redo", "Redo", "edit.redo", "Redo the last undone edit"),
         _key("v", "mark", "Mark", "flag.mark", "Start (or drop) a marked run of beads for flagging"),
         _key("exclamation_mark", "flag", "Flag", "flag.flag",
-             "Flag the bead or marked run as added, dropped, divergent or furniture, with a note", show=True),
+             "Flag the bead or marked run as added, dropped, divergent or furniture, with a note", show=True,
+             priority=True),
         _key("delete", "unflag", "Unflag", "flag.unflag", "Clear the flag of the bead or marked run"),
         *_both_ways("u", "find('unconfirmed', {})", "unconfirmed", "unconfirmed", show=True),
         *_both_ways("l", "find('low-score', {})", "low score", "low-score"),
         *_both_ways("o", "find('non-1-1', {})", "non-1-1", "non-1-1"),
         *_both_ways("f", "find('flagged', {})", "flagged", "flagged"),
-        _key("g", "goto", "Go to", "find.goto", "Go to a bead number, or a sentence (es 12, en 12)"),
-        _key("slash", "search", "Search", "find.search", "Search either side with a regular expression", show=True),
+        _key("g", "goto", "Go to", "find.goto", "Go to a bead number, or a sentence (es 12, en 12)", priority=True),
+        _key("slash", "search", "Search", "find.search", "Search either side with a regular expression", show=True,
+             priority=True),
         *_both_ways("n", "search_again({})", "match", "match"),
         _key("right_square_bracket", "pair(1)", "Next pair", "pair.next", "Open the next document pair"),
         _key("left_square_bracket", "pair(-1)", "Previous pair", "pair.prev", "Open the previous document pair"),
-        _key("e", "export(False)", "Export", "pair.export", "Export this pair to TMX"),
-        _key("E", "export(True)", "Export all", "pair.export-all", "Export the whole project to TMX"),
+        _key("e", "export(False)", "Export", "pair.export", "Export this pair to TMX", priority=True),
+        _key("E", "export(True)", "Export all", "pair.export-all", "Export the whole project to TMX", priority=True),
         _key("escape", "back", "Pairs", "pair.back", "Back to the project screen (or drop the marked run)", show=True),
     ]
 
@@ -158,7 +165,7 @@ class ReviewScreen(Screen):
     def action_merge(self, step: int) -> None:
         self._edit(edits.merge_next if step > 0 else edits.merge_prev, self.grid.cursor)
 
-    def action_split(self) -> None:
+    async def action_split(self) -> None:
         k = self.grid.cursor
         b = self.session.alignment.beads[k]
         points = edits.split_points(b)
@@ -176,7 +183,7 @@ class ReviewScreen(Screen):
             if choice is not None:
                 self._edit(edits.split, k, *points[choice])
 
-        self.app.push_screen(ChoiceModal(f"Split bead {k + 1} ({b.kind}) after", [label(*p) for p in points]),
+        await self.app.push_screen(ChoiceModal(f"Split bead {k + 1} ({b.kind}) after", [label(*p) for p in points]),
                              done)
 
     def _side(self) -> Side:
@@ -214,7 +221,7 @@ class ReviewScreen(Screen):
         g.mark = None if g.mark is not None else g.cursor
         self._update_panes()
 
-    def action_flag(self) -> None:
+    async def action_flag(self) -> None:
         lo, hi = self.grid.marked_range()
 
         def done(result: tuple[str, str] | None) -> None:
@@ -228,7 +235,7 @@ class ReviewScreen(Screen):
                 self.grid.mark = None
                 self.app.commit(edit, flag=(kind, note))
 
-        self.app.push_screen(FlagModal(lo, hi), done)
+        await self.app.push_screen(FlagModal(lo, hi), done)
 
     def action_unflag(self) -> None:
         lo, hi = self.grid.marked_range()
@@ -251,7 +258,7 @@ class ReviewScreen(Screen):
         else:
             self.grid.cursor = k
 
-    def action_goto(self) -> None:
+    async def action_goto(self) -> None:
         s = self.session
 
         def done(text: str | None) -> None:
@@ -262,9 +269,9 @@ class ReviewScreen(Screen):
                 else:
                     self.grid.cursor = k
 
-        self.app.push_screen(PromptModal("Go to bead (120) or sentence (es 45, en 45)", "120"), done)
+        await self.app.push_screen(PromptModal("Go to bead (120) or sentence (es 45, en 45)", "120"), done)
 
-    def action_search(self) -> None:
+    async def action_search(self) -> None:
         s = self.session
 
         def done(text: str | None) -> None:
@@ -275,15 +282,18 @@ class ReviewScreen(Screen):
             except re.error as exc:
                 self.notify(f"not a regular expression: {exc}", severity="error")
                 return
-            self.action_search_again(1)
+            self._search_from_cursor(1)
 
-        self.app.push_screen(PromptModal(f"Search (regex; '{s.src.lang}:' or '{s.tgt.lang}:' for one side)"),
+        await self.app.push_screen(PromptModal(f"Search (regex; '{s.src.lang}:' or '{s.tgt.lang}:' for one side)"),
                              done)
 
-    def action_search_again(self, step: int) -> None:
+    async def action_search_again(self, step: int) -> None:
         if self.pattern is None:
-            self.action_search()
+            await self.action_search()
             return
+        self._search_from_cursor(step)
+
+    def _search_from_cursor(self, step: int) -> None:
         s = self.session
         k = nav.search(s.alignment, s.src, s.tgt, *self.pattern, self.grid.cursor, step)
         if k is None:
@@ -294,8 +304,8 @@ class ReviewScreen(Screen):
     async def action_pair(self, step: int) -> None:
         await self.app.open_neighbour(step)
 
-    def action_export(self, everything: bool) -> None:
-        self.app.export_tmx(None if everything else self.session.name)
+    async def action_export(self, everything: bool) -> None:
+        await self.app.export_tmx(None if everything else self.session.name)
 
     def action_back(self) -> None:
         if self.grid.mark is not None:

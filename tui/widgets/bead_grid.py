@@ -17,7 +17,7 @@ from rich.style import Style
 from textual.binding import Binding
 from textual.cache import LRUCache
 from textual.events import Click
-from textual.geometry import Region, Size
+from textual.geometry import Region, Size, Spacing
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
@@ -78,7 +78,7 @@ class BeadGrid(ScrollView, can_focus=True):
         "bead-grid--paragraph", "bead-grid--separator",
     }
     DEFAULT_CSS = """
-    BeadGrid { background: $surface; }
+    BeadGrid { background: $surface; overflow-x: hidden; overflow-y: scroll; }
     BeadGrid > .bead-grid--gutter { color: $text-muted; }
     BeadGrid > .bead-grid--cursor { background: $primary 30%; }
     BeadGrid > .bead-grid--cursor-cell { background: $primary 55%; }
@@ -153,7 +153,7 @@ class BeadGrid(ScrollView, can_focus=True):
         ss, ts = src.sentences, tgt.sentences
         par = (bool(s) and (s[0] == 0 or ss[s[0]].paragraph != ss[s[0] - 1].paragraph),
                bool(t) and (t[0] == 0 or ts[t[0]].paragraph != ts[t[0] - 1].paragraph))
-        a = tuple(wrap(" ".join(ss[i].text for i in s), sw - 2))
+        a = tuple(wrap(" ".join(ss[i].text for i in s), sw - 3))  # ¶ lane before, a space before the rule
         c = tuple(wrap(" ".join(ts[j].text for j in t), tw - 2))
         row = self._by_key[(s, t)] = RowLayout(a, c, par, max(len(a), len(c)))
         return row
@@ -203,7 +203,9 @@ class BeadGrid(ScrollView, can_focus=True):
             return
         i = self.cursor
         top, bottom = self._tops[i], self._tops[i + 1]
-        self.scroll_to_region(Region(0, top, 1, bottom - top), animate=animate, force=True, immediate=True)
+        context = Spacing(3, 0, 3, 0)  # keep a few lines of the neighbouring beads in view
+        self.scroll_to_region(Region(0, top, 1, bottom - top), spacing=context, animate=animate, force=True,
+                              immediate=True)
 
     def action_move(self, step: int) -> None:
         self.cursor = self._clamp(self.cursor + step)
