@@ -258,12 +258,24 @@ def _ids(ids) -> str:
 
 
 @cli.command()
+@click.argument("name", required=False)
 @db_option
 @click.option("--format", "fmt", type=click.Choice(["csv", "json", "parquet"]), default="csv", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write to this file (needed for parquet) instead of standard output.")
-def report(db, fmt, output):
-    """The figures of `status`, one row per pair, as CSV, JSON or Parquet."""
+@click.option("--html", "html", type=click.Path(dir_okay=False, path_type=Path),
+              help="With NAME: write a self-contained HTML page of the pair, side by side, with its flags.")
+def report(name, db, fmt, output, html):
+    """The figures of `status`, one row per pair, as CSV, JSON or Parquet; or, with NAME --html FILE, the
+    pair's side-by-side page with every flag highlighted."""
+    if html or name:
+        if not (html and name):
+            raise click.UsageError("the HTML report needs both NAME and --html FILE")
+        from .flags import write_pair_report
+
+        with _open(db) as store:
+            click.echo(f"wrote {write_pair_report(store, name, html)}", err=True)
+        return
     with _open(db) as store:
         frame = project_frame(store)
     if fmt == "parquet":
