@@ -21,7 +21,7 @@ from aligner.store import Store
 from tui import nav
 from tui.app import create_app
 from tui.screens.help import HelpScreen
-from tui.screens.modals import ChoiceModal, FlagModal, PromptModal
+from tui.screens.modals import FlagModal, PromptModal, SplitModal
 from tui.screens.project import ProjectScreen
 from tui.screens.review import ReviewScreen
 
@@ -155,11 +155,14 @@ async def test_split_at_a_chosen_sentence(db):
         await go_to(pilot, 10)
         await pilot.press("s")
         await pilot.pause()
-        assert isinstance(pilot.app.screen, ChoiceModal)
-        # options of a 2-1 bead: (0,1) (1,0) (1,1) (2,0); the third keeps the first source sentence with the target
-        await pilot.press("3")
+        assert isinstance(pilot.app.screen, SplitModal)
+        await pilot.press("1", "-", "1", "enter")  # the first part keeps one source and one target sentence
         await pilot.pause()
         assert links(saved(db))[9:11] == [((8,), (8,)), ((9,), ())]
+        # or with the arrows: cuts of the 1-1 bead 10 are (0,1) then (1,0)
+        await pilot.press("s", "down", "enter")
+        await pilot.pause()
+        assert links(saved(db))[9:11] == [((8,), ()), ((), (8,))]
 
 
 async def test_move_first_sentence_up_and_last_down_per_side(db):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Sequence
 
 from textual import on
@@ -72,28 +73,55 @@ class PromptModal(Dialog, ModalScreen[str | None]):
         self.answer(None)
 
 
-class ChoiceModal(Dialog, ModalScreen[int | None]):
-    """Pick one of several labelled options (arrows and enter, or the option's number); escape cancels."""
+class SplitModal(Dialog, ModalScreen[tuple[int, int] | None]):
+    """Where to split a bead: type how many source and target sentences the first part keeps ('2-0'), or move
+    through the listed cuts with the arrows; enter splits, escape cancels."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")] + [
-        Binding(str(n), f"pick({n - 1})", show=False) for n in range(1, 10)]
+    BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("down", "step(1)", show=False),
+                Binding("up", "step(-1)", show=False)]
 
-    def __init__(self, title: str, options: Sequence[str]) -> None:
+    def __init__(self, title: str, points: Sequence[tuple[int, int]], labels: Sequence[str]) -> None:
         super().__init__(classes="dialog")
-        self.title_text, self.options = title, list(options)
+        self.title_text, self.points, self.labels = title, list(points), list(labels)
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
             yield Label(self.title_text, classes="dialog-title")
-            yield OptionList(*(Option(f"{n}  {text}") for n, text in enumerate(self.options, 1)))
+            yield Input(placeholder="sentences in the first part, source-target: e.g. 1-0 (enter splits)")
+            yield OptionList(*(Option(text) for text in self.labels))
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).highlighted = 0
+
+    def _typed(self, text: str) -> tuple[int, int] | None:
+        text = text.strip()
+        digits = [int(d) for d in re.findall(r"\d+", text)]
+        if re.fullmatch(r"\d\d", text):  # "20" for 2-0
+            digits = [int(c) for c in text]
+        point = tuple(digits) if len(digits) == 2 else None
+        return point if point in self.points else None
+
+    @on(Input.Changed)
+    def _changed(self, event: Input.Changed) -> None:
+        point = self._typed(event.value)
+        if point is not None:
+            self.query_one(OptionList).highlighted = self.points.index(point)
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        point = self._typed(event.value)
+        if point is None and event.value.strip():
+            self.notify(f"no such cut: {event.value!r}", severity="warning")
+            return
+        self.answer(point or self.points[self.query_one(OptionList).highlighted or 0])
 
     @on(OptionList.OptionSelected)
     def _selected(self, event: OptionList.OptionSelected) -> None:
-        self.answer(event.option_index)
+        self.answer(self.points[event.option_index])
 
-    def action_pick(self, index: int) -> None:
-        if index < len(self.options):
-            self.answer(index)
+    def action_step(self, step: int) -> None:
+        options = self.query_one(OptionList)
+        options.highlighted = max(0, min((options.highlighted or 0) + step, len(self.points) - 1))
 
     def action_cancel(self) -> None:
         self.answer(None)

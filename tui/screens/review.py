@@ -4,6 +4,7 @@ navigation key. Edits are pure functions (aligner.edits); the app saves each one
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from textual import on
 from textual.app import ComposeResult
@@ -17,7 +18,7 @@ from aligner.edits import EditError, Side
 from .. import nav
 from ..widgets.bead_grid import BeadGrid
 from ..widgets.panels import BeadDetail, StatusLine
-from .modals import ChoiceModal, FlagModal, PromptModal
+from .modals import FlagModal, PromptModal, SplitModal
 
 
 def _key(key: str, action: str, short: str, ident: str, long: str = "", show: bool = False,
@@ -111,7 +112,7 @@ class ReviewScreen(Screen):
         """Show the app's current pair from the top, or from `cursor`."""
         s = self.session
         self.query_one("#review-title", Static).update(
-            f"[b]{s.name}[/b]   {s.src.lang}: {s.src.path}   ↔   {s.tgt.lang}: {s.tgt.path}")
+            f"[b]{s.name}[/b]   {s.src.lang}: {Path(s.src.path).name}   ↔   {s.tgt.lang}: {Path(s.tgt.path).name}")
         self.grid.mark = None
         self.refresh_view(cursor)
 
@@ -174,17 +175,20 @@ class ReviewScreen(Screen):
             return
         s, t = self.session.src, self.session.tgt
 
+        def tail(doc, ids: tuple[int, ...]) -> str:
+            text = doc.sentences[ids[-1]].text if ids else "—"
+            return text if len(text) <= 26 else "…" + text[-25:]
+
         def label(p: int, q: int) -> str:
-            first = " ".join(s.sentences[i].text for i in b.src[:p])[:40] or "—"
-            second = " ".join(t.sentences[j].text for j in b.tgt[:q])[:40] or "—"
-            return f"{p}-{q} then {len(b.src) - p}-{len(b.tgt) - q}:  {first} | {second}"
+            return (f"{p}-{q} + {len(b.src) - p}-{len(b.tgt) - q}   {s.lang} {tail(s, b.src[:p])}  ‖  "
+                    f"{t.lang} {tail(t, b.tgt[:q])}")
 
-        def done(choice: int | None) -> None:
-            if choice is not None:
-                self._edit(edits.split, k, *points[choice])
+        def done(point: tuple[int, int] | None) -> None:
+            if point is not None:
+                self._edit(edits.split, k, *point)
 
-        await self.app.push_screen(ChoiceModal(f"Split bead {k + 1} ({b.kind}) after", [label(*p) for p in points]),
-                             done)
+        title = f"Split bead {k + 1} ({b.kind}): the first part ends with"
+        await self.app.push_screen(SplitModal(title, points, [label(*p) for p in points]), done)
 
     def _side(self) -> Side:
         return Side(self.grid.side)

@@ -61,12 +61,27 @@ def wrap(text: str, width: int) -> list[str]:
 
 @dataclass(frozen=True, slots=True)
 class RowLayout:
-    """A bead as laid out: its wrapped lines per side and whether each side opens a paragraph."""
+    """A bead as laid out: each side's sentences wrapped, every sentence from a new line, and a mark per line:
+    '¶' where a sentence opens a paragraph, '·' where another sentence of the bead starts, else ' '."""
 
     src: tuple[str, ...]
     tgt: tuple[str, ...]
-    new_par: tuple[bool, bool]
+    src_marks: str
+    tgt_marks: str
     height: int
+
+
+def lay_out_side(sentences, ids: tuple[int, ...], width: int) -> tuple[tuple[str, ...], str]:
+    """The wrapped lines of one side of a bead and their marks (see RowLayout)."""
+    lines: list[str] = []
+    marks: list[str] = []
+    for n, i in enumerate(ids):
+        wrapped = wrap(sentences[i].text, width)
+        opens = i == 0 or sentences[i].paragraph != sentences[i - 1].paragraph
+        marks.append("¶" if opens else ("·" if n else " "))
+        marks.extend(" " * (len(wrapped) - 1))
+        lines.extend(wrapped)
+    return tuple(lines), "".join(marks)
 
 
 class BeadGrid(ScrollView, can_focus=True):
@@ -141,7 +156,7 @@ class BeadGrid(ScrollView, can_focus=True):
     def _columns(self) -> tuple[int, int, int]:
         """(gutter width, source column width, target column width), each text column with its 2-cell ¶ lane."""
         digits = len(str(max(len(self.alignment.beads), 1)))
-        gutter = digits + 12
+        gutter = digits + 13
         width = max(self.scrollable_content_region.width, 20)
         text = max(width - gutter - 1, 8)
         return gutter, text // 2, text - text // 2
@@ -149,13 +164,9 @@ class BeadGrid(ScrollView, can_focus=True):
     def _make_row(self, b: Bead) -> RowLayout:
         src, tgt = self.docs
         sw, tw = self._widths
-        s, t = b.src, b.tgt
-        ss, ts = src.sentences, tgt.sentences
-        par = (bool(s) and (s[0] == 0 or ss[s[0]].paragraph != ss[s[0] - 1].paragraph),
-               bool(t) and (t[0] == 0 or ts[t[0]].paragraph != ts[t[0] - 1].paragraph))
-        a = tuple(wrap(" ".join(ss[i].text for i in s), sw - 3))  # ¶ lane before, a space before the rule
-        c = tuple(wrap(" ".join(ts[j].text for j in t), tw - 2))
-        row = self._by_key[(s, t)] = RowLayout(a, c, par, max(len(a), len(c)))
+        a, am = lay_out_side(src.sentences, b.src, sw - 3)  # a mark lane before, a space before the rule
+        c, cm = lay_out_side(tgt.sentences, b.tgt, tw - 3)
+        row = self._by_key[(b.src, b.tgt)] = RowLayout(a, c, am, cm, max(len(a), len(c), 1))
         return row
 
     def _layout(self) -> None:
@@ -285,13 +296,13 @@ class BeadGrid(ScrollView, can_focus=True):
             cell_style = {s: row_style + (self._style("cursor-cell") if s == self.side else Style()) for s in SIDES}
         if line == 0:
             score = "  --" if b.is_null or b.status is BeadStatus.EDITED else f"{b.score:4.2f}"
-            head = f"{k + 1:>{gutter - 12}} {b.kind:>3} {score} {MARKS[b.status]}"
+            head = f"{k + 1:>{gutter - 13}} {b.kind:>4} {score} {MARKS[b.status]}"[:gutter - 1]
         else:
             head = ""
         segs = [Segment(head.ljust(gutter - 1), gutter_style + self._style("gutter")), Segment(" ", gutter_style)]
-        for side, lines, width, par in (("src", row.src, sw, row.new_par[0]), ("tgt", row.tgt, tw, row.new_par[1])):
+        for side, lines, width, marks in (("src", row.src, sw, row.src_marks), ("tgt", row.tgt, tw, row.tgt_marks)):
             text = lines[line] if line < len(lines) else ""
-            mark = "¶ " if par and line == 0 else "  "
+            mark = marks[line] + " " if line < len(marks) else "  "
             segs.append(Segment(mark, cell_style[side] + self._style("paragraph")))
             segs.append(Segment(text + " " * (width - 2 - cell_len(text)), cell_style[side]))
             if side == "src":

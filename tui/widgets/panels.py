@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.markup import escape
 from textual.widgets import Static
 
-from aligner.models import Bead, Document
+from aligner.models import Bead, BeadStatus, Document
 
 from ..nav import bead_state
 
@@ -16,7 +16,7 @@ class BeadDetail(Static):
     def show_bead(self, k: int, b: Bead, src: Document, tgt: Document, flag: str | None, note: str) -> None:
         state = bead_state(b, flag) or "automatic"
         self.set_classes(f"-{state}" if state != "automatic" else "")
-        score = "--" if b.is_null else f"{b.score:.3f}"
+        score = "--" if b.is_null or b.status is BeadStatus.EDITED else f"{b.score:.3f}"
         head = f"[b]bead {k + 1}[/b]  {b.kind}  score {score}  {b.status.value}"
         if flag:
             head += f"  [b]flag: {flag}[/b]"
