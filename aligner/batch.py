@@ -35,6 +35,7 @@ CHUNK = 1000  # sentences encoded per call: bounds the encoder's working memory 
 # Below this many sentences a pool costs more than it gains: each worker loads its own encoder (1.5 s), and one
 # process with two BLAS threads encodes about 1.25x as fast as with one.
 POOL_MIN_SENTENCES = 2000
+BIG_PAIR = 2 * CHUNK  # sentences, both sides: a pair this big has its encoding shared out among the workers
 
 
 # ---- import ----------------------------------------------------------------------------------------------------
@@ -215,92 +216,144 @@ def align_all(db: str | Path, *, model: str = DEFAULT_MODEL, params: AlignParams
               encoder_factory: Callable[[], Encoder] | None = None, timeout: float = 60.0) -> BatchSummary:
     """Align every pair of the project at `db` that needs it (all of them with `force`), largest first.
 
-    jobs: worker processes (default: one per core, at most one per pair, and one for small batches); with one,
-    the work runs in this process. threads: BLAS threads per worker (default: the cores shared out). encoder_factory: a picklable
-    callable returning the encoder (default: the model by name). Ctrl-C returns a summary with interrupted=True;
-    every pair finished before it is committed.
+    jobs: worker processes (default: one per core; one for small batches, where the work runs in this process).
+    threads: BLAS threads per worker (default: the cores shared out). encoder_factory: a picklable callable
+    returning the encoder (default: the model by name). Ctrl-C returns a summary with interrupted=True; every
+    pair finished before it is committed, and so is every chunk of a big pair already encoded.
     """
     t0 = time.perf_counter()
     factory = encoder_factory or EncoderSpec(model)
-    name = factory().name  # encoders load their weights on first use: this is cheap, and checks the name
+    encoder = factory()  # encoders load their weights on first use: this is cheap, and checks the name
     summary = BatchSummary()
     with Store.open(db, timeout) as store:
         pairs = store.pairs(names)
-        todo = [p for p in pairs if force or needs_alignment(p, name, params)]
-        summary.skipped = len(pairs) - len(todo)
+        todo = [p for p in pairs if force or needs_alignment(p, encoder.name, params)]
         todo.sort(key=lambda p: -(p.n_src + p.n_tgt))
+        summary.skipped = len(pairs) - len(todo)
+        run = _Run(store, todo, params, encoder.name, progress, summary)
         cores = os.cpu_count() or 1
-        total = sum(p.n_src + p.n_tgt for p in todo)
-        summary.workers = max(1, min(jobs or (cores if total >= POOL_MIN_SENTENCES else 1), len(todo)))
+        workers = jobs or (cores if run.total >= POOL_MIN_SENTENCES else 1)
+        if not any(p.n_src + p.n_tgt >= BIG_PAIR for p in todo):
+            workers = min(workers, len(todo))
+        summary.workers = max(1, workers)
         summary.threads = threads or max(1, cores // summary.workers)
-        state = {"pairs": 0, "sentences": 0}
-
-        done: set[str] = set()
-
-        def finish(result: PairResult) -> None:
-            _commit(store, result, params, summary)
-            done.add(result.name)
-            state["pairs"] += 1
-            state["sentences"] += result.sentences
-            summary.sentences = state["sentences"]
-            if progress:
-                progress(BatchEvent(len(todo), total, state["pairs"], state["sentences"], result.name, result.error))
-
         try:
-            if progress:
-                progress(BatchEvent(len(todo), total, 0, 0))
+            run.event()
             if todo and summary.workers == 1:
-                _run_here(factory, todo, params, finish, store)
+                for p in todo:
+                    run.finish(align_pair(store, encoder, p.name, params))
             elif todo:
-                _run_pool(store.path, factory, todo, params, summary.workers, summary.threads, finish)
+                _run_pool(run, factory, encoder, summary.workers, summary.threads)
         except KeyboardInterrupt:
             summary.interrupted = True
-        left = [p.name for p in todo if p.name not in done]
+        left = [p.name for p in todo if p.name not in run.done]
         if summary.interrupted and left and not force:  # a commit may land just as the interrupt arrives
-            left = [p.name for p in store.pairs(left) if needs_alignment(p, name, params)]
+            left = [p.name for p in store.pairs(left) if needs_alignment(p, encoder.name, params)]
         summary.pending = left
     summary.seconds = time.perf_counter() - t0
     return summary
 
 
-def _run_here(factory, todo: list[PairInfo], params: AlignParams, finish, store: Store) -> None:
-    encoder = factory()
-    for p in todo:
-        finish(align_pair(store, encoder, p.name, params))
+class _Run:
+    """One align_all call as the parent sees it: the store (whose only writer it is), progress and the summary."""
+
+    def __init__(self, store: Store, todo: list[PairInfo], params: AlignParams, model: str, progress,
+                 summary: BatchSummary):
+        self.store, self.todo, self.params, self.model = store, todo, params, model
+        self.progress, self.summary = progress, summary
+        self.total = sum(p.n_src + p.n_tgt for p in todo)
+        self.pairs_done = self.sentences_done = 0
+        self.done: set[str] = set()
+        self.credited: dict[str, int] = {}  # sentences of a pair counted already, as its chunks were encoded
+
+    def event(self, pair: str | None = None, error: str | None = None) -> None:
+        if self.progress:
+            self.progress(BatchEvent(len(self.todo), self.total, self.pairs_done, self.sentences_done, pair, error))
+
+    def finish(self, result: PairResult) -> None:
+        _commit(self.store, result, self.params, self.summary)
+        self.done.add(result.name)
+        self.pairs_done += 1
+        self.sentences_done += result.sentences - self.credited.pop(result.name, 0)
+        self.summary.sentences += result.sentences
+        self.event(result.name, result.error)
+
+    def chunk_done(self, name: str, sentences: int, windows: list) -> None:
+        with self.store.transaction():
+            for k, hashes, vectors in windows:
+                self.store.store_windows(self.model, k, hashes, vectors)
+        self.credited[name] = self.credited.get(name, 0) + sentences
+        self.sentences_done += sentences
+        self.event()
 
 
-def _run_pool(db: Path, factory, todo: list[PairInfo], params: AlignParams, workers: int, threads: int,
-              finish) -> None:
-    """Feed the pairs to a pool, two per worker in flight; a worker that dies fails the pairs it had."""
-    queue = deque(todo)
+def _run_pool(run: _Run, factory, encoder: Encoder, workers: int, threads: int) -> None:
+    """Feed the work to a pool, two tasks per worker in flight. A pair is one task, except a big one: its
+    encoding goes out first in chunks whose vectors the parent caches, then the pair itself is aligned from the
+    cache. A worker that dies fails the pairs it had; the pool is started again for the rest."""
+    max_k = run.params.max_side
+    tasks: deque = deque()
+    chunks_left: dict[str, int] = {}
+    for p in run.todo:
+        jobs = _chunk_jobs(run.store, encoder, p, max_k) if p.n_src + p.n_tgt >= BIG_PAIR else []
+        chunks_left[p.name] = len(jobs)
+        tasks.extend(("chunk", p, job) for job in jobs)
+        if not jobs:
+            tasks.append(("pair", p, None))
     ctx = multiprocessing.get_context("spawn")
-    while queue:
+    while tasks:
         pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
-                                   initargs=(str(db), factory, params, threads, os.getpid()))
+                                   initargs=(str(run.store.path), factory, run.params, threads, os.getpid()))
         running: dict = {}
         broken = False
         try:
-            while queue or running:
-                while queue and len(running) < 2 * workers:
-                    p = queue.popleft()
-                    running[pool.submit(_work, p.name)] = p
+            while tasks or running:
+                while tasks and len(running) < 2 * workers:
+                    kind, p, job = task = tasks.popleft()
+                    fut = pool.submit(_work, p.name) if kind == "pair" else pool.submit(_encode_chunk, *job, max_k)
+                    running[fut] = task
                 finished, _ = wait(running, return_when=FIRST_COMPLETED)
                 for fut in finished:
-                    p = running.pop(fut)
+                    kind, p, job = running.pop(fut)
                     try:
-                        result = fut.result()
+                        value = fut.result()
                     except BrokenProcessPool:
-                        broken = True
-                        result = PairResult(p.name, p.src_doc, p.tgt_doc, p.n_src + p.n_tgt, error=(
-                            "a worker process died while this pair was in progress (out of memory?)"))
-                    finish(result)
-                if broken:  # the others in flight broke with it: start a new pool for them
-                    queue.extendleft(running.values())
+                        broken, value = True, None
+                    except Exception:  # a chunk that failed: the pair's own task redoes it and reports the error
+                        value = None
+                    if kind == "pair":
+                        run.finish(value or PairResult(p.name, p.src_doc, p.tgt_doc, p.n_src + p.n_tgt, error=(
+                            "a worker process died while this pair was in progress (out of memory?)")))
+                        continue
+                    if value is not None:
+                        run.chunk_done(p.name, job[3] - job[1], value)
+                    chunks_left[p.name] -= 1
+                    if chunks_left[p.name] == 0:
+                        tasks.appendleft(("pair", p, None))
+                if broken:  # the others in flight broke with it: a new pool takes them
+                    tasks.extendleft(running.values())
                     break
         except BaseException:
             _stop(pool)
             raise
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _chunk_jobs(store: Store, encoder: Encoder, p: PairInfo, max_k: int) -> list[tuple[int, int, int, int]]:
+    """(document id, start, stop, last) encoding jobs that fill the cache for a big pair (see encode_spans);
+    none when the pair cannot be aligned, so that its own task reports why."""
+    try:
+        docs = store.document(p.src_doc), store.document(p.tgt_doc)
+        for doc in docs:
+            check_language(encoder, doc.lang, doc.path)
+    except AlignerError:
+        return []
+    jobs = []
+    for doc_id, doc in zip((p.src_doc, p.tgt_doc), docs):
+        hashes = window_hashes(doc.texts, max_k)
+        missing = [~store.has_windows(encoder.name, k, hashes[k - 1]) for k in range(1, max_k + 1)]
+        jobs += [(doc_id, *span) for span in encode_spans(missing, max_k, CHUNK)]
+    return jobs
 
 
 def _stop(pool: ProcessPoolExecutor) -> None:
@@ -378,6 +431,18 @@ def _exit_with_parent(parent: int) -> None:
 
 def _work(name: str) -> PairResult:
     return align_pair(_worker["store"], _worker["encoder"], name, _worker["params"])
+
+
+def _encode_chunk(doc_id: int, start: int, stop: int, last: int, max_k: int) -> list[tuple[int, list[str],
+                                                                                          np.ndarray]]:
+    """Vectors of the windows that begin at sentences start..last-1 of a document: [(k, hashes, vectors)]."""
+    if _worker.get("doc_id") != doc_id:  # the chunks of one document come in a row: read it once
+        _worker["doc_id"], _worker["texts"] = doc_id, _worker["store"].document(doc_id).texts
+    texts = _worker["texts"][start:stop]
+    fresh = _worker["encoder"].encode_windows(texts, max_k)
+    hashes = window_hashes(texts, max_k)
+    return [(k, hashes[k - 1][:last - start], fresh[k - 1][:last - start].astype(CACHE_DTYPE))
+            for k in range(1, max_k + 1) if len(hashes[k - 1])]
 
 
 def align_pair(store: Store, encoder: Encoder, name: str, params: AlignParams) -> PairResult:

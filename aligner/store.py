@@ -659,6 +659,18 @@ class Store:
                     found[where[h]] = True
         return out, found
 
+    def has_windows(self, model: str, k: int, hashes: Sequence[str]) -> np.ndarray:
+        """Which windows of k sentences the cache holds: bool (len(hashes),)."""
+        held: set[str] = set()
+        keys = list(set(hashes))
+        with self._reading() as conn:
+            for a in range(0, len(keys), 500):
+                chunk = keys[a:a + 500]
+                held.update(h for (h,) in conn.execute(
+                    f"SELECT sha1 FROM embeddings WHERE model = ? AND k = ? AND sha1 IN ({','.join('?' * len(chunk))})",
+                    (model, k, *chunk)))
+        return np.fromiter((h in held for h in hashes), bool, len(hashes))
+
     def store_windows(self, model: str, k: int, hashes: Sequence[str], vectors: np.ndarray) -> None:
         """Cache window vectors: row i of `vectors` (float (len(hashes), d)) under hashes[i]; entries kept."""
         dtype = np.dtype(CACHE_DTYPE)

@@ -185,6 +185,26 @@ def test_a_process_pool_aligns_everything_and_keeps_review_work(tmp_path, corpus
         assert statuses.count(BeadStatus.CONFIRMED) == 5 and statuses[2] is BeadStatus.AUTO
 
 
+def test_a_big_pair_has_its_encoding_shared_out_in_chunks(tmp_path, monkeypatch):
+    from aligner import batch
+
+    write_pair(tmp_path / "corpus", "big", *made_up_pair(40, seed=3))
+    imported(tmp_path, tmp_path / "corpus").close()
+    reference = tmp_path / "ref.db"
+    __import__("shutil").copy(tmp_path / "p.db", reference)
+    monkeypatch.setattr(batch, "CHUNK", 6)
+    monkeypatch.setattr(batch, "BIG_PAIR", 20)
+    events = []
+    summary = align_all(tmp_path / "p.db", jobs=2, threads=1, encoder_factory=FakeEncoder, progress=events.append)
+    assert summary.aligned == ["big"] and summary.workers == 2
+    done = [e.done_sentences for e in events]
+    assert done == sorted(done) and len(done) > 3 and done[-1] == 80  # chunks count as they finish
+    align_all(reference, jobs=1, encoder_factory=FakeEncoder)
+    with Store.open(tmp_path / "p.db") as store, Store.open(reference) as ref:
+        assert store.runs("big")[0]["figures"]["windows_computed"] == 0  # the chunks filled the cache
+        assert store.alignment("big").beads == ref.alignment("big").beads
+
+
 KILLABLE = """
 import sys
 sys.path.insert(0, {tests!r})
