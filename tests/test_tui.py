@@ -208,6 +208,18 @@ async def test_realign_the_unconfirmed_stretch_keeps_confirmed_beads(db):
             assert store.history("valdemar")[-1].op == "realign"
 
 
+async def test_a_realignment_overtaken_by_an_edit_is_dropped(db):
+    app = create_app(db, "valdemar", None, encoder_factory=SlowFakeEncoder)
+    async with app.run_test(size=SIZE) as pilot:
+        await go_to(pilot, 8)
+        await pilot.press("r", "up", "space")  # an edit while the aligner is still at work
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+    with Store.open(db) as store:
+        assert [e.op for e in store.history("valdemar")] == ["confirm"]
+    assert links(saved(db)) == links(Alignment(tuple(valdemar_beads()), 11, 9))
+
+
 # --- flags and notes ----------------------------------------------------------------------------------------
 
 async def test_flag_a_marked_run_with_a_note(db):
@@ -216,13 +228,13 @@ async def test_flag_a_marked_run_with_a_note(db):
         await pilot.press("v", "down", "exclamation_mark")
         await pilot.pause()
         assert isinstance(pilot.app.screen, FlagModal)
-        await pilot.press("v", *"rewritten", "enter")
+        await pilot.press("v", *"a vivid fad", "enter")  # the kind keys type into the note once it has focus
         await pilot.pause()
         assert [b.status for b in saved(db).beads[3:5]] == [FLAG, FLAG]
         with Store.open(db) as store:
             mine = [f for f in store.flag_records("valdemar") if f["key"].startswith("editor:")]
-        assert [(f["type"], f["note"], f["src"]["sentences"]) for f in mine] == [("divergent", "rewritten", [3, 4])]
-        assert "rewritten" in str(pilot.app.review.query_one("#detail").render())
+        assert [(f["type"], f["note"], f["src"]["sentences"]) for f in mine] == [("divergent", "a vivid fad", [3, 4])]
+        assert "a vivid fad" in str(pilot.app.review.query_one("#detail").render())
 
 
 async def test_flag_kinds_and_unflag(db):
@@ -421,13 +433,13 @@ async def test_project_screen_sort_filter_and_open(db):
         assert table.get_row_at(0)[0] == "zeta"
         await pilot.press("s")
         assert screen.sort_key == "n_src"
-        await pilot.press("slash", *"zet", "enter")
+        await pilot.press("slash", *"zet")
         assert table.row_count == 1
         await pilot.press("escape")
         assert table.row_count == 2
-        await pilot.press("enter")
+        await pilot.press("slash", *"zet", "enter")  # enter opens the pair the filter left
         await pilot.pause()
-        assert isinstance(pilot.app.screen, ReviewScreen)
+        assert isinstance(pilot.app.screen, ReviewScreen) and pilot.app.session.name == "zeta"
 
 
 async def test_align_a_pair_in_the_background(db):

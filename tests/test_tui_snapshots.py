@@ -46,6 +46,7 @@ def app(db, pair=None):
 
 
 def test_project_screen(project, snap_compare):
+    every_state(project)
     assert snap_compare(app(project), terminal_size=SIZE)
 
 

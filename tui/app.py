@@ -178,18 +178,23 @@ class ReviewApp(App):
     def _realign_worker(self, session: PairSession, cursor: int) -> None:
         from aligner.batch import EncoderSpec
 
+        base = session.alignment
         try:
             encoder = (self.encoder_factory or EncoderSpec())()
-            align = jobs.stretch_aligner(session.store, encoder, session.alignment.meta.get("params"))
-            edit = realign(session.alignment, cursor, session.src, session.tgt, align)
+            align = jobs.stretch_aligner(session.store, encoder, base.meta.get("params"))
+            edit = realign(base, cursor, session.src, session.tgt, align)
         except (AlignerError, EditError) as exc:
             self.post_message(JobDone("realign", str(exc)))
             return
-        self.post_message(Realigned(session.name, edit))
+        self.post_message(Realigned(session.name, base, edit))
 
     @on(Realigned)
     def _realigned(self, message: Realigned) -> None:
         if self.session is None or self.session.name != message.name:
+            return
+        if self.session.alignment is not message.base:  # edited meanwhile: applying it would undo those edits
+            self.notify("the pair changed while it was being re-aligned; nothing saved, press r again",
+                        severity="warning", timeout=6)
             return
         self.commit(message.edit)
         self.notify(f"re-aligned: {message.edit.detail['beads']} beads", timeout=3)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual.message import Message
 
 from aligner.edits import Edit
+from aligner.models import Alignment
 
 
 class Progress(Message):
@@ -24,8 +25,8 @@ class JobDone(Message):
 
 
 class Realigned(Message):
-    """A re-alignment of an unconfirmed stretch is ready to be applied to pair `name`."""
+    """A re-alignment of an unconfirmed stretch of pair `name`, computed from the alignment `base`."""
 
-    def __init__(self, name: str, edit: Edit) -> None:
+    def __init__(self, name: str, base: Alignment, edit: Edit) -> None:
         super().__init__()
-        self.name, self.edit = name, edit
+        self.name, self.base, self.edit = name, base, edit

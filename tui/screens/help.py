@@ -13,6 +13,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Static
 
+TEXTUAL_KEYS = {"command_palette", "quit", "app.focus_next", "app.focus_previous", "focus_next", "focus_previous"}
 SECTIONS = {"move": "Move", "find": "Find", "edit": "Edit", "flag": "Flag and note", "pair": "Pairs and files",
             "app": "App"}
 
@@ -26,8 +27,8 @@ def key_rows(screen: Screen) -> list[tuple[str, str, str]]:
     rows: dict[tuple[str, str], list[str]] = {}
     for active in screen.active_bindings.values():
         b: Binding = active.binding
-        if not b.description or b.system:
-            continue
+        if not b.description or b.system or (b.id is None and b.action not in TEXTUAL_KEYS):
+            continue  # the scrolling keys of Textual's own widgets are not this app's keys
         section = SECTIONS.get((b.id or "app").split(".")[0], "App")
         what = f"Next / previous {b.group.description}" if b.group else (b.tooltip or b.description)
         shown = b.key_display or screen.app.get_key_display(b)

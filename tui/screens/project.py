@@ -18,15 +18,17 @@ class ProjectScreen(Screen):
     """All document pairs of the project; the app refreshes it after every change."""
 
     BINDINGS = [
-        Binding("enter", "open", "Open", id="pair.open", tooltip="Open the pair for review"),
+        Binding("enter", "open", "Open", id="pair.open", tooltip="Open the pair for review", priority=True),
         Binding("a", "align", "(Re)align", id="pair.align", tooltip="Align the pair again, in the background"),
-        Binding("s", "sort(1)", "Sort", id="pair.sort"),
-        Binding("S", "reverse", "Reverse sort", show=False, id="pair.reverse"),
-        Binding("slash", "filter", "Filter", id="pair.filter"),
-        Binding("e", "export(False)", "Export pair", show=False, id="pair.export"),
-        Binding("E", "export(True)", "Export project", id="pair.export-all"),
-        Binding("escape", "clear_filter", "Clear filter", show=False, id="pair.clear-filter"),
-        Binding("q", "app.quit", "Quit", id="app.quit"),
+        Binding("s", "sort(1)", "Sort", id="pair.sort", tooltip="Sort by the next column"),
+        Binding("S", "reverse", "Reverse sort", show=False, id="pair.reverse", tooltip="Reverse the sort order"),
+        Binding("slash", "filter", "Filter", id="pair.filter", tooltip="Filter the pairs by name"),
+        Binding("e", "export(False)", "Export pair", show=False, id="pair.export",
+                tooltip="Export the selected pair to TMX"),
+        Binding("E", "export(True)", "Export project", id="pair.export-all", tooltip="Export every pair to TMX"),
+        Binding("escape", "clear_filter", "Clear filter", show=False, id="pair.clear-filter",
+                tooltip="Clear the filter"),
+        Binding("q", "app.quit", "Quit", id="app.quit", tooltip="Quit"),
     ]
 
     def __init__(self) -> None:
