@@ -4,6 +4,12 @@ page furniture present on one side only.
 Pure functions on a finished alignment plus sentence vectors (float32 (n, d), L2-normalised, one per sentence);
 nothing here loads a model. Thresholds are calibrated per document from its own beads, since similarity levels
 differ between encoders, language pairs and genres.
+
+The steps of `derive_flags`: set web furniture apart (rules, kept precise); read the beads as pairs and
+one-sided sentences, splitting beads that translate nothing and giving back lines the aligner left alone next to
+the bead they complete; match one-sided passages that translate each other (across gaps: moved; within one gap:
+a missed link, no flag); what stays one-sided is added or dropped; pairs far below their size class are divergent.
+bench/adaptation.py measures each step on synthetic adaptations of real parallel texts.
 """
 
 from __future__ import annotations
@@ -106,11 +112,12 @@ class FlagParams:
 
     weak_min: float = 0.20        # a bead below the document's unrelated level (clipped to this range) is
     weak_max: float = 0.30        # no translation: its sentences count as one-sided
-    trim_gain: float = 0.02       # detach an edge sentence of a bead when that raises its similarity this much
-    trim_dz: float = 2.5          # ... and brings its length ratio this many robust deviations closer to usual
+    trim_gain: float = 9.0        # detach an edge sentence of a bead when that raises its similarity this much
+    trim_dz: float = 2.5          # ... and its length ratio this many deviations (off by default: it cost
+                                  # precision in bench/adaptation.py, and moved blocks reclaim glued sentences)
     break_all: bool = True        # a bead breaks only when both its mean and every sentence are below weak
-    divergent_z: float = 3.5      # flag a bead whose divergence score reaches this many robust deviations
-    length_weight: float = 0.5    # weight of the length-ratio deviation in the divergence score
+    divergent_z: float = 4.5      # flag a bead whose divergence score reaches this many robust deviations
+    length_weight: float = 1.0    # weight of the length-ratio deviation in the divergence score
     min_scale: float = 0.06       # floor of the robust spread of bead similarities
     min_class: int = 12           # fewest beads of one size to use that size's own statistics
     moved_min_sim: float = 0.45   # floor of a moved passage's similarity
@@ -328,7 +335,7 @@ def _loose(units: list[Pair], sv, tv, weak: float) -> tuple[list[int], list[int]
     """One-sided sentences, and edge sentences of many-sided beads that the other side does not support."""
     out_s, out_t = [], []
     for s, t in units:
-        for side, mine, other, vecs, ovecs, out in (("s", s, t, sv, tv, out_s), ("t", t, s, tv, sv, out_t)):
+        for mine, other, vecs, ovecs, out in ((s, t, sv, tv, out_s), (t, s, tv, sv, out_t)):
             if not other:
                 out += list(mine)
             elif len(mine) >= 2:
@@ -403,7 +410,7 @@ def _match_lone(units: list[Pair], src_doc, tgt_doc, sv, tv, cal: _Calibration, 
                     (i0, i1), (j0, j1), total = block
                     cands.append((total, rs[i0:i1], rt[j0:j1]))
         taken = 0
-        for total, bs, bt in sorted(cands, key=lambda c: -c[0]):
+        for _, bs, bt in sorted(cands, key=lambda c: -c[0]):
             if not (pool.free(bs, "s") and pool.free(bt, "t")):
                 continue
             sim = _sim(sv, tv, bs, bt)
@@ -562,10 +569,10 @@ def _local_block(sim: np.ndarray, tau: float, gap: float = 0.15):
 
     Returns ((i0, i1), (j0, j1), score): the matched rows i0..i1-1 and columns j0..j1-1; None if nothing scores.
     """
-    k, l = sim.shape
-    H = np.zeros((k + 1, l + 1))
-    for i in range(1, k + 1):
-        for j in range(1, l + 1):
+    rows, cols = sim.shape
+    H = np.zeros((rows + 1, cols + 1))
+    for i in range(1, rows + 1):
+        for j in range(1, cols + 1):
             H[i, j] = max(0.0, H[i - 1, j - 1] + sim[i - 1, j - 1] - tau, H[i - 1, j] - gap, H[i, j - 1] - gap)
     i, j = np.unravel_index(int(np.argmax(H)), H.shape)
     best = float(H[i, j])
@@ -757,8 +764,8 @@ _FOLLOW_RE = re.compile(r"^(?:follow us|síguenos|siguenos|suivez[- ]nous|folgen
                         re.I)
 _CREDIT_WORD = (r"(?:photos?|foto(?:s|grafía|grafie)?|photograph|images?|imagen|picture|crédito|credits?"
                 r"|crédit(?: photo)?|bild|illustration|ilustración|vídeo|video)")
-_CREDIT_RE = re.compile(rf"^\(?{_CREDIT_WORD}(?:\s+{_CREDIT_WORD})?\s*(?::|：|/|by\b|de\b|por\b|par\b|von\b)\s*\S.{{0,80}}$",
-                        re.I)
+_CREDIT_RE = re.compile(rf"^\(?{_CREDIT_WORD}(?:\s+{_CREDIT_WORD})?\s*(?::|：|/|by\b|de\b|por\b|par\b|von\b)"
+                        r"\s*\S.{0,80}$", re.I)
 _AGENCY = (r"(?:EFE|AFP|AP|Reuters|REUTERS|Getty(?: Images)?|Europa Press|Xinhua|ANSA|dpa|DPA|Keystone"
            r"|NurPhoto|Shutterstock|iStock|Cuartoscuro|Bloomberg|Sipa|Anadolu|Télam|SOPA Images|Belga)")
 _AGENCY_TAIL = re.compile(rf"(?:^|[\s(|.])\(?{_AGENCY}(?: Photo| Images)?\s*/\s*[\w .'’\-]{{0,40}}\)?\.?$")

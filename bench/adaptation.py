@@ -456,9 +456,10 @@ class Tally:
 # ---- running ----------------------------------------------------------------------------------------------------
 
 def run_synthetic(sets: dict[str, list[Real]], windows: Windows, seeds: int, max_links: int, params: AlignParams,
-                  oracle: bool = False, flag_params: FlagParams = FlagParams()) -> tuple[list[Tally], list[Tally], dict]:
+                  oracle: bool = False, flag_params: FlagParams | None = None) -> tuple[list[Tally], list[Tally], dict]:
     """One Tally per seed over every piece of every set, with the aligner's alignment and (oracle) with the
     true one, which isolates the flagger's own errors; also timing figures."""
+    flag_params = flag_params or FlagParams()
     pieces = {name: make_pieces(reals, max_links) for name, reals in sets.items()}
     sources = {(name, p.name): source_document(p) for name, ps in pieces.items() for p in ps}
     src_win = {key: windows(doc.texts) for key, (doc, _) in sources.items()}
@@ -494,11 +495,12 @@ def run_real(sets: dict[str, list[Real]], windows: Windows, params: AlignParams)
 
     Moved and furniture flags count on the side they cover: both mean 'not translated in place'.
     Returns, per set, counts [added tp, pred, gold, dropped tp, pred, gold] for the flags and for the
-    aligner's own one-sided beads.
+    aligner's own one-sided beads, then the number of sentences flagged furniture (all false: these documents
+    have none) and of sentences in all.
     """
     out = {}
     for name, reals in sets.items():
-        c = np.zeros(12, np.int64)
+        c = np.zeros(14, np.int64)
         for r in reals:
             src = build_document([r.src], r.src_lang, r.name)
             tgt = build_document([r.tgt], r.tgt_lang, r.name)
@@ -511,8 +513,11 @@ def run_real(sets: dict[str, list[Real]], windows: Windows, params: AlignParams)
             drop_f = {i for f in flags if f.type is not FlagType.DIVERGENT and f.src for i in f.src.sentences}
             add_a = {j for b in al.beads if not b.src for j in b.tgt}
             drop_a = {i for b in al.beads if not b.tgt for i in b.src}
+            furniture = sum(len(f.src.sentences if f.src else ()) + len(f.tgt.sentences if f.tgt else ())
+                            for f in flags if f.type is FlagType.FURNITURE)
             c += [len(add_f & add_g), len(add_f), len(add_g), len(drop_f & drop_g), len(drop_f), len(drop_g),
-                  len(add_a & add_g), len(add_a), len(add_g), len(drop_a & drop_g), len(drop_a), len(drop_g)]
+                  len(add_a & add_g), len(add_a), len(add_g), len(drop_a & drop_g), len(drop_a), len(drop_g),
+                  furniture, len(src) + len(tgt)]
         out[name] = c
     return out
 
@@ -543,13 +548,14 @@ def flag_table(tallies: list[Tally], with_targets: bool = True) -> None:
 
 def real_table(real: dict) -> None:
     print("| set | flags: added P / R | flags: dropped P / R | aligner 0-1: added P / R "
-          "| aligner 1-0: dropped P / R |")
-    print("|---|---|---|---|---|")
+          "| aligner 1-0: dropped P / R | furniture flagged (false) |")
+    print("|---|---|---|---|---|---|")
     d = lambda a, b: a / b if b else float("nan")  # noqa: E731
     for name, c in real.items():
         print(f"| {name} | {_fmt(d(c[0], c[1]))} / {_fmt(d(c[0], c[2]))} ({c[1]} flagged, {c[2]} gold) "
               f"| {_fmt(d(c[3], c[4]))} / {_fmt(d(c[3], c[5]))} ({c[4]} flagged, {c[5]} gold) "
-              f"| {_fmt(d(c[6], c[7]))} / {_fmt(d(c[6], c[8]))} | {_fmt(d(c[9], c[10]))} / {_fmt(d(c[9], c[11]))} |")
+              f"| {_fmt(d(c[6], c[7]))} / {_fmt(d(c[6], c[8]))} | {_fmt(d(c[9], c[10]))} / {_fmt(d(c[9], c[11]))} "
+              f"| {c[12]} of {c[13]} sentences |")
 
 
 def main(argv=None) -> None:
