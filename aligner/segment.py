@@ -30,8 +30,8 @@ EXTRA_ABBREVIATIONS = {
            "dpto", "prof", "profa", "etc", "aprox", "tel", "vol", "cap", "fig", "col", "admón", "excmo",
            "excma", "ilmo", "ilma", "mons", "pdte", "pdta", "s.a", "s.l", "ca", "mr", "mrs"},
     "en": {"mr", "mrs", "ms", "dr", "prof", "st", "jr", "sr", "vs", "u.s", "u.k", "u.n", "e.g", "i.e", "a.m",
-           "p.m", "no", "nos", "gen", "gov", "sen", "rep", "rev", "col", "lt", "sgt", "capt", "co", "corp",
-           "inc", "ltd", "fig", "approx", "dept", "est", "jan", "feb", "aug", "sept", "oct", "nov", "dec"},
+           "p.m", "gen", "gov", "sen", "rep", "rev", "col", "lt", "sgt", "capt", "co", "corp",
+           "inc", "ltd", "fig", "approx", "dept", "jan", "feb", "aug", "sept", "oct", "nov", "dec"},
 }
 COMMON_EXTRA = {"dr", "sr", "mr", "mrs", "prof", "vs", "e.g", "i.e", "etc"}
 
@@ -89,13 +89,20 @@ def _line_breaks(paragraph: str) -> list[tuple[int, int]]:
     return spans
 
 
+# "No. 5", "Nos. 3 and 4", "Núm. 61": an abbreviated number sign, glued to the number that follows it. (Plain "no"
+# is not an abbreviation: "The fans said no." ends a sentence.)
+_NUMBER_SIGN = re.compile(r"\b(?:No|Nos|Nº|Núm|Nr)\.$")
+
+
 def split_sentences(text: str, lang: str) -> list[tuple[int, int]]:
     """Character spans of the sentences of one paragraph-free piece of text."""
     spans = list(_tokenizer(lang).span_tokenize(text))
     merged: list[tuple[int, int]] = []
     for start, end in spans:
         prev = text[merged[-1][0]:merged[-1][1]] if merged else ""
-        if merged and (_CONTINUATION.match(text[start:end]) or _ENUMERATOR.match(prev) or _TITLE_END.search(prev)):
+        number_sign = _NUMBER_SIGN.search(prev) and text[start:end][:1].isdigit()
+        if merged and (_CONTINUATION.match(text[start:end]) or _ENUMERATOR.match(prev) or _TITLE_END.search(prev)
+                       or number_sign):
             merged[-1] = (merged[-1][0], end)
         else:
             merged.append((start, end))

@@ -65,3 +65,10 @@ def test_eval_on_the_corpus_gold_folder_ignores_side_files(tmp_path):
     result = runner.invoke(cli, ["eval", str(CORPUS / "gold"), str(out)])
     assert result.exit_code == 0, result.output
     assert "documents 4" in result.output
+
+
+def test_a_sentence_may_end_with_no_but_not_before_a_number():
+    from aligner.segment import segment_text
+
+    got = [s.text for s in segment_text("The fans said no. Then they left. It was No. 5 on the list.", "en").sentences]
+    assert got == ["The fans said no.", "Then they left.", "It was No. 5 on the list."]
