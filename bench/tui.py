@@ -93,7 +93,7 @@ OPS = [
     ("down", [], ["down"]),
 ]
 MODAL_OPS = [
-    ("split (s, pick 1)", ["down", "down"], ["s"], ["1"]),
+    ("split (s, enter: the first cut)", ["down", "down"], ["s"], ["enter"]),
     ("flag with note (!, v, enter)", ["down"], ["exclamation_mark"], ["v", "enter"]),
     ("go to bead (g 4000 enter)", [], ["g"], list("4000") + ["enter"]),
 ]

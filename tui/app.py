@@ -63,6 +63,7 @@ class ReviewApp(App):
     # --- start and stop -----------------------------------------------------------------------------------
 
     async def on_mount(self) -> None:
+        self.install_screen(self.review, "review")  # kept when popped: its laid-out rows make reopening quick
         await self.push_screen(self.project)
         if not self.db_path.exists() and self.corpus is not None and self.corpus.is_dir():
             question = (f"There is no project database at {self.db_path} yet.\nImport the document pairs in "

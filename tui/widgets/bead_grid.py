@@ -84,6 +84,11 @@ def lay_out_side(sentences, ids: tuple[int, ...], width: int) -> tuple[tuple[str
     return tuple(lines), "".join(marks)
 
 
+def _same(a: Document, b: Document) -> bool:
+    """The same document, even when read again from the store (the text fixes the sentences)."""
+    return a is b or (a.path == b.path and a.lang == b.lang and len(a) == len(b) and a.text == b.text)
+
+
 class BeadGrid(ScrollView, can_focus=True):
     """Scrollable grid of beads with a cursor row, an active side (the cell the side-wise edits act on) and an
     optional marked run of beads."""
@@ -142,7 +147,7 @@ class BeadGrid(ScrollView, can_focus=True):
              cursor: int | None = None) -> None:
         """Display `alignment`. Rows are laid out once per (source ids, target ids) and width, so after an
         edit only the beads it made are wrapped again."""
-        if self.docs is None or self.docs[0] is not src or self.docs[1] is not tgt:
+        if self.docs is None or not (_same(self.docs[0], src) and _same(self.docs[1], tgt)):
             self._by_key.clear()
         self.alignment, self.docs, self.flags = alignment, (src, tgt), dict(flags or {})
         self._layout()
