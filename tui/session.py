@@ -172,19 +172,26 @@ class Cursors:
 
     def __init__(self, db_path: Path) -> None:
         self.path = db_path.with_name(db_path.name + ".review.json")
+        self.dirty = False
         try:
-            self.at: dict[str, int] = json.loads(self.path.read_text(encoding="utf-8"))
+            at = json.loads(self.path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
-            self.at = {}
+            at = {}
+        self.at: dict[str, int] = at if isinstance(at, dict) else {}
 
     def get(self, name: str) -> int:
         value = self.at.get(name, 0)
         return value if isinstance(value, int) else 0
 
     def set(self, name: str, k: int) -> None:
-        self.at[name] = k
+        if self.at.get(name) != k:
+            self.at[name] = k
+            self.dirty = True
 
     def save(self) -> None:
+        if not self.dirty:
+            return
+        self.dirty = False
         try:
             self.path.write_text(json.dumps(self.at, indent=1, sort_keys=True), encoding="utf-8")
         except OSError:
