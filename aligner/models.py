@@ -82,7 +82,7 @@ class Alignment:
         return [(b.src, b.tgt) for b in self.beads]
 
     def with_beads(self, beads) -> "Alignment":
-        return replace(self, beads=tuple(beads))
+        return replace(self, beads=tuple(beads), meta=dict(self.meta))
 
     def validate(self) -> None:
         """Raise ValueError unless the beads cover 0..n_src-1 and 0..n_tgt-1 in order, each once."""
