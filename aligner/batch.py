@@ -240,8 +240,10 @@ def align_all(db: str | Path, *, model: str = DEFAULT_MODEL, params: AlignParams
         try:
             run.event()
             if todo and summary.workers == 1:
+                if threads and hasattr(encoder, "threads"):
+                    encoder.threads = threads  # before its weights load
                 for p in todo:
-                    run.finish(align_pair(store, encoder, p.name, params))
+                    run.finish(align_pair(store, encoder, p.name, params, write_cache=True))
             elif todo:
                 _run_pool(run, factory, encoder, summary.workers, summary.threads)
         except KeyboardInterrupt:
@@ -445,20 +447,31 @@ def _encode_chunk(doc_id: int, start: int, stop: int, last: int, max_k: int) -> 
             for k in range(1, max_k + 1) if len(hashes[k - 1])]
 
 
-def align_pair(store: Store, encoder: Encoder, name: str, params: AlignParams) -> PairResult:
+def align_pair(store: Store, encoder: Encoder, name: str, params: AlignParams,
+               write_cache: bool = False) -> PairResult:
     """Align one pair from the store, encoding only the windows its embedding cache lacks. Never raises for a
-    problem of the pair's own (undecodable or empty file, unsupported language): the result carries the error."""
+    problem of the pair's own (undecodable or empty file, unsupported language): the result carries the error.
+
+    write_cache: cache new vectors as they come (the writer's own process) instead of returning them; that
+    holds less in memory, and an interrupt keeps what was encoded."""
     from .pipeline import align_documents
 
     p = store.pair(name)
     result = PairResult(name, p.src_doc, p.tgt_doc, p.n_src + p.n_tgt, model=encoder.name)
+    computed = []
+
+    def sink(k: int, hashes: list[str], vectors: np.ndarray) -> None:
+        store.store_windows(encoder.name, k, hashes, vectors)
+        computed.append(len(hashes))
+
     t0 = time.perf_counter()
     try:
         src, tgt = store.document(p.src_doc), store.document(p.tgt_doc)
         check_language(encoder, src.lang, src.path)
         check_language(encoder, tgt.lang, tgt.path)
-        ws, new_s, cached_s = embed_cached(store, encoder, src.texts, params.max_side)
-        wt, new_t, cached_t = embed_cached(store, encoder, tgt.texts, params.max_side)
+        out = sink if write_cache else None
+        ws, new_s, cached_s = embed_cached(store, encoder, src.texts, params.max_side, sink=out)
+        wt, new_t, cached_t = embed_cached(store, encoder, tgt.texts, params.max_side, sink=out)
         t1 = time.perf_counter()
         result.alignment = align_documents(src, tgt, encoder, params, windows=(ws, wt))
         t2 = time.perf_counter()
@@ -471,7 +484,7 @@ def align_pair(store: Store, encoder: Encoder, name: str, params: AlignParams) -
     result.windows = new_s + new_t
     result.figures = {"embed_s": round(t1 - t0, 3), "align_s": round(t2 - t1, 3),
                       "windows_cached": cached_s + cached_t,
-                      "windows_computed": sum(len(h) for _, h, _ in result.windows)}
+                      "windows_computed": sum(len(h) for _, h, _ in result.windows) + sum(computed)}
     try:
         from .flags import derive_flags
 
@@ -482,9 +495,11 @@ def align_pair(store: Store, encoder: Encoder, name: str, params: AlignParams) -
     return result
 
 
-def embed_cached(store: Store, encoder: Encoder, texts: Sequence[str], max_k: int, chunk: int = CHUNK):
+def embed_cached(store: Store, encoder: Encoder, texts: Sequence[str], max_k: int, chunk: int = CHUNK,
+                 sink: Callable[[int, list[str], np.ndarray], None] | None = None):
     """Window vectors of a document for k = 1..max_k, float32 (n-k+1, d) each, encoding only the windows the
-    cache lacks, in runs of at most `chunk` sentences. Returns (windows, new [(k, hashes, vectors)], cached count).
+    cache lacks, in runs of at most `chunk` sentences. Returns (windows, new [(k, hashes, vectors)], cached count);
+    with a `sink`, each run's new vectors go to sink(k, hashes, vectors) at once instead (and `new` is empty).
 
     Fresh vectors are rounded to the cache's precision, so an alignment does not depend on what was cached.
     """
@@ -492,22 +507,24 @@ def embed_cached(store: Store, encoder: Encoder, texts: Sequence[str], max_k: in
     cached = [store.cached_windows(encoder.name, k, hashes[k - 1]) for k in range(1, max_k + 1)]
     out = [vecs for vecs, _ in cached]
     missing = [~found for _, found in cached]
+    new: list = []
     for start, stop, last in encode_spans(missing, max_k, chunk):
         fresh = encoder.encode_windows(list(texts[start:stop]), max_k)
         for k in range(1, max_k + 1):
             rows = np.flatnonzero(missing[k - 1][start:last])
             if not len(rows):
                 continue
+            vectors = fresh[k - 1][rows].astype(CACHE_DTYPE)
             if out[k - 1] is None:
-                out[k - 1] = np.zeros((len(hashes[k - 1]), fresh[k - 1].shape[1]), np.float32)
-            out[k - 1][start + rows] = fresh[k - 1][rows].astype(CACHE_DTYPE).astype(np.float32)
+                out[k - 1] = np.zeros((len(hashes[k - 1]), vectors.shape[1]), np.float32)
+            out[k - 1][start + rows] = vectors
+            keys = [hashes[k - 1][start + i] for i in rows]
+            if sink:
+                sink(k, keys, vectors)
+            else:
+                new.append((k, keys, vectors))
     dim = next(w.shape[1] for w in out if w is not None)
     out = [w if w is not None else np.zeros((0, dim), np.float32) for w in out]
-    new = []
-    for k in range(1, max_k + 1):
-        rows = np.flatnonzero(missing[k - 1])
-        if len(rows):
-            new.append((k, [hashes[k - 1][i] for i in rows], out[k - 1][rows].astype(CACHE_DTYPE)))
     return out, new, int(sum(int(f.sum()) for _, f in cached))
 
 
