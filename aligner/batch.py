@@ -452,26 +452,30 @@ def align_pair(store: Store, encoder: Encoder, name: str, params: AlignParams,
     """Align one pair from the store, encoding only the windows its embedding cache lacks. Never raises for a
     problem of the pair's own (undecodable or empty file, unsupported language): the result carries the error.
 
-    write_cache: cache new vectors as they come (the writer's own process) instead of returning them; that
-    holds less in memory, and an interrupt keeps what was encoded."""
+    write_cache: cache the new vectors of a long document as they come (in the writer's own process) instead of
+    returning them; that holds less in memory, and an interrupt keeps what was encoded."""
     from .pipeline import align_documents
 
     p = store.pair(name)
     result = PairResult(name, p.src_doc, p.tgt_doc, p.n_src + p.n_tgt, model=encoder.name)
     computed = []
 
-    def sink(k: int, hashes: list[str], vectors: np.ndarray) -> None:
-        store.store_windows(encoder.name, k, hashes, vectors)
-        computed.append(len(hashes))
+    def sink(batch: list[tuple[int, list[str], np.ndarray]]) -> None:
+        with store.transaction():
+            for k, hashes, vectors in batch:
+                store.store_windows(encoder.name, k, hashes, vectors)
+        computed.append(sum(len(h) for _, h, _ in batch))
 
     t0 = time.perf_counter()
     try:
         src, tgt = store.document(p.src_doc), store.document(p.tgt_doc)
         check_language(encoder, src.lang, src.path)
         check_language(encoder, tgt.lang, tgt.path)
-        out = sink if write_cache else None
-        ws, new_s, cached_s = embed_cached(store, encoder, src.texts, params.max_side, sink=out)
-        wt, new_t, cached_t = embed_cached(store, encoder, tgt.texts, params.max_side, sink=out)
+        # a long document's vectors go to the cache as they come; a short one's with the pair (one commit)
+        ws, new_s, cached_s = embed_cached(store, encoder, src.texts, params.max_side,
+                                           sink=sink if write_cache and len(src) > CHUNK else None)
+        wt, new_t, cached_t = embed_cached(store, encoder, tgt.texts, params.max_side,
+                                           sink=sink if write_cache and len(tgt) > CHUNK else None)
         t1 = time.perf_counter()
         result.alignment = align_documents(src, tgt, encoder, params, windows=(ws, wt))
         t2 = time.perf_counter()
@@ -496,10 +500,10 @@ def align_pair(store: Store, encoder: Encoder, name: str, params: AlignParams,
 
 
 def embed_cached(store: Store, encoder: Encoder, texts: Sequence[str], max_k: int, chunk: int = CHUNK,
-                 sink: Callable[[int, list[str], np.ndarray], None] | None = None):
+                 sink: Callable[[list], None] | None = None):
     """Window vectors of a document for k = 1..max_k, float32 (n-k+1, d) each, encoding only the windows the
     cache lacks, in runs of at most `chunk` sentences. Returns (windows, new [(k, hashes, vectors)], cached count);
-    with a `sink`, each run's new vectors go to sink(k, hashes, vectors) at once instead (and `new` is empty).
+    with a `sink`, each run's new vectors go to sink([(k, hashes, vectors)]) at once instead (`new` stays empty).
 
     Fresh vectors are rounded to the cache's precision, so an alignment does not depend on what was cached.
     """
@@ -510,6 +514,7 @@ def embed_cached(store: Store, encoder: Encoder, texts: Sequence[str], max_k: in
     new: list = []
     for start, stop, last in encode_spans(missing, max_k, chunk):
         fresh = encoder.encode_windows(list(texts[start:stop]), max_k)
+        batch = []
         for k in range(1, max_k + 1):
             rows = np.flatnonzero(missing[k - 1][start:last])
             if not len(rows):
@@ -518,11 +523,11 @@ def embed_cached(store: Store, encoder: Encoder, texts: Sequence[str], max_k: in
             if out[k - 1] is None:
                 out[k - 1] = np.zeros((len(hashes[k - 1]), vectors.shape[1]), np.float32)
             out[k - 1][start + rows] = vectors
-            keys = [hashes[k - 1][start + i] for i in rows]
-            if sink:
-                sink(k, keys, vectors)
-            else:
-                new.append((k, keys, vectors))
+            batch.append((k, [hashes[k - 1][start + i] for i in rows], vectors))
+        if sink:
+            sink(batch)
+        else:
+            new += batch
     dim = next(w.shape[1] for w in out if w is not None)
     out = [w if w is not None else np.zeros((0, dim), np.float32) for w in out]
     return out, new, int(sum(int(f.sum()) for _, f in cached))
