@@ -326,7 +326,8 @@ class Store:
                  len(doc) if doc else 0, now())).lastrowid
             if doc:
                 self._conn.executemany(
-                    "INSERT INTO sentences (doc_id, idx, paragraph, start, end, text, sha1) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO sentences (doc_id, idx, paragraph, start, end, text, sha1) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
                     ((doc_id, s.id, s.paragraph, s.start, s.end, s.text, sha1(s.text)) for s in doc.sentences))
                 paras: dict[int, list[int]] = {}
                 for s in doc.sentences:
@@ -437,7 +438,8 @@ class Store:
             figures = {**info.get("figures", {}), "beads": len(alignment), "carried": carried}
             date = now()
             run_id = self._conn.execute(
-                "INSERT INTO runs (pair_id, src_doc, tgt_doc, model, params, date, figures) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO runs (pair_id, src_doc, tgt_doc, model, params, date, figures) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (p.id, p.src_doc, p.tgt_doc, info.get("model") or alignment.meta.get("model") or "",
                  json.dumps(info.get("params") or alignment.meta.get("params") or {}, sort_keys=True), date,
                  json.dumps(figures))).lastrowid

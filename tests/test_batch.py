@@ -3,11 +3,12 @@ keep finished pairs, a process pool, and a kill in the middle of `aligner align-
 
 from __future__ import annotations
 
+import shutil
 import signal
 import subprocess
 import sys
-import textwrap
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -191,7 +192,7 @@ def test_a_big_pair_has_its_encoding_shared_out_in_chunks(tmp_path, monkeypatch)
     write_pair(tmp_path / "corpus", "big", *made_up_pair(40, seed=3))
     imported(tmp_path, tmp_path / "corpus").close()
     reference = tmp_path / "ref.db"
-    __import__("shutil").copy(tmp_path / "p.db", reference)
+    shutil.copy(tmp_path / "p.db", reference)
     monkeypatch.setattr(batch, "CHUNK", 6)
     monkeypatch.setattr(batch, "BIG_PAIR", 20)
     events = []
@@ -224,7 +225,7 @@ def test_killing_align_all_midway_keeps_finished_pairs_and_a_rerun_finishes(tmp_
         write_pair(root, f"doc{k}", *made_up_pair(5, seed=k))
     imported(tmp_path, root).close()
     db = tmp_path / "p.db"
-    script = KILLABLE.format(tests=str(__import__("pathlib").Path(__file__).parent), db=str(db))
+    script = KILLABLE.format(tests=str(Path(__file__).parent), db=str(db))
     proc = subprocess.Popen([sys.executable, "-c", script], stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 60
     with Store.open(db, readonly=True) as watch:
