@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Iterable
 
 from .errors import GoldFormatError, InputError
-from .models import Alignment
 from .textio import read_text
 
 Link = tuple[tuple[int, ...], tuple[int, ...]]
@@ -41,9 +40,6 @@ def read_links(path: str | Path) -> list[Link]:
 def format_links(links: Iterable[Link]) -> str:
     return "".join(f"[{', '.join(map(str, s))}]:[{', '.join(map(str, t))}]\n" for s, t in links)
 
-
-def alignment_links(alignment: Alignment) -> list[Link]:
-    return alignment.links()
 
 
 def _explode_nulls(links: Iterable[Link]) -> list[Link]:

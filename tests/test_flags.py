@@ -9,13 +9,23 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from helpers import make_doc
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from aligner.cli import cli
-from aligner.flags import (Flag, FlagStatus, FlagType, Span, carry_status, derive_flags, furniture_mask,
-                           strong_furniture, summarize)
-from aligner.models import Alignment, Bead, Document, Sentence
+from aligner.flags import (
+    Flag,
+    FlagStatus,
+    FlagType,
+    Span,
+    carry_status,
+    derive_flags,
+    furniture_mask,
+    strong_furniture,
+    summarize,
+)
+from aligner.models import Alignment, Bead
 
 ROOT = Path(__file__).resolve().parent.parent
 DIM = 64
@@ -23,18 +33,6 @@ DIM = 64
 
 # ---- hand-made documents, vectors and alignments ----------------------------------------------------------------
 
-def make_doc(paragraphs: list[list[str]], lang: str = "en") -> Document:
-    """A Document from paragraphs of sentences, with offsets into the joined text."""
-    text, sents = "", []
-    for p, para in enumerate(paragraphs):
-        if p:
-            text += "\n\n"
-        for k, s in enumerate(para):
-            if k:
-                text += " "
-            sents.append(Sentence(len(sents), s, p, len(text), len(text) + len(s)))
-            text += s
-    return Document(f"{lang}.txt", lang, text, tuple(sents))
 
 
 class Meanings:

@@ -14,10 +14,11 @@ import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 
+import helpers
 import pytest
 
 from aligner.flags import Flag, FlagStatus, FlagType, Span, summarize
-from aligner.models import Alignment, Bead, Document, Sentence
+from aligner.models import Alignment, Bead, Document
 from aligner.report_html import render_html, write_html
 
 CHROMIUM = next((p for p in (shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome")) if p), None)
@@ -29,16 +30,7 @@ needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="Chromium not insta
 
 
 def make_doc(paragraphs: list[list[str]], lang: str) -> Document:
-    text, sents = "", []
-    for p, para in enumerate(paragraphs):
-        if p:
-            text += "\n\n"
-        for k, s in enumerate(para):
-            if k:
-                text += " "
-            sents.append(Sentence(len(sents), s, p, len(text), len(text) + len(s)))
-            text += s
-    return Document(f"{lang}/sample.txt", lang, text, tuple(sents))
+    return helpers.make_doc(paragraphs, lang, f"{lang}/sample.txt")
 
 
 def span(doc: Document, ids) -> Span:

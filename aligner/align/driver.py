@@ -73,7 +73,7 @@ def bead_scores(band: Band, moves: list[Move], sims: np.ndarray, src_len: np.nda
     """DP scores of every pair bead in the band from its window similarity: float32 (len(moves), cells)."""
     score = sims.astype(np.float32).copy()
     if p.margin:
-        score -= p.margin * _margins(band, moves, sims)
+        score -= p.margin * _margins(band, moves, sims, p.margin_k)
     if p.len_weight or p.len_mult:
         ratio = max(tgt_len.sum(), 1.0) / max(src_len.sum(), 1.0)
         S, T = band_gather(band, moves, window_lengths(src_len, p.max_side), window_lengths(tgt_len, p.max_side))
@@ -92,7 +92,7 @@ def bead_scores(band: Band, moves: list[Move], sims: np.ndarray, src_len: np.nda
     return score
 
 
-def _margins(band: Band, moves: list[Move], sims: np.ndarray) -> np.ndarray:
+def _margins(band: Band, moves: list[Move], sims: np.ndarray, k: int) -> np.ndarray:
     """Half the sum of the mean of the k best 1-1 similarities of each sentence in a bead, per cell."""
     k1 = moves.index(Move.ONE_ONE)
     one = sims[k1]
@@ -100,8 +100,8 @@ def _margins(band: Band, moves: list[Move], sims: np.ndarray) -> np.ndarray:
     rows = np.repeat(np.arange(band.n + 1), band.hi - band.lo)
     cols = np.concatenate([np.arange(a, b) for a, b in zip(band.lo, band.hi)])
     ok = np.isfinite(one) & (rows > 0) & (cols > 0)
-    src_knn = _knn_mean(rows[ok] - 1, one[ok], n, 4)
-    tgt_knn = _knn_mean(cols[ok] - 1, one[ok], m, 4)
+    src_knn = _knn_mean(rows[ok] - 1, one[ok], n, k)
+    tgt_knn = _knn_mean(cols[ok] - 1, one[ok], m, k)
     out = np.zeros_like(sims)
     sc = np.concatenate([[0.0], np.cumsum(src_knn)])
     tc = np.concatenate([[0.0], np.cumsum(tgt_knn)])
