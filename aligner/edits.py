@@ -243,6 +243,21 @@ def detach(a: Alignment, i: int, side: Side) -> Edit:
     return Edit(_splice(a, i, i + 1, pairs), cursor, "detach", {"bead": i, "side": side.value})
 
 
+def split_one_sided(a: Alignment, i: int) -> Edit:
+    """Split an added or dropped passage of several sentences (bead i, one side empty) into one bead per
+    sentence, so that each sentence can be confirmed, flagged or moved on its own."""
+    b = _bead(a, i)
+    if b.src and b.tgt:
+        raise EditError(f"bead {i + 1} ({b.kind}) has both sides: only an added or dropped passage splits into "
+                        "single sentences (s splits at a chosen sentence)")
+    ids = b.src or b.tgt
+    if len(ids) < 2:
+        raise EditError(f"bead {i + 1} is a single sentence already")
+    _need_unconfirmed(a, i)
+    pairs = [((k,), ()) if b.src else ((), (k,)) for k in ids]
+    return Edit(_splice(a, i, i + 1, pairs), i, "split_one_sided", {"bead": i, "beads": len(ids)})
+
+
 def flag(a: Alignment, lo: int, hi: int, kind: str, note: str = "") -> Edit:
     """Mark beads lo..hi (inclusive) as a flagged passage of `kind` (added, dropped, divergent, furniture)."""
     lo, hi = sorted((lo, hi))

@@ -106,6 +106,21 @@ def test_detach_gives_an_empty_counterpart():
         edits.detach(make("1-0", "0-1"), 0, S)
 
 
+def test_split_one_sided_gives_one_bead_per_sentence():
+    a = make("1-1", "3-0", "0-2", "1-1")
+    e = edits.split_one_sided(a, 1)
+    assert e.alignment.links() == [((0,), (0,)), ((1,), ()), ((2,), ()), ((3,), ()), ((), (1, 2)), ((4,), (3,))]
+    assert [b.status for b in e.alignment.beads[1:4]] == [EDIT] * 3 and e.cursor == 1
+    assert e.op == "split_one_sided" and e.detail == {"bead": 1, "beads": 3}
+    assert edits.split_one_sided(a, 2).alignment.links()[2:4] == [((), (1,)), ((), (2,))]
+    with pytest.raises(EditError, match="both sides"):
+        edits.split_one_sided(a, 0)
+    with pytest.raises(EditError, match="single sentence"):
+        edits.split_one_sided(make("1-0", "1-1"), 0)
+    with pytest.raises(EditError, match="confirmed"):
+        edits.split_one_sided(make("2-0", status={0: CONF}), 0)
+
+
 def test_flag_a_run_and_unflag():
     a = make("1-1", "1-1", "1-1")
     e = edits.flag(a, 2, 1, "divergent", "rewritten")
@@ -136,7 +151,7 @@ def test_realign_keeps_confirmed_and_rebases_ids():
 
 @st.composite
 def alignments(draw) -> Alignment:
-    shapes = st.sampled_from(["1-1"] * 6 + ["2-1", "1-2", "1-0", "0-1", "2-2", "3-1"])
+    shapes = st.sampled_from(["1-1"] * 6 + ["2-1", "1-2", "1-0", "0-1", "2-2", "3-1", "2-0", "0-3"])
     ks = draw(st.lists(shapes, min_size=1, max_size=12))
     statuses = draw(st.lists(st.sampled_from([AUTO, AUTO, CONF, EDIT, FLAG]), min_size=len(ks),
                              max_size=len(ks)))
@@ -144,7 +159,7 @@ def alignments(draw) -> Alignment:
 
 
 OPS = ["confirm", "unconfirm", "confirm_above", "merge_next", "merge_prev", "split", "move_first_up",
-       "move_last_down", "shift_down", "shift_up", "detach", "flag", "unflag", "realign"]
+       "move_last_down", "shift_down", "shift_up", "detach", "split_one_sided", "flag", "unflag", "realign"]
 
 
 def apply(a: Alignment, op: str, i: int, side: Side, r: int) -> edits.Edit:

@@ -175,6 +175,28 @@ async def test_move_first_sentence_up_and_last_down_per_side(db):
         assert links(saved(db))[8:10] == [((), (7, 8)), ((8,), ())]
 
 
+async def test_split_a_dropped_passage_into_single_sentences_undo_and_redo(db):
+    async with app_for(db).run_test(size=SIZE) as pilot:
+        await go_to(pilot, 10)
+        await pilot.press("J")  # bead 11 becomes a dropped passage of two sentences, 9 and 10
+        await go_to(pilot, 11)
+        await pilot.press("S")
+        split = links(saved(db))
+        assert split[10:] == [((9,), ()), ((10,), ())] and len(split) == 12
+        assert [b.status for b in saved(db).beads[10:]] == [EDIT, EDIT] and cursor(pilot.app) == 10
+        with Store.open(db) as store:
+            assert store.history("valdemar")[-1].op == "split_one_sided"
+        await pilot.press("ctrl+z")
+        assert links(saved(db))[10:] == [((9, 10), ())]
+        await pilot.press("ctrl+y")
+        assert links(saved(db)) == split
+        await go_to(pilot, 10)
+        await pilot.press("S")  # a two-sided bead: refused, with a notice
+        await pilot.pause()
+        assert links(saved(db)) == split
+        assert any("both sides" in str(n.message) for n in pilot.app._notifications)
+
+
 async def test_shift_a_side_down_and_up(db):
     async with app_for(db).run_test(size=SIZE) as pilot:
         await go_to(pilot, 6)

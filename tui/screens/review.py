@@ -50,6 +50,8 @@ class ReviewScreen(Screen):
         _key("M", "merge(-1)", "Merge up", "edit.merge-prev", "Merge the bead with the previous one"),
         _key("s", "split", "Split", "edit.split", "Split the bead: choose after which sentences", show=True,
              priority=True),
+        _key("S", "split_one_sided", "Split apart", "edit.split-one-sided",
+             "Split an added or dropped passage into one bead per sentence"),
         _key("K", "move_sentence(True)", "Sentence up", "edit.move-up",
              "Move the first sentence of the active side up into the previous bead"),
         _key("J", "move_sentence(False)", "Sentence down", "edit.move-down",
@@ -189,6 +191,9 @@ class ReviewScreen(Screen):
 
         title = f"Split bead {k + 1} ({b.kind}): the first part ends with"
         await self.app.push_screen(SplitModal(title, points, [label(*p) for p in points]), done)
+
+    def action_split_one_sided(self) -> None:
+        self._edit(edits.split_one_sided, self.grid.cursor)
 
     def _side(self) -> Side:
         return Side(self.grid.side)
