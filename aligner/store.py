@@ -84,6 +84,11 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             dtype TEXT NOT NULL, vec BLOB NOT NULL,
             PRIMARY KEY (model, sha1, k))""",
     ]),
+    ("review view state per pair", [
+        # where the editor left the pair (cursor, filters...): the review app's own JSON, not project data
+        """CREATE TABLE view_state (
+            pair_id INTEGER PRIMARY KEY REFERENCES pairs(id), state TEXT NOT NULL, saved TEXT NOT NULL)""",
+    ]),
 ]
 
 
@@ -618,6 +623,25 @@ class Store:
         rows = self._q("SELECT e.id, e.op, e.detail, e.date, e.undone FROM edits e JOIN pairs p ON "
                        "p.run_id = e.run_id WHERE p.name = ? ORDER BY e.id", (pair,))
         return [EditInfo(r["id"], r["op"], json.loads(r["detail"]), r["date"], bool(r["undone"])) for r in rows]
+
+    # ---- the review app's view state -------------------------------------------------------------------------
+
+    def view_state(self, pair: str) -> dict:
+        """What the review app saved for the pair with `save_view_state` (where the cursor was, ...); {} when
+        nothing was saved, also for a pair that does not exist."""
+        rows = self._q("SELECT v.state FROM view_state v JOIN pairs p ON p.id = v.pair_id WHERE p.name = ?", (pair,))
+        return json.loads(rows[0]["state"]) if rows else {}
+
+    def save_view_state(self, pair: str, state: dict) -> None:
+        """Replace the pair's view state by `state` (a dict that JSON can hold), in one transaction. It is not an
+        edit: no revision moves, nothing is logged for undo."""
+        if not isinstance(state, dict):
+            raise TypeError(f"view state must be a dict, not {type(state).__name__}")
+        text = json.dumps(state, sort_keys=True)
+        with self.transaction():
+            pair_id = self._pair_run(pair)[0]
+            self._conn.execute("INSERT INTO view_state (pair_id, state, saved) VALUES (?, ?, ?) ON CONFLICT (pair_id) "
+                               "DO UPDATE SET state = excluded.state, saved = excluded.saved", (pair_id, text, now()))
 
     # ---- flags -----------------------------------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ from aligner import edits
 from aligner.errors import InputError, StoreError
 from aligner.models import Alignment, Bead, BeadStatus
 from aligner.segment import segment_text
-from aligner.store import Store, carry_review, sha1
+from aligner.store import MIGRATIONS, Store, carry_review, sha1
 
 from conftest import made_up_pair
 
@@ -55,12 +55,29 @@ def aligned(store):
 def test_open_creates_the_schema_in_wal_mode_and_records_migrations(tmp_path):
     path = tmp_path / "p.db"
     with Store.open(path) as store:
-        assert store.schema_version() == 1
+        assert store.schema_version() == len(MIGRATIONS)
     conn = sqlite3.connect(path)
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert conn.execute("SELECT version, name FROM schema_migrations").fetchall()[0][0] == 1
+    assert [v for (v,) in conn.execute("SELECT version FROM schema_migrations")] == list(range(1, len(MIGRATIONS) + 1))
     with Store.open(path) as again:  # opening again migrates nothing
-        assert again.schema_version() == 1
+        assert again.schema_version() == len(MIGRATIONS)
+
+
+def test_a_database_of_an_older_schema_is_migrated_on_open(tmp_path):
+    path = tmp_path / "p.db"
+    with Store.open(path) as store:
+        store.add_pair("doc", store.add_document("es/doc.txt", "es", text(SRC)),
+                       store.add_document("en/doc.txt", "en", text(TGT)))
+    conn = sqlite3.connect(path)
+    conn.executescript("DROP TABLE view_state; DELETE FROM schema_migrations WHERE version > 1;")
+    conn.close()
+    with pytest.raises(StoreError, match="schema upgrade"):
+        Store.open(path, readonly=True)
+    with Store.open(path) as store:
+        assert store.schema_version() == len(MIGRATIONS)
+        assert store.pair("doc").n_src == len(SRC)
+        store.save_view_state("doc", {"cursor": 3})
+        assert store.view_state("doc") == {"cursor": 3}
 
 
 def test_a_file_that_is_not_a_database_is_named(tmp_path):
@@ -325,6 +342,40 @@ def test_flags_come_back_as_flag_objects(aligned):
     aligned.save_flags("doc", [Flag.from_dict(flag("added", tgt=[2]))])
     (f,) = aligned.flags("doc")
     assert f.type is FlagType.ADDED and f.tgt.sentences == (2,)
+
+
+# ---- the review app's view state ------------------------------------------------------------------------------
+
+def test_view_state_round_trips_per_pair_and_survives_a_restart(tmp_path, aligned):
+    assert aligned.view_state("doc") == {}
+    assert aligned.view_state("no-such-pair") == {}
+    state = {"cursor": 4, "filter": "ñ", "marks": [1, 2], "nested": {"side": "tgt"}}
+    aligned.save_view_state("doc", state)
+    aligned.save_view_state("doc", {**state, "cursor": 5})
+    with Store.open(tmp_path / "p.db") as again:
+        assert again.view_state("doc") == {**state, "cursor": 5}
+
+
+def test_view_state_is_not_an_edit(aligned):
+    aligned.save_view_state("doc", {"cursor": 1})
+    assert aligned.history("doc") == [] and aligned.alignment("doc").meta["revision"] == 0
+
+
+def test_view_state_of_an_unknown_pair_or_not_a_dict_is_refused(aligned):
+    with pytest.raises(StoreError, match="no pair named 'nope'"):
+        aligned.save_view_state("nope", {"cursor": 1})
+    with pytest.raises(TypeError, match="dict"):
+        aligned.save_view_state("doc", [1, 2])
+    with pytest.raises(TypeError):  # not JSON: nothing is written
+        aligned.save_view_state("doc", {"when": object()})
+    assert aligned.view_state("doc") == {}
+
+
+def test_view_state_is_saved_in_one_transaction_with_the_callers_other_changes(aligned):
+    with pytest.raises(RuntimeError), aligned.transaction():
+        aligned.save_view_state("doc", {"cursor": 2})
+        raise RuntimeError("crash")
+    assert aligned.view_state("doc") == {}
 
 
 # ---- embedding cache -----------------------------------------------------------------------------------------
