@@ -271,6 +271,76 @@ async def test_flag_kinds_and_unflag(db):
         assert saved(db).beads[10].status is AUTO
 
 
+# --- flags derived again after edits ---------------------------------------------------------------------------
+
+def cache_vectors(db: Path, pair: str = "valdemar") -> None:
+    """Put the fake encoder's sentence vectors of the pair into the embedding cache, as align-all would."""
+    from aligner.batch import embed_cached
+
+    with Store.open(db) as store:
+        encoder = FakeEncoder()
+        for doc in store.documents_for(pair):
+            for k, hashes, vectors in embed_cached(store, encoder, doc.texts, 1)[1]:
+                store.store_windows(encoder.name, k, hashes, vectors)
+
+
+async def flags_settled(pilot) -> None:
+    """Wait until the flags the last edit asked for are derived and saved."""
+    deadline = time.monotonic() + 20
+    while pilot.app.reflag_pending:
+        assert time.monotonic() < deadline, "the flags were never derived again"
+        await pilot.pause(0.05)
+    await pilot.pause()
+
+
+def flag_keys(db: Path) -> dict[str, str]:
+    with Store.open(db) as store:
+        return {f["key"]: f["status"] for f in store.flag_records("valdemar")}
+
+
+async def test_flags_are_derived_again_after_an_edit(db):
+    cache_vectors(db)
+    async with app_for(db).run_test(size=SIZE) as pilot:
+        pilot.app.REFLAG_DELAY = 0.05
+        await go_to(pilot, 9)  # the added passage, target sentence 7
+        await pilot.press("exclamation_mark", "a", "enter")  # an editor's flag on it
+        await pilot.pause()
+        await go_to(pilot, 5)
+        await pilot.press("right", "x")  # target sentence 4 loses its counterpart: an added passage
+        await flags_settled(pilot)
+        keys = flag_keys(db)
+        assert keys["added::4"] == "open" and keys["dropped:4:"] == "open"
+        assert "editor:added::7" in keys and pilot.app.review.flag_kinds[5] == "added"
+        assert "flags" not in str(pilot.app.review.query_one("#status").render())
+        store = pilot.app.store
+        store.set_flag_status(next(f["id"] for f in store.flag_records("valdemar") if f["key"] == "added::4"),
+                              "dismissed")
+        pilot.app.session.flags = store.flag_records("valdemar")
+        await go_to(pilot, 2)
+        await pilot.press("m")  # another edit: the dismissed flag stays dismissed
+        await flags_settled(pilot)
+        assert flag_keys(db)["added::4"] == "dismissed"
+        await pilot.press("ctrl+z", "ctrl+z")  # sentence 4 is paired again: its flags go, the editor's stays
+        await flags_settled(pilot)
+        keys = flag_keys(db)
+        assert "added::4" not in keys and "dropped:4:" not in keys and "editor:added::7" in keys
+        await pilot.press("ctrl+y")
+        await flags_settled(pilot)
+        assert flag_keys(db)["added::4"] == "open"
+
+
+async def test_missing_vectors_are_reported_not_computed(db):
+    async with app_for(db).run_test(size=SIZE) as pilot:
+        pilot.app.REFLAG_DELAY = 0.05
+        await go_to(pilot, 5)
+        await pilot.press("x")
+        await flags_settled(pilot)
+        assert links(saved(db))[4:6] == [((4,), ()), ((), (4,))]  # the edit is saved all the same
+        assert flag_keys(db) == {}
+        assert "flags stale" in str(pilot.app.review.query_one("#status").render())
+        assert any("aligner flags valdemar --recompute" in str(n.message) for n in pilot.app._notifications)
+
+
 # --- undo and redo, also across a restart ---------------------------------------------------------------------
 
 async def test_undo_and_redo(db):

@@ -15,8 +15,8 @@ from textual.screen import Screen
 from aligner.edits import Edit, EditError, realign
 from aligner.errors import AlignerError
 
-from . import jobs
-from .messages import JobDone, Progress, Realigned
+from . import jobs, nav, reflag
+from .messages import JobDone, Progress, Realigned, Reflagged
 from .screens.help import HelpScreen, key_rows
 from .screens.modals import ConfirmModal, ProgressModal, PromptModal
 from .screens.project import ProjectScreen
@@ -57,6 +57,8 @@ class ReviewApp(App):
         self.session: PairSession | None = None
         self.cursors = Cursors(self.db_path)
         self._cursor_timer = None
+        self._reflag_timer = None
+        self._reflag_due = self._reflag_running = False
         self.project = ProjectScreen()
         self.review = ReviewScreen()
 
@@ -150,6 +152,7 @@ class ReviewApp(App):
 
     def commit(self, edit: Edit, flag: tuple[str, str] | None = None) -> None:
         """Save one edit in its own transaction, then show it."""
+        before = self.session.alignment
         try:
             if flag is None:
                 self.session.apply(edit)
@@ -158,19 +161,86 @@ class ReviewApp(App):
         except AlignerError as exc:
             self.notify(f"not saved: {exc}", severity="error", timeout=8)
             return
-        self.review.refresh_view(edit.cursor)
+        self._edited(before, edit.cursor)
 
     def undo(self) -> None:
-        self._show_step(self.session.undo(), "nothing to undo")
+        self._show_step(self.session.alignment, self.session.undo(), "nothing to undo")
 
     def redo(self) -> None:
-        self._show_step(self.session.redo(), "nothing to redo")
+        self._show_step(self.session.alignment, self.session.redo(), "nothing to redo")
 
-    def _show_step(self, cursor: int | None, nothing: str) -> None:
+    def _show_step(self, before, cursor: int | None, nothing: str) -> None:
         if cursor is None:
             self.notify(nothing, timeout=2)
         else:
-            self.review.refresh_view(cursor)
+            self._edited(before, cursor)
+
+    def _edited(self, before, cursor: int) -> None:
+        """Show the session's alignment after an edit of `before`; derive its flags again if sentences moved."""
+        if nav.links_changed(before, self.session.alignment):
+            self.reflag()
+        self.review.refresh_view(cursor)
+
+    # --- flags derived again after edits ------------------------------------------------------------------
+
+    REFLAG_DELAY = 0.3  # seconds without edits before the flags are derived again (a burst of edits costs one)
+
+    def reflag(self) -> None:
+        """Derive the current pair's flags again from its cached sentence vectors, in a thread worker once the
+        edits pause (a 5,000-bead pair takes about a second of CPU), keeping review statuses and editor flags."""
+        s = self.session
+        if s is None or (s.stale and s.vectors is None):  # vectors missing: said so once, not tried again
+            return
+        self._reflag_due = True
+        if self._reflag_timer is not None:
+            self._reflag_timer.stop()
+        self._reflag_timer = self.set_timer(self.REFLAG_DELAY, self._start_reflag)
+
+    @property
+    def reflag_pending(self) -> bool:
+        return self._reflag_due or self._reflag_running
+
+    def _start_reflag(self) -> None:
+        self._reflag_timer = None
+        s = self.session
+        if self._reflag_running or not self._reflag_due or s is None:
+            return  # a derivation is under way: its end starts the next one
+        self._reflag_due, self._reflag_running = False, True
+        self._reflag_worker(s, s.alignment, list(s.flags), s.vectors)
+
+    @work(thread=True, group="reflag")
+    def _reflag_worker(self, session: PairSession, alignment, previous: list[dict], vectors) -> None:
+        from aligner.store import Store
+
+        try:
+            if vectors is None:
+                with Store.open(self.db_path, readonly=True) as store:
+                    vectors = reflag.cached_vectors(store, session.name, session.src, session.tgt)
+            flags = reflag.rederive(previous, alignment, session.src, session.tgt, vectors)
+        except Exception as exc:  # flags are advice: the edit is saved; the editor is told why they are stale
+            error = str(exc) if isinstance(exc, AlignerError) else f"flags not refreshed: {type(exc).__name__}: {exc}"
+            self.post_message(Reflagged(session, alignment, None, vectors, error))
+            return
+        self.post_message(Reflagged(session, alignment, flags, vectors))
+
+    @on(Reflagged)
+    def _reflagged(self, message: Reflagged) -> None:
+        self._reflag_running = False
+        s = self.session
+        if message.session is s:
+            s.vectors = message.vectors
+            if message.error:
+                s.stale = message.error
+                self.notify(message.error, severity="warning", timeout=10)
+            elif s.alignment is message.alignment:  # else edited meanwhile: the next derivation is due
+                try:
+                    s.save_derived(message.flags)
+                except AlignerError as exc:
+                    s.stale = f"flags not saved: {exc}"
+                    self.notify(s.stale, severity="error", timeout=10)
+            self.review.refresh_flags()
+        if self._reflag_due and self._reflag_timer is None:
+            self._start_reflag()
 
     def realign(self, cursor: int) -> None:
         self._realign_worker(self.session, cursor)

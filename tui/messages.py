@@ -30,3 +30,12 @@ class Realigned(Message):
     def __init__(self, name: str, base: Alignment, edit: Edit) -> None:
         super().__init__()
         self.name, self.base, self.edit = name, base, edit
+
+
+class Reflagged(Message):
+    """Flags derived again for `alignment` of the pair open in `session`, or `error` saying why they could not
+    be; `vectors` are the sentence vectors used, kept for the next time."""
+
+    def __init__(self, session, alignment: Alignment, flags: list[dict] | None, vectors, error: str = "") -> None:
+        super().__init__()
+        self.session, self.alignment, self.flags, self.vectors, self.error = session, alignment, flags, vectors, error

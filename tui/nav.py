@@ -150,3 +150,24 @@ def counts(a: Alignment, flags: Mapping[int, str] | None = None) -> dict[str, in
     out["beads"] = len(a.beads)
     out["reviewed"] = confirmed + flagged
     return out
+
+
+def changed_stretch(before: Alignment, after: Alignment) -> tuple[int, int, int]:
+    """(lo, old_hi, new_hi): `after` is `before` with beads lo..old_hi-1 replaced by lo..new_hi-1. Beads an edit
+    left alone are the same objects, so most comparisons stop at identity."""
+    old, new = before.beads, after.beads
+    top = min(len(old), len(new))
+    lo = 0
+    while lo < top and (old[lo] is new[lo] or old[lo] == new[lo]):
+        lo += 1
+    hi = 0
+    while hi < top - lo and (old[-1 - hi] is new[-1 - hi] or old[-1 - hi] == new[-1 - hi]):
+        hi += 1
+    return lo, len(old) - hi, len(new) - hi
+
+
+def links_changed(before: Alignment, after: Alignment) -> bool:
+    """Whether an edit moved sentences between beads (flags depend on that), not only review statuses."""
+    lo, old_hi, new_hi = changed_stretch(before, after)
+    return old_hi - lo != new_hi - lo or any(
+        (a.src, a.tgt) != (b.src, b.tgt) for a, b in zip(before.beads[lo:old_hi], after.beads[lo:new_hi]))

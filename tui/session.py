@@ -34,6 +34,8 @@ class PairSession:
     alignment: Alignment
     flags: list[dict] = field(default_factory=list)
     cursor: int = 0
+    vectors: tuple | None = None  # sentence vectors (src, tgt) to derive flags again, read on the first edit
+    stale: str = ""  # why the flags no longer match the alignment, when they do not
 
     @classmethod
     def open(cls, store: Store, name: str, cursor: int = 0) -> "PairSession":
@@ -59,6 +61,12 @@ class PairSession:
         self.flags = [f for f in self.flags if f.get("key") != record["key"]] + [record]
         self.store.save_flags(self.name, [{k: v for k, v in f.items() if k != "id"} for f in self.flags])
         self.flags = self.store.flag_records(self.name)
+
+    def save_derived(self, flags: list[dict]) -> None:
+        """Make `flags` (tui.reflag.rederive) the pair's flags."""
+        self.store.save_flags(self.name, flags)
+        self.flags = self.store.flag_records(self.name)
+        self.stale = ""
 
     def undo(self) -> int | None:
         """Undo the last edit of this pair; the bead to show, or None when there is nothing to undo."""

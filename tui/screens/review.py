@@ -125,6 +125,21 @@ class ReviewScreen(Screen):
         self.counts = nav.counts(s.alignment, self.flag_kinds)
         self.grid.show(s.alignment, s.src, s.tgt, self.flag_kinds, cursor)  # its CursorMoved updates the panes
 
+    def refresh_flags(self) -> None:
+        """Show the session's flags after they were derived again (the alignment is unchanged)."""
+        s = self.session
+        if s is None or not s.alignment.beads:
+            return
+        self.flag_kinds = s.flags_by_bead()
+        self.counts = nav.counts(s.alignment, self.flag_kinds)
+        self.grid.set_flags(self.flag_kinds)
+        self._update_panes()
+
+    def _flags_note(self) -> str:
+        if self.session.stale:
+            return "flags stale"
+        return "updating flags" if self.app.reflag_pending else ""
+
     @on(BeadGrid.CursorMoved)
     def _moved(self) -> None:
         self._update_panes()
@@ -139,7 +154,7 @@ class ReviewScreen(Screen):
         k = g.cursor
         self.query_one(BeadDetail).show_bead(k, s.alignment.beads[k], s.src, s.tgt, self.flag_kinds.get(k),
                                              s.note_of(k))
-        self.query_one(StatusLine).show_status(k, self.counts, g.side, g.mark)
+        self.query_one(StatusLine).show_status(k, self.counts, g.side, g.mark, self._flags_note())
         self.app.remember_cursor(k)
 
     # --- edits --------------------------------------------------------------------------------------------

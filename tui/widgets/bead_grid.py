@@ -155,6 +155,13 @@ class BeadGrid(ScrollView, can_focus=True):
             self.mark = None
         self.cursor = self._clamp(self.cursor if cursor is None else cursor)
 
+    def set_flags(self, flags: dict[int, str]) -> None:
+        """Colour the beads by new flags; the rows keep their layout."""
+        if flags != self.flags:
+            self.flags = dict(flags)
+            self._strips.clear()
+            self.refresh()
+
     def _clamp(self, i: int) -> int:
         return max(0, min(i, len(self.alignment.beads) - 1))
 

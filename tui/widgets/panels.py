@@ -35,8 +35,8 @@ class BeadDetail(Static):
 class StatusLine(Static):
     """Position, counts by state and review progress of the pair."""
 
-    def show_status(self, k: int, c: dict[str, int], side: str, mark: int | None) -> None:
-        """c: the counts of tui.nav.counts."""
+    def show_status(self, k: int, c: dict[str, int], side: str, mark: int | None, note: str = "") -> None:
+        """c: the counts of tui.nav.counts; note: the state of the flags when they are not up to date."""
         n = max(c["beads"], 1)
         pct = 100 * c["reviewed"] / n
         parts = [f"bead {k + 1}/{c['beads']}", f"{side} side", f"reviewed {c['reviewed']} ({pct:.0f}%)",
@@ -45,4 +45,6 @@ class StatusLine(Static):
         if mark is not None:
             lo, hi = sorted((mark, k))
             parts.append(f"[b]marked {lo + 1}-{hi + 1}[/b]")
+        if note:
+            parts.append(f"[b]{note}[/b]")
         self.update(" · ".join(parts))
