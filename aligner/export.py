@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import IO, Iterable, Iterator
 
 from .models import BeadStatus
-from .tmx import DEFAULT_MAX_LENGTH, LongSegment, TranslationUnit, write_tmx
+from .tmx import DEFAULT_MAX_LENGTH, LongSegment, TranslationUnit, clean_text, write_tmx
 
 TABLE_FORMATS = ("tsv", "csv", "jsonl", "parquet")
 FORMATS = ("tmx",) + TABLE_FORMATS
@@ -25,7 +25,8 @@ BATCH_SIZE = 10_000
 
 @dataclass(frozen=True, slots=True)
 class BeadRow:
-    """One bead as exporters see it; the sentences of a many-sided bead are joined with a space."""
+    """One bead as exporters see it; the sentences of a many-sided bead are joined with a space, and
+    src_lengths / tgt_lengths give each one's length in characters, so that they can be told apart again."""
 
     document: str
     src_ids: tuple[int, ...]
@@ -38,6 +39,8 @@ class BeadRow:
     paragraph: int | None = None
     created: datetime | None = None
     changed: datetime | None = None
+    src_lengths: tuple[int, ...] = ()
+    tgt_lengths: tuple[int, ...] = ()
 
     @property
     def kind(self) -> str:
@@ -123,14 +126,28 @@ def select(rows: Iterable[BeadRow], flt: ExportFilter, summary: ExportSummary,
 
 
 def to_unit(row: BeadRow) -> TranslationUnit:
-    """The TMX unit of a bead: both texts, x- props, and dates when a person reviewed it."""
+    """The TMX unit of a bead: both texts, x- props, and dates when a person reviewed it. A side of several
+    sentences also gets x-src-lengths / x-tgt-lengths (each sentence's length, '38 41'): `import_tmx` cuts the
+    segment back into those sentences, which the segmenter cannot always find again (web furniture, say)."""
     props = {"x-document": row.document, "x-bead-type": row.kind, "x-score": f"{row.score:.4f}",
              "x-status": row.status.value}
     if row.paragraph is not None:
         props["x-paragraph"] = str(row.paragraph)
+    for side, text, lengths in (("src", row.src, row.src_lengths), ("tgt", row.tgt, row.tgt_lengths)):
+        if len(lengths) > 1:
+            props[f"x-{side}-lengths"] = " ".join(str(n) for n in _clean_lengths(text, lengths))
     reviewed = row.status is not BeadStatus.AUTO
     return TranslationUnit(row.src, row.tgt, props, row.created if reviewed else None,
                            row.changed if reviewed else None)
+
+
+def _clean_lengths(text: str, lengths: tuple[int, ...]) -> list[int]:
+    """The lengths of a segment's sentences once the TMX writer has removed what XML 1.0 cannot carry."""
+    out, pos = [], 0
+    for n in lengths:
+        out.append(len(clean_text(text[pos:pos + n])[0]))
+        pos += n + 1
+    return out
 
 
 def export_tmx(rows: Iterable[BeadRow], out: IO[str], src_lang: str, tgt_lang: str,
@@ -335,8 +352,10 @@ def import_tmx(store, path: str | Path, name: str | None = None, src_lang: str |
 
     Each unit becomes a bead of one-line sentences (1-1, or k-m for a many-sided bead we exported, when the
     segmenter splits it back into as many sentences); its status and score come from our x-status and x-score
-    props, and a unit from another tool is confirmed with score 1.0 (a person kept it in a memory). With the
-    store's current API, paragraphs are not kept (all 0) and the units are dated by the import.
+    props, and a unit from another tool is confirmed with score 1.0 (a person kept it in a memory). Its
+    sentences take the unit's x-paragraph (0 without one). The pair's run is dated by the earliest unit
+    creationdate (the import's time when no unit has one) and each bead keeps its unit's changedate, so that
+    exporting a memory we wrote, importing it and exporting it again gives the same file.
     A pair that already exists is refused rather than overwritten.
     """
     from .errors import InputError, StoreError
@@ -372,22 +391,32 @@ def import_tmx(store, path: str | Path, name: str | None = None, src_lang: str |
 def _save_pair(store, path: Path, name: str, units: list[TranslationUnit], src_lang: str, tgt_lang: str) -> None:
     from .models import Alignment, Bead
 
-    sides: tuple[list[str], list[str]] = ([], [])
+    sides: tuple[list[tuple[str, int]], list[tuple[str, int]]] = ([], [])
     beads = []
     for unit in units:
         counts = _bead_type(unit)
+        paragraph = _paragraph(unit)
         ids = []
-        for k, (lang, text, lines) in enumerate(((src_lang, unit.src, sides[0]), (tgt_lang, unit.tgt, sides[1]))):
-            parts = _sentences(text, counts[k] if counts else 1, lang)
+        for k, (side, lang, text, lines) in enumerate((("src", src_lang, unit.src, sides[0]),
+                                                       ("tgt", tgt_lang, unit.tgt, sides[1]))):
+            parts = _sentences(text, counts[k] if counts else 1, lang, unit.props.get(f"x-{side}-lengths", ""))
             ids.append(tuple(range(len(lines), len(lines) + len(parts))))
-            lines.extend(parts)
+            lines.extend((part, paragraph) for part in parts)
         beads.append(Bead(ids[0], ids[1], _score(unit), _status(unit)))
-    docs = [store.add_document(f"{path}#{name}.{lang.lower()}", lang, "".join(line + "\n" for line in lines),
-                               presegmented=True) for lang, lines in ((src_lang, sides[0]), (tgt_lang, sides[1]))]
+    docs = [store.add_sentences(f"{path}#{name}.{lang.lower()}", lang, sentences)
+            for lang, sentences in ((src_lang, sides[0]), (tgt_lang, sides[1]))]
     store.add_pair(name, *docs)
-    # The store dates a run and its beads itself: the units' own dates cannot be kept (yet).
     alignment = Alignment(tuple(beads), len(sides[0]), len(sides[1]))
-    store.save_alignment(name, alignment, {"model": "tmx-import", "params": {"file": path.name}})
+    created = [u.created for u in units if u.created is not None]
+    store.save_alignment(name, alignment, {"model": "tmx-import", "params": {"file": path.name},
+                                           "date": min(created, default=None),
+                                           "changed": [u.changed for u in units]})
+
+
+def _paragraph(unit: TranslationUnit) -> int:
+    """The unit's x-paragraph, 0 when it has none (another tool's memory) or it is not a number."""
+    value = unit.props.get("x-paragraph", "")
+    return int(value) if value.isdigit() else 0
 
 
 def _bead_type(unit: TranslationUnit) -> tuple[int, int] | None:
@@ -396,16 +425,32 @@ def _bead_type(unit: TranslationUnit) -> tuple[int, int] | None:
     return (int(head), int(tail)) if head.isdigit() and tail.isdigit() and int(head) and int(tail) else None
 
 
-def _sentences(text: str, count: int, lang: str) -> list[str]:
-    """One side of a unit as sentences: a many-sided bead we exported (its sentences joined by spaces) is split
-    back when the segmenter finds exactly `count` sentences that rejoin to the text; otherwise one sentence."""
+def _sentences(text: str, count: int, lang: str, lengths: str = "") -> list[str]:
+    """One side of a unit as sentences: a many-sided bead we exported (its sentences joined by spaces) is cut
+    back by its x-*-lengths prop, or else split back when the segmenter finds exactly `count` sentences that
+    rejoin to the text; otherwise it is one sentence."""
     if count > 1:
-        from .segment import split_sentences
+        parts = _cut(text, lengths)
+        if len(parts) != count:
+            from .segment import split_sentences
 
-        parts = [_one_line(text[a:b]) for a, b in split_sentences(text, lang)]
+            parts = [_one_line(text[a:b]) for a, b in split_sentences(text, lang)]
         if len(parts) == count and all(parts) and " ".join(parts) == text:
             return parts
     return [text]
+
+
+def _cut(text: str, lengths: str) -> list[str]:
+    """`text` cut into pieces of the given lengths ('12 30'), one space between them; [] when they do not fit."""
+    sizes = lengths.split()
+    if not sizes or not all(n.isdigit() for n in sizes):
+        return []
+    parts, pos = [], 0
+    for n in map(int, sizes):
+        parts.append(text[pos:pos + n])
+        pos += n + 1
+    ok = pos == len(text) + 1 and all(p and p == _one_line(p) for p in parts) and " ".join(parts) == text
+    return parts if ok else []
 
 
 def _one_line(text: str) -> str:

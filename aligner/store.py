@@ -323,6 +323,25 @@ class Store:
             doc = (segment_lines if presegmented else segment_text)(text, lang, path)
         except (InputError, SegmentationError) as exc:
             error = str(exc)
+        return self._add_document(path, lang, digest, text if doc else "", error, presegmented,
+                                  doc.sentences if doc else ())
+
+    def add_sentences(self, path: str | Path, lang: str, sentences: Sequence[tuple[str, int]]) -> int:
+        """Store a document given as its sentences, each with its paragraph number: (text, paragraph), one line
+        each (whitespace runs are collapsed). For sentences that come from elsewhere with their paragraphs, such
+        as an imported translation memory; versions as in `add_document`, by text and paragraphs."""
+        if not sentences:
+            raise StoreError(f"{path}: a document needs at least one sentence")
+        lines = [" ".join(t.replace("\ufeff", " ").split()) for t, _ in sentences]
+        text, pos, sents = "".join(line + "\n" for line in lines), 0, []
+        for k, (line, (_, para)) in enumerate(zip(lines, sentences)):
+            sents.append(Sentence(k, line, int(para), pos, pos + len(line)))
+            pos += len(line) + 1
+        digest = sha1(text + json.dumps([s.paragraph for s in sents]))
+        return self._add_document(str(path), lang.lower(), digest, text, None, True, sents)
+
+    def _add_document(self, path: str, lang: str, digest: str, text: str, error: str | None, presegmented: bool,
+                      sentences: Sequence[Sentence]) -> int:
         with self.transaction():
             row = self._conn.execute("SELECT id, sha1, lang, presegmented, version FROM documents WHERE path = ? "
                                      "ORDER BY version DESC LIMIT 1", (path,)).fetchone()
@@ -331,18 +350,16 @@ class Store:
             doc_id = self._conn.execute(
                 "INSERT INTO documents (path, lang, sha1, version, text, error, presegmented, n_sentences, added) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (path, lang, digest, row[4] + 1 if row else 1, text if doc else "", error, int(presegmented),
-                 len(doc) if doc else 0, now())).lastrowid
-            if doc:
-                self._conn.executemany(
-                    "INSERT INTO sentences (doc_id, idx, paragraph, start, end, text, sha1) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    ((doc_id, s.id, s.paragraph, s.start, s.end, s.text, sha1(s.text)) for s in doc.sentences))
-                paras: dict[int, list[int]] = {}
-                for s in doc.sentences:
-                    paras.setdefault(s.paragraph, [s.start, s.end])[1] = s.end
-                self._conn.executemany("INSERT INTO paragraphs (doc_id, idx, start, end) VALUES (?, ?, ?, ?)",
-                                       ((doc_id, k, a, b) for k, (a, b) in paras.items()))
+                (path, lang, digest, row[4] + 1 if row else 1, text, error, int(presegmented), len(sentences),
+                 now())).lastrowid
+            self._conn.executemany(
+                "INSERT INTO sentences (doc_id, idx, paragraph, start, end, text, sha1) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                ((doc_id, s.id, s.paragraph, s.start, s.end, s.text, sha1(s.text)) for s in sentences))
+            paras: dict[int, list[int]] = {}
+            for s in sentences:
+                paras.setdefault(s.paragraph, [s.start, s.end])[1] = s.end
+            self._conn.executemany("INSERT INTO paragraphs (doc_id, idx, start, end) VALUES (?, ?, ?, ?)",
+                                   ((doc_id, k, a, b) for k, (a, b) in paras.items()))
             return doc_id
 
     def add_pair(self, name: str, src_doc: int, tgt_doc: int) -> tuple[int, bool]:
@@ -431,10 +448,15 @@ class Store:
         hash): its reviewed beads are put back wherever the new bead boundaries allow (see `carry_review`).
 
         run_info: model, params, figures (dict); src_doc / tgt_doc, the document versions aligned: when the pair
-        was re-imported meanwhile, nothing is saved and StoreError says so.
+        was re-imported meanwhile, nothing is saved and StoreError says so. date (ISO 8601 or a datetime; default
+        now) and changed (a date or None per bead: when a person last changed it) carry the dates of an imported
+        memory.
         """
         alignment.validate()
         info = dict(run_info or {})
+        given = [_iso(d) for d in info.get("changed") or [None] * len(alignment)]
+        if len(given) != len(alignment):
+            raise StoreError(f"{pair}: {len(given)} change dates for {len(alignment)} beads")
         with self.transaction():
             p = self.pair(pair)
             if (info.get("src_doc", p.src_doc), info.get("tgt_doc", p.tgt_doc)) != (p.src_doc, p.tgt_doc):
@@ -442,16 +464,16 @@ class Store:
             if (alignment.n_src, alignment.n_tgt) != (p.n_src, p.n_tgt):
                 raise StoreError(f"{pair}: the alignment covers {alignment.n_src}/{alignment.n_tgt} sentences, "
                                  f"the documents have {p.n_src}/{p.n_tgt}")
-            changed, carried = [None] * len(alignment), 0
+            changed, carried = given, 0
             if p.run_id is not None:
                 old_docs = self._conn.execute("SELECT src_doc, tgt_doc FROM runs WHERE id = ?",
                                               (p.run_id,)).fetchone()
                 old, old_changed = self._beads_of_run(p.run_id)
                 alignment, changed, carried = carry_review(
                     old, self.sentence_hashes(old_docs[0]), self.sentence_hashes(old_docs[1]), alignment,
-                    self.sentence_hashes(p.src_doc), self.sentence_hashes(p.tgt_doc), old_changed)
+                    self.sentence_hashes(p.src_doc), self.sentence_hashes(p.tgt_doc), old_changed, given)
             figures = {**info.get("figures", {}), "beads": len(alignment), "carried": carried}
-            date = now()
+            date = _iso(info.get("date")) or now()
             run_id = self._conn.execute(
                 "INSERT INTO runs (pair_id, src_doc, tgt_doc, model, params, date, figures) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -460,7 +482,7 @@ class Store:
                  json.dumps(figures))).lastrowid
             self._insert_beads(run_id, _rows(alignment.beads, changed))
             self._conn.execute("UPDATE pairs SET run_id = ?, status = 'aligned', error = NULL, updated = ? "
-                               "WHERE id = ?", (run_id, date, p.id))
+                               "WHERE id = ?", (run_id, now(), p.id))
             return run_id
 
     def record_failure(self, pair: str, error: str, run_info: dict | None = None) -> int:
@@ -766,9 +788,10 @@ class Store:
 # ---- carrying review work over to a new alignment --------------------------------------------------------------
 
 def carry_review(old: Alignment, old_src: Sequence[str], old_tgt: Sequence[str], new: Alignment,
-                 new_src: Sequence[str], new_tgt: Sequence[str],
-                 old_changed: Sequence[str | None]) -> tuple[Alignment, list[str | None], int]:
+                 new_src: Sequence[str], new_tgt: Sequence[str], old_changed: Sequence[str | None],
+                 new_changed: Sequence[str | None] | None = None) -> tuple[Alignment, list[str | None], int]:
     """`new` with the reviewed beads of `old` put back: (alignment, changed dates per bead, beads carried).
+    new_changed: the new beads' own dates (default None each), kept where no old bead replaces them.
 
     *_src / *_tgt: the content hashes of the sentences each alignment covers. A reviewed old bead comes back when
     all its sentences are still there, unchanged and consecutive, and the new alignment has a bead boundary just
@@ -790,7 +813,7 @@ def carry_review(old: Alignment, old_src: Sequence[str], old_tgt: Sequence[str],
             if k0 is not None and k1 is not None and k0 < k1 and (not splices or splices[-1][1] <= k0):
                 splices.append((k0, k1, Bead(tuple(range(*s)), tuple(range(*t)), b.score, b.status), when))
         i, j = i + len(b.src), j + len(b.tgt)
-    beads, changed = list(new.beads), [None] * len(new.beads)
+    beads, changed = list(new.beads), list(new_changed or [None] * len(new.beads))
     for k0, k1, bead, when in reversed(splices):
         if k1 - k0 == 1 and (beads[k0].src, beads[k0].tgt) == (bead.src, bead.tgt):
             bead = replace(bead, score=beads[k0].score)
@@ -902,6 +925,15 @@ def _label(span: dict) -> str:
     return "" if not ids else (str(ids[0]) if ids[0] == ids[-1] else f"{ids[0]}-{ids[-1]}")
 
 
+def _iso(when: str | datetime | None) -> str | None:
+    """A date as the store keeps it: ISO 8601 in UTC to the second (a naive datetime is taken as UTC)."""
+    if when is None or isinstance(when, str):
+        return when
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return when.astimezone(timezone.utc).isoformat(timespec="seconds")
+
+
 def _when(text: str | None) -> datetime | None:
     return None if text is None else datetime.fromisoformat(text)
 
@@ -914,15 +946,15 @@ class _Sentences:
                                  (doc_id,))
         self._row = self._cur.fetchone()
 
-    def take(self, start: int, n: int) -> tuple[str, int | None]:
-        """The text of sentences start..start+n-1 joined by spaces, and the first one's paragraph."""
+    def take(self, start: int, n: int) -> tuple[str, int | None, tuple[int, ...]]:
+        """The text of sentences start..start+n-1 joined by spaces, the first one's paragraph, and their lengths."""
         while self._row is not None and self._row[0] < start:
             self._row = self._cur.fetchone()
         texts, para = [], self._row[2] if n and self._row is not None else None
         while self._row is not None and self._row[0] < start + n:
             texts.append(self._row[1])
             self._row = self._cur.fetchone()
-        return " ".join(texts), para
+        return " ".join(texts), para, tuple(map(len, texts))
 
 
 def _pair_rows(conn: sqlite3.Connection, p: PairInfo, wanted, min_score, batch_size: int) -> Iterator:
@@ -944,7 +976,8 @@ def _pair_rows(conn: sqlite3.Connection, p: PairInfo, wanted, min_score, batch_s
             if (wanted is not None and status not in wanted) or (min_score is not None and score < min_score):
                 continue
             s_ids, t_ids = tuple(range(s0, s0 + ns)), tuple(range(t0, t0 + nt))
-            (s_text, s_para), (t_text, t_para) = src.take(s0, ns), tgt.take(t0, nt)
+            (s_text, s_para, s_lens), (t_text, t_para, t_lens) = src.take(s0, ns), tgt.take(t0, nt)
             kinds = set().union(*(marks[0].get(i, ()) for i in s_ids), *(marks[1].get(j, ()) for j in t_ids))
             yield BeadRow(p.name, s_ids, t_ids, s_text, t_text, score, status, tuple(sorted(kinds)),
-                          s_para if s_para is not None else t_para, created, _when(changed) or created)
+                          s_para if s_para is not None else t_para, created, _when(changed) or created, s_lens,
+                          t_lens)

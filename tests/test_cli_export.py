@@ -4,7 +4,8 @@ translate-toolkit and polars."""
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timezone
+from pathlib import Path
 from xml.etree import ElementTree as ET
 
 import polars as pl
@@ -103,7 +104,7 @@ def test_exported_header_props_and_dates(project, tmp_path):
     tus = root.findall("body/tu")
     props = [{p.get("type"): p.text for p in tu.findall("prop")} for tu in tus]
     assert props[2] == {"x-document": "tale", "x-bead-type": "2-1", "x-score": "0.7200", "x-status": "edited",
-                        "x-paragraph": "1"}
+                        "x-paragraph": "1", "x-src-lengths": "12 9"}  # "Dijo «hola»." and "Y se fue."
     assert [p["x-status"] for p in props] == ["confirmed", "auto", "edited", "flagged"]
     assert [p["x-paragraph"] for p in props] == ["0", "0", "1", "3"]
     assert tus[0].get("creationdate") == tus[0].get("changedate") == "20240506T070809Z"
@@ -202,8 +203,7 @@ def test_import_tmx_makes_a_reviewed_pair(project, tmp_path):
 
 
 def test_round_trip_export_import_export_is_identical(tmp_path, frozen_clock):
-    """On a pair without paragraph breaks (the next test shows what paragraphs do), with the store's clock frozen:
-    the store dates the imported run and beads itself, so unit dates are the import's."""
+    """On a pair without paragraph breaks, with the store's clock frozen."""
     db = tmp_path / "p.db"
     with Store.open(db) as store:
         src = store.add_document("es.txt", "es", ES.replace("\n\n", " "))
@@ -221,20 +221,56 @@ def test_round_trip_export_import_export_is_identical(tmp_path, frozen_clock):
     assert toolkit_units(second) == UNITS
 
 
-def test_round_trip_keeps_everything_but_paragraph_numbers_and_is_then_stable(project, tmp_path):
-    """The store's public API stores an imported document as one paragraph, so x-paragraph comes back as 0; once
-    imported, further round trips are byte-identical."""
+def test_round_trip_is_identical_from_the_first_export_with_paragraphs_and_dates(project, tmp_path, monkeypatch):
+    """Paragraph numbers, the run's date and each reviewed bead's change date come back with the import."""
+    with Store.open(project) as store:
+        monkeypatch.setattr(store_module, "now", lambda: "2024-07-08T09:10:11+00:00")
+        store.set_status("tale", [1], "confirmed")  # a later change date than the other reviewed beads
     files = [tmp_path / f"{k}.tmx" for k in range(3)]
     run("export", "tmx", "--db", project, "-o", files[0])
+    monkeypatch.setattr(store_module, "now", lambda: "2030-01-01T00:00:00+00:00")  # the import's own time
     for k in (1, 2):
         db = tmp_path / f"{k}.db"
-        Store.open(db).close()
         run("import", "tmx", files[k - 1], "--db", db)
         run("export", "tmx", "--db", db, "-o", files[k])
-    without_paragraphs = [re.sub(r'<prop type="x-paragraph">\d+</prop>', "", f.read_text(encoding="utf-8"))
-                          for f in files]
-    assert without_paragraphs[1] == without_paragraphs[0]
-    assert files[2].read_bytes() == files[1].read_bytes()
+        assert files[k].read_bytes() == files[0].read_bytes()
+    text = files[0].read_text(encoding="utf-8")
+    assert '<tu creationdate="20240506T070809Z" changedate="20240708T091011Z">' in text
+    assert '<prop type="x-paragraph">3</prop>' in text
+    with Store.open(tmp_path / "1.db") as store:
+        src, _ = store.documents_for("tale")
+        assert [s.paragraph for s in src.sentences] == [0, 0, 1, 1, 3]
+        assert store.runs("tale")[0]["date"] == CLOCK
+
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_the_sample_corpus_round_trips_byte_for_byte_from_the_first_export(tmp_path, monkeypatch, fake_model):
+    """`aligner add corpus/ && aligner align-all`, some review, then export -> import into a fresh project ->
+    export: the same file. The corpus has 1-3 and 1-4 beads of web furniture that the segmenter cannot split
+    back, so the sentence lengths prop is what brings them back."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    db = tmp_path / "p.db"
+    run("add", REPO / "corpus", "--db", db)
+    run("align-all", "--db", db, "--model", "fake", "-j", "1", "--quiet")
+    kinds = set()
+    with Store.open(db) as store:
+        for k, p in enumerate(store.pairs()):
+            n = len(store.alignment(p.name))
+            monkeypatch.setattr(store_module, "now", lambda k=k: f"2025-0{k + 1}-02T03:04:05+00:00")
+            store.set_status(p.name, range(0, n, 3), "confirmed")
+            store.set_status(p.name, range(1, n, 7), "edited")
+            store.set_status(p.name, range(2, n, 11), "flagged")
+            kinds |= {b.kind for b in store.alignment(p.name).beads}
+    assert {"2-1", "1-2"} <= kinds
+    first, second = tmp_path / "1.tmx", tmp_path / "2.tmx"
+    run("export", "tmx", "--db", db, "-o", first)
+    run("import", "tmx", first, "--db", tmp_path / "fresh.db")
+    run("export", "tmx", "--db", tmp_path / "fresh.db", "-o", second)
+    assert second.read_bytes() == first.read_bytes()
+    assert len(toolkit_units(first)) > 80
+    assert '<prop type="x-bead-type">1-4</prop>' in first.read_text(encoding="utf-8")
 
 
 def test_import_refuses_to_overwrite_a_pair(project, tmp_path):
@@ -288,8 +324,9 @@ def test_import_another_tools_memory_choosing_the_languages(tmp_path, frozen_clo
     assert [(r.src, r.tgt, r.status, r.score) for r in rows] == [
         ("Pulse Aceptar.", "Press OK.", BeadStatus.CONFIRMED, 1.0),
         ("Dos espacios y salto.", "Two lines.", BeadStatus.CONFIRMED, 1.0)]
-    # The store dates imported beads itself (no public way to set them): the unit's changedate is not kept.
-    assert rows[1].changed == rows[1].created == datetime.fromisoformat(CLOCK)
+    # no unit has a creationdate: the run is dated by the import; a unit's changedate is kept
+    assert rows[1].created == datetime.fromisoformat(CLOCK)
+    assert rows[1].changed == datetime(2023, 1, 1, tzinfo=timezone.utc)
     out = tmp_path / "back.tmx"
     run("export", "tmx", "--db", db, "-o", out)
     assert ET.parse(out).getroot().find("header").get("srclang") == "es-ES"

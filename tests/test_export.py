@@ -15,7 +15,7 @@ from translate.storage import tmx as tt_tmx
 
 from aligner.export import (BeadRow, ExportFilter, REVIEWED, TABLE_FORMATS, export_file, export_table,
                             export_tmx, to_unit)
-from aligner.models import BeadStatus
+from aligner.models import Bead, BeadStatus
 from aligner.tmx import clean_text
 
 WHEN = datetime(2024, 3, 1, 12, 0, 0, tzinfo=timezone.utc)
@@ -23,9 +23,10 @@ LATER = datetime(2024, 3, 2, 8, 15, 0, tzinfo=timezone.utc)
 
 
 def row(i=0, src="Hola.", tgt="Hello.", *, status=BeadStatus.AUTO, score=0.9, flags=(), src_ids=None,
-        tgt_ids=None, doc="cuento", paragraph=0, created=WHEN, changed=LATER) -> BeadRow:
+        tgt_ids=None, doc="cuento", paragraph=0, created=WHEN, changed=LATER, src_lengths=(),
+        tgt_lengths=()) -> BeadRow:
     return BeadRow(doc, (i,) if src_ids is None else src_ids, (i,) if tgt_ids is None else tgt_ids, src, tgt,
-                   score, status, flags, paragraph, created, changed)
+                   score, status, flags, paragraph, created, changed, src_lengths, tgt_lengths)
 
 
 ROWS = [
@@ -223,3 +224,58 @@ def test_a_failed_export_leaves_no_file_behind(tmp_path):
 def test_unknown_format_is_refused(tmp_path):
     with pytest.raises(ValueError, match="xlsx"):
         export_file(ROWS, tmp_path / "x.xlsx", "xlsx")
+
+
+# ---- export -> import -> export through real projects -------------------------------------------------------------
+
+WORD = st.text(st.sampled_from("abcñé&<>\"'.,;:!?¿¡«»—😀ABC0123"), min_size=1, max_size=8)
+SENTENCE = st.lists(WORD, min_size=1, max_size=5).map(" ".join)
+SHAPES = st.sampled_from([(1, 1)] * 4 + [(1, 0), (0, 1), (2, 1), (1, 2), (2, 2), (1, 3), (3, 1), (1, 4), (4, 1)])
+DATES = st.sampled_from([None, "2024-03-01T12:00:00+00:00", "2025-11-30T23:59:59+00:00"])
+
+
+@st.composite
+def projects(draw):
+    """(pairs: name -> (src sentences, tgt sentences, beads, changed dates)), sentences as (text, paragraph)."""
+    out = {}
+    for name in draw(st.lists(st.sampled_from(["a", "b-2", "zz"]), min_size=1, max_size=3, unique=True)):
+        shapes = [(1, 1)] + draw(st.lists(SHAPES, max_size=12))
+        sides: tuple[list, list] = ([], [])
+        beads = []
+        for a, b in draw(st.permutations(shapes)):
+            ids = []
+            for side, n in zip(sides, (a, b)):
+                para = (side[-1][1] if side else 0) + draw(st.integers(0, 2))
+                ids.append(tuple(range(len(side), len(side) + n)))
+                side.extend((draw(SENTENCE), para) for _ in range(n))
+            beads.append(Bead(ids[0], ids[1], draw(st.floats(0, 1)), draw(st.sampled_from(list(BeadStatus)))))
+        out[name] = (*sides, beads, [draw(DATES) for _ in beads])
+    return out
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                 HealthCheck.function_scoped_fixture])
+@given(project=projects())
+def test_export_import_export_gives_the_same_file(tmp_path_factory, project):
+    from aligner.export import import_tmx
+    from aligner.models import Alignment
+    from aligner.store import Store
+
+    root = tmp_path_factory.mktemp("rt")
+    files = [root / "1.tmx", root / "2.tmx"]
+    with Store.open(root / "1.db") as store:
+        for name, (src, tgt, beads, changed) in project.items():
+            store.add_pair(name, store.add_sentences(f"es/{name}", "es", src),
+                           store.add_sentences(f"en/{name}", "en", tgt))
+            store.save_alignment(name, Alignment(tuple(beads), len(src), len(tgt)),
+                                 {"model": "m", "date": "2023-01-02T03:04:05+00:00", "changed": changed})
+        export_file(store.iter_beads(), files[0], "tmx", created=WHEN)
+    with Store.open(root / "2.db") as store:
+        import_tmx(store, files[0])
+        export_file(store.iter_beads(), files[1], "tmx", created=WHEN)
+    assert files[1].read_bytes() == files[0].read_bytes()
+
+
+def test_sentence_lengths_are_those_of_the_cleaned_text():
+    unit = to_unit(row(src="Uno.\x01 Dos.", src_ids=(0, 1), src_lengths=(5, 4), tgt_lengths=(6,)))
+    assert unit.props["x-src-lengths"] == "4 4" and "x-tgt-lengths" not in unit.props

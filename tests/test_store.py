@@ -9,6 +9,7 @@ import sys
 import textwrap
 import threading
 import time
+from datetime import datetime, timezone
 
 import numpy as np
 import pytest
@@ -135,6 +136,33 @@ def test_an_undecodable_file_is_stored_with_its_error(store):
     assert "UTF-8" in store.document_info(doc)["error"]
     with pytest.raises(InputError, match="bad.txt"):
         store.document(doc)
+
+
+def test_add_sentences_keeps_paragraphs_and_versions_by_text_and_paragraphs(store):
+    a = store.add_sentences("tm#x.es", "ES", [("Uno.", 0), ("Dos  y\ttres.", 2), ("Cuatro.", 2)])
+    doc = store.document(a)
+    assert doc.lang == "es" and doc.texts == ["Uno.", "Dos y tres.", "Cuatro."]
+    assert doc.paragraphs == [0, 2, 2]
+    assert [doc.text[s.start:s.end] for s in doc.sentences] == doc.texts
+    assert store.add_sentences("tm#x.es", "es", [("Uno.", 0), ("Dos y tres.", 2), ("Cuatro.", 2)]) == a
+    b = store.add_sentences("tm#x.es", "es", [("Uno.", 0), ("Dos y tres.", 1), ("Cuatro.", 2)])
+    assert b != a and store.document_info(b)["version"] == 2
+    with pytest.raises(StoreError, match="at least one sentence"):
+        store.add_sentences("tm#y.es", "es", [])
+
+
+def test_save_alignment_takes_the_run_date_and_bead_dates_it_is_given(store):
+    store.add_pair("doc", store.add_document("es/doc.txt", "es", text(SRC)),
+                   store.add_document("en/doc.txt", "en", text(TGT)))
+    changed = [None, "2024-02-03T04:05:06+00:00", None, None, None, None]
+    store.save_alignment("doc", one_to_one(6), {"model": "fake", "date": datetime(2024, 1, 2, 3, 4, 5),
+                                                "changed": changed})
+    assert store.runs("doc")[0]["date"] == "2024-01-02T03:04:05+00:00"
+    rows = list(store.iter_beads())
+    assert rows[0].created == rows[0].changed == datetime(2024, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    assert rows[1].changed == datetime(2024, 2, 3, 4, 5, 6, tzinfo=timezone.utc)
+    with pytest.raises(StoreError, match="2 change dates for 6 beads"):
+        store.save_alignment("doc", one_to_one(6), {"changed": [None, None]})
 
 
 def test_add_pair_reports_changes_only_when_content_changes(store):
@@ -295,6 +323,14 @@ def test_carry_review_follows_sentences_when_one_is_inserted_before_them():
                             Bead((2, 3), (1,), 0.7, BeadStatus.EDITED), Bead((), (2,), 0.0, BeadStatus.CONFIRMED))
     assert changed == [None, "t1", "t2", "t3"]
     merged.validate()
+
+
+def test_carry_review_keeps_the_new_beads_own_dates_where_nothing_is_carried():
+    old = Alignment((Bead((0,), (0,), 0.9, BeadStatus.CONFIRMED), Bead((1,), (1,), 0.9)), 2, 2)
+    new = Alignment((Bead((0,), (0,), 0.8), Bead((1,), (1,), 0.8, BeadStatus.EDITED)), 2, 2)
+    _, changed, _ = carry_review(old, ["a", "b"], ["A", "B"], new, ["a", "b"], ["A", "B"], ["t0", None],
+                                 ["n0", "n1"])
+    assert changed == ["t0", "n1"]
 
 
 def test_carry_review_drops_a_bead_whose_sentence_changed():
