@@ -12,9 +12,13 @@ from .errors import InputError
 from .models import Alignment, Document
 
 
+WINDOW_DTYPE = np.float16  # half the memory of float32; the same beads on the gold sets (bench/gold.py --variants)
+
+
 def embed_document(encoder: Encoder, doc: Document, max_k: int) -> list[np.ndarray]:
-    """Window vectors of a document: k = 1..max_k, float32 (n-k+1, d) each."""
-    return encoder.encode_windows(doc.texts, max_k)
+    """Window vectors of a document: k = 1..max_k, float16 (n-k+1, d) each, as the store caches them, so that
+    `aligner align` and `aligner align-all` see the same numbers."""
+    return encoder.encode_windows(doc.texts, max_k, dtype=WINDOW_DTYPE)
 
 
 def align_documents(src: Document, tgt: Document, encoder: Encoder | None = None,

@@ -2,10 +2,13 @@
 
 Prints, per set: strict and lax P/R/F1, added and dropped sentence P/R, embedding and alignment time, and the
 ratio of the end-to-end time to the embed-once floor (encoding every sentence of both sides once).
+Our rows use window vectors composed inside the encoder, stored as float16 as the pipeline does.
 `--baseline` adds Bertalign's published scoring (margin, log2 length penalty, skip -0.1, beads up to 5
 sentences) run in our DP on real window embeddings (each window's joined text encoded), the peers' method.
+`--variants` adds our scoring on real window embeddings (what composing windows costs in accuracy) and on
+float32 windows (what float16 costs).
 
-    python bench/gold.py [--sets textberg-test,transread,...] [--baseline]
+    python bench/gold.py [--sets textberg-test,transread,...] [--baseline] [--variants]
 """
 
 from __future__ import annotations
@@ -28,13 +31,15 @@ from aligner.align import AlignParams, align_windows  # noqa: E402
 from aligner.embed import check_language, get_encoder, joined_windows  # noqa: E402
 from aligner.errors import UnsupportedLanguage  # noqa: E402
 from aligner.evaluate import Counts, count, read_links  # noqa: E402
+from aligner.pipeline import WINDOW_DTYPE  # noqa: E402
 from aligner.segment import load_document  # noqa: E402
 
 BERTALIGN = AlignParams(tau=0.0, len_weight=0.0, len_mult=True, margin=1.0, part_weight=0.0, skip=-0.1,
                         max_side=4, max_total=5)
 
 
-def run_set(name: str, params: AlignParams, real_windows: bool = False) -> dict:
+def run_set(name: str, params: AlignParams, windows: str = "composed") -> dict:
+    """windows: composed (float16, as the pipeline), composed32, or real (joined text of each window encoded)."""
     enc = get_encoder()
     total = Counts()
     floor = embed = align = 0.0
@@ -47,10 +52,12 @@ def run_set(name: str, params: AlignParams, real_windows: bool = False) -> dict:
         t0 = time.perf_counter()
         enc.encode(s.texts), enc.encode(t.texts)
         t1 = time.perf_counter()
-        if real_windows:
+        if windows == "real":
             sw, tw = joined_windows(enc, s.texts, params.max_side), joined_windows(enc, t.texts, params.max_side)
         else:
-            sw, tw = enc.encode_windows(s.texts, params.max_side), enc.encode_windows(t.texts, params.max_side)
+            dtype = WINDOW_DTYPE if windows == "composed" else np.float32
+            sw = enc.encode_windows(s.texts, params.max_side, dtype=dtype)
+            tw = enc.encode_windows(t.texts, params.max_side, dtype=dtype)
         t2 = time.perf_counter()
         a = align_windows(sw, tw, np.array([len(x) for x in s.texts], float),
                           np.array([len(x) for x in t.texts], float), params)
@@ -69,6 +76,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sets", default="textberg-test,textberg-dev,transread,sample-corpus,parice-en-is")
     ap.add_argument("--baseline", action="store_true", help="also run Bertalign's scoring on real windows")
+    ap.add_argument("--variants", action="store_true", help="also run ours on real windows and on float32")
     args = ap.parse_args()
     get_encoder().encode(["warm up"])
     print(f"# {date.today()} · {platform.processor() or platform.machine()} · "
@@ -76,9 +84,11 @@ def main() -> None:
     print("| set | method | strict P / R / F1 | lax F1 | added P / R | dropped P / R | embed s | align s "
           "| x embed-once |")
     print("|---|---|---|---|---|---|---|---|---|")
-    runs = [("ours", AlignParams(), False)]
+    runs = [("ours", AlignParams(), "composed")]
+    if args.variants:
+        runs += [("ours, real windows", AlignParams(), "real"), ("ours, float32 windows", AlignParams(), "composed32")]
     if args.baseline:
-        runs.append(("Bertalign method, real windows", BERTALIGN, True))
+        runs.append(("Bertalign method, real windows", BERTALIGN, "real"))
     for name in args.sets.split(","):
         for label, params, real in runs:
             try:

@@ -35,11 +35,11 @@ class FakeEncoder:
                 out[i, int(hashlib.md5(w.encode()).hexdigest(), 16) % self.dim] += 1.0
         return normalise(out) if len(texts) else np.zeros((0, self.dim), np.float32)
 
-    def encode_windows(self, texts, max_k):
+    def encode_windows(self, texts, max_k, dtype=np.float32):
         self.calls.append(len(texts))
         if self.delay:
             time.sleep(self.delay)
-        return joined_windows(self, texts, max_k)
+        return joined_windows(self, texts, max_k, dtype)
 
 
 class SlowFakeEncoder(FakeEncoder):

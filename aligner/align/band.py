@@ -30,6 +30,15 @@ class Band:
     def cells(self) -> int:
         return int((self.hi - self.lo).sum())
 
+    def cell_rows(self) -> np.ndarray:
+        """The source prefix i of every cell, in flat order: int64 (cells,)."""
+        return np.repeat(np.arange(self.n + 1), self.hi - self.lo)
+
+    def cell_cols(self) -> np.ndarray:
+        """The target prefix j of every cell, in flat order: int64 (cells,)."""
+        w = self.hi - self.lo
+        return np.arange(self.cells) - np.repeat(self.offs[:-1] - self.lo, w)
+
 
 def full_band(n: int, m: int) -> Band:
     """Every cell: for small documents."""

@@ -14,7 +14,7 @@ from ..models import Alignment, Bead
 from . import dp
 from .band import Band, band_around_path, full_band, upsample_path
 from .moves import Move, pair_moves
-from .score import band_gather, part_sims, window_lengths, window_sims
+from .score import part_sims, window_lengths, window_sims
 
 FULL_CELLS = 2_000_000  # documents up to about 1,400 x 1,400 sentences get an exact first pass
 
@@ -62,6 +62,7 @@ def first_pass_path(src: np.ndarray, tgt: np.ndarray, skip: float = -0.1, width:
 
 def _pool(v: np.ndarray) -> np.ndarray:
     """Mean of consecutive pairs of rows, re-normalised: float32 (ceil(n/2), d)."""
+    v = np.asarray(v, np.float32)
     if len(v) % 2:
         v = np.vstack([v, v[-1:]])
     p = v[0::2] + v[1::2]
@@ -70,25 +71,38 @@ def _pool(v: np.ndarray) -> np.ndarray:
 
 def bead_scores(band: Band, moves: list[Move], sims: np.ndarray, src_len: np.ndarray, tgt_len: np.ndarray,
                 p: AlignParams, parts: np.ndarray | None = None) -> np.ndarray:
-    """DP scores of every pair bead in the band from its window similarity: float32 (len(moves), cells)."""
-    score = sims.astype(np.float32).copy()
+    """DP scores of every pair bead in the band from its window similarity: float32 (len(moves), cells).
+
+    Worked out one move (one row) at a time, so the temporaries are the size of one row, not of the band.
+    """
+    score = sims.astype(np.float32)  # a copy
     if p.margin:
         score -= p.margin * _margins(band, moves, sims, p.margin_k)
     if p.len_weight or p.len_mult:
         ratio = max(tgt_len.sum(), 1.0) / max(src_len.sum(), 1.0)
-        S, T = band_gather(band, moves, window_lengths(src_len, p.max_side), window_lengths(tgt_len, p.max_side))
-        if p.len_mult:
-            short, long_ = np.minimum(T, ratio * S), np.maximum(T, ratio * S)
-            score *= np.nan_to_num(np.log2(1.0 + short / np.maximum(long_, 1.0)), nan=1.0).astype(np.float32)
-        if p.len_weight:
-            lr = np.log((T + 20.0) / (ratio * S + 20.0))
-            score -= (p.len_weight * np.nan_to_num(lr, nan=0.0) ** 2).astype(np.float32)
-    if parts is not None and p.part_weight:
-        score -= p.part_weight * np.maximum(p.part_floor - parts, 0.0)
+        src_w, tgt_w = window_lengths(src_len, p.max_side), window_lengths(tgt_len, p.max_side)
+        rows, cols = band.cell_rows(), band.cell_cols()
     for k, mv in enumerate(moves):
+        row = score[k]
+        if p.len_weight or p.len_mult:
+            si, tj = rows - mv.src, cols - mv.tgt
+            ok = (si >= 0) & (tj >= 0)  # elsewhere the bead would start before the documents: sims are -inf
+            S = np.zeros(band.cells)
+            T = np.zeros(band.cells)
+            S[ok] = src_w[mv.src - 1][si[ok]]
+            T[ok] = tgt_w[mv.tgt - 1][tj[ok]]
+            if p.len_mult:
+                short, long_ = np.minimum(T, ratio * S), np.maximum(T, ratio * S)
+                row *= np.log2(1.0 + short / np.maximum(long_, 1.0)).astype(np.float32)
+            if p.len_weight:
+                row -= (p.len_weight * np.log((T + 20.0) / (ratio * S + 20.0)) ** 2).astype(np.float32)
+        if parts is not None and p.part_weight:
+            row -= p.part_weight * np.maximum(p.part_floor - parts[k], 0.0)
         size = (mv.src + mv.tgt) / 2.0
-        score[k] = (size ** p.gamma) * (score[k] - p.tau) - p.merge_penalty * (mv.src + mv.tgt - 2)
-    score[~np.isfinite(sims)] = -np.inf
+        row -= p.tau
+        row *= size ** p.gamma
+        row -= p.merge_penalty * (mv.src + mv.tgt - 2)
+        row[~np.isfinite(sims[k])] = -np.inf
     return score
 
 
@@ -97,8 +111,7 @@ def _margins(band: Band, moves: list[Move], sims: np.ndarray, k: int) -> np.ndar
     k1 = moves.index(Move.ONE_ONE)
     one = sims[k1]
     n, m = band.n, band.m
-    rows = np.repeat(np.arange(band.n + 1), band.hi - band.lo)
-    cols = np.concatenate([np.arange(a, b) for a, b in zip(band.lo, band.hi)])
+    rows, cols = band.cell_rows(), band.cell_cols()
     ok = np.isfinite(one) & (rows > 0) & (cols > 0)
     src_knn = _knn_mean(rows[ok] - 1, one[ok], n, k)
     tgt_knn = _knn_mean(cols[ok] - 1, one[ok], m, k)
@@ -149,7 +162,7 @@ def align_windows(src_win: list[np.ndarray], tgt_win: list[np.ndarray], src_len:
                   tgt_len: np.ndarray, params: AlignParams = AlignParams()) -> Alignment:
     """Align two documents given their window vectors and sentence lengths in characters.
 
-    src_win[k-1]: float32 (n-k+1, d) vectors of k consecutive source sentences, k = 1..params.max_side;
+    src_win[k-1]: float32 or float16 (n-k+1, d) vectors of k consecutive source sentences, k = 1..max_side;
     tgt_win likewise; src_len: (n,) and tgt_len: (m,) character counts.
     """
     with _single_threaded_blas():

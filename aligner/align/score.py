@@ -1,6 +1,8 @@
 """Bead scores on a band: window similarities, margins and length penalties, as arrays.
 
-Windows: src_win[k-1] is float32 (n-k+1, d), the vector of source sentences s..s+k-1 at row s; same for tgt.
+Windows: src_win[k-1] is float32 or float16 (n-k+1, d), the vector of source sentences s..s+k-1 at row s; same
+for tgt. Products are computed in float32, a chunk of rows at a time, so float16 windows halve the memory of a
+long document without a float32 copy of it.
 """
 
 from __future__ import annotations
@@ -33,7 +35,8 @@ def banded_products(band: Band, moves: list[Move], left, right) -> np.ndarray:
             t0, t1 = max(c0 - b, 0), min(c1 - b, len(R_all))
             if t1 <= t0:
                 continue
-            block = L_all[r0 - a: r1 - a] @ R_all[t0:t1].T  # (rows, cols)
+            left_rows = np.asarray(L_all[r0 - a: r1 - a], np.float32)
+            block = left_rows @ np.asarray(R_all[t0:t1], np.float32).T  # (rows, cols)
             for i in range(r0, r1):
                 L, H = int(lo[i]), int(hi[i])
                 j0, j1 = max(L, t0 + b), min(H, t1 + b)
@@ -57,19 +60,20 @@ def part_sims(band: Band, moves: list[Move], src_win: list[np.ndarray],
     the window similarity barely moves. float32 (len(moves), cells); +inf for 1-1 beads.
     """
     out = np.full((len(moves), band.cells), np.inf, np.float32)
-    d = src_win[0].shape[1]
+    # Row s of src_win[0][r:] is sentence s+r: part r of a bead that starts at s. A bead with more than r
+    # sentences never reads past the end, so views do (no padded copies).
     for r in range(max(mv.src for mv in moves)):
-        src_r = np.vstack([src_win[0][r:], np.zeros((r, d), np.float32)])
+        src_r = src_win[0][r:]
         sel = [mv for mv in moves if mv.src > 1 and r < mv.src]
         if sel:
-            part = banded_products(band, sel, lambda mv: src_r, lambda mv: tgt_win[mv.tgt - 1])
+            part = banded_products(band, sel, lambda mv, w=src_r: w, lambda mv: tgt_win[mv.tgt - 1])
             for k, mv in enumerate(sel):
                 np.minimum(out[moves.index(mv)], part[k], out=out[moves.index(mv)])
     for r in range(max(mv.tgt for mv in moves)):
-        tgt_r = np.vstack([tgt_win[0][r:], np.zeros((r, d), np.float32)])
+        tgt_r = tgt_win[0][r:]
         sel = [mv for mv in moves if mv.tgt > 1 and r < mv.tgt]
         if sel:
-            part = banded_products(band, sel, lambda mv: src_win[mv.src - 1], lambda mv: tgt_r)
+            part = banded_products(band, sel, lambda mv: src_win[mv.src - 1], lambda mv, w=tgt_r: w)
             for k, mv in enumerate(sel):
                 np.minimum(out[moves.index(mv)], part[k], out=out[moves.index(mv)])
     return out
@@ -79,23 +83,3 @@ def window_lengths(lengths: np.ndarray, max_k: int) -> list[np.ndarray]:
     """Character lengths of every window of k sentences: float64 (n-k+1,) for k = 1..max_k."""
     c = np.concatenate([[0.0], np.cumsum(lengths, dtype=np.float64)])
     return [c[k:] - c[:-k] if len(lengths) >= k else np.zeros(0) for k in range(1, max_k + 1)]
-
-
-def band_gather(band: Band, moves: list[Move], src_vals: list[np.ndarray], tgt_vals: list[np.ndarray]):
-    """Per-cell source and target window values (e.g. lengths) for each move: two float64 (len(moves), cells).
-
-    Cells whose window would start before 0 get NaN.
-    """
-    lo, hi = band.lo, band.hi
-    n = band.n
-    rows = np.repeat(np.arange(n + 1), hi - lo)
-    cols = np.concatenate([np.arange(a, b) for a, b in zip(lo, hi)]) if n >= 0 else np.zeros(0, np.int64)
-    S = np.full((len(moves), band.cells), np.nan)
-    T = np.full((len(moves), band.cells), np.nan)
-    for k, mv in enumerate(moves):
-        si = rows - mv.src
-        tj = cols - mv.tgt
-        ok = (si >= 0) & (tj >= 0)
-        S[k, ok] = src_vals[mv.src - 1][si[ok]]
-        T[k, ok] = tgt_vals[mv.tgt - 1][tj[ok]]
-    return S, T

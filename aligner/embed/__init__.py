@@ -1,7 +1,8 @@
 """Sentence encoders behind one protocol; backends are picked by name and import their dependencies lazily.
 
     encode(texts) -> float32 (n, d), rows L2-normalised
-    encode_windows(texts, max_k) -> [k=1: (n, d), k=2: (n-1, d), ...]  vectors of k consecutive sentences
+    encode_windows(texts, max_k, dtype=float32) -> [k=1: (n, d), k=2: (n-1, d), ...]  vectors of k consecutive
+        sentences (float16 halves the memory of long documents; the aligner computes in float32 either way)
 
 The aligner never sees a model, only these arrays.
 """
@@ -27,7 +28,7 @@ class Encoder(Protocol):
 
     def encode(self, texts: Sequence[str]) -> np.ndarray: ...
 
-    def encode_windows(self, texts: Sequence[str], max_k: int) -> list[np.ndarray]: ...
+    def encode_windows(self, texts: Sequence[str], max_k: int, dtype=np.float32) -> list[np.ndarray]: ...
 
 
 def normalise(vectors: np.ndarray) -> np.ndarray:
@@ -41,12 +42,13 @@ def normalise(vectors: np.ndarray) -> np.ndarray:
     return v / np.maximum(norms, 1e-12)
 
 
-def joined_windows(encoder, texts: Sequence[str], max_k: int) -> list[np.ndarray]:
+def joined_windows(encoder, texts: Sequence[str], max_k: int, dtype=np.float32) -> list[np.ndarray]:
     """Window vectors by encoding the joined text of every window: exact, and k times the encoding work."""
-    out = [encoder.encode(texts)]
+    out = [encoder.encode(texts).astype(dtype, copy=False)]
     for k in range(2, max_k + 1):
         joined = [" ".join(texts[i:i + k]) for i in range(len(texts) - k + 1)]
-        out.append(encoder.encode(joined) if joined else np.zeros((0, out[0].shape[1]), np.float32))
+        out.append(encoder.encode(joined).astype(dtype, copy=False) if joined
+                   else np.zeros((0, out[0].shape[1]), dtype))
     return out
 
 

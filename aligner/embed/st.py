@@ -74,5 +74,5 @@ class STEncoder:
             raise EncodingFailed(f"{self.name} failed to encode: {exc}") from exc
         return normalise(vecs)
 
-    def encode_windows(self, texts: Sequence[str], max_k: int) -> list[np.ndarray]:
-        return joined_windows(self, texts, max_k)
+    def encode_windows(self, texts: Sequence[str], max_k: int, dtype=np.float32) -> list[np.ndarray]:
+        return joined_windows(self, texts, max_k, dtype)

@@ -55,14 +55,16 @@ class USEEncoder:
         except Exception as exc:
             raise EncodingFailed(f"USE failed to encode: {exc}") from exc
 
-    def encode_windows(self, texts: Sequence[str], max_k: int, block: int = 4096) -> list[np.ndarray]:
+    def encode_windows(self, texts: Sequence[str], max_k: int, dtype=np.float32,
+                       block: int = 4096) -> list[np.ndarray]:
         """Vectors of every window of 1..max_k consecutive sentences, composed from one pass over the sentences.
 
         Works through the document in blocks that overlap by max_k - 1 sentences, so the per-sentence features
-        (three 1280-float rows each) never exist for more than one block at a time.
+        (three 1280-float rows each) never exist for more than one block at a time, and the output is written
+        in `dtype` block by block (float16: half the memory, no float32 copy of the whole document).
         """
         n = len(texts)
-        out = [np.empty((max(n - k + 1, 0), 512), np.float32) for k in range(1, max_k + 1)]
+        out = [np.empty((max(n - k + 1, 0), 512), dtype) for k in range(1, max_k + 1)]
         for b0 in range(0, max(n, 1), block):
             b1 = min(n, b0 + block + max_k - 1)
             feats = self.features(texts[b0:b1])
