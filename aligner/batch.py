@@ -29,7 +29,7 @@ from .align import AlignParams
 from .embed import DEFAULT_MODEL, Encoder, check_language, get_encoder
 from .errors import AlignerError, InputError
 from .models import Alignment
-from .store import CACHE_DTYPE, PairInfo, PairStatus, Store, window_hashes
+from .store import CACHE_DTYPE, EDITOR_KEY, PairInfo, PairStatus, Store, sentence_id_map, window_hashes
 
 CHUNK = 1000  # sentences encoded per call: bounds the encoder's working memory on long documents
 # Below this many sentences a pool costs more than it gains: each worker loads its own encoder (1.5 s), and one
@@ -377,10 +377,9 @@ def _commit(store: Store, r: PairResult, params: AlignParams, summary: BatchSumm
                 for k, hashes, vectors in r.windows:
                     store.store_windows(r.model, k, hashes, vectors)
                 old = store.pair(r.name)
-                previous = store.flags(r.name) if old.run_id is not None and r.flags is not None else []
+                previous = store.flag_records(r.name) if old.run_id is not None else []
                 store.save_alignment(r.name, r.alignment, info)
-                if r.flags is not None:
-                    store.save_flags(r.name, _carry_flags(previous, r.flags, old, store, r))
+                store.save_flags(r.name, _carry_flags(store, r, old, previous))
             summary.aligned.append(r.name)
             if r.figures.get("flags_error"):
                 summary.warnings.append((r.name, f"no flags: {r.figures['flags_error']}"))
@@ -391,16 +390,61 @@ def _commit(store: Store, r: PairResult, params: AlignParams, summary: BatchSumm
     summary.failed.append((r.name, r.error))
 
 
-def _carry_flags(previous: list, flags: list[dict], old: PairInfo, store: Store, r: PairResult) -> list:
-    """The review status of flags whose key (type and sentence ids) is unchanged, when the documents are."""
+def _carry_flags(store: Store, r: PairResult, old: PairInfo, previous: list[dict]) -> list[dict]:
+    """The new run's flags with the review work done on the old run's (`previous`, flag records) where their
+    sentences are unchanged (by content hash; ids follow sentences inserted or removed elsewhere): a derived flag
+    found again (same type and sentences) keeps its review status; a flag an editor made (key EDITOR_KEY...)
+    is kept whole, kind, note and status, also when deriving the new flags failed (r.flags None)."""
+    from .flags import Flag
+
+    flags = list(r.flags or [])
     if not previous:
         return flags
-    runs = store.runs(r.name)
-    last = next(x for x in runs if x["id"] == old.run_id)
+    last = next(x for x in store.runs(r.name) if x["id"] == old.run_id)
+    maps, docs = None, None
     if (last["src_doc"], last["tgt_doc"]) != (r.src_doc, r.tgt_doc):
-        return flags
-    status = {f.key: f.status.value for f in previous}
-    return [{**f, "status": status.get(f["key"], f["status"])} for f in flags]
+        maps = tuple(sentence_id_map(store.sentence_hashes(a), store.sentence_hashes(b))
+                     for a, b in ((last["src_doc"], r.src_doc), (last["tgt_doc"], r.tgt_doc)))
+    status, kept = {}, []
+    for f in previous:
+        moved = _moved_flag(f, maps)
+        if moved is None:
+            continue
+        if not f.get("key", "").startswith(EDITOR_KEY):
+            status[Flag.from_dict(moved).key] = f["status"]
+            continue
+        if maps is not None:  # offsets and paragraphs in the new document versions
+            docs = docs or (store.document(r.src_doc), store.document(r.tgt_doc))
+            for side, doc in zip(("src", "tgt"), docs):
+                if moved.get(side):
+                    moved[side] = _span(doc, moved[side]["sentences"])
+            moved["key"] = EDITOR_KEY + Flag.from_dict(moved).key
+        kept.append({k: v for k, v in moved.items() if k != "id"})
+    return [{**f, "status": status.get(f["key"], f["status"])} for f in flags] + kept
+
+
+def _moved_flag(f: dict, maps: tuple[dict[int, int], dict[int, int]] | None) -> dict | None:
+    """The flag record with its sentence ids in the new documents (`maps`: old id -> new id per side, None when
+    the documents are the same), or None when one of its sentences changed or they are no longer consecutive."""
+    if maps is None:
+        return dict(f)
+    out = dict(f)
+    for side, m in zip(("src", "tgt"), maps):
+        if not f.get(side):
+            continue
+        ids = [m.get(i) for i in f[side]["sentences"]]
+        if None in ids or ids != list(range(ids[0], ids[0] + len(ids))):
+            return None
+        out[side] = {**f[side], "sentences": ids}
+    return out
+
+
+def _span(doc, ids: list[int]) -> dict:
+    from .flags import Span
+
+    span = Span.of(doc, ids)
+    return {"sentences": list(span.sentences), "paragraphs": list(span.paragraphs), "start": span.start,
+            "end": span.end}
 
 
 # ---- the work on one pair (in a worker, or here) ---------------------------------------------------------------

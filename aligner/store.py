@@ -28,6 +28,8 @@ from .errors import InputError, SegmentationError, StoreError
 from .models import Alignment, Bead, BeadStatus, Document, Sentence
 
 DEFAULT_DB = "aligner.db"
+# Keys of the flags an editor made by hand (the review app writes them): re-alignments keep them.
+EDITOR_KEY = "editor:"
 # Window vectors are cached as float16: on the gold sets the beads are the same as with float32
 # (bench/batch.py --check-f16), and the cache is half the size.
 CACHE_DTYPE = np.float16
@@ -797,7 +799,7 @@ def carry_review(old: Alignment, old_src: Sequence[str], old_tgt: Sequence[str],
     all its sentences are still there, unchanged and consecutive, and the new alignment has a bead boundary just
     before and just after them, so that the new beads in between can give way to it.
     """
-    ms, mt = _id_map(old_src, new_src), _id_map(old_tgt, new_tgt)
+    ms, mt = sentence_id_map(old_src, new_src), sentence_id_map(old_tgt, new_tgt)
     bounds, i, j = {}, 0, 0
     for k, b in enumerate(new.beads):
         bounds[(i, j)] = k
@@ -821,7 +823,7 @@ def carry_review(old: Alignment, old_src: Sequence[str], old_tgt: Sequence[str],
     return replace(new, beads=tuple(beads), meta=dict(new.meta)), changed, len(splices)
 
 
-def _id_map(old: Sequence[str], new: Sequence[str]) -> dict[int, int]:
+def sentence_id_map(old: Sequence[str], new: Sequence[str]) -> dict[int, int]:
     """Old sentence id -> new id of the same sentence, from the longest matching runs of content hashes."""
     if list(old) == list(new):
         return {i: i for i in range(len(old))}

@@ -246,3 +246,64 @@ def test_killing_align_all_midway_keeps_finished_pairs_and_a_rerun_finishes(tmp_
         assert all(after[name] == run for name, run in before.items())  # finished pairs were not redone
         assert all(p.status.value == "aligned" for p in store.pairs())
         assert all(len(store.runs(name)) == 1 for name in after)
+
+
+# ---- review work on flags across re-alignments -------------------------------------------------------------------
+
+def editor_flag(store: Store, name: str, kind: str, src=(), tgt=(), note: str = "", status: str = "confirmed"):
+    """Flag sentences by hand, as the review app does: a flag record keyed EDITOR_KEY + its key."""
+    from aligner.flags import Flag, FlagStatus, FlagType, Span
+    from aligner.store import EDITOR_KEY
+
+    s, t = store.documents_for(name)
+    flag = Flag(FlagType(kind), Span.of(s, src) if src else None, Span.of(t, tgt) if tgt else None, 1.0, 1.0, note,
+                FlagStatus(status))
+    records = [{k: v for k, v in f.items() if k != "id"} for f in store.flag_records(name)]
+    store.save_flags(name, records + [{**flag.to_dict(), "key": EDITOR_KEY + flag.key}])
+
+
+def mine(store: Store, name: str) -> list[tuple]:
+    return [(f["key"], f["type"], f["status"], f["note"], f["src"] and f["src"]["sentences"],
+             f["tgt"] and f["tgt"]["sentences"]) for f in store.flag_records(name) if f["key"].startswith("editor:")]
+
+
+def test_editor_flags_survive_a_re_alignment_of_the_same_documents(tmp_path, corpus, monkeypatch):
+    imported(tmp_path, corpus).close()
+    align_all(tmp_path / "p.db", jobs=1, encoder_factory=FakeEncoder)
+    with Store.open(tmp_path / "p.db") as store:
+        store.set_status("beta", [2, 3], BeadStatus.FLAGGED)
+        editor_flag(store, "beta", "divergent", [2, 3], [2, 3], "the figures differ")
+        editor_flag(store, "beta", "added", tgt=[5], note="", status="dismissed")
+        before = mine(store, "beta")
+    assert align_all(tmp_path / "p.db", jobs=1, force=True, encoder_factory=FakeEncoder).aligned
+    with Store.open(tmp_path / "p.db") as store:
+        assert mine(store, "beta") == before
+        assert [b.status for b in store.alignment("beta").beads][2:4] == [BeadStatus.FLAGGED] * 2
+    from aligner import flags
+
+    monkeypatch.setattr(flags, "derive_flags", lambda *a: 1 / 0)
+    summary = align_all(tmp_path / "p.db", jobs=1, force=True, encoder_factory=FakeEncoder)
+    assert ("beta", "no flags: ZeroDivisionError: division by zero") in summary.warnings
+    with Store.open(tmp_path / "p.db") as store:
+        assert mine(store, "beta") == before  # no derived flags this time, the editor's all the same
+
+
+def test_editor_flags_follow_their_sentences_into_a_new_version_and_go_with_a_changed_one(tmp_path, corpus):
+    imported(tmp_path, corpus).close()
+    align_all(tmp_path / "p.db", jobs=1, encoder_factory=FakeEncoder)
+    with Store.open(tmp_path / "p.db") as store:
+        editor_flag(store, "gamma", "furniture", tgt=[6, 7], note="share buttons")
+        editor_flag(store, "gamma", "dropped", src=[3], note="a changed sentence")
+    src, tgt = made_up_pair(10, seed=2)
+    write_pair(corpus, "gamma", src[:3] + ["Una frase reescrita por completo."] + src[4:],
+               ["A sentence put in at the top."] + tgt)
+    with Store.open(tmp_path / "p.db") as store:
+        assert import_corpus(store, corpus).changed == ["gamma"]
+    align_all(tmp_path / "p.db", jobs=1, encoder_factory=FakeEncoder)
+    with Store.open(tmp_path / "p.db") as store:
+        assert mine(store, "gamma") == [("editor:furniture::7-8", "furniture", "confirmed", "share buttons", None,
+                                         [7, 8])]
+        (f,) = [f for f in store.flag_records("gamma") if f["key"].startswith("editor:")]
+        doc = store.documents_for("gamma")[1]
+        assert doc.text[f["tgt"]["start"]:f["tgt"]["end"]].startswith(tgt[6])
+        assert f["tgt"]["paragraphs"] == [7, 8]
