@@ -218,3 +218,25 @@ def test_validate_rejects_gaps_and_overlaps():
         Alignment((Bead((0,), (0,)), Bead((2,), (1,))), 3, 2).validate()
     with pytest.raises(ValueError):
         Alignment((Bead((0,), (0,)), Bead((0,), (1,))), 1, 2).validate()
+
+
+def test_band_cell_rows_and_cols_enumerate_the_band():
+    band = band_around_path(np.array([(0, 0), (1, 2), (2, 2), (3, 5), (5, 6)]), 5, 6, 1)
+    expected = [(i, j) for i in range(band.n + 1) for j in range(band.lo[i], band.hi[i])]
+    assert list(zip(band.cell_rows().tolist(), band.cell_cols().tolist())) == expected
+
+
+def test_float16_windows_give_the_float32_alignment():
+    # the pipeline keeps window vectors in float16 (half the memory); products are taken in float32
+    from aligner.evaluate import score
+
+
+    rng = np.random.default_rng(11)
+    kinds = ["1-1"] * 40 + ["2-1"] * 5 + ["1-2"] * 5 + ["0-1"] * 3 + ["1-0"] * 3
+    rng.shuffle(kinds)
+    s, t, sl, tl, gold = _translation_pair(rng, ["1-1"] + kinds + ["1-1"])
+    sw, tw = _windows(s, 4), _windows(t, 4)
+    full = align_windows(sw, tw, sl, tl)
+    half = align_windows([w.astype(np.float16) for w in sw], [w.astype(np.float16) for w in tw], sl, tl)
+    assert half.links() == full.links()
+    assert score(half.links(), gold).strict_f1 > 0.9

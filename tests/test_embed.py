@@ -133,6 +133,9 @@ def test_use_window_shapes_and_short_documents(use):
     assert [x.shape for x in w] == [(2, 512), (1, 512), (0, 512)]
     assert all(x.dtype == np.float32 for x in w)
     assert [x.shape for x in use.encode_windows([], 2)] == [(0, 512), (0, 512)]
+    half = use.encode_windows(ES[:2], 3, dtype=np.float16)
+    assert all(x.dtype == np.float16 for x in half)
+    np.testing.assert_allclose(half[0], w[0], atol=2e-3)
 
 
 @pytest.mark.slow
