@@ -1,0 +1,305 @@
+"""Alignment runs and their beads, and the review edits on them: each edit saves the changed stretch of beads
+before and after it, so that undo and redo work across restarts; the last alignment read or written is cached
+in memory by (run, revision)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+
+from ..errors import StoreError
+from ..models import Alignment, Bead, BeadStatus
+from .base import _now
+from .carry import carry_review
+from .documents import Documents
+
+
+@dataclass(frozen=True, slots=True)
+class EditInfo:
+    """One entry of a pair's edit log."""
+
+    id: int
+    op: str
+    detail: dict
+    date: str
+    undone: bool
+
+
+class Alignments(Documents):
+    """Runs, beads, edits, undo and redo."""
+
+    # ---- runs and alignments ---------------------------------------------------------------------------------
+
+    def save_alignment(self, pair: str, alignment: Alignment, run_info: dict | None = None) -> int:
+        """Record a new run of `pair` and make its beads the current alignment, in one transaction; returns the
+        run id. Review work on the previous alignment survives where its sentences did not change (by content
+        hash): its reviewed beads are put back wherever the new bead boundaries allow (see `carry_review`).
+
+        run_info: model, params, figures (dict); src_doc / tgt_doc, the document versions aligned: when the pair
+        was re-imported meanwhile, nothing is saved and StoreError says so. date (ISO 8601 or a datetime; default
+        now) and changed (a date or None per bead: when a person last changed it) carry the dates of an imported
+        memory.
+        """
+        alignment.validate()
+        info = dict(run_info or {})
+        given = [_iso(d) for d in info.get("changed") or [None] * len(alignment)]
+        if len(given) != len(alignment):
+            raise StoreError(f"{pair}: {len(given)} change dates for {len(alignment)} beads")
+        with self.transaction():
+            p = self.pair(pair)
+            if (info.get("src_doc", p.src_doc), info.get("tgt_doc", p.tgt_doc)) != (p.src_doc, p.tgt_doc):
+                raise StoreError(f"{pair}: its files were imported again during the run; align it again")
+            if (alignment.n_src, alignment.n_tgt) != (p.n_src, p.n_tgt):
+                raise StoreError(f"{pair}: the alignment covers {alignment.n_src}/{alignment.n_tgt} sentences, "
+                                 f"the documents have {p.n_src}/{p.n_tgt}")
+            changed, carried = given, 0
+            if p.run_id is not None:
+                old_docs = self._conn.execute("SELECT src_doc, tgt_doc FROM runs WHERE id = ?",
+                                              (p.run_id,)).fetchone()
+                old, old_changed = self._beads_of_run(p.run_id)
+                alignment, changed, carried = carry_review(
+                    old, self.sentence_hashes(old_docs[0]), self.sentence_hashes(old_docs[1]), alignment,
+                    self.sentence_hashes(p.src_doc), self.sentence_hashes(p.tgt_doc), old_changed, given)
+            figures = {**info.get("figures", {}), "beads": len(alignment), "carried": carried}
+            date = _iso(info.get("date")) or _now()
+            run_id = self._conn.execute(
+                "INSERT INTO runs (pair_id, src_doc, tgt_doc, model, params, date, figures) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (p.id, p.src_doc, p.tgt_doc, info.get("model") or alignment.meta.get("model") or "",
+                 json.dumps(info.get("params") or alignment.meta.get("params") or {}, sort_keys=True), date,
+                 json.dumps(figures))).lastrowid
+            self._insert_beads(run_id, _rows(alignment.beads, changed))
+            self._conn.execute("UPDATE pairs SET run_id = ?, status = 'aligned', error = NULL, updated = ? "
+                               "WHERE id = ?", (run_id, _now(), p.id))
+            return run_id
+
+    def record_failure(self, pair: str, error: str, run_info: dict | None = None) -> int:
+        """Record a failed run with its error; the pair's last good alignment stays current."""
+        info = dict(run_info or {})
+        with self.transaction():
+            p = self.pair(pair)
+            run_id = self._conn.execute(
+                "INSERT INTO runs (pair_id, src_doc, tgt_doc, model, params, date, figures, error) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (p.id, p.src_doc, p.tgt_doc, info.get("model", ""), json.dumps(info.get("params", {}), sort_keys=True),
+                 _now(), json.dumps(info.get("figures", {})), error)).lastrowid
+            self._conn.execute("UPDATE pairs SET status = 'failed', error = ?, updated = ? WHERE id = ?",
+                               (error, _now(), p.id))
+            return run_id
+
+    def runs(self, pair: str) -> list[dict]:
+        """Every run of a pair, oldest first: id, src_doc, tgt_doc, model, params, date, figures, error."""
+        rows = self._q("SELECT r.id, r.src_doc, r.tgt_doc, r.model, r.params, r.date, r.figures, r.error "
+                       "FROM runs r JOIN pairs p ON p.id = r.pair_id WHERE p.name = ? ORDER BY r.id", (pair,))
+        for r in rows:
+            r["params"], r["figures"] = json.loads(r["params"]), json.loads(r["figures"])
+        return rows
+
+    def alignment(self, pair: str) -> Alignment:
+        """The pair's current alignment, beads with their review status; meta holds run_id, revision (of its
+        edits), model, params, date."""
+        run_id = self._pair_run(pair)[1]
+        if run_id is None:
+            raise StoreError(f"{pair}: not aligned yet; run `aligner align-all`")
+        return self._beads_of_run(run_id)[0]
+
+    def _beads_of_run(self, run_id: int) -> tuple[Alignment, tuple[str | None, ...]]:
+        """The run's alignment and the changed date of each bead. The run's revision is read first: when this
+        process last read or wrote that same revision, its beads come from memory (a 5,000-bead run takes ~15 ms
+        to load). Another process's edit bumps the revision, so it is never missed."""
+        with self._reading() as conn:
+            run = conn.execute("SELECT revision FROM runs WHERE id = ?", (run_id,)).fetchone()
+            cached = self._cached
+            if run is not None and cached is not None and cached[:2] == (run_id, run[0]):
+                a = cached[2]
+                return replace(a, meta={**a.meta, "params": dict(a.meta["params"])}), cached[3]
+            run = conn.execute("SELECT r.model, r.params, r.date, s.n_sentences, t.n_sentences, r.revision FROM runs r "
+                               "JOIN documents s ON s.id = r.src_doc JOIN documents t ON t.id = r.tgt_doc "
+                               "WHERE r.id = ?", (run_id,)).fetchone()
+            rows = conn.execute("SELECT src_start, src_len, tgt_start, tgt_len, score, status, changed FROM beads "
+                                "WHERE run_id = ? ORDER BY src_start, tgt_start", (run_id,)).fetchall()
+        beads = tuple(Bead(tuple(range(r[0], r[0] + r[1])), tuple(range(r[2], r[2] + r[3])), r[4], BeadStatus(r[5]))
+                      for r in rows)
+        meta = {"run_id": run_id, "revision": run[5], "model": run[0], "params": json.loads(run[1]), "date": run[2]}
+        a, changed = Alignment(beads, run[3], run[4], meta=meta), tuple(r[6] for r in rows)
+        self._remember(a, changed)
+        return replace(a, meta={**meta, "params": dict(meta["params"])}), changed
+
+    def _remember(self, a: Alignment, changed: Sequence[str | None]) -> None:
+        """Keep `a` (meta: its run_id and revision) as the cached alignment."""
+        self._cached = (a.meta["run_id"], a.meta["revision"], a, tuple(changed))
+
+    def _insert_beads(self, run_id: int, rows: Iterable[list]) -> None:
+        self._conn.executemany(
+            "INSERT INTO beads (run_id, src_start, src_len, tgt_start, tgt_len, kind, score, status, changed) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", ((run_id, *r) for r in rows))
+
+    # ---- review edits ----------------------------------------------------------------------------------------
+
+    def apply_edit(self, pair: str, new_alignment: Alignment, op: str, detail: dict | None = None) -> int | None:
+        """Save an edited alignment and log the edit, in one transaction; returns the edit id, or None when
+        nothing changed. The log keeps the changed stretch of beads before and after, so undo and redo work
+        across restarts. A new edit clears the redo list.
+
+        new_alignment must derive from the current one: when its meta says it was loaded from another run (a batch
+        run replaced the alignment meanwhile) or another revision (another editor saved an edit meanwhile), this
+        is a StoreError, not a lost update. On success its meta revision moves on with the store's.
+        """
+        with self.transaction():
+            run_id = self._pair_run(pair)[1]
+            if run_id is None:
+                raise StoreError(f"{pair}: not aligned yet; run `aligner align-all`")
+            base = new_alignment.meta.get("run_id")
+            if base is not None and base != run_id:
+                raise StoreError(f"{pair}: the alignment was replaced by a new run since it was loaded; reload it")
+            cur, changed = self._beads_of_run(run_id)
+            revision = new_alignment.meta.get("revision")
+            if revision is not None and revision != cur.meta["revision"]:
+                raise StoreError(f"{pair}: the alignment was edited elsewhere since it was loaded; reload it")
+            if (new_alignment.n_src, new_alignment.n_tgt) != (cur.n_src, cur.n_tgt):
+                raise StoreError(f"{pair}: edit {op!r} is for documents of another length")
+            old, new = cur.beads, new_alignment.beads
+            lo, hi = _common_ends(old, new)
+            if lo == len(old) == len(new):
+                return None
+            start = (sum(len(b.src) for b in old[:lo]), sum(len(b.tgt) for b in old[:lo]))
+            try:  # the beads around the stretch are the stored ones, valid already
+                _check_stretch(new[lo:len(new) - hi], start, old[lo:len(old) - hi])
+            except ValueError as exc:
+                raise StoreError(f"{pair}: edit {op!r} gives an invalid alignment ({exc})") from None
+            date = _now()
+            before = _rows(old[lo:len(old) - hi], changed[lo:len(old) - hi], start)
+            after = _rows(new[lo:len(new) - hi], [date] * (len(new) - hi - lo), start)
+            self._replace_stretch(run_id, start, before, after)
+            self._conn.execute("DELETE FROM edits WHERE run_id = ? AND undone = 1", (run_id,))
+            edit_id = self._conn.execute(
+                "INSERT INTO edits (run_id, op, detail, date, start_src, start_tgt, before, after) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (run_id, op, json.dumps(detail or {}), date, *start,
+                                                    json.dumps(before), json.dumps(after))).lastrowid
+            # the new beads themselves are cached, so that the next edit, derived from them, compares by identity
+            self._remember(replace(cur, beads=new, meta={**cur.meta, "revision": cur.meta["revision"] + 1}),
+                           (*changed[:lo], *[date] * (len(new) - hi - lo), *changed[len(old) - hi:]))
+        if revision is not None:
+            new_alignment.meta["revision"] = revision + 1
+        return edit_id
+
+    def set_status(self, pair: str, bead_indices: Iterable[int], status: BeadStatus | str) -> int | None:
+        """Set the review status of some beads of the current alignment, as one undoable edit."""
+        status = BeadStatus(status)
+        idx = sorted(set(bead_indices))
+        with self.transaction():  # read and write under one lock: nothing can come in between
+            a = self.alignment(pair)
+            beads = list(a.beads)
+            for k in idx:
+                beads[k] = replace(beads[k], status=status)
+            return self.apply_edit(pair, a.with_beads(beads), status.value, {"beads": idx})
+
+    def _replace_stretch(self, run_id: int, start: tuple[int, int], old: list, new: list) -> None:
+        """Replace the bead rows of one stretch of sentences (`old`) by `new`; both cover the same sentences.
+        Every change of the beads goes through here, so it also counts the run's revision."""
+        end = (start[0] + sum(r[1] for r in old), start[1] + sum(r[3] for r in old))
+        self._conn.execute("DELETE FROM beads WHERE run_id = ? AND (src_start, tgt_start) >= (?, ?) "
+                           "AND (src_start, tgt_start) < (?, ?)", (run_id, *start, *end))
+        self._insert_beads(run_id, new)
+        self._conn.execute("UPDATE runs SET revision = revision + 1 WHERE id = ?", (run_id,))
+
+    def undo(self, pair: str) -> Alignment | None:
+        """Undo the pair's last edit; returns the alignment after it, or None when there is nothing to undo."""
+        return self._step(pair, undo=True)
+
+    def redo(self, pair: str) -> Alignment | None:
+        """Redo the last undone edit; returns the alignment after it, or None when there is nothing to redo."""
+        return self._step(pair, undo=False)
+
+    def _step(self, pair: str, undo: bool) -> Alignment | None:
+        with self.transaction():
+            run_id = self._pair_run(pair)[1]
+            row = self._conn.execute(
+                "SELECT id, start_src, start_tgt, before, after FROM edits WHERE run_id = ? AND undone = ? "
+                f"ORDER BY id {'DESC' if undo else 'ASC'} LIMIT 1", (run_id, int(not undo))).fetchone()
+            if row is None:
+                return None
+            cur, changed = self._beads_of_run(run_id)
+            old, new = (json.loads(row[4]), json.loads(row[3])) if undo else (json.loads(row[3]), json.loads(row[4]))
+            self._replace_stretch(run_id, (row[1], row[2]), old, new)
+            self._conn.execute("UPDATE edits SET undone = ? WHERE id = ?", (int(undo), row[0]))
+            stepped = _splice_rows(cur, changed, (row[1], row[2]), len(old), new)
+            if stepped is not None:
+                self._remember(*stepped)
+            return self._beads_of_run(run_id)[0]
+
+    def history(self, pair: str) -> list[EditInfo]:
+        """The edit log of the pair's current alignment, oldest first."""
+        rows = self._q("SELECT e.id, e.op, e.detail, e.date, e.undone FROM edits e JOIN pairs p ON "
+                       "p.run_id = e.run_id WHERE p.name = ? ORDER BY e.id", (pair,))
+        return [EditInfo(r["id"], r["op"], json.loads(r["detail"]), r["date"], bool(r["undone"])) for r in rows]
+
+
+# ---- helpers ---------------------------------------------------------------------------------------------------
+
+def _rows(beads: Sequence[Bead], changed: Sequence[str | None], start: tuple[int, int] = (0, 0)) -> list[list]:
+    """Beads as stored: src_start, src_len, tgt_start, tgt_len, kind, score, status, changed; an empty side
+    starts at its position between sentences, so (src_start, tgt_start) orders the beads."""
+    out, (i, j) = [], start
+    for b, when in zip(beads, changed):
+        out.append([i, len(b.src), j, len(b.tgt), b.kind, float(b.score), b.status.value, when])
+        i, j = i + len(b.src), j + len(b.tgt)
+    return out
+
+
+def _common_ends(old: Sequence[Bead], new: Sequence[Bead]) -> tuple[int, int]:
+    """How many beads two alignments share at the start and, after those, at the end. Beads an edit did not
+    touch are the very same objects, so identity settles most comparisons before equality is tried."""
+    lo, top = 0, min(len(old), len(new))
+    while lo < top and (old[lo] is new[lo] or old[lo] == new[lo]):
+        lo += 1
+    hi = 0
+    while hi < top - lo and (old[-1 - hi] is new[-1 - hi] or old[-1 - hi] == new[-1 - hi]):
+        hi += 1
+    return lo, hi
+
+
+def _check_stretch(beads: Sequence[Bead], start: tuple[int, int], old: Sequence[Bead]) -> None:
+    """Raise ValueError unless `beads` cover the sentences of the `old` beads they replace, from `start` on, in
+    order and each once; the whole alignment is then valid when the beads around them were."""
+    i, j = start
+    for b in beads:
+        if not b.src and not b.tgt:
+            raise ValueError("empty bead")
+        if b.src and b.src != tuple(range(i, i + len(b.src))):
+            raise ValueError(f"source ids {b.src} do not continue at {i}")
+        if b.tgt and b.tgt != tuple(range(j, j + len(b.tgt))):
+            raise ValueError(f"target ids {b.tgt} do not continue at {j}")
+        i, j = i + len(b.src), j + len(b.tgt)
+    end = (start[0] + sum(len(b.src) for b in old), start[1] + sum(len(b.tgt) for b in old))
+    if (i, j) != end:
+        raise ValueError(f"the edited beads end at sentences {i}/{j}, the beads they replace at {end[0]}/{end[1]}")
+
+
+def _splice_rows(cur: Alignment, changed: Sequence[str | None], start: tuple[int, int], n_old: int,
+                 rows: list) -> tuple[Alignment, tuple[str | None, ...]] | None:
+    """`cur` (at the revision before a stretch replacement) with its `n_old` beads from sentence position `start`
+    replaced by bead `rows` as stored, at the next revision; None if no bead boundary is at `start`."""
+    i = j = 0
+    for k, b in enumerate(cur.beads):
+        if (i, j) == start:
+            break
+        i, j = i + len(b.src), j + len(b.tgt)
+    else:
+        return None
+    beads = tuple(Bead(tuple(range(r[0], r[0] + r[1])), tuple(range(r[2], r[2] + r[3])), r[5], BeadStatus(r[6]))
+                  for r in rows)
+    a = replace(cur, beads=cur.beads[:k] + beads + cur.beads[k + n_old:],
+                meta={**cur.meta, "revision": cur.meta["revision"] + 1})
+    return a, (*changed[:k], *(r[7] for r in rows), *changed[k + n_old:])
+
+
+def _iso(when: str | datetime | None) -> str | None:
+    """A date as the store keeps it: ISO 8601 in UTC to the second (a naive datetime is taken as UTC)."""
+    if when is None or isinstance(when, str):
+        return when
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(UTC).isoformat(timespec="seconds")

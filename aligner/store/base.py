@@ -1,0 +1,191 @@
+"""Opening a project database, its migrations, transactions, and SQLite's errors turned into StoreErrors."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import sqlite3
+import sys
+import threading
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Self
+
+import sqlite_utils
+
+from ..errors import StoreError
+from .schema import MIGRATIONS
+
+DEFAULT_DB = "aligner.db"
+
+
+def sha1(text: str | bytes) -> str:
+    return hashlib.sha1(text.encode("utf-8") if isinstance(text, str) else text).hexdigest()
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _now() -> str:
+    """The clock the store dates things by: the package's `now`, looked up at each call, so that a test pins it
+    for every module with monkeypatch.setattr(aligner.store, "now", ...)."""
+    return sys.modules[__package__].now()
+
+
+class StoreBase:
+    """The connection of a Store: opening, migrations, transactions, errors. Calls from several threads share one
+    connection and are serialised by a lock; another process uses its own Store."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path, timeout: float, readonly: bool):
+        self._conn = conn
+        # sqlite-utils on our own connection, for reading (query, rows_where, table_names, counts) and VACUUM;
+        # writes go through self._conn inside our own BEGIN IMMEDIATE transactions (see the package docstring)
+        self.db = sqlite_utils.Database(conn, recursive_triggers=False, execute_plugins=False)
+        self.path = path
+        self.timeout = timeout
+        self.readonly = readonly
+        self._lock = threading.RLock()
+        self._depth = 0
+        # The last alignment read or written in this process (alignments.py): (run_id, revision, alignment,
+        # changed dates). Cleared when a transaction rolls back, since it may describe what was undone.
+        self._cached = None
+
+    @classmethod
+    def open(cls, path: str | Path = DEFAULT_DB, timeout: float = 10.0, *, create: bool = True,
+             readonly: bool = False) -> Self:
+        """Open the project database at `path`, creating and migrating it as needed.
+
+        Raises StoreError naming the file when it is missing (create=False or readonly), locked by another
+        writer beyond `timeout` seconds, not an aligner database, or written by a newer aligner.
+        """
+        path = Path(path)
+        if not path.exists() and (readonly or not create):
+            raise StoreError(f"{path}: no project database here; create one with `aligner add CORPUS --db {path}`")
+        if path.is_dir():
+            raise StoreError(f"{path}: is a folder, expected a project database file")
+        target = f"{path.resolve().as_uri()}?mode=ro" if readonly else str(path)
+        try:
+            conn = sqlite3.connect(target, uri=readonly, timeout=timeout, isolation_level=None,
+                                   check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise StoreError(f"{path}: cannot be opened ({exc})") from None
+        try:
+            store = cls(conn, path, timeout, readonly)
+            store._setup()
+        except BaseException:
+            conn.close()
+            raise
+        return store
+
+    def _setup(self) -> None:
+        with self._lock, self._translate():
+            if not self.readonly and self._conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=FULL")
+            self._conn.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+
+    def _migrate(self) -> None:
+        """Apply the migrations the file lacks, each in its own transaction (another process may race us)."""
+        tables = set(self.db.table_names())
+        if tables and "schema_migrations" not in tables:
+            raise StoreError(f"{self.path}: is an SQLite database but not an aligner project")
+        version = self.schema_version() if tables else 0
+        if version > len(MIGRATIONS):
+            raise StoreError(f"{self.path}: written by a newer aligner (schema {version}; this one knows "
+                             f"{len(MIGRATIONS)}): upgrade aligner to open it")
+        if version == len(MIGRATIONS):
+            return
+        if self.readonly:
+            raise StoreError(f"{self.path}: needs a schema upgrade; open it once for writing first")
+        for number, (name, statements) in enumerate(MIGRATIONS, 1):
+            with self.transaction():
+                self._conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations ("
+                                   "version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied TEXT NOT NULL)")
+                if self.schema_version() >= number:
+                    continue
+                for sql in statements:
+                    self._conn.execute(sql)
+                self._conn.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)", (number, name, _now()))
+
+    def schema_version(self) -> int:
+        with self._reading() as conn:
+            return conn.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()[0]
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # ---- transactions and errors -----------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _translate(self):
+        """Turn SQLite's errors about the file into StoreErrors that name it and say what to do."""
+        try:
+            yield
+        except sqlite3.IntegrityError:
+            raise
+        except sqlite3.OperationalError as exc:
+            msg = str(exc)
+            if "locked" in msg or "busy" in msg:
+                raise StoreError(
+                    f"{self.path}: the project is busy: another process (a batch run or the review app) is "
+                    f"writing to it and did not finish within {self.timeout:g} s; try again when it is done"
+                ) from None
+            if "readonly" in msg or "disk I/O" in msg or "unable to open" in msg or "disk is full" in msg:
+                raise StoreError(f"{self.path}: {msg}") from None
+            raise
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path}: not a usable aligner project database ({exc})") from None
+
+    @contextlib.contextmanager
+    def transaction(self):
+        """One atomic change. Waits up to `timeout` for another writer; nested calls join the outer transaction,
+        so several methods (cached vectors, a run and its flags) commit together or not at all."""
+        with self._lock:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield self
+                finally:
+                    self._depth -= 1
+                return
+            if self.readonly:
+                raise StoreError(f"{self.path}: opened read-only")
+            with self._translate():
+                self._conn.execute("BEGIN IMMEDIATE")
+            self._depth = 1
+            try:
+                with self._translate():
+                    yield self
+            except BaseException:
+                self._depth = 0
+                self._cached = None
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
+                raise
+            self._depth = 0
+            with self._translate():
+                self._conn.execute("COMMIT")
+
+    @contextlib.contextmanager
+    def _reading(self):
+        with self._lock, self._translate():
+            yield self._conn
+
+    def _q(self, sql: str, args: Sequence = ()) -> list[dict]:
+        """The rows of a query as dicts."""
+        with self._reading():
+            return list(self.db.query(sql, args))
+
+    def integrity_check(self) -> str:
+        """SQLite's verdict on the file: 'ok' or a description of the damage."""
+        return self._q("PRAGMA integrity_check")[0]["integrity_check"]

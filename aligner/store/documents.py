@@ -1,0 +1,221 @@
+"""Documents with their sentences and paragraphs, versioned by content; pairs of documents; and the review app's
+view state of each pair."""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import InputError, SegmentationError, StoreError
+from ..models import Document, Sentence
+from .base import StoreBase, _now, sha1
+
+
+class PairStatus(str, enum.Enum):
+    """Where a pair stands: never aligned, its files changed since the last run, aligned, or its last run failed."""
+
+    NEW = "new"
+    CHANGED = "changed"
+    ALIGNED = "aligned"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class PairInfo:
+    """One document pair, its current documents and alignment, with the counts `aligner status` shows."""
+
+    id: int
+    name: str
+    status: PairStatus
+    error: str | None
+    src_doc: int
+    tgt_doc: int
+    src_path: str
+    tgt_path: str
+    src_lang: str
+    tgt_lang: str
+    n_src: int
+    n_tgt: int
+    run_id: int | None
+    model: str | None
+    params: dict | None
+    beads: int
+    reviewed: int
+    updated: str
+
+
+class Documents(StoreBase):
+    """Documents, pairs and view state."""
+
+    def add_document(self, path: str | Path, lang: str, text: str | bytes, presegmented: bool = False) -> int:
+        """Store a document and its sentences; returns its id. The same content at the same path gives the stored
+        id back; new content becomes a new version. Bytes are decoded here; a file that cannot be decoded or
+        segmented is stored with its error, so that aligning its pair fails with that message."""
+        from ..segment import segment_lines, segment_text
+        from ..textio import decode_text
+
+        path, lang = str(path), lang.lower()
+        digest, error, doc = sha1(text), None, None
+        try:
+            text = decode_text(text, path) if isinstance(text, bytes) else text
+            if not text.strip():
+                raise InputError(f"{path}: the file is empty")
+            doc = (segment_lines if presegmented else segment_text)(text, lang, path)
+        except (InputError, SegmentationError) as exc:
+            error = str(exc)
+        return self._add_document(path, lang, digest, text if doc else "", error, presegmented,
+                                  doc.sentences if doc else ())
+
+    def add_sentences(self, path: str | Path, lang: str, sentences: Sequence[tuple[str, int]]) -> int:
+        """Store a document given as its sentences, each with its paragraph number: (text, paragraph), one line
+        each (whitespace runs are collapsed). For sentences that come from elsewhere with their paragraphs, such
+        as an imported translation memory; versions as in `add_document`, by text and paragraphs."""
+        if not sentences:
+            raise StoreError(f"{path}: a document needs at least one sentence")
+        lines = [" ".join(t.replace("\ufeff", " ").split()) for t, _ in sentences]
+        text, pos, sents = "".join(line + "\n" for line in lines), 0, []
+        for k, (line, (_, para)) in enumerate(zip(lines, sentences)):
+            sents.append(Sentence(k, line, int(para), pos, pos + len(line)))
+            pos += len(line) + 1
+        digest = sha1(text + json.dumps([s.paragraph for s in sents]))
+        return self._add_document(str(path), lang.lower(), digest, text, None, True, sents)
+
+    def _add_document(self, path: str, lang: str, digest: str, text: str, error: str | None, presegmented: bool,
+                      sentences: Sequence[Sentence]) -> int:
+        with self.transaction():
+            row = self._conn.execute("SELECT id, sha1, lang, presegmented, version FROM documents WHERE path = ? "
+                                     "ORDER BY version DESC LIMIT 1", (path,)).fetchone()
+            if row and row[1:4] == (digest, lang, int(presegmented)):
+                return row[0]
+            doc_id = self._conn.execute(
+                "INSERT INTO documents (path, lang, sha1, version, text, error, presegmented, n_sentences, added) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (path, lang, digest, row[4] + 1 if row else 1, text, error, int(presegmented), len(sentences),
+                 _now())).lastrowid
+            self._conn.executemany(
+                "INSERT INTO sentences (doc_id, idx, paragraph, start, end, text, sha1) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                ((doc_id, s.id, s.paragraph, s.start, s.end, s.text, sha1(s.text)) for s in sentences))
+            paras: dict[int, list[int]] = {}
+            for s in sentences:
+                paras.setdefault(s.paragraph, [s.start, s.end])[1] = s.end
+            self._conn.executemany("INSERT INTO paragraphs (doc_id, idx, start, end) VALUES (?, ?, ?, ?)",
+                                   ((doc_id, k, a, b) for k, (a, b) in paras.items()))
+            return doc_id
+
+    def add_pair(self, name: str, src_doc: int, tgt_doc: int) -> tuple[int, bool]:
+        """Create the pair, or point it at new document versions; returns (pair id, whether anything changed).
+        Documents with the same content as the pair's current ones change nothing."""
+        with self.transaction():
+            new = self._conn.execute("SELECT (SELECT sha1 FROM documents WHERE id = ?), "
+                                     "(SELECT sha1 FROM documents WHERE id = ?)", (src_doc, tgt_doc)).fetchone()
+            if None in new:
+                raise StoreError(f"pair {name!r}: no document {src_doc if new[0] is None else tgt_doc}")
+            row = self._conn.execute("SELECT p.id, s.sha1, t.sha1 FROM pairs p JOIN documents s ON s.id = p.src_doc"
+                                     " JOIN documents t ON t.id = p.tgt_doc WHERE p.name = ?", (name,)).fetchone()
+            if row is None:
+                pair_id = self._conn.execute(
+                    "INSERT INTO pairs (name, src_doc, tgt_doc, status, created, updated) VALUES (?, ?, ?, ?, ?, ?)",
+                    (name, src_doc, tgt_doc, PairStatus.NEW.value, _now(), _now())).lastrowid
+                return pair_id, True
+            if (row[1], row[2]) == tuple(new):
+                return row[0], False
+            self._conn.execute(
+                "UPDATE pairs SET src_doc = ?, tgt_doc = ?, updated = ?, error = NULL, "
+                "status = CASE WHEN run_id IS NULL THEN 'new' ELSE 'changed' END WHERE id = ?",
+                (src_doc, tgt_doc, _now(), row[0]))
+            return row[0], True
+
+    def pairs(self, names: Iterable[str] | None = None) -> list[PairInfo]:
+        """Every pair (or those named), by name, with sentence and review counts of its current alignment."""
+        rows = self._q(_PAIRS_SQL + " ORDER BY p.name")
+        if names is not None:
+            wanted = set(names)
+            missing = wanted - {r["name"] for r in rows}
+            if missing:
+                raise StoreError(f"{self.path}: no pair named {', '.join(sorted(missing))}")
+            rows = [r for r in rows if r["name"] in wanted]
+        return [_pair_info(r) for r in rows]
+
+    def _pair_run(self, name: str) -> tuple[int, int | None]:
+        """The pair's id and current run id: what an edit needs, without the counts `pair` adds."""
+        with self._reading() as conn:
+            row = conn.execute("SELECT id, run_id FROM pairs WHERE name = ?", (name,)).fetchone()
+        return row if row is not None else (self.pair(name).id, None)  # pair() raises, naming the known pairs
+
+    def pair(self, name: str) -> PairInfo:
+        rows = self._q(_PAIRS_SQL + " WHERE p.name = ?", (name,))
+        if not rows:
+            known = [r["name"] for r in self._q("SELECT name FROM pairs ORDER BY name LIMIT 6")]
+            hint = f" (pairs: {', '.join(known)}{', ...' if len(known) == 6 else ''})" if known else ""
+            raise StoreError(f"{self.path}: no pair named {name!r}{hint}")
+        return _pair_info(rows[0])
+
+    def document(self, doc_id: int) -> Document:
+        """A stored document rebuilt with its sentences; InputError with the import's message if it was unusable."""
+        with self._reading() as conn:
+            row = conn.execute("SELECT path, lang, text, error FROM documents WHERE id = ?", (doc_id,)).fetchone()
+            if row is None:
+                raise StoreError(f"{self.path}: no document {doc_id}")
+            if row[3]:
+                raise InputError(row[3])
+            sents = tuple(Sentence(*r) for r in conn.execute(
+                "SELECT idx, text, paragraph, start, end FROM sentences WHERE doc_id = ? ORDER BY idx", (doc_id,)))
+        return Document(path=row[0], lang=row[1], text=row[2], sentences=sents)
+
+    def document_info(self, doc_id: int) -> dict:
+        """A document's record without its text: id, path, lang, sha1, version, error, presegmented, n_sentences,
+        added."""
+        with self._reading():
+            rows = list(self.db["documents"].rows_where(
+                "id = ?", [doc_id], select="id, path, lang, sha1, version, error, presegmented, n_sentences, added"))
+        if not rows:
+            raise StoreError(f"{self.path}: no document {doc_id}")
+        return rows[0]
+
+    def documents_for(self, pair: str) -> tuple[Document, Document]:
+        """The pair's current source and target documents."""
+        info = self.pair(pair)
+        return self.document(info.src_doc), self.document(info.tgt_doc)
+
+    def sentence_hashes(self, doc_id: int) -> list[str]:
+        with self._reading() as conn:
+            return [r[0] for r in conn.execute("SELECT sha1 FROM sentences WHERE doc_id = ? ORDER BY idx", (doc_id,))]
+
+    # ---- the review app's view state -------------------------------------------------------------------------
+
+    def view_state(self, pair: str) -> dict:
+        """What the review app saved for the pair with `save_view_state` (where the cursor was, ...); {} when
+        nothing was saved, also for a pair that does not exist."""
+        rows = self._q("SELECT v.state FROM view_state v JOIN pairs p ON p.id = v.pair_id WHERE p.name = ?", (pair,))
+        return json.loads(rows[0]["state"]) if rows else {}
+
+    def save_view_state(self, pair: str, state: dict) -> None:
+        """Replace the pair's view state by `state` (a dict that JSON can hold), in one transaction. It is not an
+        edit: no revision moves, nothing is logged for undo."""
+        if not isinstance(state, dict):
+            raise TypeError(f"view state must be a dict, not {type(state).__name__}")
+        text = json.dumps(state, sort_keys=True)
+        with self.transaction():
+            pair_id = self._pair_run(pair)[0]
+            self._conn.execute("INSERT INTO view_state (pair_id, state, saved) VALUES (?, ?, ?) ON CONFLICT (pair_id) "
+                               "DO UPDATE SET state = excluded.state, saved = excluded.saved", (pair_id, text, _now()))
+
+
+_PAIRS_SQL = """
+SELECT p.id, p.name, p.status, p.error, p.src_doc, p.tgt_doc, p.run_id, p.updated,
+       s.path AS src_path, t.path AS tgt_path, s.lang AS src_lang, t.lang AS tgt_lang,
+       s.n_sentences AS n_src, t.n_sentences AS n_tgt, r.model, r.params,
+       (SELECT count(*) FROM beads b WHERE b.run_id = p.run_id) AS beads,
+       (SELECT count(*) FROM beads b WHERE b.run_id = p.run_id AND b.status != 'auto') AS reviewed
+FROM pairs p JOIN documents s ON s.id = p.src_doc JOIN documents t ON t.id = p.tgt_doc
+LEFT JOIN runs r ON r.id = p.run_id"""
+
+
+def _pair_info(r: dict) -> PairInfo:
+    return PairInfo(r["id"], r["name"], PairStatus(r["status"]), r["error"], r["src_doc"], r["tgt_doc"],
+                    r["src_path"], r["tgt_path"], r["src_lang"], r["tgt_lang"], r["n_src"], r["n_tgt"], r["run_id"],
+                    r["model"], json.loads(r["params"]) if r["params"] else None, r["beads"], r["reviewed"],
+                    r["updated"])

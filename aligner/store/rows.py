@@ -1,0 +1,93 @@
+"""Reading for reports and exports: counts by pair, and the current alignments' beads streamed with their texts,
+flags and dates from one consistent snapshot."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+
+from ..models import BeadStatus
+from .documents import Documents, PairInfo
+
+
+class Rows(Documents):
+    """Counts and the bead stream for exports."""
+
+    def bead_counts(self) -> list[dict]:
+        """Beads of every pair's current alignment by type and status: pair, kind, status, beads."""
+        return self._q("SELECT p.name AS pair, b.kind, b.status, count(*) AS beads FROM pairs p JOIN beads b "
+                       "ON b.run_id = p.run_id GROUP BY p.name, b.kind, b.status ORDER BY p.name, b.kind, b.status")
+
+    def flag_counts(self) -> list[dict]:
+        """Flags of every pair's current alignment by type and status: pair, type, status, flags."""
+        return self._q("SELECT p.name AS pair, f.type, f.status, count(*) AS flags FROM pairs p JOIN flags f "
+                       "ON f.run_id = p.run_id GROUP BY p.name, f.type, f.status ORDER BY p.name, f.type")
+
+    def iter_beads(self, names: Iterable[str] | None = None, *, statuses: Iterable[BeadStatus | str] | None = None,
+                   min_score: float | None = None, batch_size: int = 1000) -> Iterator:
+        """Stream the current alignments' beads as aligner.export.BeadRow, pair by pair in name order, bead by
+        bead in document order; `flags` names the flags (not dismissed) that touch a bead.
+
+        Reads through its own read-only connection in one read transaction, so an export sees one consistent
+        snapshot while the review app goes on writing, and holds about `batch_size` beads in memory.
+        """
+        wanted = None if statuses is None else {BeadStatus(s) for s in statuses}
+        with type(self).open(self.path, self.timeout, readonly=True) as reader, reader._reading() as conn:
+            conn.execute("BEGIN")
+            try:
+                for p in reader.pairs(names):
+                    if p.run_id is not None:
+                        yield from _pair_rows(conn, p, wanted, min_score, batch_size)
+            finally:
+                conn.execute("ROLLBACK")
+
+
+def _when(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
+
+
+class _Sentences:
+    """Walks a document's sentences in id order, for beads that come in document order."""
+
+    def __init__(self, conn: sqlite3.Connection, doc_id: int):
+        self._cur = conn.execute("SELECT idx, text, paragraph FROM sentences WHERE doc_id = ? ORDER BY idx",
+                                 (doc_id,))
+        self._row = self._cur.fetchone()
+
+    def take(self, start: int, n: int) -> tuple[str, int | None, tuple[int, ...]]:
+        """The text of sentences start..start+n-1 joined by spaces, the first one's paragraph, and their lengths."""
+        while self._row is not None and self._row[0] < start:
+            self._row = self._cur.fetchone()
+        texts, para = [], self._row[2] if n and self._row is not None else None
+        while self._row is not None and self._row[0] < start + n:
+            texts.append(self._row[1])
+            self._row = self._cur.fetchone()
+        return " ".join(texts), para, tuple(map(len, texts))
+
+
+def _pair_rows(conn: sqlite3.Connection, p: PairInfo, wanted, min_score, batch_size: int) -> Iterator:
+    from ..export import BeadRow
+
+    created = _when(conn.execute("SELECT date FROM runs WHERE id = ?", (p.run_id,)).fetchone()[0])
+    marks: tuple[dict[int, set], dict[int, set]] = ({}, {})
+    for kind, src, tgt in conn.execute("SELECT type, src, tgt FROM flags WHERE run_id = ? AND status != "
+                                       "'dismissed'", (p.run_id,)).fetchall():
+        for side, ids in zip(marks, (json.loads(src), json.loads(tgt))):
+            for i in ids:
+                side.setdefault(i, set()).add(kind)
+    src, tgt = _Sentences(conn, p.src_doc), _Sentences(conn, p.tgt_doc)
+    cur = conn.execute("SELECT src_start, src_len, tgt_start, tgt_len, score, status, changed FROM beads "
+                       "WHERE run_id = ? ORDER BY src_start, tgt_start", (p.run_id,))
+    while rows := cur.fetchmany(batch_size):
+        for s0, ns, t0, nt, score, status, changed in rows:
+            status = BeadStatus(status)
+            if (wanted is not None and status not in wanted) or (min_score is not None and score < min_score):
+                continue
+            s_ids, t_ids = tuple(range(s0, s0 + ns)), tuple(range(t0, t0 + nt))
+            (s_text, s_para, s_lens), (t_text, t_para, t_lens) = src.take(s0, ns), tgt.take(t0, nt)
+            kinds = set().union(*(marks[0].get(i, ()) for i in s_ids), *(marks[1].get(j, ()) for j in t_ids))
+            yield BeadRow(p.name, s_ids, t_ids, s_text, t_text, score, status, tuple(sorted(kinds)),
+                          s_para if s_para is not None else t_para, created, _when(changed) or created, s_lens,
+                          t_lens)
