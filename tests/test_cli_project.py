@@ -159,3 +159,30 @@ def test_the_sample_corpus_with_the_real_model(tmp_path):
             assert p.status.value == "aligned" and p.beads > 0
             a = store.alignment(p.name)
             assert sum(b.kind == "1-1" for b in a.beads) >= len(a.beads) // 3
+
+
+def test_prune_removes_old_runs_and_says_what_it_removed(project, corpus):
+    src, tgt = made_up_pair(6, seed=0)
+    write_pair(corpus, "alpha", src, tgt[:5] + ["A new last sentence about nothing."])
+    assert run("add", corpus, "--db", project).exit_code == 0
+    assert run("align-all", "--db", project, "--model", "fake", "-j", "1", "--quiet").exit_code == 0
+    with Store.open(project) as store:
+        alignment = store.alignment("alpha")
+        reader = Store.open(project, readonly=True)  # a reader does not stop it
+    result = run("prune", "--db", project, "--cache")
+    reader.close()
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("removed ") and "1 runs" in lines[0] and "1 documents" in lines[0]
+    assert "cached vectors" in lines[0]
+    assert lines[1].startswith("file size ") and " MB -> " in lines[1]
+    with Store.open(project) as store:
+        assert store.alignment("alpha").beads == alignment.beads
+        assert [len(store.runs(n)) for n in ("alpha", "beta", "gamma")] == [1, 1, 1]
+    assert run("prune", "--db", project).stdout.startswith("removed nothing")
+
+
+def test_prune_needs_an_existing_project(tmp_path):
+    result = run("prune", "--db", tmp_path / "none.db")
+    assert result.exit_code == 1 and "no project database" in result.output
+    assert not (tmp_path / "none.db").exists()

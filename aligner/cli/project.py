@@ -1,4 +1,4 @@
-"""Project commands on the SQLite store: add, align-all, status, show, report."""
+"""Project commands on the SQLite store: add, align-all, status, show, report, prune."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from pathlib import Path
 
 import click
 
-from . import cli
 from ..align import AlignParams
 from ..embed import DEFAULT_MODEL
+from . import cli
 
 STATUSES = ("auto", "confirmed", "edited", "flagged")
 
@@ -106,8 +106,14 @@ class _ProgressBar:
 
     def __init__(self, quiet: bool):
         from rich.console import Console
-        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
-                                   TimeRemainingColumn)
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
 
         self.progress = Progress(TextColumn("{task.description:>9}"), BarColumn(), MofNCompleteColumn(),
                                  TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TimeRemainingColumn(),
@@ -293,3 +299,19 @@ def report(name, db, fmt, output, html):
             sys.stdout.write(text)
     if output:
         click.echo(f"wrote {frame.height} pairs to {output}", err=True)
+
+
+@cli.command()
+@db_option
+@click.option("--keep-runs", type=click.IntRange(1), default=1, show_default=True, metavar="N",
+              help="Runs to keep per pair, newest first; the current run is always kept.")
+@click.option("--cache", is_flag=True, help="Also remove cached vectors that no pair's current documents need.")
+def prune(db, keep_runs, cache):
+    """Remove old runs (with their beads, edit history and flags), document versions no pair or kept run uses
+    and, with --cache, unneeded cached vectors; then compact the file. Undo history of removed runs is lost."""
+    from ..store import prune as prune_store
+
+    with _open(db, timeout=60.0) as store:
+        report = prune_store(store, keep_runs=keep_runs, cache=cache)
+    for line in report.lines():
+        click.echo(line)

@@ -26,11 +26,12 @@ from .cache import CACHE_DTYPE, EmbeddingCache, window_hashes
 from .carry import carry_review, sentence_id_map
 from .documents import PairInfo, PairStatus
 from .flags import EDITOR_KEY, Flags
+from .prune import PruneReport, prune
 from .rows import Rows
 from .schema import MIGRATIONS
 
-__all__ = ["CACHE_DTYPE", "DEFAULT_DB", "EDITOR_KEY", "MIGRATIONS", "EditInfo", "PairInfo", "PairStatus", "Store",
-           "carry_review", "now", "sentence_id_map", "sha1", "window_hashes"]
+__all__ = ["CACHE_DTYPE", "DEFAULT_DB", "EDITOR_KEY", "MIGRATIONS", "EditInfo", "PairInfo", "PairStatus", "PruneReport",
+           "Store", "carry_review", "now", "prune", "sentence_id_map", "sha1", "window_hashes"]
 
 
 class Store(Alignments, Flags, Rows, EmbeddingCache):
