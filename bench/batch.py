@@ -8,7 +8,8 @@ The corpus is written to a temporary folder from the gold texts (read in place, 
 repository): Text+Berg (de-fr) and TransRead (en-fr) cut at gold link boundaries into pairs of about --size
 sentences, listed in a pairs.csv manifest. The big pair is the TransRead novels concatenated until --big sentences.
 Each measurement runs in its own process, so its peak memory (max RSS) is its own; "worker" is the largest
-worker process of a pool. Throughput counts source plus target sentences; the encoder's own throughput is
+worker process of a pool; "all processes" is the peak of the measuring process and its workers together (their
+resident memory summed, sampled every 0.1 s from /proc). Throughput counts source plus target sentences; the encoder's own throughput is
 `encode_windows` on the same documents, in the same chunks, in one process with 1 or 2 BLAS threads; the
 faster of the two is the reference.
 """
@@ -24,6 +25,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import datetime
 from pathlib import Path
@@ -118,10 +120,44 @@ def child_encoder(db: str, threads: int) -> dict:
 def child_batch(db: str, jobs: int, threads: int | None) -> dict:
     from aligner.batch import align_all
 
+    peak, done = [0.0], threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.1):
+            peak[0] = max(peak[0], tree_rss_mb(os.getpid()))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
     t0 = time.perf_counter()
     s = align_all(db, jobs=jobs, threads=threads)
-    return {"seconds": time.perf_counter() - t0, "sentences": s.sentences, "pairs": len(s.aligned),
-            "failed": s.failed, "workers": s.workers, "threads": s.threads, "db_mb": _db_mb(db)}
+    seconds = time.perf_counter() - t0
+    done.set()
+    sampler.join()
+    return {"seconds": seconds, "sentences": s.sentences, "pairs": len(s.aligned), "failed": s.failed,
+            "workers": s.workers, "threads": s.threads, "db_mb": _db_mb(db), "tree_rss_mb": peak[0]}
+
+
+def tree_rss_mb(root: int) -> float:
+    """Resident memory of a process and all its descendants together, from /proc (Linux; 0 elsewhere), MB."""
+    page = os.sysconf("SC_PAGE_SIZE")
+    rss, children = {}, {}
+    for name in os.listdir("/proc") if os.path.isdir("/proc") else []:
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            with open(f"/proc/{name}/statm") as f:
+                rss[int(name)] = int(f.read().split()[1]) * page
+        except (OSError, ValueError, IndexError):
+            continue  # a process that ended meanwhile
+        children.setdefault(ppid, []).append(int(name))
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        total += rss.get(pid, 0)
+        todo += children.get(pid, [])
+    return total / 2 ** 20
 
 
 def child_touch(db: str, share: float) -> dict:
@@ -208,8 +244,9 @@ def row(label: str, r: dict, enc: dict | None) -> str:
     db = f"{r['db_mb']:.1f}" if "db_mb" in r else "-"
     worker = f"{r['worker_rss_mb']:.0f}" if r.get("worker_rss_mb") else "-"
     worst = f"{r['worst']:.1f}" if r.get("worst") else "-"
+    tree = f"{r['tree_rss_mb']:.0f}" if r.get("tree_rss_mb") else "-"
     return (f"| {label} | {r['pairs']} | {r['sentences']:,} | {r['seconds']:.1f} | {worst} | "
-            f"{r['pairs'] / r['seconds']:.2f} | {sps:,.0f} | {vs} | {r['rss_mb']:.0f} | {worker} | {db} |")
+            f"{r['pairs'] / r['seconds']:.2f} | {sps:,.0f} | {vs} | {r['rss_mb']:.0f} | {worker} | {tree} | {db} |")
 
 
 def measure(title: str, root: Path, pieces, configs: list[tuple[int, int | None]], repeat: int,
@@ -220,8 +257,8 @@ def measure(title: str, root: Path, pieces, configs: list[tuple[int, int | None]
     template = str(root / "template.db")
     print(f"\n## {title}: {figures['pairs']} pairs, imported in {figures['import_s']:.1f} s\n")
     print("| run | pairs | sentences | best s | worst s | pairs/s | sentences/s | vs encoder | peak RSS MB "
-          "| worker RSS MB | DB MB |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|", flush=True)
+          "| worker RSS MB | all processes MB | DB MB |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|", flush=True)
     runs = [("encoder", t) for t in baselines] + [("batch", c) for c in configs]
     best: dict = {}
     for _ in range(repeat):

@@ -195,9 +195,13 @@ def test_a_big_pair_has_its_encoding_shared_out_in_chunks(tmp_path, monkeypatch)
     shutil.copy(tmp_path / "p.db", reference)
     monkeypatch.setattr(batch, "CHUNK", 6)
     monkeypatch.setattr(batch, "BIG_PAIR", 20)
+    here, align_pair = [], batch.align_pair
+    monkeypatch.setattr(batch, "align_pair", lambda store, enc, name, *a, **k: (here.append(name),
+                                                                                align_pair(store, enc, name, *a, **k))[1])
     events = []
     summary = align_all(tmp_path / "p.db", jobs=2, threads=1, encoder_factory=FakeEncoder, progress=events.append)
     assert summary.aligned == ["big"] and summary.workers == 2
+    assert here == ["big"]  # fewer pairs than workers: aligned in this process once the workers are gone
     done = [e.done_sentences for e in events]
     assert done == sorted(done) and len(done) > 3 and done[-1] == 80  # chunks count as they finish
     align_all(reference, jobs=1, encoder_factory=FakeEncoder)
