@@ -1,0 +1,132 @@
+"""`derive_flags`: the steps of the flagger put together, and the added, dropped and divergent passages.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..models import Alignment, Document
+from .furniture import _furniture_candidates, _furniture_flags, furniture_mask
+from .model import Flag, FlagParams, FlagType, Pair, Span
+from .moved import _match_lone
+from .passages import (
+    _absorb,
+    _calibrate,
+    _Calibration,
+    _Lengths,
+    _loose,
+    _mad,
+    _preview,
+    _runs,
+    _sim,
+    _units,
+)
+
+
+def derive_flags(alignment: Alignment, src_doc: Document, tgt_doc: Document, src_vecs: np.ndarray,
+                 tgt_vecs: np.ndarray, params: FlagParams = FlagParams()) -> list[Flag]:  # noqa: B008 (frozen)
+    """Every flag of one aligned document pair, in reading order of the target.
+
+    src_vecs: float32 (n_src, d), tgt_vecs: float32 (n_tgt, d), L2-normalised sentence vectors.
+    """
+    alignment.validate()
+    if len(src_vecs) != len(src_doc) or len(tgt_vecs) != len(tgt_doc):
+        raise ValueError("one sentence vector per sentence is needed on each side")
+    sv, tv = np.asarray(src_vecs, np.float32), np.asarray(tgt_vecs, np.float32)
+    cal = _calibrate(alignment, sv, tv)
+    weak = float(np.clip(cal.lo, params.weak_min, params.weak_max))
+    cand_s, cand_t, strong_s, strong_t = _furniture_candidates(alignment, src_doc, tgt_doc, sv, tv, weak)
+    furn_s, furn_t = furniture_mask(src_doc, cand_s, strong_s), furniture_mask(tgt_doc, cand_t, strong_t)
+    lengths = _Lengths.of(alignment, src_doc, tgt_doc)
+    units = _units(alignment, furn_s, furn_t, sv, tv, weak, params, lengths)
+    # sentences that bead refinement set loose, or that nothing supports at a bead's edge, may complete a
+    # caption or a list: look once more
+    loose_s, loose_t = _loose(units, sv, tv, weak)
+    cand_s[loose_s] = True
+    cand_t[loose_t] = True
+    again_s, again_t = furniture_mask(src_doc, cand_s, strong_s), furniture_mask(tgt_doc, cand_t, strong_t)
+    if (again_s != furn_s).any() or (again_t != furn_t).any():
+        furn_s, furn_t = again_s, again_t
+        units = _units(alignment, furn_s, furn_t, sv, tv, weak, params, lengths)
+    units = _absorb(units, sv, tv, lengths)
+    moved, realigned, pairs, lone_s, lone_t = _match_lone(units, src_doc, tgt_doc, sv, tv, cal, params)
+    pairs += realigned
+    flags = _furniture_flags(src_doc, furn_s, "src") + _furniture_flags(tgt_doc, furn_t, "tgt") + moved
+    flags += _one_sided(FlagType.DROPPED, src_doc, lone_s, sv, tv, cal)
+    flags += _one_sided(FlagType.ADDED, tgt_doc, lone_t, tv, sv, cal)
+    flags += _divergent(pairs, src_doc, tgt_doc, sv, tv, params)
+    return sorted(flags, key=_reading_order(alignment))
+
+
+# ---- one-sided passages ----------------------------------------------------------------------------------------
+
+def _one_sided(kind: FlagType, doc: Document, ids: list[int], vecs: np.ndarray, other: np.ndarray,
+               cal: _Calibration) -> list[Flag]:
+    """Added or dropped passages: runs of one-sided sentences, one flag per paragraph.
+
+    Confidence is high when no sentence of the other side resembles the passage (the aligner did not merely
+    miss a link) and falls as the best match nears the document's typical aligned similarity.
+    """
+    flags = []
+    for run in _runs(ids, doc):
+        best = float(np.mean(np.max(vecs[run] @ other.T, axis=1))) if len(other) else 0.0
+        span = Span.of(doc, run)
+        src, tgt = (span, None) if kind is FlagType.DROPPED else (None, span)
+        flags.append(Flag(kind, src, tgt, cal.unlike(best), round(best, 4), _preview(doc, run)))
+    return flags
+
+
+# ---- divergent beads -------------------------------------------------------------------------------------------
+
+def _divergent(pairs: list[Pair], src_doc, tgt_doc, sv, tv, p: FlagParams) -> list[Flag]:
+    """Beads far less similar than the document's beads of the same size, or far off its length ratio.
+
+    score = robust z of the similarity (median and MAD of the size class) + length_weight * the part of the
+    length-ratio z beyond 1.5: an added or dropped clause shows in the lengths before it shows in the meaning.
+    """
+    if len(pairs) < 4:
+        return []
+    sims = np.array([_sim(sv, tv, s, t) for s, t in pairs])
+    slen = np.array([sum(len(src_doc.sentences[i].text) for i in s) for s, _ in pairs], float)
+    tlen = np.array([sum(len(tgt_doc.sentences[j].text) for j in t) for _, t in pairs], float)
+    ratio = np.log((tlen + 20.0) / (slen + 20.0))
+    z_len = np.abs(ratio - np.median(ratio)) / max(1.4826 * _mad(ratio), 0.05)
+    groups = [(len(s), len(t)) for s, t in pairs]
+    z_sim = np.zeros(len(pairs))
+    for key in set(groups):
+        idx = np.array([g == key for g in groups])
+        ref = idx if idx.sum() >= p.min_class else _fallback(groups, key, p.min_class)
+        z_sim[idx] = (np.median(sims[ref]) - sims[idx]) / max(1.4826 * _mad(sims[ref]), p.min_scale)
+    score = z_sim + p.length_weight * np.maximum(z_len - 1.5, 0.0)
+    flags = []
+    for k in np.flatnonzero(score >= p.divergent_z):
+        s, t = pairs[k]
+        conf = round(float(1.0 / (1.0 + np.exp(-(score[k] - p.divergent_z - 1.0)))), 3)
+        note = f"{len(s)}-{len(t)} bead, similarity {sims[k]:.2f} (z {z_sim[k]:.1f}), length z {z_len[k]:.1f}"
+        flags.append(Flag(FlagType.DIVERGENT, Span.of(src_doc, s), Span.of(tgt_doc, t), conf,
+                          round(float(score[k]), 3), note))
+    return flags
+
+
+def _fallback(groups, key, min_class: int) -> np.ndarray:
+    """A reference set for a rare bead size: all many-sided beads, or all beads when those are few too."""
+    many = np.array([g != (1, 1) for g in groups])
+    if key != (1, 1) and many.sum() >= min_class:
+        return many
+    return np.ones(len(groups), bool)
+
+
+# ---- helpers ---------------------------------------------------------------------------------------------------
+
+def _reading_order(alignment: Alignment):
+    """A sort key placing a flag at the bead where it shows in the target's reading order."""
+    at_s, at_t = {}, {}
+    for k, b in enumerate(alignment.beads):
+        at_s.update((i, k) for i in b.src)
+        at_t.update((j, k) for j in b.tgt)
+
+    def key(f: Flag):
+        k = at_t[f.tgt.sentences[0]] if f.tgt else at_s[f.src.sentences[0]]
+        return (k, f.type is not FlagType.MOVED, f.src is None)
+
+    return key
