@@ -17,11 +17,11 @@ import threading
 import time
 import traceback
 from collections import deque
+from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 
@@ -29,12 +29,21 @@ from .align import AlignParams
 from .embed import DEFAULT_MODEL, Encoder, check_language, get_encoder
 from .errors import AlignerError, InputError
 from .models import Alignment
-from .store import CACHE_DTYPE, EDITOR_KEY, PairInfo, PairStatus, Store, sentence_id_map, window_hashes
+from .store import (
+    CACHE_DTYPE,
+    EDITOR_KEY,
+    PairInfo,
+    PairStatus,
+    Store,
+    sentence_id_map,
+    window_hashes,
+)
 
 CHUNK = 1000  # sentences encoded per call: bounds the encoder's working memory on long documents
 # Below this many sentences a pool costs more than it gains: each worker loads its own encoder (1.5 s), and one
 # process with two BLAS threads encodes about 1.25x as fast as with one.
 POOL_MIN_SENTENCES = 2000
+DEFAULT_PARAMS = AlignParams()
 BIG_PAIR = 2 * CHUNK  # sentences, both sides: a pair this big has its encoding shared out among the workers
 
 
@@ -86,8 +95,8 @@ def find_pairs(root: str | Path, src_lang: str = "es", tgt_lang: str = "en") -> 
                 by_stem.setdefault(p.stem, []).append(p)
         for stem, paths in by_stem.items():
             if len(paths) > 1:
-                problems.append((stem, f"{len(paths)} files named {stem}.* in {folder}: "
-                                       f"{', '.join(p.name for p in paths)}; keep one"))
+                problems.append((stem, (f"{len(paths)} files named {stem}.* in {folder}: "
+                                        f"{', '.join(p.name for p in paths)}; keep one")))
         sides.append({s: ps[0] for s, ps in by_stem.items() if len(ps) == 1})
     src, tgt = sides
     pairs = [FoundPair(n, src[n], tgt[n], src_lang, tgt_lang) for n in sorted(src.keys() & tgt.keys())]
@@ -210,7 +219,7 @@ def needs_alignment(p: PairInfo, model: str, params: AlignParams) -> bool:
     return p.status is not PairStatus.ALIGNED or p.model != model or p.params != params.to_dict()
 
 
-def align_all(db: str | Path, *, model: str = DEFAULT_MODEL, params: AlignParams = AlignParams(),
+def align_all(db: str | Path, *, model: str = DEFAULT_MODEL, params: AlignParams = DEFAULT_PARAMS,
               jobs: int | None = None, threads: int | None = None, force: bool = False,
               names: Sequence[str] | None = None, progress: Callable[[BatchEvent], None] | None = None,
               encoder_factory: Callable[[], Encoder] | None = None, timeout: float = 60.0) -> BatchSummary:
@@ -330,7 +339,7 @@ def _run_pool(run: _Run, factory, encoder: Encoder, workers: int, threads: int, 
                         value = fut.result()
                     except BrokenProcessPool:
                         broken, value = True, None
-                    except Exception:  # a chunk that failed: the pair's own task redoes it and reports the error
+                    except Exception:  # noqa: BLE001 - a failed chunk: the pair's own task redoes it, reporting why
                         value = None
                     if kind == "pair":
                         run.finish(value or PairResult(p.name, p.src_doc, p.tgt_doc, p.n_src + p.n_tgt, error=(
@@ -535,7 +544,7 @@ def align_pair(store: Store, encoder: Encoder, name: str, params: AlignParams,
     except AlignerError as exc:
         result.error = str(exc)
         return result
-    except Exception as exc:  # a bug must not stop the batch: the pair is recorded as failed, with the trace
+    except Exception as exc:  # noqa: BLE001 - a bug must not stop the batch: the pair fails, with the trace
         result.error = f"internal error: {type(exc).__name__}: {exc}\n{traceback.format_exc(limit=-3)}"
         return result
     result.windows = new_s + new_t
@@ -546,7 +555,7 @@ def align_pair(store: Store, encoder: Encoder, name: str, params: AlignParams,
         from .flags import derive_flags
 
         result.flags = [f.to_dict() for f in derive_flags(result.alignment, src, tgt, ws[0], wt[0])]
-    except Exception as exc:  # flags are advice: the alignment stands without them, and the summary says so
+    except Exception as exc:  # noqa: BLE001 - flags are advice: the alignment stands, the summary says so
         result.figures["flags_error"] = f"{type(exc).__name__}: {exc}"
     result.figures["flags_s"] = round(time.perf_counter() - t2, 3)
     return result

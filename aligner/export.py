@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
-from typing import IO, Iterable, Iterator
+from typing import IO
 
 from .models import BeadStatus
 from .tmx import DEFAULT_MAX_LENGTH, LongSegment, TranslationUnit, clean_text, write_tmx
@@ -279,7 +280,7 @@ def _write_parquet(batches, path: Path) -> None:
     def sink():
         try:
             register_io_source(source, schema=table_schema()).sink_parquet(path, row_group_size=BATCH_SIZE)
-        except BaseException as exc:  # handed to the calling thread below
+        except BaseException as exc:  # noqa: BLE001 - handed to the calling thread below
             failure.append(exc)
 
     worker = threading.Thread(target=sink, name="parquet-sink", daemon=True)
@@ -311,7 +312,7 @@ def _hand_over(handoff, item, worker) -> bool:
 def _utc(when: datetime | None) -> datetime | None:
     if when is None or when.tzinfo is not None:
         return when
-    return when.replace(tzinfo=timezone.utc)
+    return when.replace(tzinfo=UTC)
 
 
 def _ids(ids: tuple[int, ...]) -> str:

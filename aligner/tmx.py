@@ -7,11 +7,12 @@ size passes through in bounded memory.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from itertools import chain
 from pathlib import Path
-from typing import IO, Iterable, Iterator, Mapping
+from typing import IO
 from xml.etree import ElementTree as ET
 
 from .errors import InputError
@@ -70,12 +71,12 @@ class TmxInfo:
 def tmx_date(when: datetime) -> str:
     """TMX's YYYYMMDDThhmmssZ in UTC; a naive datetime is taken to be UTC already (as SQLite stores it)."""
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return when.astimezone(timezone.utc).strftime(TMX_DATE)
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(UTC).strftime(TMX_DATE)
 
 
 def parse_tmx_date(text: str) -> datetime:
-    return datetime.strptime(text, TMX_DATE).replace(tzinfo=timezone.utc)
+    return datetime.strptime(text, TMX_DATE).replace(tzinfo=UTC)
 
 
 def clean_text(text: str) -> tuple[str, int]:
@@ -110,7 +111,7 @@ def write_tmx(units: Iterable[TranslationUnit], out: IO[str], src_lang: str, tgt
     if tool_version is None:
         from . import __version__ as tool_version
     stats = TmxStats()
-    out.write(_header(src_lang, created or datetime.now(timezone.utc), tool_version))
+    out.write(_header(src_lang, created or datetime.now(UTC), tool_version))
     src_tag, tgt_tag = f'<tuv xml:lang="{escape(src_lang)}"><seg>', f'<tuv xml:lang="{escape(tgt_lang)}"><seg>'
     for unit in units:
         src, n_src = clean_text(unit.src)

@@ -9,9 +9,9 @@ repository): Text+Berg (de-fr) and TransRead (en-fr) cut at gold link boundaries
 sentences, listed in a pairs.csv manifest. The big pair is the TransRead novels concatenated until --big sentences.
 Each measurement runs in its own process, so its peak memory (max RSS) is its own; "worker" is the largest
 worker process of a pool; "all processes" is the peak of the measuring process and its workers together (their
-resident memory summed, sampled every 0.1 s from /proc). Throughput counts source plus target sentences; the encoder's own throughput is
-`encode_windows` on the same documents, in the same chunks, in one process with 1 or 2 BLAS threads; the
-faster of the two is the reference.
+resident memory summed, sampled every 0.1 s from /proc). Throughput counts source plus target sentences; the
+encoder's own throughput is `encode_windows` on the same documents, in the same chunks, in one process with 1 or
+2 BLAS threads; the faster of the two is the reference.
 """
 
 from __future__ import annotations
@@ -39,8 +39,9 @@ sys.path.insert(0, str(HERE.parent))
 
 def cut_pairs(n_pairs: int, size: int) -> list[tuple[str, list[str], list[str], str, str]]:
     """(name, src lines, tgt lines, src lang, tgt lang) pieces of the gold documents, cut where a gold link ends."""
-    from aligner.evaluate import read_links
     from gold_sets import textberg, transread
+
+    from aligner.evaluate import read_links
 
     out = []
     for name, s, t, g, sl, tl in textberg("test") + textberg("dev") + transread():
@@ -181,7 +182,8 @@ def _db_mb(db: str) -> float:
 
 
 def run_child(*args) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--child", json.dumps(args)], capture_output=True, text=True)
+    out = subprocess.run([sys.executable, __file__, "--child", json.dumps(args)], capture_output=True, text=True,
+                         check=False)
     if out.returncode:
         raise SystemExit(f"{args[0]} failed:\n{out.stderr}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -200,11 +202,11 @@ def child_main(spec: str) -> None:
 def check_f16() -> None:
     """Align the gold documents with float32 window vectors and with the same vectors rounded to float16."""
     import numpy as np
+    from gold_sets import textberg, transread
 
     from aligner.align import AlignParams, align_windows
     from aligner.embed import get_encoder
     from aligner.evaluate import Counts, count, read_links
-    from gold_sets import textberg, transread
 
     enc, p = get_encoder(), AlignParams()
     same = beads = 0
@@ -231,7 +233,8 @@ def check_f16() -> None:
 def machine() -> str:
     cpu = platform.processor() or platform.machine()
     try:
-        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")

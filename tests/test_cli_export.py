@@ -4,7 +4,7 @@ translate-toolkit and polars."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
@@ -192,7 +192,7 @@ def test_import_tmx_makes_a_reviewed_pair(project, tmp_path):
     result = run("import", "tmx", out, "--db", db2)
     assert "imported 4 units" in result.stderr and "as pair 'tale' (es-en)" in result.stderr
     with Store.open(db2) as store:
-        src, tgt = store.documents_for("tale")
+        src, _ = store.documents_for("tale")
         beads = store.alignment("tale").beads
     assert [s.text for s in src.sentences] == ["Había una vez un gato.", "Vivía en Madrid & comía <b>pescado</b>.",
                                               "Dijo «hola».", "Y se fue.", 'El final "feliz" 😀.']
@@ -326,7 +326,7 @@ def test_import_another_tools_memory_choosing_the_languages(tmp_path, frozen_clo
         ("Dos espacios y salto.", "Two lines.", BeadStatus.CONFIRMED, 1.0)]
     # no unit has a creationdate: the run is dated by the import; a unit's changedate is kept
     assert rows[1].created == datetime.fromisoformat(CLOCK)
-    assert rows[1].changed == datetime(2023, 1, 1, tzinfo=timezone.utc)
+    assert rows[1].changed == datetime(2023, 1, 1, tzinfo=UTC)
     out = tmp_path / "back.tmx"
     run("export", "tmx", "--db", db, "-o", out)
     assert ET.parse(out).getroot().find("header").get("srclang") == "es-ES"

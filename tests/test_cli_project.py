@@ -8,11 +8,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 from click.testing import CliRunner
+from conftest import made_up_pair, write_pair
 
 from aligner.cli import cli
 from aligner.store import Store
-
-from conftest import made_up_pair, write_pair
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -103,7 +102,7 @@ def test_show_prints_the_beads_with_their_flags(project):
     wide = {"COLUMNS": "300"}
     result = run("show", "beta", "--db", project, env=wide)
     assert result.exit_code == 0
-    src, tgt = made_up_pair(8, seed=1)
+    src, _ = made_up_pair(8, seed=1)
     assert src[0][:20] in result.stdout and "confirmed" in result.stdout and "divergent" in result.stdout
     assert "flags (1)" in result.stdout
     only = run("show", "beta", "--db", project, "--flagged", env=wide)

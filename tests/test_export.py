@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from xml.etree import ElementTree as ET
 
 import polars as pl
@@ -13,13 +13,21 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from translate.storage import tmx as tt_tmx
 
-from aligner.export import (BeadRow, ExportFilter, REVIEWED, TABLE_FORMATS, export_file, export_table,
-                            export_tmx, to_unit)
+from aligner.export import (
+    REVIEWED,
+    TABLE_FORMATS,
+    BeadRow,
+    ExportFilter,
+    export_file,
+    export_table,
+    export_tmx,
+    to_unit,
+)
 from aligner.models import Bead, BeadStatus
 from aligner.tmx import clean_text
 
-WHEN = datetime(2024, 3, 1, 12, 0, 0, tzinfo=timezone.utc)
-LATER = datetime(2024, 3, 2, 8, 15, 0, tzinfo=timezone.utc)
+WHEN = datetime(2024, 3, 1, 12, 0, 0, tzinfo=UTC)
+LATER = datetime(2024, 3, 2, 8, 15, 0, tzinfo=UTC)
 
 
 def row(i=0, src="Hola.", tgt="Hello.", *, status=BeadStatus.AUTO, score=0.9, flags=(), src_ids=None,
@@ -40,7 +48,10 @@ ROWS = [
 ]
 
 
-def tmx_text(rows, flt=ExportFilter(), **kw):
+NO_FILTER = ExportFilter()
+
+
+def tmx_text(rows, flt=NO_FILTER, **kw):
     out = io.StringIO()
     summary = export_tmx(rows, out, kw.pop("src_lang", "es"), kw.pop("tgt_lang", "en"), flt, created=WHEN, **kw)
     return out.getvalue(), summary

@@ -9,19 +9,19 @@ import sys
 import textwrap
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from conftest import made_up_pair
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from aligner import edits
 from aligner.errors import InputError, StoreError
 from aligner.models import Alignment, Bead, BeadStatus
 from aligner.segment import segment_text
 from aligner.store import MIGRATIONS, Store, carry_review, sha1
-
-from conftest import made_up_pair
 
 SRC, TGT = made_up_pair(6)
 
@@ -159,8 +159,8 @@ def test_save_alignment_takes_the_run_date_and_bead_dates_it_is_given(store):
                                                 "changed": changed})
     assert store.runs("doc")[0]["date"] == "2024-01-02T03:04:05+00:00"
     rows = list(store.iter_beads())
-    assert rows[0].created == rows[0].changed == datetime(2024, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
-    assert rows[1].changed == datetime(2024, 2, 3, 4, 5, 6, tzinfo=timezone.utc)
+    assert rows[0].created == rows[0].changed == datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)
+    assert rows[1].changed == datetime(2024, 2, 3, 4, 5, 6, tzinfo=UTC)
     with pytest.raises(StoreError, match="2 change dates for 6 beads"):
         store.save_alignment("doc", one_to_one(6), {"changed": [None, None]})
 
@@ -273,6 +273,10 @@ def test_set_status_is_an_undoable_edit(aligned):
     assert aligned.pair("doc").reviewed == 0
 
 
+EDIT_OPS = {"merge_next": edits.merge_next, "confirm": edits.confirm, "unconfirm": edits.unconfirm,
+            "flag": lambda a, i: edits.flag(a, i, i, "added"),
+            "detach": lambda a, i: edits.detach(a, i, edits.Side.TGT),
+            "split": lambda a, i: edits.split(a, i, *(edits.split_points(a.beads[i]) or [(9, 9)])[0])}
 OPS = st.lists(st.tuples(st.sampled_from(["merge_next", "split", "confirm", "unconfirm", "detach", "flag"]),
                          st.integers(0, 20)), min_size=1, max_size=6)
 
@@ -291,10 +295,7 @@ def test_any_edits_undo_to_the_start_and_redo_to_the_end(tmp_path_factory, ops):
             a = store.alignment("d")
             i %= len(a.beads)
             try:
-                e = {"merge_next": lambda: edits.merge_next(a, i), "confirm": lambda: edits.confirm(a, i),
-                     "unconfirm": lambda: edits.unconfirm(a, i), "flag": lambda: edits.flag(a, i, i, "added"),
-                     "detach": lambda: edits.detach(a, i, edits.Side.TGT),
-                     "split": lambda: edits.split(a, i, *(edits.split_points(a.beads[i]) or [(9, 9)])[0])}[op]()
+                e = EDIT_OPS[op](a, i)
             except (edits.EditError, IndexError, ValueError):
                 continue
             if store.apply_edit("d", e.alignment, e.op, e.detail) is not None:
@@ -520,7 +521,8 @@ store.apply_edit("doc", e2.alignment, e2.op, e2.detail)
 def test_a_crash_between_edits_keeps_the_first_and_nothing_of_the_second(tmp_path, aligned):
     a0 = aligned.alignment("doc")
     aligned.close()
-    proc = subprocess.run([sys.executable, "-c", CRASH, str(tmp_path / "p.db")], capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-c", CRASH, str(tmp_path / "p.db")], capture_output=True, text=True,
+                          check=False)
     assert proc.returncode == 9, proc.stderr
     with Store.open(tmp_path / "p.db") as store:
         assert store.integrity_check() == "ok"
@@ -530,4 +532,4 @@ def test_a_crash_between_edits_keeps_the_first_and_nothing_of_the_second(tmp_pat
 
 
 def test_sha1_of_text_and_bytes_agree():
-    assert sha1("ñ") == sha1("ñ".encode("utf-8"))
+    assert sha1("ñ") == sha1("ñ".encode())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from xml.etree import ElementTree as ET
 
 import pytest
@@ -15,7 +15,7 @@ from translate.storage import tmx as tt_tmx
 from aligner.errors import InputError
 from aligner.tmx import TranslationUnit, clean_text, read_tmx, write_tmx
 
-WHEN = datetime(2024, 3, 1, 12, 30, 5, tzinfo=timezone.utc)
+WHEN = datetime(2024, 3, 1, 12, 30, 5, tzinfo=UTC)
 HEADER_ATTRS = {"creationtool", "creationtoolversion", "segtype", "o-tmf", "adminlang", "srclang", "datatype"}
 
 # Every code point, surrogates and C0 controls included, plus the characters that XML makes special.
@@ -81,8 +81,8 @@ def test_default_creation_date_is_now_in_utc():
     out = io.StringIO()
     write_tmx([], out, "es", "en")
     stamp = ET.fromstring(out.getvalue().encode()).find("header").get("creationdate")
-    written = datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
-    assert abs((datetime.now(timezone.utc) - written).total_seconds()) < 60
+    written = datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+    assert abs((datetime.now(UTC) - written).total_seconds()) < 60
 
 
 @pytest.mark.parametrize("src_lang, tgt_lang", [("es", "en"), ("es-ES", "en-US")])
@@ -185,7 +185,7 @@ def test_reads_a_trados_style_utf16_file_with_inline_codes(tmp_path):
     assert [(u.src, u.tgt) for u in units] == [("Pulse Aceptar ahora.", "Press OK now."),
                                              ("Línea dos fuerte.", "Line two strong."),
                                              ("Sólo en español.", "")]
-    assert units[0].created == datetime(2023, 4, 5, 10, 11, 12, tzinfo=timezone.utc)
+    assert units[0].created == datetime(2023, 4, 5, 10, 11, 12, tzinfo=UTC)
     assert units[0].props == {"x-Origin": "TM"}
 
 
@@ -219,7 +219,7 @@ def test_malformed_files_raise_an_input_error_naming_the_file(tmp_path, content)
     path = tmp_path / "bad.tmx"
     path.write_text(content, encoding="utf-8")
     with pytest.raises(InputError, match="bad.tmx"):
-        info, units = read_tmx(path)
+        _, units = read_tmx(path)
         list(units)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -38,7 +38,8 @@ def _common(f):
         click.option("--status", "statuses", multiple=True, type=click.Choice(STATUS_CHOICES),
                      help="Only beads with this review status (repeatable); 'reviewed' means confirmed or edited."),
         click.option("--min-score", type=float, help="Only beads scoring at least this (0-1)."),
-        click.option("--exclude-flagged", is_flag=True, help="Leave out beads a reviewer flagged and beads that a flag not dismissed "
+        click.option("--exclude-flagged", is_flag=True,
+                     help="Leave out beads a reviewer flagged and beads that a flag not dismissed "
                           "(added, dropped, divergent, ...) touches."),
     ]
     for option in reversed(options):
@@ -160,7 +161,7 @@ def _creation_date() -> datetime | None:
     if not epoch:
         return None
     try:
-        return datetime.fromtimestamp(int(epoch), timezone.utc)
+        return datetime.fromtimestamp(int(epoch), UTC)
     except ValueError:
         raise click.BadParameter(f"SOURCE_DATE_EPOCH={epoch!r} is not a number of seconds") from None
 
