@@ -14,6 +14,7 @@ from textual.screen import Screen
 
 from aligner.edits import Edit, EditError, realign
 from aligner.errors import AlignerError
+from aligner.models import Alignment
 
 from . import jobs, nav, reflag
 from .messages import JobDone, Progress, Realigned, Reflagged
@@ -169,17 +170,19 @@ class ReviewApp(App):
     def redo(self) -> None:
         self._show_step(self.session.alignment, self.session.redo(), "nothing to redo")
 
-    def _show_step(self, before, cursor: int | None, nothing: str) -> None:
-        if cursor is None:
+    def _show_step(self, before: Alignment, step: tuple[int, tuple[int, int, int]] | None, nothing: str) -> None:
+        if step is None:
             self.notify(nothing, timeout=2)
         else:
-            self._edited(before, cursor)
+            self._edited(before, *step)
 
-    def _edited(self, before, cursor: int) -> None:
+    def _edited(self, before: Alignment, cursor: int, stretch: tuple[int, int, int] | None = None) -> None:
         """Show the session's alignment after an edit of `before`; derive its flags again if sentences moved."""
-        if nav.links_changed(before, self.session.alignment):
+        after = self.session.alignment
+        stretch = stretch or nav.changed_stretch(before, after)
+        if nav.links_changed(before, after, stretch):
             self.reflag()
-        self.review.refresh_view(cursor)
+        self.review.refresh_view(cursor, stretch)
 
     # --- flags derived again after edits ------------------------------------------------------------------
 

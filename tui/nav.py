@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
 
 from aligner.models import Alignment, Bead, BeadStatus, Document
 
@@ -152,6 +152,17 @@ def counts(a: Alignment, flags: Mapping[int, str] | None = None) -> dict[str, in
     return out
 
 
+def shift_kinds(kinds: Mapping[int, str], stretch: tuple[int, int, int], fresh: Mapping[int, str]) -> dict[int, str]:
+    """Flag kinds by bead after an edit that replaced beads lo..old_hi-1 by lo..new_hi-1: the kinds of the other
+    beads move with them (a bead's kind depends only on its own sentences and status), `fresh` are those of the
+    new beads (PairSession.flags_by_bead(lo, new_hi))."""
+    lo, old_hi, new_hi = stretch
+    shift = new_hi - old_hi
+    out = {k if k < lo else k + shift: v for k, v in kinds.items() if k < lo or k >= old_hi}
+    out.update(fresh)
+    return out
+
+
 def changed_stretch(before: Alignment, after: Alignment) -> tuple[int, int, int]:
     """(lo, old_hi, new_hi): `after` is `before` with beads lo..old_hi-1 replaced by lo..new_hi-1. Beads an edit
     left alone are the same objects, so most comparisons stop at identity."""
@@ -166,8 +177,8 @@ def changed_stretch(before: Alignment, after: Alignment) -> tuple[int, int, int]
     return lo, len(old) - hi, len(new) - hi
 
 
-def links_changed(before: Alignment, after: Alignment) -> bool:
+def links_changed(before: Alignment, after: Alignment, stretch: tuple[int, int, int] | None = None) -> bool:
     """Whether an edit moved sentences between beads (flags depend on that), not only review statuses."""
-    lo, old_hi, new_hi = changed_stretch(before, after)
+    lo, old_hi, new_hi = stretch or changed_stretch(before, after)
     return old_hi - lo != new_hi - lo or any(
         (a.src, a.tgt) != (b.src, b.tgt) for a, b in zip(before.beads[lo:old_hi], after.beads[lo:new_hi]))

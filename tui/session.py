@@ -20,6 +20,8 @@ from aligner.flags import Flag, FlagStatus, FlagType, Span
 from aligner.models import Alignment, BeadStatus, Document
 from aligner.store import Store
 
+from .nav import changed_stretch
+
 EDITOR = "editor:"
 
 
@@ -68,30 +70,42 @@ class PairSession:
         self.flags = self.store.flag_records(self.name)
         self.stale = ""
 
-    def undo(self) -> int | None:
-        """Undo the last edit of this pair; the bead to show, or None when there is nothing to undo."""
+    def undo(self) -> tuple[int, tuple[int, int, int]] | None:
+        """Undo the last edit of this pair: the bead to show and the stretch it changed (nav.changed_stretch), or
+        None when there is nothing to undo."""
         return self._step(self.store.undo(self.name))
 
-    def redo(self) -> int | None:
+    def redo(self) -> tuple[int, tuple[int, int, int]] | None:
         return self._step(self.store.redo(self.name))
 
-    def _step(self, after: Alignment | None) -> int | None:
+    def _step(self, after: Alignment | None) -> tuple[int, tuple[int, int, int]] | None:
         if after is None:
             return None
         before, self.alignment = self.alignment, after
-        k = 0
-        while k < min(len(before.beads), len(after.beads)) and before.beads[k] == after.beads[k]:
-            k += 1
-        return min(k, len(after.beads) - 1)
+        stretch = changed_stretch(before, after)
+        return min(stretch[0], len(after.beads) - 1), stretch
 
-    def flags_by_bead(self) -> dict[int, str]:
-        """The flag kind shown on each bead: an editor's flag while its beads are FLAGGED, else a flag of the
-        flagger that is not dismissed (moved passages show as added and dropped already)."""
+    def flags_by_bead(self, lo: int = 0, hi: int | None = None) -> dict[int, str]:
+        """The flag kind shown on each bead (of beads lo..hi-1 only, when given): an editor's flag while its
+        beads are FLAGGED, else a flag of the flagger that is not dismissed (moved passages show as added and
+        dropped already). A bead's kind depends only on its own sentences and status, so after an edit only the
+        beads it made need asking again."""
         beads = self.alignment.beads
-        starts = ([0, *accumulate(len(b.src) for b in beads)], [0, *accumulate(len(b.tgt) for b in beads)])
+        if not self.flags:
+            return {}
+        if lo == 0 and hi is None:
+            starts = ([0, *accumulate(len(b.src) for b in beads)], [0, *accumulate(len(b.tgt) for b in beads)])
 
-        def bead_of(side: int, i: int) -> int:
-            return bisect_right(starts[side], i, hi=len(beads)) - 1
+            def bead_of(side: int, i: int) -> int | None:
+                return bisect_right(starts[side], i, hi=len(beads)) - 1
+        else:
+            owner: tuple[dict[int, int], dict[int, int]] = ({}, {})
+            for k in range(lo, len(beads) if hi is None else hi):
+                owner[0].update(dict.fromkeys(beads[k].src, k))
+                owner[1].update(dict.fromkeys(beads[k].tgt, k))
+
+            def bead_of(side: int, i: int) -> int | None:
+                return owner[side].get(i)
 
         editor: dict[int, str] = {}
         found: dict[int, str] = {}
@@ -102,6 +116,8 @@ class PairSession:
             for side, span in enumerate((f.get("src"), f.get("tgt"))):
                 for i in (span or {}).get("sentences", ()):
                     k = bead_of(side, i)
+                    if k is None:
+                        continue
                     if mine and beads[k].status is BeadStatus.FLAGGED:
                         editor[k] = f["type"]
                     elif not mine:

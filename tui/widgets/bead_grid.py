@@ -8,8 +8,8 @@ live in CSS like every other state in the app.
 from __future__ import annotations
 
 from bisect import bisect_right
-from dataclasses import dataclass
 from itertools import accumulate
+from typing import NamedTuple
 
 from rich.cells import cell_len
 from rich.segment import Segment
@@ -59,10 +59,10 @@ def wrap(text: str, width: int) -> list[str]:
     return lines
 
 
-@dataclass(frozen=True, slots=True)
-class RowLayout:
+class RowLayout(NamedTuple):
     """A bead as laid out: each side's sentences wrapped, every sentence from a new line, and a mark per line:
-    '¶' where a sentence opens a paragraph, '·' where another sentence of the bead starts, else ' '."""
+    '¶' where a sentence opens a paragraph, '·' where another sentence of the bead starts, else ' '. A named
+    tuple: a shift lays out thousands of rows at once, from cells already wrapped."""
 
     src: tuple[str, ...]
     tgt: tuple[str, ...]
@@ -134,7 +134,7 @@ class BeadGrid(ScrollView, can_focus=True):
         self.alignment = Alignment((), 0, 0)
         self.docs: tuple[Document, Document] | None = None
         self.flags: dict[int, str] = {}
-        self._by_key: dict[tuple[tuple[int, ...], tuple[int, ...]], RowLayout] = {}
+        self._cells: tuple[dict, dict] = ({}, {})  # sentence ids -> (lines, marks), per side
         self._widths: tuple[int, int] = (0, 0)
         self._rows: list[RowLayout] = []
         self._tops: list[int] = [0]
@@ -144,22 +144,29 @@ class BeadGrid(ScrollView, can_focus=True):
     # --- data ---------------------------------------------------------------------------------------------
 
     def show(self, alignment: Alignment, src: Document, tgt: Document, flags: dict[int, str] | None = None,
-             cursor: int | None = None) -> None:
-        """Display `alignment`. Rows are laid out once per (source ids, target ids) and width, so after an
-        edit only the beads it made are wrapped again."""
+             cursor: int | None = None, stretch: tuple[int, int, int] | None = None) -> None:
+        """Display `alignment`. Each side of a bead is laid out once per sentence ids and width, so after an edit
+        only the cells it made are wrapped again (a shift moves cells between rows, it makes none). With
+        `stretch` (lo, old_hi, new_hi: the previous alignment's beads lo..old_hi-1 became lo..new_hi-1), only
+        those rows are looked up again."""
         if self.docs is None or not (_same(self.docs[0], src) and _same(self.docs[1], tgt)):
-            self._by_key.clear()
+            self._forget_layouts()
+            stretch = None
         self.alignment, self.docs, self.flags = alignment, (src, tgt), dict(flags or {})
-        self._layout()
+        # the rows shown are those of the alignment the stretch was taken from, and bead numbers kept their width
+        same_rows = stretch is not None and len(self._rows) - stretch[1] == len(alignment.beads) - stretch[2]
+        if same_rows and self._columns()[1:] == self._widths:
+            self._relayout(*stretch)
+        else:
+            self._layout()
         if self.mark is not None and self.mark >= len(alignment.beads):
             self.mark = None
         self.cursor = self._clamp(self.cursor if cursor is None else cursor)
 
     def set_flags(self, flags: dict[int, str]) -> None:
-        """Colour the beads by new flags; the rows keep their layout."""
+        """Colour the beads by new flags; the rows keep their layout (drawn lines are keyed by their flag)."""
         if flags != self.flags:
             self.flags = dict(flags)
-            self._strips.clear()
             self.refresh()
 
     def _clamp(self, i: int) -> int:
@@ -173,27 +180,45 @@ class BeadGrid(ScrollView, can_focus=True):
         text = max(width - gutter - 1, 8)
         return gutter, text // 2, text - text // 2
 
+    def _forget_layouts(self) -> None:
+        self._cells[0].clear()
+        self._cells[1].clear()
+
     def _make_row(self, b: Bead) -> RowLayout:
         src, tgt = self.docs
         sw, tw = self._widths
-        a, am = lay_out_side(src.sentences, b.src, sw - 3)  # a mark lane before, a space before the rule
-        c, cm = lay_out_side(tgt.sentences, b.tgt, tw - 3)
-        row = self._by_key[(b.src, b.tgt)] = RowLayout(a, c, am, cm, max(len(a), len(c), 1))
-        return row
+        cells_s, cells_t = self._cells
+        a = cells_s.get(b.src)
+        if a is None:
+            a = cells_s[b.src] = lay_out_side(src.sentences, b.src, sw - 3)  # a mark lane, a space before the rule
+        c = cells_t.get(b.tgt)
+        if c is None:
+            c = cells_t[b.tgt] = lay_out_side(tgt.sentences, b.tgt, tw - 3)
+        return RowLayout(a[0], c[0], a[1], c[1], max(len(a[0]), len(c[0]), 1))
 
     def _layout(self) -> None:
         if self.docs is None:
             return
         widths = self._columns()[1:]
         if widths != self._widths:
-            self._by_key.clear()
+            self._forget_layouts()
             self._widths = widths
-        get, make = self._by_key.get, self._make_row
-        self._rows = rows = [get((b.src, b.tgt)) or make(b) for b in self.alignment.beads]
+        make = self._make_row
+        self._rows = rows = [make(b) for b in self.alignment.beads]
         self._tops = [0, *accumulate(r.height for r in rows)]
         self.virtual_size = Size(self.scrollable_content_region.width, self._tops[-1])
-        self._strips.clear()
+        self._strips.clear()  # bead numbers may have grown a digit
         self.refresh()
+
+    def _relayout(self, lo: int, old_hi: int, new_hi: int) -> None:
+        """Rows lo..old_hi-1 became the rows of beads lo..new_hi-1; the tops move from lo down."""
+        make = self._make_row
+        self._rows[lo:old_hi] = [make(b) for b in self.alignment.beads[lo:new_hi]]
+        del self._tops[lo + 1:]
+        self._tops.extend(accumulate((r.height for r in self._rows[lo:]), initial=self._tops[lo]))
+        del self._tops[lo + 1]  # accumulate repeats its initial value
+        self.virtual_size = Size(self.scrollable_content_region.width, self._tops[-1])
+        self.refresh()  # lines above lo come from the strip cache: their keys did not change
 
     def on_resize(self) -> None:
         if self._columns()[1:] != self._widths:
@@ -285,7 +310,7 @@ class BeadGrid(ScrollView, can_focus=True):
         line = scroll_y + y - self._tops[k]
         lo, hi = self.marked_range()
         key = (k, line, width, scroll_x, self.side if k == self.cursor else None,
-               self.mark is not None and lo <= k <= hi)
+               self.mark is not None and lo <= k <= hi, self.alignment.beads[k], self.flags.get(k))
         strip = self._strips.get(key)
         if strip is None:
             strip = self._draw(k, line).crop_extend(scroll_x, scroll_x + width, self.rich_style)

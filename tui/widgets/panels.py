@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.markup import escape
-from textual.widgets import Static
+from textual.screen import Screen
+from textual.widgets import Footer, Static
 
 from aligner.models import Bead, BeadStatus, Document
 
@@ -13,9 +15,13 @@ from ..nav import bead_state
 class BeadDetail(Static):
     """Full texts, score, status and flag of the bead under the cursor, one sentence a line with its id."""
 
+    _height = -1  # lines the last text took, about (markup counted as text): a layout pass when it changes
+
     def show_bead(self, k: int, b: Bead, src: Document, tgt: Document, flag: str | None, note: str) -> None:
         state = bead_state(b, flag) or "automatic"
-        self.set_classes(f"-{state}" if state != "automatic" else "")
+        classes = {f"-{state}"} if state != "automatic" else set()
+        if classes != set(self.classes):  # a new class restyles the pane: only when the state changes
+            self.set_classes(classes)
         score = "--" if b.is_null or b.status is BeadStatus.EDITED else f"{b.score:.3f}"
         head = f"[b]bead {k + 1}[/b]  {b.kind}  score {score}  {b.status.value}"
         if flag:
@@ -29,7 +35,12 @@ class BeadDetail(Static):
             for i in ids:
                 s = doc.sentences[i]
                 lines.append(f"[b]{lang} {i:>4}[/b] [dim]¶{s.paragraph}[/dim]  {escape(s.text)}")
-        self.update("\n".join(lines))
+        # a layout pass (the whole screen) only when the text may take another number of lines than before, or
+        # more than the pane shows (its scroll bar must follow); markup counts as text, so this errs towards one
+        region = self.content_region
+        height = sum(-(-cell_len(line) // max(region.width, 20)) for line in lines)
+        self.update("\n".join(lines), layout=height != self._height or height >= region.height)
+        self._height = height
 
 
 class StatusLine(Static):
@@ -47,4 +58,20 @@ class StatusLine(Static):
             parts.append(f"[b]marked {lo + 1}-{hi + 1}[/b]")
         if note:
             parts.append(f"[b]{note}[/b]")
-        self.update(" · ".join(parts))
+        self.update(" · ".join(parts), layout=False)  # one line, always: no layout pass
+
+
+class SteadyFooter(Footer):
+    """Textual's footer, rebuilt only when the keys it shows change. Textual's own rebuilds its key widgets on
+    every binding update, such as each time a dialog closes, which costs a layout pass of the whole screen."""
+
+    _shown: tuple | None = None
+
+    def bindings_changed(self, screen: Screen) -> None:
+        shown = tuple((b.key, b.action, enabled, tooltip)
+                      for _, b, enabled, tooltip in screen.active_bindings.values() if b.show)
+        if self._bindings_ready and shown == self._shown:
+            return
+        super().bindings_changed(screen)
+        if screen.app.app_focus and self.is_attached and screen is self.screen:
+            self._shown = shown

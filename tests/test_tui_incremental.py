@@ -1,0 +1,84 @@
+"""After an edit the review screen works out flag kinds and rows for the changed stretch only: they must equal
+what a full pass over the document gives, for any edit, flag and status."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_edits import apply, make
+from test_tui import SIZE, app_for, build_project, go_to, links
+
+from aligner.edits import EditError, Side
+from aligner.models import BeadStatus
+from tui import nav
+from tui.session import EDITOR, PairSession
+
+EDITS = ["confirm", "unconfirm", "confirm_above", "merge_next", "merge_prev", "split", "move_first_up",
+         "move_last_down", "shift_down", "shift_up", "detach", "split_one_sided", "flag", "unflag"]
+
+
+@st.composite
+def sessions(draw) -> PairSession:
+    """A pair with a random alignment and random flags (the flagger's and an editor's, some dismissed)."""
+    shapes = st.sampled_from(["1-1"] * 5 + ["2-1", "1-2", "1-0", "0-1", "2-0", "0-3"])
+    ks = draw(st.lists(shapes, min_size=1, max_size=12))
+    statuses = draw(st.lists(st.sampled_from(list(BeadStatus)), min_size=len(ks), max_size=len(ks)))
+    a = make(*ks, status=dict(enumerate(statuses)))
+    flags = []
+    for n in range(draw(st.integers(0, 5))):
+        side = draw(st.sampled_from(["src", "tgt"]))
+        size = a.n_src if side == "src" else a.n_tgt
+        if not size:
+            continue
+        first = draw(st.integers(0, size - 1))
+        ids = list(range(first, min(size, first + draw(st.integers(1, 3)))))
+        kind = draw(st.sampled_from(nav.FLAG_KINDS + ("moved",)))
+        key = draw(st.sampled_from(["", EDITOR])) + f"{kind}:{n}"
+        flags.append({"type": kind, "status": draw(st.sampled_from(["open", "confirmed", "dismissed"])), "key": key,
+                      side: {"sentences": ids}, "src" if side == "tgt" else "tgt": None})
+    return PairSession(None, "x", None, None, a, flags)
+
+
+@settings(max_examples=300, deadline=None)
+@given(sessions(), st.lists(st.tuples(st.sampled_from(EDITS), st.integers(0, 20), st.sampled_from(list(Side)),
+                                      st.integers(0, 20)), min_size=1, max_size=6))
+def test_flag_kinds_of_the_changed_stretch_agree_with_a_full_pass(s, ops):
+    kinds = s.flags_by_bead()
+    for op, i, side, r in ops:
+        before = s.alignment
+        try:
+            s.alignment = apply(before, op, i % len(before.beads), side, r).alignment
+        except EditError:
+            continue
+        stretch = nav.changed_stretch(before, s.alignment)
+        lo, old_hi, new_hi = stretch
+        assert before.beads[:lo] == s.alignment.beads[:lo]
+        assert before.beads[old_hi:] == s.alignment.beads[new_hi:]
+        kinds = nav.shift_kinds(kinds, stretch, s.flags_by_bead(lo, new_hi))
+        assert kinds == s.flags_by_bead()
+        assert nav.links_changed(before, s.alignment) == (links(before) != links(s.alignment))
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_rows_after_edits_match_a_full_layout(tmp_path, anyio_backend):
+    db = build_project(tmp_path / "project.db")
+    async with app_for(db).run_test(size=SIZE) as pilot:
+        app = pilot.app
+        grid = app.review.grid
+
+        async def check() -> None:
+            await pilot.pause()
+            rows, tops = list(grid._rows), list(grid._tops)
+            counts, kinds = dict(app.review.counts), dict(app.review.flag_kinds)
+            grid._forget_layouts()
+            grid._layout()
+            assert (rows, tops) == (grid._rows, grid._tops)
+            assert kinds == app.session.flags_by_bead() and counts == nav.counts(app.session.alignment, kinds)
+
+        await go_to(pilot, 2)
+        for keys in (["m"], ["right", "i"], ["I"], ["ctrl+z"], ["ctrl+y"], ["x"], ["s", "enter"], ["exclamation_mark",
+                     "a", "enter"], ["ctrl+z"], ["end", "left", "K"], ["up", "J"], ["down", "S"], ["home", "c"]):
+            await pilot.press(*keys)
+            await check()
