@@ -298,7 +298,18 @@ def flag_keys(db: Path) -> dict[str, str]:
         return {f["key"]: f["status"] for f in store.flag_records("valdemar")}
 
 
-async def test_flags_are_derived_again_after_an_edit(db):
+def one_sided_flags(alignment, src, tgt, sv, tv):
+    """A stand-in for the flagger, whose tuning is not under test here: every one-sided bead is flagged."""
+    from aligner.flags import Flag, FlagType, Span
+
+    return [Flag(FlagType.ADDED, None, Span.of(tgt, b.tgt), 0.9) if not b.src else
+            Flag(FlagType.DROPPED, Span.of(src, b.src), None, 0.9) for b in alignment.beads if not (b.src and b.tgt)]
+
+
+async def test_flags_are_derived_again_after_an_edit(db, monkeypatch):
+    from tui import reflag
+
+    monkeypatch.setattr(reflag, "derive_flags", one_sided_flags)
     cache_vectors(db)
     async with app_for(db).run_test(size=SIZE) as pilot:
         pilot.app.REFLAG_DELAY = 0.05
@@ -327,6 +338,20 @@ async def test_flags_are_derived_again_after_an_edit(db):
         await pilot.press("ctrl+y")
         await flags_settled(pilot)
         assert flag_keys(db)["added::4"] == "open"
+
+
+async def test_the_flags_saved_after_an_edit_are_the_flaggers(db):
+    from tui.reflag import cached_vectors, rederive
+
+    cache_vectors(db)
+    async with app_for(db).run_test(size=SIZE) as pilot:
+        pilot.app.REFLAG_DELAY = 0.05
+        await go_to(pilot, 10)
+        await pilot.press("right", "x")
+        await flags_settled(pilot)
+        s = pilot.app.session
+        expected = rederive([], s.alignment, s.src, s.tgt, cached_vectors(pilot.app.store, "valdemar", s.src, s.tgt))
+    assert set(flag_keys(db)) == {f["key"] for f in expected}
 
 
 async def test_missing_vectors_are_reported_not_computed(db):
@@ -460,6 +485,26 @@ async def test_reopening_a_pair_returns_to_where_it_was_left(db):
     async with app_for(db).run_test(size=SIZE) as pilot:
         await pilot.pause()
         assert cursor(pilot.app) == 6
+        await go_to(pilot, 3)
+    with Store.open(db) as store:  # kept in the project, not beside it
+        assert store.view_state("valdemar") == {"cursor": 2}
+    assert not db.with_name(db.name + ".review.json").exists()
+    async with app_for(db).run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert cursor(pilot.app) == 2
+
+
+async def test_cursors_of_the_older_side_file_move_into_the_store(db):
+    side = db.with_name(db.name + ".review.json")
+    side.write_text('{"valdemar": 5, "zeta": 3, "gone": 1}', encoding="utf-8")
+    with Store.open(db) as store:
+        store.save_view_state("zeta", {"cursor": 1})  # the store's own state wins
+    async with app_for(db).run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert cursor(pilot.app) == 5
+    assert not side.exists()
+    with Store.open(db) as store:
+        assert store.view_state("valdemar") == {"cursor": 5} and store.view_state("zeta") == {"cursor": 1}
 
 
 # --- help, palette, export ----------------------------------------------------------------------------------

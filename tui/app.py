@@ -22,7 +22,7 @@ from .screens.help import HelpScreen, key_rows
 from .screens.modals import ConfirmModal, ProgressModal, PromptModal
 from .screens.project import ProjectScreen
 from .screens.review import ReviewScreen
-from .session import Cursors, PairSession, summarize_pairs
+from .session import PairSession, migrate_cursor_file, summarize_pairs
 
 
 class Reporter:
@@ -56,7 +56,6 @@ class ReviewApp(App):
         self.encoder_factory = encoder_factory
         self.store = None
         self.session: PairSession | None = None
-        self.cursors = Cursors(self.db_path)
         self._cursor_timer = None
         self._reflag_timer = None
         self._reflag_due = self._reflag_running = False
@@ -94,13 +93,17 @@ class ReviewApp(App):
         except AlignerError as exc:
             self.exit(message=str(exc), return_code=1)
             return
+        try:
+            migrate_cursor_file(self.store, self.db_path)
+        except AlignerError as exc:
+            self.notify(f"cursor positions of the older version not kept: {exc}", severity="warning")
         self.refresh_project()
         if self.start_pair:
             await self.open_pair(self.start_pair)
 
     def on_unmount(self) -> None:
-        self.cursors.save()
         if self.store is not None:
+            self._save_cursor()
             self.store.close()
 
     def refresh_project(self) -> None:
@@ -111,7 +114,7 @@ class ReviewApp(App):
     async def open_pair(self, name: str) -> None:
         """Open `name` for review where the editor last left it."""
         try:
-            session = PairSession.open(self.store, name, self.cursors.get(name))
+            session = PairSession.open(self.store, name)
         except AlignerError as exc:
             self.notify(str(exc), severity="error", timeout=6)
             return
@@ -119,6 +122,7 @@ class ReviewApp(App):
             self.notify(f"{name}: nothing to review", severity="warning")
             return
         at = session.cursor  # mounting the grid reports its initial cursor, which must not overwrite this
+        self._save_cursor()  # of the pair left
         self.session = session
         if self.screen is not self.review:
             await self.push_screen(self.review)
@@ -133,19 +137,25 @@ class ReviewApp(App):
             self.notify("no more pairs in that direction", timeout=2)
 
     def remember_cursor(self, k: int) -> None:
-        """Note where the editor is; written to disk a second later, so a killed app loses at most that."""
+        """Note where the editor is; saved in the store a second after it moves, so a killed app loses at most
+        that, and a held-down arrow key costs one write."""
         if self.session is not None:
             self.session.cursor = k
-            self.cursors.set(self.session.name, k)
             if self._cursor_timer is None:
-                self._cursor_timer = self.set_timer(1.0, self._save_cursors)
+                self._cursor_timer = self.set_timer(1.0, self._save_cursor)
 
-    def _save_cursors(self) -> None:
+    def _save_cursor(self) -> None:
+        if self._cursor_timer is not None:
+            self._cursor_timer.stop()
         self._cursor_timer = None
-        self.cursors.save()
+        if self.session is not None:
+            try:
+                self.session.save_cursor()
+            except AlignerError as exc:  # a lost cursor position only costs a scroll next time
+                self.notify(f"cursor position not saved: {exc}", severity="warning", timeout=4)
 
     def leave_pair(self) -> None:
-        self.cursors.save()
+        self._save_cursor()
         self.pop_screen()
         self.refresh_project()
 

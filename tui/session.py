@@ -1,5 +1,6 @@
-"""The pair under review, between the screens and the store: documents, the current alignment and flags, and
-the edits that change them, each written to the store at once. No Textual here, so it is tested directly.
+"""The pair under review, between the screens and the store: documents, the current alignment and flags, the
+edits that change them, each written to the store at once, and where the editor left it (the store's view state).
+No Textual here, so it is tested directly.
 
 An editor's flag is two things: the beads' FLAGGED status, which is part of the alignment and so undone and redone
 with it, and a record in the store's flags table (kind and note, key prefixed 'editor:'), shown only while its
@@ -36,15 +37,24 @@ class PairSession:
     alignment: Alignment
     flags: list[dict] = field(default_factory=list)
     cursor: int = 0
+    view: dict = field(default_factory=dict)  # the view state saved in the store: {"cursor": bead}
     vectors: tuple | None = None  # sentence vectors (src, tgt) to derive flags again, read on the first edit
     stale: str = ""  # why the flags no longer match the alignment, when they do not
 
     @classmethod
-    def open(cls, store: Store, name: str, cursor: int = 0) -> "PairSession":
+    def open(cls, store: Store, name: str) -> PairSession:
+        """The pair as the store has it, with the cursor where the editor left it."""
         src, tgt = store.documents_for(name)
-        session = cls(store, name, src, tgt, store.alignment(name), store.flag_records(name))
-        session.cursor = max(0, min(cursor, len(session.alignment.beads) - 1))
+        session = cls(store, name, src, tgt, store.alignment(name), store.flag_records(name), view=store.view_state(name))
+        at = session.view.get("cursor", 0)
+        session.cursor = max(0, min(at if isinstance(at, int) else 0, len(session.alignment.beads) - 1))
         return session
+
+    def save_cursor(self) -> None:
+        """Keep the cursor in the store's view state (its own small transaction, not an edit), when it moved."""
+        if self.view.get("cursor") != self.cursor:
+            self.store.save_view_state(self.name, {**self.view, "cursor": self.cursor})
+            self.view = {**self.view, "cursor": self.cursor}
 
     def apply(self, edit: Edit) -> None:
         """Save `edit` in its own transaction, then make it the current alignment."""
@@ -190,33 +200,23 @@ def _local(iso: str) -> str:
         return iso
 
 
-class Cursors:
-    """Where the editor left each pair, kept beside the database (NAME.db.review.json): view state, not
-    project data, so it stays out of the store's transactions."""
-
-    def __init__(self, db_path: Path) -> None:
-        self.path = db_path.with_name(db_path.name + ".review.json")
-        self.dirty = False
-        try:
-            at = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            at = {}
-        self.at: dict[str, int] = at if isinstance(at, dict) else {}
-
-    def get(self, name: str) -> int:
-        value = self.at.get(name, 0)
-        return value if isinstance(value, int) else 0
-
-    def set(self, name: str, k: int) -> None:
-        if self.at.get(name) != k:
-            self.at[name] = k
-            self.dirty = True
-
-    def save(self) -> None:
-        if not self.dirty:
-            return
-        self.dirty = False
-        try:
-            self.path.write_text(json.dumps(self.at, indent=1, sort_keys=True), encoding="utf-8")
-        except OSError:
-            pass  # a lost cursor position only costs a scroll next time
+def migrate_cursor_file(store: Store, db_path: Path) -> int:
+    """Move the cursors an older version kept beside the database (NAME.db.review.json) into the store's view
+    state, for the pairs that have none there yet, then remove the file; returns how many pairs it had. Read
+    once: a file that cannot be read or removed is left as it is."""
+    path = db_path.with_name(db_path.name + ".review.json")
+    try:
+        at = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return 0
+    known = {p.name for p in store.pairs()}
+    moved = 0
+    for name, k in (at.items() if isinstance(at, dict) else ()):
+        if name in known and isinstance(k, int) and not store.view_state(name):
+            store.save_view_state(name, {"cursor": k})
+            moved += 1
+    try:
+        path.unlink()
+    except OSError:
+        pass  # read again next time: it only fills in pairs that still have no view state
+    return moved
