@@ -28,6 +28,9 @@ async def shoot(db: Path, pair: str, out: Path) -> None:
         for key in KEYS:
             await pilot.press(key)
             await pilot.pause()
+        while app.reflag_pending:  # the split's flags are derived again in a thread: show them, not 'updating'
+            await pilot.pause(0.1)
+        await pilot.pause()
         app.save_screenshot(filename=out.name, path=str(out.parent))
 
 
