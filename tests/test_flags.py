@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from aligner.cli import cli
 from aligner.flags import (
     Flag,
+    FlagParams,
     FlagStatus,
     FlagType,
     Span,
@@ -120,6 +121,26 @@ def test_a_missed_link_inside_one_gap_is_not_a_flag():
     tgt = make_doc([[prose(k) for k in keys]])
     al = Alignment(beads(*one_to_one(3), ((3,), ()), ((), (3,)), *one_to_one(4, 4, 4)), 8, 8)
     assert derive_flags(al, src, tgt, m.vecs(keys), m.vecs(keys)) == []
+
+
+def test_the_rest_of_a_split_sentence_left_alone_by_the_aligner_is_no_addition():
+    """The target splits source sentence 3 in two and adds an unrelated sentence; the aligner left both halves'
+    second part one-sided. The half rejoins its pair (it raises the pair's similarity); the addition stays."""
+    m = Meanings(6)
+    src_keys = [f"m{k}" for k in range(8)]
+    half_a, half_b = m.vec("m3") + m.vec("x"), m.vec("m3") - m.vec("x")
+    src_vecs = m.vecs(src_keys)
+    src_vecs[3] = m.vec("m3")
+    tgt_vecs = np.vstack([m.vecs(src_keys[:3]), [half_a / np.linalg.norm(half_a)], [half_b / np.linalg.norm(half_b)],
+                          m.vecs(["unrelated"]), m.vecs(src_keys[4:])]).astype(np.float32)
+    src = make_doc([[prose(k) for k in src_keys]], "es")
+    tgt = make_doc([[prose(k) for k in src_keys[:3]] + [prose("m3a"), prose("m3b"), prose("unrelated")]
+                    + [prose(k) for k in src_keys[4:]]])
+    al = Alignment(beads(*one_to_one(4), ((), (4,)), ((), (5,)), *one_to_one(4, 4, 6)), 8, 10)
+    flags = derive_flags(al, src, tgt, src_vecs, tgt_vecs)
+    assert [f.tgt.sentences for f in flags_of(FlagType.ADDED, flags)] == [(5,)]
+    without = derive_flags(al, src, tgt, src_vecs, tgt_vecs, FlagParams(reattach_gain=None))
+    assert [f.tgt.sentences for f in flags_of(FlagType.ADDED, without)] == [(4, 5)]
 
 
 # ---- moved ------------------------------------------------------------------------------------------------------

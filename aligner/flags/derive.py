@@ -11,6 +11,7 @@ from .model import Flag, FlagParams, FlagType, Pair, Span
 from .moved import _match_lone
 from .passages import (
     _absorb,
+    _reattach,
     _calibrate,
     _Calibration,
     _Lengths,
@@ -50,7 +51,7 @@ def derive_flags(alignment: Alignment, src_doc: Document, tgt_doc: Document, src
         units = _units(alignment, furn_s, furn_t, sv, tv, weak, params, lengths)
     units = _absorb(units, sv, tv, lengths)
     moved, realigned, pairs, lone_s, lone_t = _match_lone(units, src_doc, tgt_doc, sv, tv, cal, params)
-    pairs += realigned
+    pairs, lone_s, lone_t = _reattach(pairs + realigned, lone_s, lone_t, sv, tv, params.reattach_gain)
     flags = _furniture_flags(src_doc, furn_s, "src") + _furniture_flags(tgt_doc, furn_t, "tgt") + moved
     flags += _one_sided(FlagType.DROPPED, src_doc, lone_s, sv, tv, cal)
     flags += _one_sided(FlagType.ADDED, tgt_doc, lone_t, tv, sv, cal)

@@ -109,6 +109,8 @@ class FlagParams:
     min_class: int = 12           # fewest beads of one size to use that size's own statistics
     moved_min_sim: float = 0.45   # floor of a moved passage's similarity
     moved_single_sim: float = 0.50  # floor for a one-sentence move, which must also be a mutual best match
+    reattach_gain: float = 0.02   # a one-sided sentence joins the pair next to it when that raises its similarity
+                                  # this much (after moved passages are matched); None: never
 
 
 Pair = tuple[tuple[int, ...], tuple[int, ...]]

@@ -176,6 +176,44 @@ def _absorb(units: list[Pair], sv, tv, lengths: _Lengths) -> list[Pair]:
     return units
 
 
+def _reattach(pairs: list[Pair], lone_s: list[int], lone_t: list[int], sv, tv, gain: float | None):
+    """Give a sentence left one-sided after moved passages were matched back to the pair next to it when it
+    raises that pair's similarity by `gain`: the rest of a merged or split sentence that the aligner left alone
+    (in free translations the DP's skip cost often wins over a merge by a hair), not an addition, which dilutes
+    the pair. Returns (pairs, lone_s, lone_t), all in document order.
+    """
+    pairs = sorted(pairs)
+    lone = {0: sorted(lone_s), 1: sorted(lone_t)}
+    if gain is None:
+        return pairs, lone[0], lone[1]
+    first = {side: {p[side][0]: k for k, p in enumerate(pairs)} for side in (0, 1)}
+    last = {side: {p[side][-1]: k for k, p in enumerate(pairs)} for side in (0, 1)}
+    changed = True
+    while changed:
+        changed = False
+        for side in (0, 1):
+            for x in list(lone[side]):
+                best = None
+                for k in (last[side].get(x - 1), first[side].get(x + 1)):
+                    if k is None:
+                        continue
+                    old = pairs[k]
+                    new = list(old)
+                    new[side] = tuple(sorted(old[side] + (x,)))
+                    after = _sim(sv, tv, *new)
+                    if after >= _sim(sv, tv, *old) + gain and (best is None or after > best[0]):
+                        best = (after, k, tuple(new))
+                if best is None:
+                    continue
+                _, k, new = best
+                del first[side][pairs[k][side][0]], last[side][pairs[k][side][-1]]
+                pairs[k] = new
+                first[side][new[side][0]], last[side][new[side][-1]] = k, k
+                lone[side].remove(x)
+                changed = True
+    return pairs, lone[0], lone[1]
+
+
 def _loose(units: list[Pair], sv, tv, weak: float) -> tuple[list[int], list[int]]:
     """One-sided sentences, and edge sentences of many-sided beads that the other side does not support."""
     out_s, out_t = [], []
