@@ -8,8 +8,8 @@ by a structural edit: they are the editor's decisions and the anchors of a re-al
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from typing import Callable, Iterable
 
 from .errors import AlignerError
 from .models import Alignment, Bead, BeadStatus, Document

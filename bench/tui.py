@@ -30,10 +30,10 @@ from aligner.models import Alignment, Bead
 from aligner.store import Store
 from tui.app import create_app
 
-WORDS = ("puerto ciudad museo barco obra calle plaza río puente torre mercado escuela hospital tren faro "
-         "molino playa viñedo olivo cosecha").split()
-EN_WORDS = ("port city museum ship works street square river bridge tower market school hospital train lighthouse "
-            "mill beach vineyard olive harvest").split()
+WORDS = ["puerto", "ciudad", "museo", "barco", "obra", "calle", "plaza", "río", "puente", "torre", "mercado",
+         "escuela", "hospital", "tren", "faro", "molino", "playa", "viñedo", "olivo", "cosecha"]
+EN_WORDS = ["port", "city", "museum", "ship", "works", "street", "square", "river", "bridge", "tower", "market",
+            "school", "hospital", "train", "lighthouse", "mill", "beach", "vineyard", "olive", "harvest"]
 
 
 def synthetic_pair(beads: int, seed: int = 1) -> tuple[str, str, Alignment]:

@@ -9,7 +9,8 @@ import pytest
 from conftest import FakeEncoder
 from test_tui import build_project
 
-from aligner import edits, store as store_module
+from aligner import edits
+from aligner import store as store_module
 from aligner.flags import Flag, FlagType, Span
 from aligner.store import Store
 from tui.app import create_app

@@ -3,13 +3,14 @@ export. Slow work runs in thread workers that only post messages (tui.messages).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import partial
 from pathlib import Path
-from typing import Iterable
+from typing import ClassVar
 
 from textual import on, work
 from textual.app import App, SystemCommand
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from aligner.edits import Edit, EditError, realign
@@ -43,7 +44,7 @@ class ReviewApp(App):
 
     CSS_PATH = "app.tcss"
     TITLE = "aligner review"
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("question_mark,f1", "help", "Help", id="app.help"),
         Binding("ctrl+q", "quit", "Quit", show=False, id="app.quit", priority=True),
     ]
@@ -230,7 +231,8 @@ class ReviewApp(App):
                 with Store.open(self.db_path, readonly=True) as store:
                     vectors = reflag.cached_vectors(store, session.name, session.src, session.tgt)
             flags = reflag.rederive(previous, alignment, session.src, session.tgt, vectors)
-        except Exception as exc:  # flags are advice: the edit is saved; the editor is told why they are stale
+        # flags are advice: the edit is saved whatever happens here, and the editor is told why they are stale
+        except Exception as exc:  # noqa: BLE001
             error = str(exc) if isinstance(exc, AlignerError) else f"flags not refreshed: {type(exc).__name__}: {exc}"
             self.post_message(Reflagged(session, alignment, None, vectors, error))
             return

@@ -6,9 +6,9 @@ that write open their own Store (the batch code does), so the app's connection i
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import fields
 from pathlib import Path
-from typing import Callable
 
 from aligner.align import AlignParams
 from aligner.embed import Encoder
@@ -33,7 +33,8 @@ def _failures(summary) -> str | None:
 
 def import_corpus(db: Path, corpus: Path, post, encoder_factory: EncoderFactory | None = None) -> None:
     """Import the corpus folder into a new project at `db`, then align every pair."""
-    from aligner.batch import align_all, import_corpus as batch_import
+    from aligner.batch import align_all
+    from aligner.batch import import_corpus as batch_import
     from aligner.store import Store
 
     try:

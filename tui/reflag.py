@@ -15,7 +15,6 @@ from aligner.store import Store
 
 from .session import EDITOR
 
-
 Vectors = tuple[np.ndarray, np.ndarray]
 
 

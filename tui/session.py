@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import json
 from bisect import bisect_right
-from datetime import datetime
 from dataclasses import dataclass, field
+from datetime import datetime
 from itertools import accumulate
 from pathlib import Path
 
@@ -45,7 +45,8 @@ class PairSession:
     def open(cls, store: Store, name: str) -> PairSession:
         """The pair as the store has it, with the cursor where the editor left it."""
         src, tgt = store.documents_for(name)
-        session = cls(store, name, src, tgt, store.alignment(name), store.flag_records(name), view=store.view_state(name))
+        session = cls(store, name, src, tgt, store.alignment(name), store.flag_records(name),
+                      view=store.view_state(name))
         at = session.view.get("cursor", 0)
         session.cursor = max(0, min(at if isinstance(at, int) else 0, len(session.alignment.beads) - 1))
         return session

@@ -4,11 +4,12 @@ drift from what the keys do."""
 from __future__ import annotations
 
 from itertools import groupby
+from typing import ClassVar
 
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Static
@@ -43,7 +44,8 @@ def key_rows(screen: Screen) -> list[tuple[str, str, str]]:
 class HelpScreen(ModalScreen[None]):
     """Keys of the screen below, by section; escape, q or ? closes it."""
 
-    BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close help", id="app.close-help")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q,question_mark", "dismiss", "Close help", id="app.close-help")]
 
     def __init__(self, rows: list[tuple[str, str, str]], title: str) -> None:
         super().__init__()

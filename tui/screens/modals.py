@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from collections.abc import Sequence
+from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, ProgressBar
@@ -30,7 +31,8 @@ class Dialog(ModalScreen):
 class ConfirmModal(Dialog, ModalScreen[bool]):
     """A yes/no question; y, n and escape answer it from the keyboard."""
 
-    BINDINGS = [Binding("y", "reply(True)", "Yes"), Binding("n,escape", "reply(False)", "No")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y", "reply(True)", "Yes"), Binding("n,escape", "reply(False)", "No")]
 
     def __init__(self, question: str) -> None:
         super().__init__(classes="dialog")
@@ -54,7 +56,7 @@ class ConfirmModal(Dialog, ModalScreen[bool]):
 class PromptModal(Dialog, ModalScreen[str | None]):
     """One line of text; enter submits, escape cancels (None)."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, title: str, placeholder: str = "", value: str = "") -> None:
         super().__init__(classes="dialog")
@@ -77,8 +79,9 @@ class SplitModal(Dialog, ModalScreen[tuple[int, int] | None]):
     """Where to split a bead: type how many source and target sentences the first part keeps ('2-0'), or move
     through the listed cuts with the arrows; enter splits, escape cancels."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("down", "step(1)", show=False),
-                Binding("up", "step(-1)", show=False)]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel"), Binding("down", "step(1)", show=False),
+        Binding("up", "step(-1)", show=False)]
 
     def __init__(self, title: str, points: Sequence[tuple[int, int]], labels: Sequence[str]) -> None:
         super().__init__(classes="dialog")
@@ -130,7 +133,7 @@ class SplitModal(Dialog, ModalScreen[tuple[int, int] | None]):
 class FlagModal(Dialog, ModalScreen[tuple[str, str] | None]):
     """Flag a run of beads: pick the kind (a, d, v, f or arrows and enter), then type an optional note."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")] + [
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")] + [
         Binding(kind[0] if kind != "divergent" else "v", f"kind('{kind}')", show=False) for kind in FLAG_KINDS]
 
     def __init__(self, first: int, last: int) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Label, ProgressBar, Static
 
@@ -17,7 +19,7 @@ COLUMNS = [("pair", "name"), ("es", "n_src"), ("en", "n_tgt"), ("beads", "beads"
 class ProjectScreen(Screen):
     """All document pairs of the project; the app refreshes it after every change."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "open", "Open", id="pair.open", tooltip="Open the pair for review", priority=True),
         Binding("a", "align", "(Re)align", id="pair.align", tooltip="Align the pair again, in the background"),
         Binding("s", "sort(1)", "Sort", id="pair.sort", tooltip="Sort by the next column"),

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Static
 
@@ -41,7 +42,7 @@ def _both_ways(key: str, action: str, what: str, ident: str, show: bool = False)
 class ReviewScreen(Screen):
     """Review and fix the alignment of one document pair."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         _key("space", "toggle_confirm", "Confirm", "edit.confirm", "Confirm or unconfirm the bead", show=True),
         _key("enter", "confirm_next", "Confirm+next", "edit.confirm-next",
              "Confirm the bead and go to the next unconfirmed one"),
@@ -277,10 +278,10 @@ class ReviewScreen(Screen):
         a = self.session.alignment
         if kind == "flagged":
             flags = self.flag_kinds
-            pred = lambda k: self.session.is_flagged(k, flags)  # noqa: E731
+            pred = lambda k: self.session.is_flagged(k, flags)
         else:
             test = nav.PREDICATES[kind]
-            pred = lambda k: test(a.beads[k])  # noqa: E731
+            pred = lambda k: test(a.beads[k])
         k = nav.find(a, self.grid.cursor, step, pred)
         if k is None:
             self.notify(f"no {kind} bead {'below' if step > 0 else 'above'}", timeout=2)

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from itertools import accumulate
-from typing import NamedTuple
+from typing import ClassVar, NamedTuple
 
 from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
 from textual.events import Click
 from textual.geometry import Region, Size, Spacing
@@ -105,7 +105,7 @@ class BeadGrid(ScrollView, can_focus=True):
     BeadGrid > .bead-grid--paragraph { color: $accent; text-style: bold; }
     BeadGrid > .bead-grid--separator { color: $panel-lighten-2; }
     """
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up,k", "move(-1)", "Up", show=False, id="move.up", tooltip="Previous bead"),
         Binding("down,j", "move(1)", "Down", show=False, id="move.down", tooltip="Next bead"),
         Binding("pageup", "page(-1)", "Page up", show=False, id="move.page-up", tooltip="A screen up"),
