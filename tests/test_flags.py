@@ -178,6 +178,16 @@ def test_moved_passage_is_found_when_the_aligner_glued_part_of_it_to_a_neighbour
     assert moved.src.sentences == (3, 4, 5) and moved.tgt.sentences == (12, 13, 14)
 
 
+def test_a_sentence_rewritten_inside_a_moved_paragraph_moves_with_it():
+    al, src, tgt, sv, tv = moved_case(6)
+    tv = tv.copy()
+    tv[14] = Meanings(60).vec("rewritten beyond recognition")  # the last sentence of B, where it landed
+    flags = derive_flags(al, src, tgt, sv, tv)
+    (moved,) = flags_of(FlagType.MOVED, flags)
+    assert moved.src.sentences == (3, 4, 5) and moved.tgt.sentences == (12, 13, 14)
+    assert not flags_of(FlagType.ADDED, flags)
+
+
 def test_unrelated_drop_and_addition_are_not_a_move():
     al, src, tgt, sv, tv = moved_case(6)
     tv = tv.copy()

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from ..models import Alignment, Document
@@ -52,11 +54,33 @@ def derive_flags(alignment: Alignment, src_doc: Document, tgt_doc: Document, src
     units = _absorb(units, sv, tv, lengths)
     moved, realigned, pairs, lone_s, lone_t = _match_lone(units, src_doc, tgt_doc, sv, tv, cal, params)
     pairs, lone_s, lone_t = _reattach(pairs + realigned, lone_s, lone_t, sv, tv, params.reattach_gain)
+    moved, lone_s, lone_t = _whole_paragraphs(moved, lone_s, lone_t, src_doc, tgt_doc)
     flags = _furniture_flags(src_doc, furn_s, "src") + _furniture_flags(tgt_doc, furn_t, "tgt") + moved
     flags += _one_sided(FlagType.DROPPED, src_doc, lone_s, sv, tv, cal)
     flags += _one_sided(FlagType.ADDED, tgt_doc, lone_t, tv, sv, cal)
     flags += _divergent(pairs, src_doc, tgt_doc, sv, tv, params)
     return sorted(flags, key=_reading_order(alignment))
+
+
+def _whole_paragraphs(moved: list[Flag], lone_s: list[int], lone_t: list[int], src_doc: Document,
+                      tgt_doc: Document) -> tuple[list[Flag], list[int], list[int]]:
+    """A moved passage takes the one-sided sentences next to it in its own paragraph: what the match left out
+    of a moved paragraph (a short line, a sentence rewritten on the way) moved with it, it was not added."""
+    free = {"s": set(lone_s), "t": set(lone_t)}
+    out = []
+    for f in moved:
+        spans = {}
+        for side, span, doc in (("s", f.src, src_doc), ("t", f.tgt, tgt_doc)):
+            ids = set(span.sentences)
+            for step in (-1, 1):
+                x = (min(ids) if step < 0 else max(ids)) + step
+                while x in free[side] and doc.sentences[x].paragraph in span.paragraphs:
+                    ids.add(x)
+                    free[side].discard(x)
+                    x += step
+            spans[side] = span if len(ids) == len(span.sentences) else Span.of(doc, ids)
+        out.append(replace(f, src=spans["s"], tgt=spans["t"]))
+    return out, sorted(free["s"]), sorted(free["t"])
 
 
 # ---- one-sided passages ----------------------------------------------------------------------------------------
