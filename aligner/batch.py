@@ -563,14 +563,15 @@ def align_pair(store: Store, encoder: Encoder, name: str, params: AlignParams,
 
 def embed_cached(store: Store, encoder: Encoder, texts: Sequence[str], max_k: int, chunk: int = CHUNK,
                  sink: Callable[[list], None] | None = None):
-    """Window vectors of a document for k = 1..max_k, float32 (n-k+1, d) each, encoding only the windows the
+    """Window vectors of a document for k = 1..max_k, CACHE_DTYPE (n-k+1, d) each (the aligner computes in
+    float32 a chunk at a time; float16 halves the memory of a long document), encoding only the windows the
     cache lacks, in runs of at most `chunk` sentences. Returns (windows, new [(k, hashes, vectors)], cached count);
     with a `sink`, each run's new vectors go to sink([(k, hashes, vectors)]) at once instead (`new` stays empty).
 
     Fresh vectors are rounded to the cache's precision, so an alignment does not depend on what was cached.
     """
     hashes = window_hashes(texts, max_k)
-    cached = [store.cached_windows(encoder.name, k, hashes[k - 1]) for k in range(1, max_k + 1)]
+    cached = [store.cached_windows(encoder.name, k, hashes[k - 1], CACHE_DTYPE) for k in range(1, max_k + 1)]
     out = [vecs for vecs, _ in cached]
     missing = [~found for _, found in cached]
     new: list = []
@@ -583,7 +584,7 @@ def embed_cached(store: Store, encoder: Encoder, texts: Sequence[str], max_k: in
                 continue
             vectors = fresh[k - 1][rows].astype(CACHE_DTYPE)
             if out[k - 1] is None:
-                out[k - 1] = np.zeros((len(hashes[k - 1]), vectors.shape[1]), np.float32)
+                out[k - 1] = np.zeros((len(hashes[k - 1]), vectors.shape[1]), CACHE_DTYPE)
             out[k - 1][start + rows] = vectors
             batch.append((k, [hashes[k - 1][start + i] for i in rows], vectors))
         if sink:
@@ -591,7 +592,7 @@ def embed_cached(store: Store, encoder: Encoder, texts: Sequence[str], max_k: in
         else:
             new += batch
     dim = next(w.shape[1] for w in out if w is not None)
-    out = [w if w is not None else np.zeros((0, dim), np.float32) for w in out]
+    out = [w if w is not None else np.zeros((0, dim), CACHE_DTYPE) for w in out]
     return out, new, int(sum(int(f.sum()) for _, f in cached))
 
 

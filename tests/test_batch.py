@@ -86,6 +86,7 @@ def test_only_windows_touching_a_changed_sentence_are_encoded(tmp_path):
     texts, _ = made_up_pair(30)
     full, new, cached = embed_cached(store, enc, texts, 3)
     assert cached == 0 and sum(len(h) for _, h, _ in new) == 30 + 29 + 28
+    assert [w.dtype for w in full] == [np.float16] * 3  # as cached: half the memory of float32
     for k, hashes, vecs in new:
         store.store_windows(enc.name, k, hashes, vecs)
     again, new, cached = embed_cached(store, enc, texts, 3)

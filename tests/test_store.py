@@ -425,6 +425,7 @@ def test_window_vectors_round_trip_through_the_cache(store):
     assert found.tolist() == [True, False, True, True]
     np.testing.assert_allclose(got[[0, 2, 3]], vecs[[2, 0, 2]], rtol=1e-3, atol=1e-3)
     assert not got[1].any()
+    assert got.dtype == np.float32 and store.cached_windows("m", 2, ["h1"], np.float16)[0].dtype == np.float16
     assert store.cached_windows("m", 1, ["h0"])[0] is None  # another k
     assert store.cached_windows("other", 2, ["h0"])[0] is None  # another model
 

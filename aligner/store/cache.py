@@ -22,8 +22,9 @@ def window_hashes(texts: Sequence[str], max_k: int) -> list[list[str]]:
 class EmbeddingCache(StoreBase):
     """Reading and writing cached window vectors."""
 
-    def cached_windows(self, model: str, k: int, hashes: Sequence[str]) -> tuple[np.ndarray | None, np.ndarray]:
-        """Cached vectors of windows of k sentences by text hash: (float32 (len(hashes), d), zero rows where
+    def cached_windows(self, model: str, k: int, hashes: Sequence[str],
+                       dtype=np.float32) -> tuple[np.ndarray | None, np.ndarray]:
+        """Cached vectors of windows of k sentences by text hash: (`dtype` (len(hashes), d), zero rows where
         missing, or None when none is cached; bool (len(hashes),) found)."""
         where: dict[str, list[int]] = {}
         for i, h in enumerate(hashes):
@@ -32,12 +33,12 @@ class EmbeddingCache(StoreBase):
         with self._reading() as conn:
             for a in range(0, len(keys), 500):
                 chunk = keys[a:a + 500]
-                for h, dtype, blob in conn.execute(
+                for h, stored, blob in conn.execute(
                         "SELECT sha1, dtype, vec FROM embeddings WHERE model = ? AND k = ? AND sha1 IN "
                         f"({','.join('?' * len(chunk))})", (model, k, *chunk)):
-                    v = np.frombuffer(blob, dtype)
+                    v = np.frombuffer(blob, stored)
                     if out is None:
-                        out = np.zeros((len(hashes), len(v)), np.float32)
+                        out = np.zeros((len(hashes), len(v)), dtype)
                     out[where[h]] = v
                     found[where[h]] = True
         return out, found
