@@ -93,7 +93,9 @@ def bead_scores(band: Band, moves: list[Move], sims: np.ndarray, src_len: np.nda
             T[ok] = tgt_w[mv.tgt - 1][tj[ok]]
             if p.len_mult:
                 short, long_ = np.minimum(T, ratio * S), np.maximum(T, ratio * S)
-                row *= np.log2(1.0 + short / np.maximum(long_, 1.0)).astype(np.float32)
+                mult = np.log2(1.0 + short / np.maximum(long_, 1.0))
+                mult[~ok] = 1.0  # no bead there (its score is -inf): keep it so, not -inf * 0
+                row *= mult.astype(np.float32)
             if p.len_weight:
                 row -= (p.len_weight * np.log((T + 20.0) / (ratio * S + 20.0)) ** 2).astype(np.float32)
         if parts is not None and p.part_weight:
