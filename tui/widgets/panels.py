@@ -47,17 +47,19 @@ class StatusLine(Static):
     """Position, counts by state and review progress of the pair."""
 
     def show_status(self, k: int, c: dict[str, int], side: str, mark: int | None, note: str = "") -> None:
-        """c: the counts of tui.nav.counts; note: the state of the flags when they are not up to date."""
+        """c: the counts of tui.nav.counts; note: the state of the flags when they are not up to date. What the
+        editor acts on (the marked run, stale flags) comes before the counts, which a narrow terminal cuts."""
         n = max(c["beads"], 1)
         pct = 100 * c["reviewed"] / n
-        parts = [f"bead {k + 1}/{c['beads']}", f"{side} side", f"reviewed {c['reviewed']} ({pct:.0f}%)",
-                 f"low {c['low']}", f"added {c['added']}", f"dropped {c['dropped']}",
-                 f"flagged {c['flagged'] + c['divergent'] + c['furniture']}", f"edited {c['edited']}"]
+        parts = [f"bead {k + 1}/{c['beads']}", f"{side} side"]
         if mark is not None:
             lo, hi = sorted((mark, k))
             parts.append(f"[b]marked {lo + 1}-{hi + 1}[/b]")
         if note:
             parts.append(f"[b]{note}[/b]")
+        parts += [f"reviewed {c['reviewed']} ({pct:.0f}%)", f"low {c['low']}", f"added {c['added']}",
+                  f"dropped {c['dropped']}", f"flagged {c['flagged'] + c['divergent'] + c['furniture']}",
+                  f"edited {c['edited']}"]
         self.update(" · ".join(parts), layout=False)  # one line, always: no layout pass
 
 
