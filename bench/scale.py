@@ -1,7 +1,9 @@
 """Time and peak memory of one long document pair: 1k, 5k, 10k, 20k, 50k sentences per side.
 
 The pair is made by concatenating the TransRead novels (English-French, ../shared/gold) until the size is
-reached. Each size runs in its own process so that its peak memory (max RSS) is its own.
+reached. Each size runs in its own process so that its peak memory (max RSS) is its own. The encoder and BLAS
+run on one thread, so that the CPU seconds measure the work itself: on a shared machine wall time follows the
+load of the other processes, and idle BLAS threads spinning add CPU time that is not work.
 
     python bench/scale.py [--sizes 1000,5000,10000,20000,50000]
 """
@@ -40,8 +42,12 @@ def one(size: int) -> dict:
     from aligner.align import AlignParams, align_windows
     from aligner.embed import get_encoder
 
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)
     src, tgt = texts(size)
     enc = get_encoder()
+    enc.threads = 1
     enc.encode(["warm up"])
     p = AlignParams()
     t0, c0 = time.perf_counter(), time.process_time()
