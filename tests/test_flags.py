@@ -459,6 +459,30 @@ def test_cli_flags_on_a_stored_pair_and_status_survives_recompute(tmp_path, fake
     assert r.output.startswith("0 of 1 flags")
 
 
+def test_cli_flags_lists_stored_flags_in_reading_order(tmp_path, fake_model):
+    # flags made in the review app are saved after the derived ones; the list shows them where they stand
+    from aligner.store import Store
+
+    root = tmp_path / "corpus"
+    for lang in ("es", "en"):
+        (root / lang).mkdir(parents=True)
+        lines = [f"La frase {k} habla de tomate{k} y mango{k}." if lang == "es" else
+                 f"Sentence {k} is about tomate{k} and mango{k}." for k in range(8)]
+        (root / lang / "eta.txt").write_text("\n\n".join(lines), encoding="utf-8")
+    db = tmp_path / "p.db"
+    runner = CliRunner()
+    assert runner.invoke(cli, ["add", str(root), "--db", str(db)]).exit_code == 0
+    assert runner.invoke(cli, ["align-all", "--db", str(db), "--model", "fake", "--quiet"]).exit_code == 0
+    with Store.open(db) as store:
+        src, tgt = store.documents_for("eta")
+        late = Flag(FlagType.ADDED, None, Span.of(tgt, [6]), 0.9)
+        early = Flag(FlagType.DROPPED, Span.of(src, [1]), None, 0.9)
+        store.save_flags("eta", [late, early])
+    r = runner.invoke(cli, ["flags", "eta", "--db", str(db), "--json"])
+    assert r.exit_code == 0, r.output
+    assert [json.loads(x)["type"] for x in r.stdout.splitlines()] == ["dropped", "added"]
+
+
 # ---- the sample corpus (real encoder) ----------------------------------------------------------------------------
 
 def _edits(name: str) -> list[dict]:

@@ -105,7 +105,7 @@ def flags_cmd(name, db, src_file, tgt_file, src_lang, tgt_lang, presegmented, mo
             src, tgt = store.documents_for(name)
             alignment = store.alignment(name)
         title = name
-    _print(flags, src, tgt, types, statuses, by_score, as_json)
+    _print(flags, src, tgt, alignment, types, statuses, by_score, as_json)
     if html:
         from ..report_html import write_html
 
@@ -116,12 +116,13 @@ def flags_cmd(name, db, src_file, tgt_file, src_lang, tgt_lang, presegmented, mo
         click.echo(f"wrote {html}", err=True)
 
 
-def _print(flags, src, tgt, types, statuses, by_score, as_json) -> None:
-    from ..flags import summarize
+def _print(flags, src, tgt, alignment, types, statuses, by_score, as_json) -> None:
+    from ..flags import reading_order, summarize
 
     shown = [f for f in flags if (not types or f.type.value in types) and (not statuses or f.status.value in statuses)]
-    if by_score:
-        shown.sort(key=lambda f: (-f.confidence, -f.score))
+    # the store keeps flags in the order they were saved: editors' flags and flags re-derived after an edit
+    # come last there, but are listed where they stand in the text
+    shown.sort(key=(lambda f: (-f.confidence, -f.score)) if by_score else reading_order(alignment))
     if as_json:
         for f in shown:
             click.echo(json.dumps(f.to_dict(), ensure_ascii=False))

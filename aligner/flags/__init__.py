@@ -12,7 +12,7 @@ a missed link, no flag); what stays one-sided is added or dropped; pairs far bel
 bench/adaptation.py measures each step on synthetic adaptations of real parallel texts.
 """
 
-from .derive import derive_flags
+from .derive import derive_flags, reading_order
 from .furniture import furniture_mask, strong_furniture
 from .model import (
     Flag,
@@ -36,6 +36,7 @@ __all__ = [
     "Summary",
     "carry_status",
     "derive_flags",
+    "reading_order",
     "furniture_mask",
     "strong_furniture",
     "summarize",

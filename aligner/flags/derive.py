@@ -59,7 +59,7 @@ def derive_flags(alignment: Alignment, src_doc: Document, tgt_doc: Document, src
     flags += _one_sided(FlagType.DROPPED, src_doc, lone_s, sv, tv, cal)
     flags += _one_sided(FlagType.ADDED, tgt_doc, lone_t, tv, sv, cal)
     flags += _divergent(pairs, src_doc, tgt_doc, sv, tv, params)
-    return sorted(flags, key=_reading_order(alignment))
+    return sorted(flags, key=reading_order(alignment))
 
 
 def _whole_paragraphs(moved: list[Flag], lone_s: list[int], lone_t: list[int], src_doc: Document,
@@ -143,7 +143,7 @@ def _fallback(groups, key, min_class: int) -> np.ndarray:
 
 # ---- helpers ---------------------------------------------------------------------------------------------------
 
-def _reading_order(alignment: Alignment):
+def reading_order(alignment: Alignment):
     """A sort key placing a flag at the bead where it shows in the target's reading order."""
     at_s, at_t = {}, {}
     for k, b in enumerate(alignment.beads):
