@@ -39,7 +39,9 @@ def align_documents(src: Document, tgt: Document, encoder: Encoder | None = None
     t1 = time.perf_counter()
     src_len = np.array([len(s.text) for s in src.sentences], np.float64)
     tgt_len = np.array([len(s.text) for s in tgt.sentences], np.float64)
-    alignment = align_windows(windows[0], windows[1], src_len, tgt_len, params)
+    src_par = np.array([s.paragraph for s in src.sentences], np.int64)
+    tgt_par = np.array([s.paragraph for s in tgt.sentences], np.int64)
+    alignment = align_windows(windows[0], windows[1], src_len, tgt_len, params, src_par, tgt_par)
     t2 = time.perf_counter()
     alignment.meta.update(model=encoder.name, embed_s=round(t1 - t0, 3), align_s=round(t2 - t1, 3))
     return alignment

@@ -240,3 +240,21 @@ def test_float16_windows_give_the_float32_alignment():
     half = align_windows([w.astype(np.float16) for w in sw], [w.astype(np.float16) for w in tw], sl, tl)
     assert half.links() == full.links()
     assert score(half.links(), gold).strict_f1 > 0.9
+
+
+def test_a_bead_across_a_paragraph_break_costs_para_penalty():
+    # target sentence 0 translates source sentences 0 and 1 together; when they sit in different paragraphs, the
+    # merge pays para_penalty on the source side, and a large penalty leaves one of them on its own
+    rng = np.random.default_rng(12)
+    s = _unit(rng, 6)
+    t = np.vstack([s[0] + s[1], s[2:]]).astype(np.float32)
+    t /= np.linalg.norm(t, axis=1, keepdims=True)
+    args = (_windows(s, 4), _windows(t, 4), np.full(6, 40.0), np.array([80.0] + [40.0] * 4))
+    merged = ((0, 1), (0,))
+    assert merged in align_windows(*args).links()
+    one_paragraph = np.zeros(6, np.int64)
+    assert merged in align_windows(*args, AlignParams(para_penalty=1.0), one_paragraph, np.zeros(5, np.int64)).links()
+    broken = np.array([0, 1, 1, 1, 1, 1])
+    links = align_windows(*args, AlignParams(para_penalty=1.0), broken, np.zeros(5, np.int64)).links()
+    assert merged not in links
+    assert links[-4:] == [((2,), (1,)), ((3,), (2,)), ((4,), (3,)), ((5,), (4,))]

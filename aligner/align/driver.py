@@ -36,6 +36,8 @@ class AlignParams:
     part_weight: float = 0.3   # weight of the penalty for a bead sentence unrelated to the other side
     part_floor: float = 0.2    # part similarity below which that penalty starts
     width: int = 8             # half-width, in sentences, of the band around the first-pass path
+    para_penalty: float = 0.2  # per side on which a bead's sentences span a paragraph break (when paragraphs
+                               # are known: plain text, not one-sentence-per-line input)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -70,20 +72,35 @@ def _pool(v: np.ndarray) -> np.ndarray:
 
 
 def bead_scores(band: Band, moves: list[Move], sims: np.ndarray, src_len: np.ndarray, tgt_len: np.ndarray,
-                p: AlignParams, parts: np.ndarray | None = None) -> np.ndarray:
+                p: AlignParams, parts: np.ndarray | None = None, src_par: np.ndarray | None = None,
+                tgt_par: np.ndarray | None = None) -> np.ndarray:
     """DP scores of every pair bead in the band from its window similarity: float32 (len(moves), cells).
 
+    src_par: int (n,), tgt_par: int (m,) paragraph of each sentence, or None when unknown.
     Worked out one move (one row) at a time, so the temporaries are the size of one row, not of the band.
     """
     score = sims.astype(np.float32)  # a copy
     if p.margin:
         score -= p.margin * _margins(band, moves, sims, p.margin_k)
-    if p.len_weight or p.len_mult:
+    paras = p.para_penalty and src_par is not None and tgt_par is not None
+    if p.len_weight or p.len_mult or paras:
         ratio = max(tgt_len.sum(), 1.0) / max(src_len.sum(), 1.0)
         src_w, tgt_w = window_lengths(src_len, p.max_side), window_lengths(tgt_len, p.max_side)
         rows, cols = band.cell_rows(), band.cell_cols()
+    if paras:
+        # spans[k-1][s]: the window of k sentences from s spans a paragraph break
+        src_span = [np.asarray(src_par[k - 1:]) != np.asarray(src_par[:len(src_par) - k + 1])
+                    for k in range(1, p.max_side + 1)]
+        tgt_span = [np.asarray(tgt_par[k - 1:]) != np.asarray(tgt_par[:len(tgt_par) - k + 1])
+                    for k in range(1, p.max_side + 1)]
     for k, mv in enumerate(moves):
         row = score[k]
+        if paras and (mv.src > 1 or mv.tgt > 1):
+            si, tj = rows - mv.src, cols - mv.tgt
+            ok = (si >= 0) & (tj >= 0)
+            crossing = np.zeros(band.cells, np.float32)
+            crossing[ok] = src_span[mv.src - 1][si[ok]].astype(np.float32) + tgt_span[mv.tgt - 1][tj[ok]]
+            row -= p.para_penalty * crossing
         if p.len_weight or p.len_mult:
             si, tj = rows - mv.src, cols - mv.tgt
             ok = (si >= 0) & (tj >= 0)  # elsewhere the bead would start before the documents: sims are -inf
@@ -161,17 +178,19 @@ def _single_threaded_blas():
 
 
 def align_windows(src_win: list[np.ndarray], tgt_win: list[np.ndarray], src_len: np.ndarray,
-                  tgt_len: np.ndarray, params: AlignParams = AlignParams()) -> Alignment:
+                  tgt_len: np.ndarray, params: AlignParams = AlignParams(), src_par: np.ndarray | None = None,
+                  tgt_par: np.ndarray | None = None) -> Alignment:
     """Align two documents given their window vectors and sentence lengths in characters.
 
     src_win[k-1]: float32 or float16 (n-k+1, d) vectors of k consecutive source sentences, k = 1..max_side;
-    tgt_win likewise; src_len: (n,) and tgt_len: (m,) character counts.
+    tgt_win likewise; src_len: (n,) and tgt_len: (m,) character counts; src_par, tgt_par: optional int (n,) and
+    (m,) paragraph of each sentence (beads that span a paragraph break then cost `params.para_penalty`).
     """
     with _single_threaded_blas():
-        return _align_windows(src_win, tgt_win, src_len, tgt_len, params)
+        return _align_windows(src_win, tgt_win, src_len, tgt_len, params, src_par, tgt_par)
 
 
-def _align_windows(src_win, tgt_win, src_len, tgt_len, params):
+def _align_windows(src_win, tgt_win, src_len, tgt_len, params, src_par=None, tgt_par=None):
     n, m = len(src_win[0]), len(tgt_win[0])
     if n == 0 or m == 0:
         beads = [Bead((i,), ()) for i in range(n)] + [Bead((), (j,)) for j in range(m)]
@@ -182,7 +201,7 @@ def _align_windows(src_win, tgt_win, src_len, tgt_len, params):
     sims = window_sims(band, moves, src_win, tgt_win)
     parts = part_sims(band, moves, src_win, tgt_win) if params.part_weight else None
     score = bead_scores(band, moves, sims, np.asarray(src_len, np.float64), np.asarray(tgt_len, np.float64),
-                        params, parts)
+                        params, parts, src_par, tgt_par)
     D, back = dp.fill(band, moves, score, np.full(n, params.skip, np.float32),
                       np.full(m, params.skip, np.float32))
     steps = dp.traceback(band, moves, back)
