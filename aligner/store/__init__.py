@@ -9,13 +9,15 @@ gets a StoreError that names the file.
 We open the sqlite3 connection ourselves (BEGIN IMMEDIATE, a busy timeout, read-only connections for workers and
 exports) and wrap it in `sqlite_utils.Database` (`store.db`), which serves the reads that return records
 (`db.query`, `rows_where`), schema introspection (`db.table_names()`), table counts and VACUUM for `prune`.
-Writes are our own SQL on the same connection: bulk inserts of beads, sentences and cached vectors run 2-3x
-faster through `executemany` than through `insert_all` (20,000 beads: 47 vs 91-148 ms), and sqlite-utils
-before 4.0 commits an open transaction in its write methods, which would break the all-or-nothing guarantee.
+Writes are our own SQL on the same connection: bulk inserts of sentences and cached vectors run 2-3x faster
+through `executemany` than through `insert_all`, bead rows faster still at 100 rows to an INSERT (20,000 beads:
+48-74 ms, against 103 ms at one row to a statement), and sqlite-utils before 4.0 commits an open transaction in
+its write methods, which would break the all-or-nothing guarantee.
 
 Modules: schema (migrations), base (opening, transactions, errors), documents (documents, pairs, view state),
-alignments (runs, beads, edits, undo), carry (review work carried to a new run), flags, cache (embedding cache),
-rows (counts and the bead stream for exports), prune (removing what no pair needs).
+alignments (runs, beads, edits, undo), stretch (the edit log's stretches of beads, bead rows written), carry
+(review work carried to a new run), flags, cache (embedding cache), rows (counts and the bead stream for exports),
+prune (removing what no pair needs).
 """
 
 from __future__ import annotations

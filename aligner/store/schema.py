@@ -64,4 +64,10 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
         """CREATE TABLE view_state (
             pair_id INTEGER PRIMARY KEY REFERENCES pairs(id), state TEXT NOT NULL, saved TEXT NOT NULL)""",
     ]),
+    ("edit log: compact stretches", [
+        # how an edit's before and after are written (stretch.py): 1, a JSON list of bead rows (the edits logged
+        # before this migration); 2, JSON columns. An aligner that knows only format 1 must not undo format 2
+        # edits, and this migration makes it refuse the file (written by a newer aligner).
+        "ALTER TABLE edits ADD COLUMN format INTEGER NOT NULL DEFAULT 1",
+    ]),
 ]
