@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from itertools import chain
 
 from .errors import AlignerError
 from .models import Alignment, Bead, BeadStatus, Document
@@ -62,15 +63,14 @@ def _splice(a: Alignment, lo: int, hi: int, pairs: Iterable[Pair]) -> Alignment:
     Raises EditError if a confirmed bead in the range would not survive unchanged.
     """
     old = {(b.src, b.tgt): b for b in a.beads[lo:hi]}
-    new = []
-    for src, tgt in pairs:
-        if src or tgt:
-            new.append(old.pop((src, tgt), None) or Bead(src, tgt, 0.0, BeadStatus.EDITED))
-    for k in range(lo, hi):
-        b = a.beads[k]
-        if b.status is BeadStatus.CONFIRMED and (b.src, b.tgt) in old:
-            raise EditError(f"bead {k + 1} is confirmed: unconfirm it first")
-    return a.with_beads(a.beads[:lo] + tuple(new) + a.beads[hi:])
+    take, edited = old.pop, BeadStatus.EDITED
+    new = tuple(take(p, None) or Bead(p[0], p[1], 0.0, edited) for p in pairs if p[0] or p[1])
+    if any(b.status is BeadStatus.CONFIRMED for b in old.values()):  # what is left of `old` did not survive
+        for k in range(lo, hi):
+            b = a.beads[k]
+            if b.status is BeadStatus.CONFIRMED and (b.src, b.tgt) in old:
+                raise EditError(f"bead {k + 1} is confirmed: unconfirm it first")
+    return a.with_beads(a.beads[:lo] + new + a.beads[hi:])
 
 
 def _need_unconfirmed(a: Alignment, *idx: int) -> None:
@@ -203,15 +203,15 @@ def shift_side(a: Alignment, i: int, side: Side, down: bool) -> Edit:
     _need_unconfirmed(a, i)
     end = _stretch_end(a, i)
     rows = a.beads[i:end]
-    cells = [_ids(b, side) for b in rows]
-    other = [_ids(b, Side.TGT if side is Side.SRC else Side.SRC) for b in rows]
+    # a stretch runs to thousands of rows: one pass per column, no call per row
+    src, tgt = [b.src for b in rows], [b.tgt for b in rows]
+    cells, other = (src, tgt) if side is Side.SRC else (tgt, src)
 
-    def make(cell: tuple[int, ...], oth: tuple[int, ...]) -> Pair:
-        return (cell, oth) if side is Side.SRC else (oth, cell)
+    def make(cells: list, other: list) -> Iterable[Pair]:
+        return zip(cells, other) if side is Side.SRC else zip(other, cells)
 
     if down:
-        moved = [()] + cells
-        pairs = [make(c, o) for c, o in zip(moved, other)] + [make(moved[-1], ())]
+        pairs = chain(make([(), *cells[:-1]], other), make(cells[-1:], [()]))
         return Edit(_splice(a, i, end, pairs), i, "shift_down", {"bead": i, "side": side.value})
     lo = i
     if cells[0]:
@@ -219,11 +219,10 @@ def shift_side(a: Alignment, i: int, side: Side, down: bool) -> Edit:
             raise EditError("the first row cannot shift up: there is no row above to take its sentences")
         _need_unconfirmed(a, i - 1)
         lo = i - 1
-    moved = cells[1:] + [()]
-    pairs = [make(c, o) for c, o in zip(moved, other)]
+    pairs = make([*cells[1:], ()], other)
     if lo < i:
         p = a.beads[i - 1]
-        pairs.insert(0, _pair(p.src, p.tgt, side, _ids(p, side) + cells[0]))
+        pairs = chain([_pair(p.src, p.tgt, side, _ids(p, side) + cells[0])], pairs)
     new = _splice(a, lo, end, pairs)
     return Edit(new, min(i, len(new.beads) - 1), "shift_up", {"bead": i, "side": side.value})
 
