@@ -11,8 +11,9 @@ from test_tui import SIZE, app_for, build_project, go_to, links
 
 from aligner.edits import EditError, Side
 from aligner.models import BeadStatus
+from aligner.store import EDITOR_KEY
 from tui import nav
-from tui.session import EDITOR, PairSession
+from tui.session import PairSession
 
 EDITS = ["confirm", "unconfirm", "confirm_above", "merge_next", "merge_prev", "split", "move_first_up",
          "move_last_down", "shift_down", "shift_up", "detach", "split_one_sided", "flag", "unflag"]
@@ -34,7 +35,7 @@ def sessions(draw) -> PairSession:
         first = draw(st.integers(0, size - 1))
         ids = list(range(first, min(size, first + draw(st.integers(1, 3)))))
         kind = draw(st.sampled_from(nav.FLAG_KINDS + ("moved",)))
-        key = draw(st.sampled_from(["", EDITOR])) + f"{kind}:{n}"
+        key = draw(st.sampled_from(["", EDITOR_KEY])) + f"{kind}:{n}"
         flags.append({"type": kind, "status": draw(st.sampled_from(["open", "confirmed", "dismissed"])), "key": key,
                       side: {"sentences": ids}, "src" if side == "tgt" else "tgt": None})
     return PairSession(None, "x", None, None, a, flags)
@@ -82,3 +83,70 @@ async def test_rows_after_edits_match_a_full_layout(tmp_path, anyio_backend):
                      "a", "enter"], ["ctrl+z"], ["end", "left", "K"], ["up", "J"], ["down", "S"], ["home", "c"]):
             await pilot.press(*keys)
             await check()
+
+
+def long_project(path, n: int = 80):
+    """A project with one pair 'long' of n made-up 1-1 beads: more lines than the grid shows."""
+    from conftest import made_up_pair
+
+    from aligner.models import Alignment, Bead
+    from aligner.store import Store
+
+    src, tgt = made_up_pair(n, seed=5)
+    with Store.open(path) as store:
+        store.add_pair("long", store.add_document("es/long.txt", "es", "\n\n".join(src)),
+                       store.add_document("en/long.txt", "en", "\n\n".join(tgt)))
+        store.save_alignment("long", Alignment(tuple(Bead((k,), (k,), 0.9) for k in range(n)), n, n), {"model": "f"})
+    return path
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_an_edit_moves_the_scroll_range_and_bar_without_a_layout_pass(tmp_path, anyio_backend, monkeypatch):
+    """The grid's height is fixed by the stylesheet, so a new number of lines only moves its scroll range and scroll
+    bar; a layout pass of the screen would cost more than the rest of a small edit."""
+    from textual.screen import Screen
+
+    layouts = []
+    refresh_layout = Screen._refresh_layout
+    monkeypatch.setattr(Screen, "_refresh_layout", lambda self, *a, **k: (layouts.append(self),
+                                                                          refresh_layout(self, *a, **k))[1])
+    db = long_project(tmp_path / "project.db")
+    async with app_for(db, pair="long").run_test(size=SIZE) as pilot:
+        grid = pilot.app.review.grid
+        await go_to(pilot, 10)
+        for keys, rows in ((["i"], 81), (["ctrl+z"], 80), (["x"], 81), (["ctrl+z"], 80), (["m"], 79)):
+            layouts.clear()
+            await pilot.press(*keys)
+            await pilot.pause()
+            height = grid._tops[-1]
+            assert len(grid._rows) == rows and layouts == []
+            assert grid.virtual_size.height == height == grid.vertical_scrollbar.window_virtual_size
+            assert grid.max_scroll_y == height - grid.scrollable_content_region.height
+        await pilot.press("end")
+        await pilot.pause()
+        assert grid.cursor == 78 and grid.scroll_y == grid.max_scroll_y
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_the_detail_pane_shows_a_bead_of_more_lines_in_full(tmp_path, anyio_backend):
+    """The pane is redrawn without a layout pass while the text fits its fixed height: every line must show."""
+    from textual.geometry import Region
+
+    db = build_project(tmp_path / "project.db")
+    async with app_for(db).run_test(size=SIZE) as pilot:
+        detail = pilot.app.review.query_one("#detail")
+
+        def shown() -> str:
+            strips = detail.render_lines(Region(0, 0, detail.size.width, detail.size.height))
+            return "\n".join(strip.text for strip in strips)
+
+        await go_to(pilot, 9)  # an added sentence: 3 lines
+        await pilot.press("down")  # the 2-1 bead: 4 lines and more
+        await pilot.pause()
+        text = shown()
+        assert "bead 10" in text and all(f"{lang} {i:>4}" in text for lang, i in (("es", 8), ("es", 9), ("en", 8)))
+        await pilot.press("up")
+        await pilot.pause()
+        assert "bead 9" in shown() and "es    8" not in shown()

@@ -3,8 +3,8 @@ edits that change them, each written to the store at once, and where the editor 
 No Textual here, so it is tested directly.
 
 An editor's flag is two things: the beads' FLAGGED status, which is part of the alignment and so undone and redone
-with it, and a record in the store's flags table (kind and note, key prefixed 'editor:'), shown only while its
-beads are still FLAGGED.
+with it, and a record in the store's flags table (kind and note, key prefixed aligner.store.EDITOR_KEY), shown only
+while its beads are still FLAGGED.
 """
 
 from __future__ import annotations
@@ -19,11 +19,9 @@ from pathlib import Path
 from aligner.edits import Edit
 from aligner.flags import Flag, FlagStatus, FlagType, Span
 from aligner.models import Alignment, BeadStatus, Document
-from aligner.store import Store
+from aligner.store import EDITOR_KEY, Store
 
 from .nav import changed_stretch
-
-EDITOR = "editor:"
 
 
 @dataclass
@@ -69,7 +67,7 @@ class PairSession:
         tgt = [j for b in beads for j in b.tgt]
         flag = Flag(FlagType(kind), Span.of(self.src, src) if src else None, Span.of(self.tgt, tgt) if tgt else None,
                     1.0, 1.0, note, FlagStatus.CONFIRMED)
-        record = {**flag.to_dict(), "key": EDITOR + flag.key}
+        record = {**flag.to_dict(), "key": EDITOR_KEY + flag.key}
         self.apply(edit)
         self.flags = [f for f in self.flags if f.get("key") != record["key"]] + [record]
         self.store.save_flags(self.name, [{k: v for k, v in f.items() if k != "id"} for f in self.flags])
@@ -123,7 +121,7 @@ class PairSession:
         for f in self.flags:
             if f["status"] == FlagStatus.DISMISSED.value or f["type"] == FlagType.MOVED.value:
                 continue
-            mine = f.get("key", "").startswith(EDITOR)
+            mine = f.get("key", "").startswith(EDITOR_KEY)
             for side, span in enumerate((f.get("src"), f.get("tgt"))):
                 for i in (span or {}).get("sentences", ()):
                     k = bead_of(side, i)
@@ -141,7 +139,7 @@ class PairSession:
         if b.status is not BeadStatus.FLAGGED:
             return ""
         for f in reversed(self.flags):
-            if not f.get("key", "").startswith(EDITOR):
+            if not f.get("key", "").startswith(EDITOR_KEY):
                 continue
             if set(b.src) & set((f.get("src") or {}).get("sentences", ())) or \
                     set(b.tgt) & set((f.get("tgt") or {}).get("sentences", ())):

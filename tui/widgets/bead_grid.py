@@ -8,8 +8,10 @@ live in CSS like every other state in the app.
 from __future__ import annotations
 
 from bisect import bisect_right
-from itertools import accumulate
-from typing import ClassVar, NamedTuple
+from collections.abc import Sequence
+from itertools import accumulate, islice, repeat
+from operator import itemgetter
+from typing import ClassVar
 
 from rich.cells import cell_len
 from rich.segment import Segment
@@ -59,20 +61,16 @@ def wrap(text: str, width: int) -> list[str]:
     return lines
 
 
-class RowLayout(NamedTuple):
-    """A bead as laid out: each side's sentences wrapped, every sentence from a new line, and a mark per line:
-    '¶' where a sentence opens a paragraph, '·' where another sentence of the bead starts, else ' '. A named
-    tuple: a shift lays out thousands of rows at once, from cells already wrapped."""
-
-    src: tuple[str, ...]
-    tgt: tuple[str, ...]
-    src_marks: str
-    tgt_marks: str
-    height: int
+# One side of a bead as laid out (a cell): its sentences wrapped, every sentence from a new line, and a mark per
+# line: '¶' where a sentence opens a paragraph, '·' where another sentence of the bead starts, else ' '.
+Cell = tuple[tuple[str, ...], str]
+# A bead as laid out (a row): its source cell, its target cell and its height in lines. Plain tuples, made by zip:
+# a shift lays out thousands of rows at once, from cells already wrapped.
+Row = tuple[Cell, Cell, int]
 
 
-def lay_out_side(sentences, ids: tuple[int, ...], width: int) -> tuple[tuple[str, ...], str]:
-    """The wrapped lines of one side of a bead and their marks (see RowLayout)."""
+def lay_out_side(sentences, ids: tuple[int, ...], width: int) -> Cell:
+    """The wrapped lines of one side of a bead and their marks."""
     lines: list[str] = []
     marks: list[str] = []
     for n, i in enumerate(ids):
@@ -134,9 +132,9 @@ class BeadGrid(ScrollView, can_focus=True):
         self.alignment = Alignment((), 0, 0)
         self.docs: tuple[Document, Document] | None = None
         self.flags: dict[int, str] = {}
-        self._cells: tuple[dict, dict] = ({}, {})  # sentence ids -> (lines, marks), per side
+        self._cells: tuple[dict[tuple[int, ...], Cell], dict[tuple[int, ...], Cell]] = ({}, {})  # by sentence ids
         self._widths: tuple[int, int] = (0, 0)
-        self._rows: list[RowLayout] = []
+        self._rows: list[Row] = []
         self._tops: list[int] = [0]
         self._strips: LRUCache[tuple, Strip] = LRUCache(4096)
         self._styles: dict[str, Style] = {}
@@ -184,17 +182,19 @@ class BeadGrid(ScrollView, can_focus=True):
         self._cells[0].clear()
         self._cells[1].clear()
 
-    def _make_row(self, b: Bead) -> RowLayout:
+    def _make_rows(self, beads: Sequence[Bead]) -> list[Row]:
+        """The rows of `beads`, wrapping only the cells not laid out yet. A pass per column rather than a call
+        per bead: a shift makes thousands of rows of cells it only moved."""
         src, tgt = self.docs
         sw, tw = self._widths
         cells_s, cells_t = self._cells
-        a = cells_s.get(b.src)
-        if a is None:
-            a = cells_s[b.src] = lay_out_side(src.sentences, b.src, sw - 3)  # a mark lane, a space before the rule
-        c = cells_t.get(b.tgt)
-        if c is None:
-            c = cells_t[b.tgt] = lay_out_side(tgt.sentences, b.tgt, tw - 3)
-        return RowLayout(a[0], c[0], a[1], c[1], max(len(a[0]), len(c[0]), 1))
+        # a mark lane and a space before the rule take 3 cells of each column
+        a = [cells_s.get(b.src) or cells_s.setdefault(b.src, lay_out_side(src.sentences, b.src, sw - 3))
+             for b in beads]
+        c = [cells_t.get(b.tgt) or cells_t.setdefault(b.tgt, lay_out_side(tgt.sentences, b.tgt, tw - 3))
+             for b in beads]
+        return list(zip(a, c, map(max, map(len, map(itemgetter(0), a)), map(len, map(itemgetter(0), c)),
+                                  repeat(1))))
 
     def _layout(self) -> None:
         if self.docs is None:
@@ -203,22 +203,32 @@ class BeadGrid(ScrollView, can_focus=True):
         if widths != self._widths:
             self._forget_layouts()
             self._widths = widths
-        make = self._make_row
-        self._rows = rows = [make(b) for b in self.alignment.beads]
-        self._tops = [0, *accumulate(r.height for r in rows)]
+        self._rows = rows = self._make_rows(self.alignment.beads)
+        self._tops = [0, *accumulate(map(itemgetter(2), rows))]
         self.virtual_size = Size(self.scrollable_content_region.width, self._tops[-1])
         self._strips.clear()  # bead numbers may have grown a digit
         self.refresh()
 
     def _relayout(self, lo: int, old_hi: int, new_hi: int) -> None:
         """Rows lo..old_hi-1 became the rows of beads lo..new_hi-1; the tops move from lo down."""
-        make = self._make_row
-        self._rows[lo:old_hi] = [make(b) for b in self.alignment.beads[lo:new_hi]]
+        self._rows[lo:old_hi] = self._make_rows(self.alignment.beads[lo:new_hi])
         del self._tops[lo + 1:]
-        self._tops.extend(accumulate((r.height for r in self._rows[lo:]), initial=self._tops[lo]))
+        self._tops.extend(accumulate(map(itemgetter(2), islice(self._rows, lo, None)), initial=self._tops[lo]))
         del self._tops[lo + 1]  # accumulate repeats its initial value
-        self.virtual_size = Size(self.scrollable_content_region.width, self._tops[-1])
+        self._set_height(self._tops[-1])
         self.refresh()  # lines above lo come from the strip cache: their keys did not change
+
+    def _set_height(self, height: int) -> None:
+        """A new number of lines after an edit, without the layout pass of the whole screen that setting
+        virtual_size asks for (about 10 ms with a 5,000-bead pair): the grid's own size is fixed by the stylesheet
+        (1fr), so only its scroll range and scroll bar follow the content."""
+        size = Size(self.scrollable_content_region.width, height)
+        if size.width != self.virtual_size.width:
+            self.virtual_size = size  # a width the layout has not seen: let it see it
+            return
+        if size != self.virtual_size:
+            self.set_reactive(BeadGrid.virtual_size, size)
+            self._scroll_update(size)  # what a layout pass would do for us (Textual 8.2, pinned): bars, scroll range
 
     def on_resize(self) -> None:
         if self._columns()[1:] != self._widths:
@@ -232,7 +242,7 @@ class BeadGrid(ScrollView, can_focus=True):
 
     def _refresh_bead(self, k: int) -> None:
         if 0 <= k < len(self._rows):
-            self.refresh_lines(self._tops[k], self._rows[k].height)
+            self.refresh_lines(self._tops[k], self._rows[k][2])
 
     def watch_cursor(self, old: int, new: int) -> None:
         self._refresh_bead(old)
@@ -318,7 +328,7 @@ class BeadGrid(ScrollView, can_focus=True):
         return strip
 
     def _draw(self, k: int, line: int) -> Strip:
-        b, row = self.alignment.beads[k], self._rows[k]
+        b, (src_cell, tgt_cell, _) = self.alignment.beads[k], self._rows[k]
         gutter, sw, tw = self._columns()
         base = self.rich_style
         state = bead_state(b, self.flags.get(k))
@@ -337,7 +347,7 @@ class BeadGrid(ScrollView, can_focus=True):
         else:
             head = ""
         segs = [Segment(head.ljust(gutter - 1), gutter_style + self._style("gutter")), Segment(" ", gutter_style)]
-        for side, lines, width, marks in (("src", row.src, sw, row.src_marks), ("tgt", row.tgt, tw, row.tgt_marks)):
+        for side, (lines, marks), width in (("src", src_cell, sw), ("tgt", tgt_cell, tw)):
             text = lines[line] if line < len(lines) else ""
             mark = marks[line] + " " if line < len(marks) else "  "
             segs.append(Segment(mark, cell_style[side] + self._style("paragraph")))

@@ -15,7 +15,7 @@ from ..nav import bead_state
 class BeadDetail(Static):
     """Full texts, score, status and flag of the bead under the cursor, one sentence a line with its id."""
 
-    _height = -1  # lines the last text took, about (markup counted as text): a layout pass when it changes
+    _height = -1  # lines the last text took, about (markup counted as text)
 
     def show_bead(self, k: int, b: Bead, src: Document, tgt: Document, flag: str | None, note: str) -> None:
         state = bead_state(b, flag) or "automatic"
@@ -35,11 +35,12 @@ class BeadDetail(Static):
             for i in ids:
                 s = doc.sentences[i]
                 lines.append(f"[b]{lang} {i:>4}[/b] [dim]¶{s.paragraph}[/dim]  {escape(s.text)}")
-        # a layout pass (the whole screen) only when the text may take another number of lines than before, or
-        # more than the pane shows (its scroll bar must follow); markup counts as text, so this errs towards one
+        # a layout pass (the whole screen, ~4 ms) only when the text may take more lines than the pane shows, now
+        # or before (its scroll bar must follow): text that fits is drawn into the pane's fixed size whatever its
+        # number of lines. Markup counts as text here, so this errs towards a layout pass.
         region = self.content_region
         height = sum(-(-cell_len(line) // max(region.width, 20)) for line in lines)
-        self.update("\n".join(lines), layout=height != self._height or height >= region.height)
+        self.update("\n".join(lines), layout=max(height, self._height) >= region.height)
         self._height = height
 
 
