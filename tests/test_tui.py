@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import sys
 import textwrap
@@ -651,15 +649,25 @@ KILLED = """
 import asyncio, sys
 sys.path.insert(0, {tests!r})
 from conftest import FakeEncoder
-from tui import nav
+from aligner.store import Store
 from tui.app import create_app
 
 async def main():
     app = create_app({db!r}, "valdemar", None, encoder_factory=FakeEncoder)
     async with app.run_test(size=(120, 36)) as pilot:
         await pilot.press("g", "2", "enter", "m")
+        # Pilot's press returns once the process looks idle, a guess from CPU time; the kill must come after the
+        # commit, so wait until another connection sees the edit in the file
+        with Store.open({db!r}, readonly=True) as reader:
+            for _ in range(600):
+                if [e.op for e in reader.history("valdemar")] == ["merge_next"]:
+                    break
+                await asyncio.sleep(0.05)
+            else:
+                notes = [str(n.message) for n in app._notifications]
+                sys.exit(f"the first edit was not saved: cursor {{app.review.grid.cursor}}, notices {{notes}}")
         open({marker!r}, "w").close()
-        await asyncio.sleep(30)
+        await asyncio.Event().wait()  # the editor pauses before the next edit: the kill comes now
         await pilot.press("down", "m")
 
 asyncio.run(main())
@@ -667,17 +675,19 @@ asyncio.run(main())
 
 
 def test_a_kill_between_two_edits_keeps_the_first(db, tmp_path):
-    marker = tmp_path / "first-edit-done"
+    marker, err = tmp_path / "first-edit-done", tmp_path / "app-stderr.txt"
     script = KILLED.format(tests=str(Path(__file__).parent), db=str(db), marker=str(marker))
-    proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(script)], cwd=Path(__file__).parent.parent)
+    with err.open("w") as stderr:
+        proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(script)], cwd=Path(__file__).parent.parent,
+                                stderr=stderr)
     try:
         deadline = time.monotonic() + 60
         while not marker.exists():
-            assert proc.poll() is None, "the app process died before its first edit"
+            assert proc.poll() is None, f"the app process died before its first edit: {err.read_text()[-2000:]}"
             assert time.monotonic() < deadline, "the first edit never happened"
             time.sleep(0.05)
-        os.kill(proc.pid, signal.SIGKILL)
     finally:
+        proc.kill()  # SIGKILL: no clean-up of any kind in the app
         proc.wait()
     with Store.open(db) as store:
         assert store.integrity_check() == "ok"
