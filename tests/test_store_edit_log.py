@@ -179,3 +179,38 @@ def test_numpy_scores_are_stored_as_floats(tmp_path):
         store.apply_edit("doc", scored, "rescore", {})
         assert [b.score for b in store.alignment("doc").beads] == [0.25] * 4
         assert store.undo("doc").beads == a.beads
+
+
+def test_undo_and_redo_reuse_the_beads_of_the_edit_and_check_them_first(tmp_path):
+    with Store.open(tmp_path / "p.db") as store:
+        a0 = new_pair(store, "doc", 6)
+        e = edits.shift_side(a0, 1, edits.Side.SRC, True)
+        edit_id = store.apply_edit("doc", e.alignment, e.op, e.detail)
+        undone = store.undo("doc")
+        assert undone.beads == a0.beads and all(x is y for x, y in zip(undone.beads, a0.beads))
+        redone = store.redo("doc")
+        assert redone.beads == e.alignment.beads and redone.beads[3] is e.alignment.beads[3]
+        store.undo("doc")
+        e2 = edits.merge_next(store.alignment("doc"), 0)  # drops the undone shift: its id is given again
+        assert store.apply_edit("doc", e2.alignment, e2.op, e2.detail) == edit_id
+        store._logged[edit_id] = (e.alignment.beads[:2], e.alignment.beads[2:4])  # kept beads of another edit
+        assert store.undo("doc").beads == a0.beads
+        assert store.redo("doc").beads == e2.alignment.beads
+
+
+@settings(max_examples=100, deadline=None)
+@given(stretches(), st.sampled_from([1, 61, 250]), st.booleans())
+def test_bead_rows_are_written_as_the_stretch_holds_them(case, times, shared):
+    """Columns the beads share are bound once per statement, the others per row, 100 rows to a statement."""
+    from aligner.store.stretch import insert_rows
+
+    beads, changed, start = case
+    stretch = Stretch.of(beads * times, changed * times, start)  # only the lengths count here
+    if shared:  # every bead with the same score, status and date, as the beads an edit writes
+        n = len(stretch)
+        stretch = Stretch(start, stretch.src, stretch.tgt, [0.0] * n, ["edited"] * n, [changed[0]] * n)
+    conn = sqlite3.connect(":memory:")
+    conn.execute(MIGRATIONS[0][1][5])  # the beads table
+    insert_rows(conn, stretch, 7)
+    got = conn.execute("SELECT * FROM beads ORDER BY src_start, tgt_start").fetchall()
+    assert got == [tuple(getattr(v, "value", v) for v in r) for r in stretch.rows(7)]

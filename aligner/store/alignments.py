@@ -134,7 +134,7 @@ class Alignments(Documents):
         self._cached = (a.meta["run_id"], a.meta["revision"], a, tuple(changed))
 
     def _insert_beads(self, run_id: int, stretch: Stretch) -> None:
-        insert_rows(self._conn, stretch.rows(run_id), len(stretch))
+        insert_rows(self._conn, stretch, run_id)
 
     # ---- review edits ----------------------------------------------------------------------------------------
 
@@ -178,6 +178,7 @@ class Alignments(Documents):
                 "INSERT INTO edits (run_id, op, detail, date, start_src, start_tgt, before, after, format) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", (run_id, op, json.dumps(detail or {}), date, *start,
                                                        before.to_json(), after.to_json(), FORMAT)).lastrowid
+            self._log_beads(edit_id, old[lo:len(old) - hi], new[lo:len(new) - hi])
             # the new beads themselves are cached, so that the next edit, derived from them, compares by identity
             self._remember(replace(cur, beads=new, meta={**cur.meta, "revision": cur.meta["revision"] + 1}),
                            (*changed[:lo], *[date] * (len(new) - hi - lo), *changed[len(old) - hi:]))
@@ -229,10 +230,26 @@ class Alignments(Documents):
             old, new = (after, before) if undo else (before, after)
             self._replace_stretch(run_id, old, new)
             self._conn.execute("UPDATE edits SET undone = ? WHERE id = ?", (int(undo), row[0]))
-            stepped = _splice_stretch(cur, changed, len(old), new)
+            stepped = _splice_stretch(cur, changed, len(old), new, self._logged_beads(row[0], new, int(not undo)))
             if stepped is not None:
                 self._remember(*stepped)
             return self._beads_of_run(run_id)[0]
+
+    def _log_beads(self, edit_id: int, before: tuple[Bead, ...], after: tuple[Bead, ...]) -> None:
+        """Keep the bead objects an edit replaced and wrote, for undo and redo in this process (the last 16)."""
+        self._logged[edit_id] = (before, after)
+        while len(self._logged) > 16:
+            del self._logged[next(iter(self._logged))]
+
+    def _logged_beads(self, edit_id: int, stretch: Stretch, which: int) -> tuple[Bead, ...]:
+        """The beads of `stretch`, side `which` (0 before, 1 after) of edit `edit_id`: those kept in memory when
+        they are the same beads (ids are reused once an undone edit is dropped), else made from the log."""
+        known = self._logged.get(edit_id)
+        if known is not None and Stretch.of(known[which], None, stretch.start).same_beads(stretch):
+            return known[which]
+        beads = stretch.beads()
+        self._log_beads(edit_id, *((beads, ()) if which == 0 else ((), beads)))
+        return beads
 
     def history(self, pair: str) -> list[EditInfo]:
         """The edit log of the pair's current alignment, oldest first."""
@@ -275,10 +292,11 @@ def _check_stretch(beads: Sequence[Bead], start: tuple[int, int], end: tuple[int
     raise ValueError(f"the edited beads end at sentences {i}/{j}, the beads they replace at {end[0]}/{end[1]}")
 
 
-def _splice_stretch(cur: Alignment, changed: Sequence[str | None], n_old: int,
-                    new: Stretch) -> tuple[Alignment, tuple[str | None, ...]] | None:
+def _splice_stretch(cur: Alignment, changed: Sequence[str | None], n_old: int, new: Stretch,
+                    beads: tuple[Bead, ...]) -> tuple[Alignment, tuple[str | None, ...]] | None:
     """`cur` (at the revision before a stretch replacement) with its `n_old` beads from the sentence position
-    where `new` starts replaced by the beads of `new`, at the next revision; None if no bead boundary is there."""
+    where `new` starts replaced by `beads`, those of `new`, at the next revision; None if no bead boundary is
+    there."""
     i = j = 0
     for k, b in enumerate(cur.beads):
         if (i, j) == new.start:
@@ -286,7 +304,7 @@ def _splice_stretch(cur: Alignment, changed: Sequence[str | None], n_old: int,
         i, j = i + len(b.src), j + len(b.tgt)
     else:
         return None
-    a = replace(cur, beads=cur.beads[:k] + new.beads() + cur.beads[k + n_old:],
+    a = replace(cur, beads=cur.beads[:k] + beads + cur.beads[k + n_old:],
                 meta={**cur.meta, "revision": cur.meta["revision"] + 1})
     return a, (*changed[:k], *new.changed, *changed[k + n_old:])
 

@@ -51,6 +51,10 @@ class StoreBase:
         # The last alignment read or written in this process (alignments.py): (run_id, revision, alignment,
         # changed dates). Cleared when a transaction rolls back, since it may describe what was undone.
         self._cached = None
+        # The bead objects of the last few edits logged or stepped in this process, by edit id: (before, after),
+        # so that undo and redo reuse them instead of making thousands of beads again (checked against the log
+        # before use: ids are reused after a redo list is dropped).
+        self._logged: dict[int, tuple[tuple, tuple]] = {}
 
     @classmethod
     def open(cls, path: str | Path = DEFAULT_DB, timeout: float = 10.0, *, create: bool = True,
@@ -169,6 +173,7 @@ class StoreBase:
             except BaseException:
                 self._depth = 0
                 self._cached = None
+                self._logged.clear()
                 if self._conn.in_transaction:
                     self._conn.execute("ROLLBACK")
                 raise

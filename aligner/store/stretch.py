@@ -4,16 +4,16 @@ and how bead rows are written.
 The edit log keeps each stretch in a compact JSON form (edits.format 2): one list per column (sentences per side,
 score, status, changed date), a column whose beads all share one value given once, and no start positions or
 kinds, which follow from the stretch's start and the lengths. A shift logs about 28 bytes a bead (before and
-after together; the scores before take most of them) instead of 127, and encodes in a fraction of the time. Edits logged before (format 1) hold every bead row
-in full, as a JSON list of [src_start, src_len, tgt_start, tgt_len, kind, score, status, changed]; they are read
-the same way, so they still undo and redo.
+after together; the scores before take most of them) instead of 127, and encodes in a fraction of the time.
+Edits logged before (format 1) hold every bead row in full, as a JSON list of [src_start, src_len, tgt_start,
+tgt_len, kind, score, status, changed]; they are read the same way, so they still undo and redo.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from itertools import accumulate, chain, islice, repeat
 
@@ -24,7 +24,7 @@ FORMAT = 2  # JSON columns (see Stretch.to_json)
 
 _STATUS = {s.value: s for s in BeadStatus}
 _COLUMNS = "run_id, src_start, src_len, tgt_start, tgt_len, kind, score, status, changed"
-_PER_STATEMENT = 100  # rows per INSERT: 900 parameters, within every SQLite's limit of 999
+_PER_STATEMENT = 100  # rows per INSERT: at most 703 parameters, within every SQLite's limit of 999
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,8 +56,9 @@ class Stretch:
         return self.start[0] + sum(self.src), self.start[1] + sum(self.tgt)
 
     def rows(self, run_id: int) -> Iterator[tuple]:
-        """The stretch as bead rows to insert, in the column order of `insert_rows`. An empty side starts at its
-        position between sentences, so (src_start, tgt_start) orders the beads."""
+        """The stretch as the beads table holds it: run_id, src_start, src_len, tgt_start, tgt_len, kind, score,
+        status, changed. An empty side starts at its position between sentences, so (src_start, tgt_start)
+        orders the beads."""
         return zip(repeat(run_id), accumulate(self.src, initial=self.start[0]), self.src,
                    accumulate(self.tgt, initial=self.start[1]), self.tgt, map("{}-{}".format, self.src, self.tgt),
                    self.score, self.status, self.changed)
@@ -69,6 +70,11 @@ class Stretch:
                      for i, n, j, m, score, s in zip(accumulate(self.src, initial=self.start[0]), self.src,
                                                      accumulate(self.tgt, initial=self.start[1]), self.tgt,
                                                      self.score, self.status))
+
+    def same_beads(self, other: Stretch) -> bool:
+        """Whether both stretches hold the same beads (their change dates aside)."""
+        return (self.start, self.src, self.tgt, self.score, self.status) == \
+            (other.start, other.src, other.tgt, other.score, other.status)
 
     def to_json(self) -> str:
         """The compact log form: {"src": [...], "tgt": [...], "score": ..., "status": ..., "changed": ...}, a
@@ -99,17 +105,32 @@ def _unpacked(value, n: int) -> list:
     return value if isinstance(value, list) else [value] * n
 
 
-def insert_rows(conn: sqlite3.Connection, rows: Iterable[tuple], count: int) -> None:
-    """Insert `count` bead rows (tuples in the order run_id, src_start, src_len, tgt_start, tgt_len, kind, score,
-    status, changed) with 100 rows per statement: about half the CPU of one statement per row (executemany binds
-    and steps each statement on its own), which matters to an edit that rewrites thousands of rows."""
-    flat = chain.from_iterable(rows)
-    full, rest = divmod(count, _PER_STATEMENT)
+def insert_rows(conn: sqlite3.Connection, stretch: Stretch, run_id: int) -> None:
+    """Insert the bead rows of `stretch` 100 to a statement, each column its beads share (the beads an edit
+    writes share their status and date) bound once per statement and the kind made by SQLite: a shift's 3,000
+    rows in about half the CPU of one row to a statement (executemany binds and steps each on its own)."""
+    if not len(stretch):
+        return
+    per_row = [accumulate(stretch.src, initial=stretch.start[0]), stretch.src,
+               accumulate(stretch.tgt, initial=stretch.start[1]), stretch.tgt]
+    shared, values = [run_id], []
+    for column in (stretch.score, stretch.status, stretch.changed):
+        value = _packed(column)
+        if value is column:
+            per_row.append(column)
+            values.append(f"column{len(per_row)}")
+        else:
+            shared.append(value)
+            values.append(f"?{len(shared)}")
+    # ?1..?k (shared) come first in the statement, so its plain ? (the rows) are numbered after them
+    head = (f"INSERT INTO beads ({_COLUMNS}) SELECT ?1, column1, column2, column3, column4, "
+            f"column2 || '-' || column4, {', '.join(values)} FROM (VALUES ")
+    row = "(" + ", ".join(["?"] * len(per_row)) + ")"
+    flat = chain.from_iterable(zip(*per_row))
+    shared_ = tuple(shared)
+    full, rest = divmod(len(stretch), _PER_STATEMENT)
     if full:
-        conn.executemany(_insert(_PER_STATEMENT), (tuple(islice(flat, 9 * _PER_STATEMENT)) for _ in range(full)))
+        sql = head + ", ".join([row] * _PER_STATEMENT) + ")"
+        conn.executemany(sql, (shared_ + tuple(islice(flat, len(per_row) * _PER_STATEMENT)) for _ in range(full)))
     if rest:
-        conn.execute(_insert(rest), tuple(islice(flat, 9 * rest)))
-
-
-def _insert(n: int) -> str:
-    return f"INSERT INTO beads ({_COLUMNS}) VALUES " + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?)"] * n)
+        conn.execute(head + ", ".join([row] * rest) + ")", shared_ + tuple(islice(flat, len(per_row) * rest)))
