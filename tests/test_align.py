@@ -258,3 +258,6 @@ def test_a_bead_across_a_paragraph_break_costs_para_penalty():
     links = align_windows(*args, AlignParams(para_penalty=1.0), broken, np.zeros(5, np.int64)).links()
     assert merged not in links
     assert links[-4:] == [((2,), (1,)), ((3,), (2,)), ((4,), (3,)), ((5,), (4,))]
+    # a side that breaks after nearly every sentence (fewer than 1.5 a paragraph) has no anchors to offer
+    every_line = np.arange(6)
+    assert merged in align_windows(*args, AlignParams(para_penalty=1.0), every_line, np.zeros(5, np.int64)).links()

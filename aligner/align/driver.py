@@ -82,17 +82,14 @@ def bead_scores(band: Band, moves: list[Move], sims: np.ndarray, src_len: np.nda
     score = sims.astype(np.float32)  # a copy
     if p.margin:
         score -= p.margin * _margins(band, moves, sims, p.margin_k)
-    paras = p.para_penalty and src_par is not None and tgt_par is not None
+    paras = p.para_penalty and (src_par is not None or tgt_par is not None)
     if p.len_weight or p.len_mult or paras:
         ratio = max(tgt_len.sum(), 1.0) / max(src_len.sum(), 1.0)
         src_w, tgt_w = window_lengths(src_len, p.max_side), window_lengths(tgt_len, p.max_side)
         rows, cols = band.cell_rows(), band.cell_cols()
     if paras:
         # spans[k-1][s]: the window of k sentences from s spans a paragraph break
-        src_span = [np.asarray(src_par[k - 1:]) != np.asarray(src_par[:len(src_par) - k + 1])
-                    for k in range(1, p.max_side + 1)]
-        tgt_span = [np.asarray(tgt_par[k - 1:]) != np.asarray(tgt_par[:len(tgt_par) - k + 1])
-                    for k in range(1, p.max_side + 1)]
+        src_span, tgt_span = _spans(src_par, len(src_len), p.max_side), _spans(tgt_par, len(tgt_len), p.max_side)
     for k, mv in enumerate(moves):
         row = score[k]
         if paras and (mv.src > 1 or mv.tgt > 1):
@@ -123,6 +120,14 @@ def bead_scores(band: Band, moves: list[Move], sims: np.ndarray, src_len: np.nda
         row -= p.merge_penalty * (mv.src + mv.tgt - 2)
         row[~np.isfinite(sims[k])] = -np.inf
     return score
+
+
+def _spans(par: np.ndarray | None, n: int, max_k: int) -> list[np.ndarray]:
+    """spans[k-1][s]: the window of k sentences from s spans a paragraph break (never, when par is None)."""
+    if par is None:
+        return [np.zeros(max(n - k + 1, 0), bool) for k in range(1, max_k + 1)]
+    par = np.asarray(par)
+    return [par[k - 1:] != par[:len(par) - k + 1] for k in range(1, max_k + 1)]
 
 
 def _margins(band: Band, moves: list[Move], sims: np.ndarray, k: int) -> np.ndarray:
@@ -190,7 +195,18 @@ def align_windows(src_win: list[np.ndarray], tgt_win: list[np.ndarray], src_len:
         return _align_windows(src_win, tgt_win, src_len, tgt_len, params, src_par, tgt_par)
 
 
+def _informative(par: np.ndarray | None) -> np.ndarray | None:
+    """Paragraph ids that say something: a side whose paragraphs hold fewer than 1.5 sentences on average breaks
+    after nearly every sentence (one-line web paragraphs, a list), and its breaks are no anchors."""
+    if par is None or len(par) == 0:
+        return None
+    par = np.asarray(par)
+    breaks = int(np.count_nonzero(par[1:] != par[:-1]))
+    return par if len(par) >= 1.5 * (breaks + 1) else None
+
+
 def _align_windows(src_win, tgt_win, src_len, tgt_len, params, src_par=None, tgt_par=None):
+    src_par, tgt_par = _informative(src_par), _informative(tgt_par)
     n, m = len(src_win[0]), len(tgt_win[0])
     if n == 0 or m == 0:
         beads = [Bead((i,), ()) for i in range(n)] + [Bead((), (j,)) for j in range(m)]
