@@ -88,23 +88,14 @@ def bead_scores(band: Band, moves: list[Move], sims: np.ndarray, src_len: np.nda
         src_w, tgt_w = window_lengths(src_len, p.max_side), window_lengths(tgt_len, p.max_side)
         rows, cols = band.cell_rows(), band.cell_cols()
     if paras:
-        # spans[k-1][s]: the window of k sentences from s spans a paragraph break
         src_span, tgt_span = _spans(src_par, len(src_len), p.max_side), _spans(tgt_par, len(tgt_len), p.max_side)
     for k, mv in enumerate(moves):
         row = score[k]
         if paras and (mv.src > 1 or mv.tgt > 1):
-            si, tj = rows - mv.src, cols - mv.tgt
-            ok = (si >= 0) & (tj >= 0)
-            crossing = np.zeros(band.cells, np.float32)
-            crossing[ok] = src_span[mv.src - 1][si[ok]].astype(np.float32) + tgt_span[mv.tgt - 1][tj[ok]]
-            row -= p.para_penalty * crossing
+            _, S, T = _per_cell(rows, cols, mv, src_span, tgt_span, np.float32)
+            row -= p.para_penalty * (S + T)
         if p.len_weight or p.len_mult:
-            si, tj = rows - mv.src, cols - mv.tgt
-            ok = (si >= 0) & (tj >= 0)  # elsewhere the bead would start before the documents: sims are -inf
-            S = np.zeros(band.cells)
-            T = np.zeros(band.cells)
-            S[ok] = src_w[mv.src - 1][si[ok]]
-            T[ok] = tgt_w[mv.tgt - 1][tj[ok]]
+            ok, S, T = _per_cell(rows, cols, mv, src_w, tgt_w, np.float64)
             if p.len_mult:
                 short, long_ = np.minimum(T, ratio * S), np.maximum(T, ratio * S)
                 mult = np.log2(1.0 + short / np.maximum(long_, 1.0))
@@ -120,6 +111,20 @@ def bead_scores(band: Band, moves: list[Move], sims: np.ndarray, src_len: np.nda
         row -= p.merge_penalty * (mv.src + mv.tgt - 2)
         row[~np.isfinite(sims[k])] = -np.inf
     return score
+
+
+def _per_cell(rows: np.ndarray, cols: np.ndarray, mv: Move, src_vals: list[np.ndarray],
+              tgt_vals: list[np.ndarray], dtype) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per band cell, the source and target window values (src_vals[k-1]: one per window of k sentences) of the
+    bead of move `mv` ending there: (ok, S, T), zero where the bead would start before the documents (~ok; its
+    similarity is -inf there)."""
+    si, tj = rows - mv.src, cols - mv.tgt
+    ok = (si >= 0) & (tj >= 0)
+    S = np.zeros(len(rows), dtype)
+    T = np.zeros(len(rows), dtype)
+    S[ok] = src_vals[mv.src - 1][si[ok]]
+    T[ok] = tgt_vals[mv.tgt - 1][tj[ok]]
+    return ok, S, T
 
 
 def _spans(par: np.ndarray | None, n: int, max_k: int) -> list[np.ndarray]:
