@@ -236,9 +236,9 @@ class Alignments(Documents):
             return self._beads_of_run(run_id)[0]
 
     def _log_beads(self, edit_id: int, before: tuple[Bead, ...], after: tuple[Bead, ...]) -> None:
-        """Keep the bead objects an edit replaced and wrote, for undo and redo in this process (the last 16)."""
+        """Keep the bead objects an edit replaced and wrote, for undo and redo in this process (the last 8)."""
         self._logged[edit_id] = (before, after)
-        while len(self._logged) > 16:
+        while len(self._logged) > 8:
             del self._logged[next(iter(self._logged))]
 
     def _logged_beads(self, edit_id: int, stretch: Stretch, which: int) -> tuple[Bead, ...]:
