@@ -5,9 +5,11 @@ navigation key from key press until the app is idle again (saved, redrawn).
 
 Targets (issue 6): open under 1 s, each operation under 50 ms. The pair is synthetic (made-up sentences in
 paragraphs of four, mostly 1-1 beads with a few 2-1, 1-2, 1-0 and 0-1) and saved with a made-up alignment, so no
-model is loaded; a re-alignment would time the encoder, not the app, and is left out. The flags an edit makes the
-app derive again run in a thread after the edit; the table's rows wait for them between repeats, untimed, and the
-last rows time them apart, with made-up sentence vectors put in the embedding cache.
+model is loaded; a re-alignment would time the encoder, not the app, and is left out. After `c` has confirmed the
+beads above the cursor (about bead 2,000), a shift (`i`, `I`) moves every row from the cursor to the end of the
+pair, about 3,000; the undo and redo rows step such a shift. The flags an edit makes the app derive again run in a
+thread after the edit; the table's rows wait for them between repeats, untimed, and the last rows time them apart,
+with made-up sentence vectors put in the embedding cache (the rows before them run with no flags on the pair).
 """
 
 from __future__ import annotations
@@ -87,6 +89,8 @@ OPS = [
     ("move last sentence down (J)", ["down", "down"], ["J"]),
     ("shift side down (i)", ["down", "down"], ["i"]),
     ("shift side up (I)", [], ["I"]),
+    ("undo a shift (i, then ctrl+z)", ["down", "down", "i"], ["ctrl+z"]),
+    ("redo it (i, ctrl+z, then ctrl+y)", ["down", "down", "i", "ctrl+z"], ["ctrl+y"]),
     ("empty counterpart (x)", ["down", "down"], ["x"]),
     # past the beads the last edit made, x leaves a 1-0 bead and J on the bead above makes it a 2-0 one
     ("split a passage apart (S)", ["down"] * 4 + ["x", "up", "J", "down"], ["S"]),
