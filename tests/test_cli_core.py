@@ -318,3 +318,17 @@ def test_segment_bad_file(tmp_path, content, problem):
     if content is not None:
         p.write_bytes(content)
     assert_fails(run("segment", p), 1, f"{p}: ", problem)
+
+
+def test_review_command_comes_from_the_app_package_and_the_library_imports_no_ui():
+    import subprocess
+    import sys
+
+    result = CliRunner().invoke(cli, ["review", "--help"])
+    assert result.exit_code == 0 and "Review and fix alignments" in result.output
+    assert "review" in CliRunner().invoke(cli, ["--help"]).output
+    # loading the command line (and listing its commands) must not pull in the review app or Textual
+    code = ("import sys; from aligner.cli import cli; cli.list_commands(None); "
+            "print(sorted(m for m in sys.modules if m == 'tui' or m.startswith(('tui.', 'textual'))))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

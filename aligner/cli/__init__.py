@@ -9,7 +9,23 @@ from ..errors import AlignerError
 
 
 class AlignerGroup(click.Group):
-    """Turns library errors into one-line messages instead of tracebacks."""
+    """Turns library errors into one-line messages instead of tracebacks, and adds the commands that other
+    packages declare under the `aligner.commands` entry point (the review app's `review`), loaded only when run
+    or listed, so the library imports no UI."""
+
+    def _plugins(self) -> dict:
+        from importlib.metadata import entry_points
+
+        return {ep.name: ep for ep in entry_points(group="aligner.commands")}
+
+    def list_commands(self, ctx):
+        return sorted(set(super().list_commands(ctx)) | set(self._plugins()))
+
+    def get_command(self, ctx, name):
+        command = super().get_command(ctx, name)
+        if command is None and (ep := self._plugins().get(name)) is not None:
+            command = ep.load()
+        return command
 
     def invoke(self, ctx):
         try:
@@ -30,7 +46,7 @@ def cli():
 def _register():
     from . import core  # noqa: F401  (each module adds its commands to `cli`)
 
-    for name in ("corpus", "project", "export", "review", "flags"):
+    for name in ("corpus", "project", "export", "flags"):
         try:
             __import__(f"{__name__}.{name}")
         except ModuleNotFoundError as exc:

@@ -1,4 +1,8 @@
-"""`aligner review`: open the review app. Textual is imported only when this command runs."""
+"""`aligner review`: open the review app. Textual is imported only when this command runs.
+
+The command lives here, with the app, and reaches the `aligner` command line through the `aligner.commands` entry
+point (pyproject.toml), so that the library never imports the UI.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,8 @@ from pathlib import Path
 
 import click
 
-from . import cli
 
-
-@cli.command()
+@click.command()
 @click.argument("name", required=False)
 @click.option("--db", "db", type=click.Path(dir_okay=False, path_type=Path), default="aligner.db",
               show_default=True, help="Project database.")
@@ -17,7 +19,7 @@ from . import cli
               help="Folder to import from (es/, en/) when the database does not exist yet.")
 def review(name, db, corpus):
     """Review and fix alignments from the keyboard; open pair NAME directly if given."""
-    from tui.app import create_app
+    from .app import create_app
 
     app = create_app(db, name, corpus)
     app.run()
