@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 
@@ -86,15 +87,21 @@ class Alignment:
 
     def validate(self) -> None:
         """Raise ValueError unless the beads cover 0..n_src-1 and 0..n_tgt-1 in order, each once."""
-        i = j = 0
-        for b in self.beads:
-            if not b.src and not b.tgt:
-                raise ValueError("empty bead")
-            if b.src and b.src != tuple(range(i, i + len(b.src))):
-                raise ValueError(f"source ids {b.src} do not continue at {i}")
-            if b.tgt and b.tgt != tuple(range(j, j + len(b.tgt))):
-                raise ValueError(f"target ids {b.tgt} do not continue at {j}")
-            i += len(b.src)
-            j += len(b.tgt)
+        i, j = check_consecutive(self.beads)
         if (i, j) != (self.n_src, self.n_tgt):
             raise ValueError(f"beads cover {i}/{self.n_src} source and {j}/{self.n_tgt} target sentences")
+
+
+def check_consecutive(beads: Iterable[Bead], start: tuple[int, int] = (0, 0)) -> tuple[int, int]:
+    """Raise ValueError unless each bead is non-empty and continues, on each side, where the one before ended
+    (from `start`); returns where the last one ends: the (source, target) sentence after it."""
+    i, j = start
+    for b in beads:
+        if not b.src and not b.tgt:
+            raise ValueError("empty bead")
+        if b.src and b.src != tuple(range(i, i + len(b.src))):
+            raise ValueError(f"source ids {b.src} do not continue at {i}")
+        if b.tgt and b.tgt != tuple(range(j, j + len(b.tgt))):
+            raise ValueError(f"target ids {b.tgt} do not continue at {j}")
+        i, j = i + len(b.src), j + len(b.tgt)
+    return i, j

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from itertools import chain
 
 from ..errors import StoreError
-from ..models import Alignment, Bead, BeadStatus
+from ..models import Alignment, Bead, BeadStatus, check_consecutive
 from .base import _now
 from .carry import carry_review
 from .documents import Documents
@@ -280,15 +280,7 @@ def _check_stretch(beads: Sequence[Bead], start: tuple[int, int], end: tuple[int
             list(chain.from_iterable(b.src for b in beads)) == list(range(start[0], end[0])) and \
             list(chain.from_iterable(b.tgt for b in beads)) == list(range(start[1], end[1])):
         return
-    i, j = start
-    for b in beads:
-        if not b.src and not b.tgt:
-            raise ValueError("empty bead")
-        if b.src and b.src != tuple(range(i, i + len(b.src))):
-            raise ValueError(f"source ids {b.src} do not continue at {i}")
-        if b.tgt and b.tgt != tuple(range(j, j + len(b.tgt))):
-            raise ValueError(f"target ids {b.tgt} do not continue at {j}")
-        i, j = i + len(b.src), j + len(b.tgt)
+    i, j = check_consecutive(beads, start)
     raise ValueError(f"the edited beads end at sentences {i}/{j}, the beads they replace at {end[0]}/{end[1]}")
 
 
