@@ -458,11 +458,11 @@ def _moved_flag(f: dict, maps: tuple[dict[int, int], dict[int, int]] | None) -> 
 
 
 def _span(doc, ids: list[int]) -> dict:
+    from dataclasses import asdict
+
     from .flags import Span
 
-    span = Span.of(doc, ids)
-    return {"sentences": list(span.sentences), "paragraphs": list(span.paragraphs), "start": span.start,
-            "end": span.end}
+    return asdict(Span.of(doc, ids))
 
 
 # ---- the work on one pair (in a worker, or here) ---------------------------------------------------------------

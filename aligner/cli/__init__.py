@@ -43,18 +43,7 @@ def cli():
     """Align Spanish originals with their English adaptations, review them, export TMX."""
 
 
-def _register():
-    from . import core  # noqa: F401  (each module adds its commands to `cli`)
-
-    for name in ("corpus", "project", "export", "flags"):
-        try:
-            __import__(f"{__name__}.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__name__}.{name}":
-                raise
-
-
-_register()
+from . import core, corpus, export, flags, project  # noqa: E402, F401  (each module adds its commands to `cli`)
 
 
 def main():
