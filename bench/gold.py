@@ -6,7 +6,8 @@ Our rows use window vectors composed inside the encoder, stored as float16 as th
 `--baseline` adds Bertalign's published scoring (margin, log2 length penalty, skip -0.1, beads up to 5
 sentences) run in our DP on real window embeddings (each window's joined text encoded), the peers' method.
 `--variants` adds our scoring on real window embeddings (what composing windows costs in accuracy), on
-float32 windows (what float16 costs), and without the paragraph penalty (only documents with paragraphs differ).
+float32 windows (what float16 costs), without the paragraph penalty (only documents with paragraphs differ), and
+with a flat merge penalty instead (what the paragraph penalty gains that fewer merges alone would not).
 
     python bench/gold.py [--sets textberg-test,transread,...] [--baseline] [--variants]
 """
@@ -89,7 +90,8 @@ def main() -> None:
     runs = [("ours", AlignParams(), "composed")]
     if args.variants:
         runs += [("ours, real windows", AlignParams(), "real"), ("ours, float32 windows", AlignParams(), "composed32"),
-                 ("ours, no paragraph penalty", AlignParams(para_penalty=0.0), "composed")]
+                 ("ours, no paragraph penalty", AlignParams(para_penalty=0.0), "composed"),
+                 ("ours, merge penalty 0.05 instead", AlignParams(para_penalty=0.0, merge_penalty=0.05), "composed")]
     if args.baseline:
         runs.append(("Bertalign method, real windows", BERTALIGN, "real"))
     for name in args.sets.split(","):
