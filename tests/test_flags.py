@@ -330,6 +330,41 @@ def test_weak_lines_count_only_next_to_furniture():
     assert furniture_mask(doc, cand, strong).tolist() == [False, False, True, True]
 
 
+def _related_list(first_item: list[list[str]], teaser: str = "A look back at a year of rebuilding.") -> list[list[str]]:
+    return [[prose("body")], ["Most read"], *first_item, ["Laura Gimeno"], ["October 3, 2024"],
+            ["The towns that learned to live with the river"], [teaser], ["Pau Soler"], ["September 18, 2024"]]
+
+
+def _mask(paras: list[list[str]], not_candidates: tuple[int, ...] = ()) -> list[int]:
+    doc = make_doc(paras)
+    cand = np.ones(len(doc), bool)
+    cand[0] = False  # the article's own last sentence, aligned
+    cand[list(not_candidates)] = False
+    strong = np.array([strong_furniture(s.text) for s in doc.sentences])
+    return np.flatnonzero(furniture_mask(doc, cand, strong)).tolist()
+
+
+def test_a_related_list_reaches_back_to_its_heading():
+    """The first item holds an extra paragraph, so it is longer than the items after it: the heading, not the
+    length of the later items, bounds it."""
+    paras = _related_list([[prose("extra")], [prose("more")], ["Valencia approves a flood plan"],
+                           [prose("teaser one")]])
+    assert _mask(paras) == list(range(1, 12))
+
+
+def test_a_byline_the_aligner_glued_to_a_bead_still_joins_the_list():
+    paras = _related_list([["Valencia approves a flood plan"]])
+    # sentence 3, "Laura Gimeno", sits in a bead with some source sentence: not a candidate, yet a list line
+    assert _mask(paras, not_candidates=(3,)) == list(range(1, 9))
+
+
+def test_a_long_teaser_framed_by_headline_byline_and_date_is_furniture():
+    long_teaser = " ".join(["The river rose again"] + [f"and word{k}" for k in range(60)]) + "."
+    paras = _related_list([["Valencia approves a flood plan"]], teaser=long_teaser)
+    assert len(long_teaser.split()) > 100
+    assert _mask(paras) == list(range(1, 9))
+
+
 # ---- values the store and the TUI rely on -----------------------------------------------------------------------
 
 def test_flag_round_trips_through_a_dict_and_keeps_its_key():

@@ -179,9 +179,15 @@ def furniture_mask(doc: Document, candidates: np.ndarray, strong: np.ndarray) ->
 
 
 def _related_lists(doc: Document, candidates: np.ndarray, mask: np.ndarray, max_item: int = 8) -> None:
-    """Mark related-article lists: runs of candidates with two or more date lines at most `max_item` apart."""
+    """Mark related-article lists: runs of candidates with two or more date lines at most `max_item` apart.
+
+    A byline or bare name counts in a run even when the aligner glued it to a bead (a name next to an
+    unrelated sentence still reads above the unrelated level); the first item reaches back as far as the
+    list's heading (a label such as "Most read") when there is one, else as far as the longest later item.
+    """
     sents = doc.sentences
-    for run in _runs(np.flatnonzero(candidates)):
+    names = np.array([_person(s.text.strip()) or _dated_byline(s.text) for s in sents], bool)
+    for run in _runs(np.flatnonzero(candidates | names)):
         dates = [i for i in run if _DATE_RE.match(sents[i].text) or _dated_byline(sents[i].text)]
         if len(dates) < 2:
             continue
@@ -192,8 +198,11 @@ def _related_lists(doc: Document, candidates: np.ndarray, mask: np.ndarray, max_
             if b - a <= max_item and _list_item(doc, a + 1, b):
                 mask[a + 1:b + 1] = True
         first = dates[0]
+        heads = [i for i in run if i < first and first - i <= max_item + 1 and strong_furniture(sents[i].text)
+                 and not _DATE_RE.match(sents[i].text)]
+        lowest = max(run[0], heads[-1] + 1 if heads else first - max(gaps))
         start = first
-        while start - 1 >= run[0] and first - (start - 1) < max(gaps) + 1 and _list_item(doc, start - 1, first):
+        while start - 1 >= lowest and _list_item(doc, start - 1, first):
             start -= 1
         mask[start:first + 1] = True
 
@@ -212,11 +221,13 @@ def _person(t: str) -> bool:
 
 
 def _list_item(doc: Document, a: int, b: int) -> bool:
-    """Sentences a..b-1 look like a list entry: at most two prose sentences a paragraph, none very long."""
+    """Sentences a..b-1 look like a list entry: at most two prose sentences a paragraph, none over 250 words.
+
+    The frame (headline, byline, date) decides; a teaser can be one long sentence of the linked article."""
     sents = doc.sentences
     for s in sents[a:b]:
         size = sum(1 for k in range(max(0, s.id - 2), min(len(sents), s.id + 3))
                    if sents[k].paragraph == s.paragraph and not strong_furniture(sents[k].text))
-        if size > 2 or len(s.text.split()) > 100:
+        if size > 2 or len(s.text.split()) > 250:
             return False
     return True
