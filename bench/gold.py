@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from gold_sets import SETS  # noqa: E402
 
 from aligner.align import AlignParams, align_windows  # noqa: E402
+from aligner.align.numbers import number_counts  # noqa: E402
 from aligner.embed import check_language, get_encoder, joined_windows  # noqa: E402
 from aligner.errors import UnsupportedLanguage  # noqa: E402
 from aligner.evaluate import Counts, count, read_links  # noqa: E402
@@ -36,7 +37,7 @@ from aligner.pipeline import WINDOW_DTYPE  # noqa: E402
 from aligner.segment import load_document  # noqa: E402
 
 BERTALIGN = AlignParams(tau=0.0, len_weight=0.0, len_mult=True, margin=1.0, part_weight=0.0, skip=-0.1,
-                        max_side=4, max_total=5, para_penalty=0.0)
+                        max_side=4, max_total=5, para_penalty=0.0, number_weight=0.0)
 
 
 def run_set(name: str, params: AlignParams, windows: str = "composed") -> dict:
@@ -63,7 +64,8 @@ def run_set(name: str, params: AlignParams, windows: str = "composed") -> dict:
         # paragraphs as the pipeline passes them (the one-sentence-per-line gold sets have none)
         a = align_windows(sw, tw, np.array([len(x) for x in s.texts], float),
                           np.array([len(x) for x in t.texts], float), params,
-                          np.array([x.paragraph for x in s.sentences]), np.array([x.paragraph for x in t.sentences]))
+                          np.array([x.paragraph for x in s.sentences]), np.array([x.paragraph for x in t.sentences]),
+                          number_counts(s.texts), number_counts(t.texts))
         t3 = time.perf_counter()
         total += count(a.links(), read_links(gold))
         floor += t1 - t0
@@ -91,6 +93,7 @@ def main() -> None:
     if args.variants:
         runs += [("ours, real windows", AlignParams(), "real"), ("ours, float32 windows", AlignParams(), "composed32"),
                  ("ours, no paragraph penalty", AlignParams(para_penalty=0.0), "composed"),
+                 ("ours, no number signal", AlignParams(number_weight=0.0), "composed"),
                  ("ours, merge penalty 0.05 instead", AlignParams(para_penalty=0.0, merge_penalty=0.05), "composed")]
     if args.baseline:
         runs.append(("Bertalign method, real windows", BERTALIGN, "real"))

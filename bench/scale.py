@@ -40,6 +40,7 @@ def one(size: int) -> dict:
     import numpy as np
 
     from aligner.align import AlignParams, align_windows
+    from aligner.align.numbers import number_counts
     from aligner.embed import get_encoder
 
     from threadpoolctl import threadpool_limits
@@ -54,7 +55,8 @@ def one(size: int) -> dict:
     sw = enc.encode_windows(src, p.max_side, dtype=np.float16)  # as aligner.pipeline does
     tw = enc.encode_windows(tgt, p.max_side, dtype=np.float16)
     t1, c1 = time.perf_counter(), time.process_time()
-    a = align_windows(sw, tw, np.array([len(x) for x in src], float), np.array([len(x) for x in tgt], float), p)
+    a = align_windows(sw, tw, np.array([len(x) for x in src], float), np.array([len(x) for x in tgt], float), p,
+                      None, None, number_counts(src), number_counts(tgt))  # no paragraphs: one sentence a line
     t2, c2 = time.perf_counter(), time.process_time()
     return dict(size=size, embed_s=t1 - t0, align_s=t2 - t1, total_s=t2 - t0, embed_cpu=c1 - c0,
                 align_cpu=c2 - c1, cpu_s=c2 - c0, beads=len(a), band_cells=a.meta["band_cells"],

@@ -261,3 +261,45 @@ def test_a_bead_across_a_paragraph_break_costs_para_penalty():
     # a side that breaks after nearly every sentence (fewer than 1.5 a paragraph) has no anchors to offer
     every_line = np.arange(6)
     assert merged in align_windows(*args, AlignParams(para_penalty=1.0), every_line, np.zeros(5, np.int64)).links()
+
+
+# ---- numbers ----------------------------------------------------------------------------------------------------
+
+def test_number_counts_read_digit_runs_of_two_or_more():
+    from aligner.align.numbers import number_counts
+
+    c = number_counts(["Cost 1.500 euros in 2024.", "It cost 1,500 euros in 2024 .", "Two (2) days.", "No figure."])
+    assert c[0].sum() == 2 and np.array_equal(c[0], c[1])  # 500 and 2024 on both sides; the lone 1 is left out
+    assert c[2].sum() == 0 and c[3].sum() == 0
+    assert np.array_equal(number_counts(["1952"]), number_counts(["in 1952 ."]))  # crc32: the same every run
+
+
+def test_mismatches_count_numbers_without_a_partner():
+    from aligner.align.numbers import NumberWindows, mismatches, number_counts
+
+    src = NumberWindows(number_counts(["In 1952 and 1953.", "About 250 m.", "Nothing."]))
+    tgt = NumberWindows(number_counts(["En 1952 .", "En 1953 , 250 m ."]))
+    si, tj = np.array([0, 0, 1, 2]), np.array([0, 0, 0, 0])
+    # beads: src 0 : tgt 0 (1953 unmatched), src 0-1 : tgt 0-1 (all matched), src 1 : tgt 0 (250, 1952), src 2 : tgt 0
+    got = [mismatches(src, tgt, si[k:k + 1], tj[k:k + 1], a, b)[0] for k, (a, b) in
+           enumerate([(1, 1), (2, 2), (1, 1), (1, 1)])]
+    assert got == [1.0, 0.0, 2.0, 1.0]
+
+
+def test_a_figure_decides_which_of_two_like_sentences_is_the_translation():
+    # the target says the same thing twice with different years: without numbers the aligner merges both into the
+    # source's bead; with them, the sentence with the source's year is the pair and the other one is added
+    from aligner.align.numbers import number_counts
+
+    rng = np.random.default_rng(5)
+    u = _unit(rng, 6)
+    s, t = u[[0, 1, 2, 3]], u[[0, 1, 1, 2, 3]]
+    src = ["x", "Built in 1952.", "y", "z"]
+    args = (_windows(s, 4), _windows(t, 4), np.full(4, 40.0), np.full(5, 40.0))
+    assert ((1,), (1, 2)) in align_windows(*args).links()
+    for tgt, pair, added in ((["x", "Built in 1953.", "Built in 1952.", "y", "z"], 2, 1),
+                             (["x", "Built in 1952.", "Built in 1953.", "y", "z"], 1, 2)):
+        links = align_windows(*args, AlignParams(), None, None, number_counts(src), number_counts(tgt)).links()
+        assert ((1,), (pair,)) in links and ((), (added,)) in links
+    off = AlignParams(number_weight=0.0)
+    assert ((1,), (1, 2)) in align_windows(*args, off, None, None, number_counts(src), number_counts(tgt)).links()

@@ -14,6 +14,7 @@ from ..models import Alignment, Bead
 from . import dp
 from .band import Band, band_around_path, full_band, upsample_path
 from .moves import Move, pair_moves
+from .numbers import NumberWindows, mismatches
 from .score import part_sims, window_lengths, window_sims
 
 FULL_CELLS = 2_000_000  # documents up to about 1,400 x 1,400 sentences get an exact first pass
@@ -38,6 +39,8 @@ class AlignParams:
     width: int = 8             # half-width, in sentences, of the band around the first-pass path
     para_penalty: float = 0.2  # per side on which a bead's sentences span a paragraph break (when paragraphs
                                # are known: plain text, not one-sentence-per-line input)
+    number_weight: float = 0.05  # per number (two or more digits) of a bead without a partner on its other side
+                                 # (when the sentences' numbers are given)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -73,17 +76,20 @@ def _pool(v: np.ndarray) -> np.ndarray:
 
 def bead_scores(band: Band, moves: list[Move], sims: np.ndarray, src_len: np.ndarray, tgt_len: np.ndarray,
                 p: AlignParams, parts: np.ndarray | None = None, src_par: np.ndarray | None = None,
-                tgt_par: np.ndarray | None = None) -> np.ndarray:
+                tgt_par: np.ndarray | None = None, src_num: NumberWindows | None = None,
+                tgt_num: NumberWindows | None = None) -> np.ndarray:
     """DP scores of every pair bead in the band from its window similarity: float32 (len(moves), cells).
 
-    src_par: int (n,), tgt_par: int (m,) paragraph of each sentence, or None when unknown.
+    src_par: int (n,), tgt_par: int (m,) paragraph of each sentence, or None when unknown; src_num, tgt_num:
+    the documents' number counts (numbers.NumberWindows), or None when unknown.
     Worked out one move (one row) at a time, so the temporaries are the size of one row, not of the band.
     """
     score = sims.astype(np.float32)  # a copy
     if p.margin:
         score -= p.margin * _margins(band, moves, sims, p.margin_k)
     paras = p.para_penalty and (src_par is not None or tgt_par is not None)
-    if p.len_weight or p.len_mult or paras:
+    nums = p.number_weight and src_num is not None and tgt_num is not None
+    if p.len_weight or p.len_mult or paras or nums:
         ratio = max(tgt_len.sum(), 1.0) / max(src_len.sum(), 1.0)
         src_w, tgt_w = window_lengths(src_len, p.max_side), window_lengths(tgt_len, p.max_side)
         rows, cols = band.cell_rows(), band.cell_cols()
@@ -105,6 +111,10 @@ def bead_scores(band: Band, moves: list[Move], sims: np.ndarray, src_len: np.nda
                 row -= (p.len_weight * np.log((T + 20.0) / (ratio * S + 20.0)) ** 2).astype(np.float32)
         if parts is not None and p.part_weight:
             row -= p.part_weight * np.maximum(p.part_floor - parts[k], 0.0)
+        if nums:
+            ok = (rows >= mv.src) & (cols >= mv.tgt)
+            row[ok] -= p.number_weight * mismatches(src_num, tgt_num, rows[ok] - mv.src, cols[ok] - mv.tgt,
+                                                    mv.src, mv.tgt)
         size = (mv.src + mv.tgt) / 2.0
         row -= p.tau
         row *= size ** p.gamma
@@ -189,15 +199,18 @@ def _single_threaded_blas():
 
 def align_windows(src_win: list[np.ndarray], tgt_win: list[np.ndarray], src_len: np.ndarray,
                   tgt_len: np.ndarray, params: AlignParams = AlignParams(), src_par: np.ndarray | None = None,
-                  tgt_par: np.ndarray | None = None) -> Alignment:
+                  tgt_par: np.ndarray | None = None, src_num: np.ndarray | None = None,
+                  tgt_num: np.ndarray | None = None) -> Alignment:
     """Align two documents given their window vectors and sentence lengths in characters.
 
     src_win[k-1]: float32 or float16 (n-k+1, d) vectors of k consecutive source sentences, k = 1..max_side;
     tgt_win likewise; src_len: (n,) and tgt_len: (m,) character counts; src_par, tgt_par: optional int (n,) and
-    (m,) paragraph of each sentence (beads that span a paragraph break then cost `params.para_penalty`).
+    (m,) paragraph of each sentence (beads that span a paragraph break then cost `params.para_penalty`);
+    src_num, tgt_num: optional float32 (n, numbers.DIM) and (m, numbers.DIM) number counts of each sentence
+    (numbers.number_counts; a bead's numbers without a partner then cost `params.number_weight` each).
     """
     with _single_threaded_blas():
-        return _align_windows(src_win, tgt_win, src_len, tgt_len, params, src_par, tgt_par)
+        return _align_windows(src_win, tgt_win, src_len, tgt_len, params, src_par, tgt_par, src_num, tgt_num)
 
 
 def _informative(par: np.ndarray | None) -> np.ndarray | None:
@@ -210,7 +223,8 @@ def _informative(par: np.ndarray | None) -> np.ndarray | None:
     return par if len(par) >= 1.5 * (breaks + 1) else None
 
 
-def _align_windows(src_win, tgt_win, src_len, tgt_len, params, src_par=None, tgt_par=None):
+def _align_windows(src_win, tgt_win, src_len, tgt_len, params, src_par=None, tgt_par=None, src_num=None,
+                   tgt_num=None):
     src_par, tgt_par = _informative(src_par), _informative(tgt_par)
     n, m = len(src_win[0]), len(tgt_win[0])
     if n == 0 or m == 0:
@@ -221,8 +235,10 @@ def _align_windows(src_win, tgt_win, src_len, tgt_len, params, src_par=None, tgt
     band = band_around_path(path, n, m, params.width)
     sims = window_sims(band, moves, src_win, tgt_win)
     parts = part_sims(band, moves, src_win, tgt_win) if params.part_weight else None
+    numbers = (NumberWindows(src_num), NumberWindows(tgt_num)) if src_num is not None and tgt_num is not None \
+        else (None, None)
     score = bead_scores(band, moves, sims, np.asarray(src_len, np.float64), np.asarray(tgt_len, np.float64),
-                        params, parts, src_par, tgt_par)
+                        params, parts, src_par, tgt_par, *numbers)
     D, back = dp.fill(band, moves, score, np.full(n, params.skip, np.float32),
                       np.full(m, params.skip, np.float32))
     steps = dp.traceback(band, moves, back)
