@@ -242,6 +242,20 @@ def test_an_added_clause_shows_in_the_length_ratio():
     assert "length z" in div.note
 
 
+def test_a_divergent_note_names_the_figures_that_differ():
+    al, src, tgt, sv, tv = divergent_case(0.7)
+    src_texts, tgt_texts = [x.text for x in src.sentences], [x.text for x in tgt.sentences]
+    src_texts[10] = "Built in 1952 at 2,450 m, on 03/05/1952."
+    tgt_texts[10] = "Built in 1953 at 2,450 m, on 3 May 1952."
+    flags = derive_flags(al, make_doc([src_texts], "es"), make_doc([tgt_texts]), sv, tv)
+    (div,) = flags_of(FlagType.DIVERGENT, flags)
+    assert div.note.endswith("figures differ: 1952 / 1953")  # 450 on both sides; the 03 and 05 date parts left out
+    src_texts[10] = tgt_texts[10]
+    (same,) = flags_of(FlagType.DIVERGENT, derive_flags(al, make_doc([src_texts], "es"), make_doc([tgt_texts]),
+                                                         sv, tv))
+    assert "figures" not in same.note
+
+
 def test_no_divergence_when_every_bead_is_alike():
     al, src, tgt, sv, tv = divergent_case(0.0)
     assert derive_flags(al, src, tgt, sv, tv) == []

@@ -4,7 +4,8 @@ A translation keeps a sentence's figures (years, heights, prices, counts), so a 
 different figures is probably cut in the wrong place. Each sentence's numbers of two or more digits become a
 small hashed count vector; a bead's mismatch is how many of its numbers have no partner on the other side.
 Digit runs are read apart from their separators, so "1.500" and "1,500" agree (both hold 500), and single
-digits are left out (often written as words on one side: "zwei Tage", "two days").
+digits are left out (often written as words on one side: "zwei Tage", "two days"), as are digits glued to a
+letter ("G20", "A320": names, which the vectors see).
 """
 
 from __future__ import annotations
@@ -17,7 +18,12 @@ import numpy as np
 
 DIM = 64
 CHUNK = 16_384
-_NUMBER = re.compile(r"\d{2,}")
+_NUMBER = re.compile(r"(?<!\w)\d{2,}")  # not glued to a letter: "w10", "G20" are names
+
+
+def numbers_in(text: str) -> list[str]:
+    """The numbers of two or more digits in `text`, as written: "In 1952, 8.848 m" -> ["1952", "848"]."""
+    return _NUMBER.findall(text)
 
 
 def number_counts(texts: Sequence[str]) -> np.ndarray:
@@ -25,7 +31,7 @@ def number_counts(texts: Sequence[str]) -> np.ndarray:
     (crc32, so the same on every run and machine)."""
     out = np.zeros((len(texts), DIM), np.float32)
     for i, text in enumerate(texts):
-        for m in _NUMBER.findall(text):
+        for m in numbers_in(text):
             out[i, zlib.crc32(m.encode()) % DIM] += 1.0
     return out
 

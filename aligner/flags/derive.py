@@ -3,23 +3,25 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import replace
 
 import numpy as np
 
+from ..align.numbers import numbers_in
 from ..models import Alignment, Document
 from .furniture import _furniture_candidates, _furniture_flags, furniture_mask
 from .model import Flag, FlagParams, FlagType, Pair, Span
 from .moved import _match_lone
 from .passages import (
     _absorb,
-    _reattach,
     _calibrate,
     _Calibration,
     _Lengths,
     _loose,
     _mad,
     _preview,
+    _reattach,
     _runs,
     _sim,
     _units,
@@ -108,6 +110,10 @@ def _divergent(pairs: list[Pair], src_doc, tgt_doc, sv, tv, p: FlagParams) -> li
 
     score = robust z of the similarity (median and MAD of the size class) + length_weight * the part of the
     length-ratio z beyond 1.5: an added or dropped clause shows in the lengths before it shows in the meaning.
+    The note of a flagged bead names the numbers (two or more digits) that one side has and the other lacks:
+    a changed or lost figure is what an editor checks first. Figures alone raise no flag: in real translations
+    they differ for harmless reasons too (numbers written out, OCR noise, "1977" as "77"), in 1-3% of the pairs
+    of the public gold sets.
     """
     if len(pairs) < 4:
         return []
@@ -128,9 +134,26 @@ def _divergent(pairs: list[Pair], src_doc, tgt_doc, sv, tv, p: FlagParams) -> li
         s, t = pairs[k]
         conf = round(float(1.0 / (1.0 + np.exp(-(score[k] - p.divergent_z - 1.0)))), 3)
         note = f"{len(s)}-{len(t)} bead, similarity {sims[k]:.2f} (z {z_sim[k]:.1f}), length z {z_len[k]:.1f}"
+        figures = _figures_differ(src_doc, tgt_doc, s, t)
+        if figures:
+            note += f"; figures differ: {figures}"
         flags.append(Flag(FlagType.DIVERGENT, Span.of(src_doc, s), Span.of(tgt_doc, t), conf,
                           round(float(score[k]), 3), note))
     return flags
+
+
+def _figures_differ(src_doc: Document, tgt_doc: Document, s, t) -> str:
+    """'1952 / 1953' when the numbers of two or more digits of the two sides differ (each side's unmatched
+    ones, '-' for none), else ''. Runs like 01-09 are left out: date and time parts that a written-out
+    date drops ("19/01/2024", "January 19, 2024")."""
+    def numbers(doc, ids):
+        return Counter(x for i in ids for x in numbers_in(doc.sentences[i].text) if x[0] != "0")
+
+    a, b = numbers(src_doc, s), numbers(tgt_doc, t)
+    if a == b:
+        return ""
+    only_a, only_b = sorted((a - b).elements()), sorted((b - a).elements())
+    return f"{' '.join(only_a) or '-'} / {' '.join(only_b) or '-'}"
 
 
 def _fallback(groups, key, min_class: int) -> np.ndarray:
