@@ -25,6 +25,7 @@ def banded_products(band: Band, moves: list[Move], left, right) -> np.ndarray:
     """
     lo, hi, offs = band.lo, band.hi, band.offs
     n = band.n
+    rows, cols = band.cell_rows(), band.cell_cols()
     out = np.full((len(moves), band.cells), -np.inf, np.float32)
     for k, mv in enumerate(moves):
         a, b = mv.src, mv.tgt
@@ -37,12 +38,11 @@ def banded_products(band: Band, moves: list[Move], left, right) -> np.ndarray:
                 continue
             left_rows = np.asarray(L_all[r0 - a: r1 - a], np.float32)
             block = left_rows @ np.asarray(R_all[t0:t1], np.float32).T  # (rows, cols)
-            for i in range(r0, r1):
-                L, H = int(lo[i]), int(hi[i])
-                j0, j1 = max(L, t0 + b), min(H, t1 + b)
-                if j0 < j1:
-                    o = int(offs[i])
-                    out[k, o + j0 - L: o + j1 - L] = block[i - r0, j0 - b - t0: j1 - b - t0]
+            # the chunk's cells are one flat run; those whose bead starts inside the block's columns take its value
+            s0, s1 = int(offs[r0]), int(offs[r1])
+            rr, cc = rows[s0:s1] - r0, cols[s0:s1] - b - t0
+            ok = (cc >= 0) & (cc < t1 - t0)
+            out[k, s0:s1][ok] = block[rr[ok], cc[ok]]
     return out
 
 
