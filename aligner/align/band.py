@@ -6,6 +6,7 @@ A band is stored flat (CSR-like) so that an irregular band (a long insertion) co
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -22,22 +23,33 @@ class Band:
     def n(self) -> int:
         return len(self.lo) - 1
 
-    @property
+    @cached_property
     def offs(self) -> np.ndarray:
         return np.concatenate([[0], np.cumsum(self.hi - self.lo)])
 
-    @property
+    @cached_property
     def cells(self) -> int:
         return int((self.hi - self.lo).sum())
 
     def cell_rows(self) -> np.ndarray:
-        """The source prefix i of every cell, in flat order: int64 (cells,)."""
-        return np.repeat(np.arange(self.n + 1), self.hi - self.lo)
+        """The source prefix i of every cell, in flat order: int64 (cells,), read-only (computed once)."""
+        return self._cell_rows
 
     def cell_cols(self) -> np.ndarray:
-        """The target prefix j of every cell, in flat order: int64 (cells,)."""
-        w = self.hi - self.lo
-        return np.arange(self.cells) - np.repeat(self.offs[:-1] - self.lo, w)
+        """The target prefix j of every cell, in flat order: int64 (cells,), read-only (computed once)."""
+        return self._cell_cols
+
+    @cached_property
+    def _cell_rows(self) -> np.ndarray:
+        rows = np.repeat(np.arange(self.n + 1), self.hi - self.lo)
+        rows.flags.writeable = False
+        return rows
+
+    @cached_property
+    def _cell_cols(self) -> np.ndarray:
+        cols = np.arange(self.cells) - np.repeat(self.offs[:-1] - self.lo, self.hi - self.lo)
+        cols.flags.writeable = False
+        return cols
 
 
 def full_band(n: int, m: int) -> Band:

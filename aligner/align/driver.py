@@ -89,10 +89,10 @@ def bead_scores(band: Band, moves: list[Move], sims: np.ndarray, src_len: np.nda
         score -= p.margin * _margins(band, moves, sims, p.margin_k)
     paras = p.para_penalty and (src_par is not None or tgt_par is not None)
     nums = p.number_weight and src_num is not None and tgt_num is not None
-    if p.len_weight or p.len_mult or paras or nums:
+    rows, cols = band.cell_rows(), band.cell_cols()
+    if p.len_weight or p.len_mult:
         ratio = max(tgt_len.sum(), 1.0) / max(src_len.sum(), 1.0)
         src_w, tgt_w = window_lengths(src_len, p.max_side), window_lengths(tgt_len, p.max_side)
-        rows, cols = band.cell_rows(), band.cell_cols()
     if paras:
         src_span, tgt_span = _spans(src_par, len(src_len), p.max_side), _spans(tgt_par, len(tgt_len), p.max_side)
     for k, mv in enumerate(moves):

@@ -40,10 +40,9 @@ class NumberWindows:
     """Number counts of every window of consecutive sentences of one document, read per band cell."""
 
     def __init__(self, counts: np.ndarray):
-        counts = np.asarray(counts, np.float32)
-        self.cum = np.zeros((len(counts) + 1, counts.shape[1] if counts.ndim == 2 else DIM), np.float32)
-        if len(counts):
-            np.cumsum(counts, axis=0, out=self.cum[1:])
+        counts = np.asarray(counts, np.float32)  # (n, DIM), as number_counts gives them
+        self.cum = np.zeros((len(counts) + 1, DIM), np.float32)
+        np.cumsum(counts, axis=0, out=self.cum[1:])
         self.total = self.cum.sum(axis=1)  # numbers in sentences 0..s-1, per s
 
     def totals(self, starts: np.ndarray, k: int) -> np.ndarray:

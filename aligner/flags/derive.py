@@ -144,8 +144,8 @@ def _divergent(pairs: list[Pair], src_doc, tgt_doc, sv, tv, p: FlagParams) -> li
 
 def _figures_differ(src_doc: Document, tgt_doc: Document, s, t) -> str:
     """'1952 / 1953' when the numbers of two or more digits of the two sides differ (each side's unmatched
-    ones, '-' for none), else ''. Runs like 01-09 are left out: date and time parts that a written-out
-    date drops ("19/01/2024", "January 19, 2024")."""
+    ones, '-' for none), else ''. Runs that start with 0 are left out: date and time parts that a written-out
+    date drops ("19/01/2024", "January 19, 2024"), and thousands groups ("000") that a rewording drops."""
     def numbers(doc, ids):
         return Counter(x for i in ids for x in numbers_in(doc.sentences[i].text) if x[0] != "0")
 
