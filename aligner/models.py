@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 
@@ -105,3 +105,15 @@ def check_consecutive(beads: Iterable[Bead], start: tuple[int, int] = (0, 0)) ->
             raise ValueError(f"target ids {b.tgt} do not continue at {j}")
         i, j = i + len(b.src), j + len(b.tgt)
     return i, j
+
+
+def common_ends(old: Sequence[Bead], new: Sequence[Bead]) -> tuple[int, int]:
+    """How many beads two alignments share at the start and, after those, at the end. Beads an edit did not
+    touch are the very same objects, so identity settles most comparisons before equality is tried."""
+    lo, top = 0, min(len(old), len(new))
+    while lo < top and (old[lo] is new[lo] or old[lo] == new[lo]):
+        lo += 1
+    hi = 0
+    while hi < top - lo and (old[-1 - hi] is new[-1 - hi] or old[-1 - hi] == new[-1 - hi]):
+        hi += 1
+    return lo, hi

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import random
 import sqlite3
+from itertools import repeat
 
 import pytest
 from conftest import made_up_pair
@@ -22,10 +23,18 @@ from aligner.store.stretch import FORMAT, LEGACY_FORMAT, Stretch
 STATUSES = list(BeadStatus)
 
 
+def table_rows(stretch: Stretch, run_id: int) -> list[tuple]:
+    """The stretch as the beads table holds it: run_id, src_start, src_len, tgt_start, tgt_len, kind, score,
+    status, changed."""
+    src_at, tgt_at = stretch.positions()
+    return list(zip(repeat(run_id), src_at, stretch.src, tgt_at, stretch.tgt,
+                    map("{}-{}".format, stretch.src, stretch.tgt), stretch.score, stretch.status, stretch.changed))
+
+
 def legacy_rows(stretch: Stretch) -> list[list]:
     """The stretch as format 1 kept it: [src_start, src_len, tgt_start, tgt_len, kind, score, status, changed]."""
     return [[i, n, j, m, kind, score, str(status.value if isinstance(status, BeadStatus) else status), when]
-            for _, i, n, j, m, kind, score, status, when in stretch.rows(0)]
+            for _, i, n, j, m, kind, score, status, when in table_rows(stretch, 0)]
 
 
 @st.composite
@@ -52,7 +61,7 @@ def test_a_stretch_comes_back_from_either_log_format_as_it_was(case):
         back = Stretch.from_json(text, start, fmt)
         assert back.beads() == tuple(beads)
         assert list(back.changed) == changed
-        assert list(back.rows(7)) == list(stretch.rows(7))
+        assert table_rows(back, 7) == table_rows(stretch, 7)
         assert back.end == (start[0] + sum(len(b.src) for b in beads), start[1] + sum(len(b.tgt) for b in beads))
 
 
@@ -213,4 +222,18 @@ def test_bead_rows_are_written_as_the_stretch_holds_them(case, times, shared):
     conn.execute(MIGRATIONS[0][1][5])  # the beads table
     insert_rows(conn, stretch, 7)
     got = conn.execute("SELECT * FROM beads ORDER BY src_start, tgt_start").fetchall()
-    assert got == [tuple(getattr(v, "value", v) for v in r) for r in stretch.rows(7)]
+    assert got == [tuple(getattr(v, "value", v) for v in r) for r in table_rows(stretch, 7)]
+
+
+def test_after_a_restart_undo_then_redo_then_undo_reuse_the_beads_made_from_the_log(tmp_path):
+    with Store.open(tmp_path / "p.db") as store:
+        a0 = new_pair(store, "doc", 6)
+        e = edits.shift_side(a0, 1, edits.Side.SRC, True)
+        store.apply_edit("doc", e.alignment, e.op, e.detail)
+    with Store.open(tmp_path / "p.db") as store:  # nothing kept in memory: both sides are made from the log once
+        undone = store.undo("doc")
+        redone = store.redo("doc")
+        again = store.undo("doc")
+        assert again.beads == undone.beads == a0.beads
+        assert all(x is y for x, y in zip(again.beads, undone.beads))  # the redo kept the undo's beads
+        assert all(x is y for x, y in zip(store.redo("doc").beads, redone.beads))

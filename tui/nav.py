@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 
-from aligner.models import Alignment, Bead, BeadStatus, Document
+from aligner.models import Alignment, Bead, BeadStatus, Document, common_ends
 
 LOW_SCORE = 0.5  # an automatic 1-1 or m-n bead scoring below this is worth a second look
 FLAG_KINDS = ("added", "dropped", "divergent", "furniture")
@@ -164,17 +164,9 @@ def shift_kinds(kinds: Mapping[int, str], stretch: tuple[int, int, int], fresh: 
 
 
 def changed_stretch(before: Alignment, after: Alignment) -> tuple[int, int, int]:
-    """(lo, old_hi, new_hi): `after` is `before` with beads lo..old_hi-1 replaced by lo..new_hi-1. Beads an edit
-    left alone are the same objects, so most comparisons stop at identity."""
-    old, new = before.beads, after.beads
-    top = min(len(old), len(new))
-    lo = 0
-    while lo < top and (old[lo] is new[lo] or old[lo] == new[lo]):
-        lo += 1
-    hi = 0
-    while hi < top - lo and (old[-1 - hi] is new[-1 - hi] or old[-1 - hi] == new[-1 - hi]):
-        hi += 1
-    return lo, len(old) - hi, len(new) - hi
+    """(lo, old_hi, new_hi): `after` is `before` with beads lo..old_hi-1 replaced by lo..new_hi-1."""
+    lo, hi = common_ends(before.beads, after.beads)
+    return lo, len(before.beads) - hi, len(after.beads) - hi
 
 
 def links_changed(before: Alignment, after: Alignment, stretch: tuple[int, int, int] | None = None) -> bool:

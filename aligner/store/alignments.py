@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from itertools import chain
 
 from ..errors import StoreError
-from ..models import Alignment, Bead, BeadStatus, check_consecutive
+from ..models import Alignment, Bead, BeadStatus, check_consecutive, common_ends
 from .base import _now
 from .carry import carry_review
 from .documents import Documents
@@ -161,7 +161,7 @@ class Alignments(Documents):
             if (new_alignment.n_src, new_alignment.n_tgt) != (cur.n_src, cur.n_tgt):
                 raise StoreError(f"{pair}: edit {op!r} is for documents of another length")
             old, new = cur.beads, new_alignment.beads
-            lo, hi = _common_ends(old, new)
+            lo, hi = common_ends(old, new)
             if lo == len(old) == len(new):
                 return None
             start = (sum(len(b.src) for b in old[:lo]), sum(len(b.tgt) for b in old[:lo]))
@@ -236,7 +236,8 @@ class Alignments(Documents):
             return self._beads_of_run(run_id)[0]
 
     def _log_beads(self, edit_id: int, before: tuple[Bead, ...], after: tuple[Bead, ...]) -> None:
-        """Keep the bead objects an edit replaced and wrote, for undo and redo in this process (the last 8)."""
+        """Keep the bead objects an edit replaced and wrote, for undo and redo in this process (the 8 last used)."""
+        self._logged.pop(edit_id, None)  # to the end of the order
         self._logged[edit_id] = (before, after)
         while len(self._logged) > 8:
             del self._logged[next(iter(self._logged))]
@@ -248,7 +249,9 @@ class Alignments(Documents):
         if known is not None and Stretch.of(known[which], None, stretch.start).same_beads(stretch):
             return known[which]
         beads = stretch.beads()
-        self._log_beads(edit_id, *((beads, ()) if which == 0 else ((), beads)))
+        kept = list(known or ((), ()))
+        kept[which] = beads  # the other side stays: undo then redo of an edit made before a restart both hit
+        self._log_beads(edit_id, *kept)
         return beads
 
     def history(self, pair: str) -> list[EditInfo]:
@@ -259,18 +262,6 @@ class Alignments(Documents):
 
 
 # ---- helpers ---------------------------------------------------------------------------------------------------
-
-def _common_ends(old: Sequence[Bead], new: Sequence[Bead]) -> tuple[int, int]:
-    """How many beads two alignments share at the start and, after those, at the end. Beads an edit did not
-    touch are the very same objects, so identity settles most comparisons before equality is tried."""
-    lo, top = 0, min(len(old), len(new))
-    while lo < top and (old[lo] is new[lo] or old[lo] == new[lo]):
-        lo += 1
-    hi = 0
-    while hi < top - lo and (old[-1 - hi] is new[-1 - hi] or old[-1 - hi] == new[-1 - hi]):
-        hi += 1
-    return lo, hi
-
 
 def _check_stretch(beads: Sequence[Bead], start: tuple[int, int], end: tuple[int, int]) -> None:
     """Raise ValueError unless `beads` cover the sentences from `start` to `end` (those of the beads they replace),

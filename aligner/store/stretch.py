@@ -15,7 +15,7 @@ import json
 import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from itertools import accumulate, chain, islice, repeat
+from itertools import accumulate, chain, islice
 
 from ..models import Bead, BeadStatus
 
@@ -55,21 +55,17 @@ class Stretch:
         """The sentence position after the stretch."""
         return self.start[0] + sum(self.src), self.start[1] + sum(self.tgt)
 
-    def rows(self, run_id: int) -> Iterator[tuple]:
-        """The stretch as the beads table holds it: run_id, src_start, src_len, tgt_start, tgt_len, kind, score,
-        status, changed. An empty side starts at its position between sentences, so (src_start, tgt_start)
-        orders the beads."""
-        return zip(repeat(run_id), accumulate(self.src, initial=self.start[0]), self.src,
-                   accumulate(self.tgt, initial=self.start[1]), self.tgt, map("{}-{}".format, self.src, self.tgt),
-                   self.score, self.status, self.changed)
+    def positions(self) -> tuple[Iterator[int], Iterator[int]]:
+        """Where each bead starts on each side (the beads table's src_start and tgt_start). An empty side starts
+        at its position between sentences, so (src_start, tgt_start) orders the beads."""
+        return accumulate(self.src, initial=self.start[0]), accumulate(self.tgt, initial=self.start[1])
 
     def beads(self) -> tuple[Bead, ...]:
         """The stretch as Bead objects."""
         status = _STATUS
+        src_at, tgt_at = self.positions()
         return tuple(Bead(tuple(range(i, i + n)), tuple(range(j, j + m)), score, status[s])
-                     for i, n, j, m, score, s in zip(accumulate(self.src, initial=self.start[0]), self.src,
-                                                     accumulate(self.tgt, initial=self.start[1]), self.tgt,
-                                                     self.score, self.status))
+                     for i, n, j, m, score, s in zip(src_at, self.src, tgt_at, self.tgt, self.score, self.status))
 
     def same_beads(self, other: Stretch) -> bool:
         """Whether both stretches hold the same beads (their change dates aside)."""
@@ -111,8 +107,8 @@ def insert_rows(conn: sqlite3.Connection, stretch: Stretch, run_id: int) -> None
     rows in about half the CPU of one row to a statement (executemany binds and steps each on its own)."""
     if not len(stretch):
         return
-    per_row = [accumulate(stretch.src, initial=stretch.start[0]), stretch.src,
-               accumulate(stretch.tgt, initial=stretch.start[1]), stretch.tgt]
+    src_at, tgt_at = stretch.positions()
+    per_row = [src_at, stretch.src, tgt_at, stretch.tgt]
     shared, values = [run_id], []
     for column in (stretch.score, stretch.status, stretch.changed):
         value = _packed(column)
