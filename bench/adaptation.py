@@ -10,7 +10,11 @@ found when at least half of its sentences carry the right flag; a flag is right 
 sentences belong to passages of its type) and per sentence, averaged over seeds. A second table scores the added
 and dropped sentences against the null links of the real gold alignments (whole documents, no edits).
 
-    python bench/adaptation.py [--gold-dir ../shared/gold] [--seeds 8] [--max-links 200]
+    python bench/adaptation.py [--gold-dir ../shared/gold] [--seeds 6] [--max-links 200] [--oracle]
+                               [--plain-confidence] [--min-confidence X]
+
+"ranking AP" is the average precision of each type's flags ordered by confidence: how well confidence puts the
+right flags first (a random order scores the passage precision).
 
 Embeddings: every real sentence is encoded once; USE token features are cached per text and window vectors
 composed from them, so a synthetic adaptation only encodes its new sentences.
@@ -24,6 +28,7 @@ import sys
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -418,14 +423,30 @@ def gold_alignment(pairs, n_src: int, n_tgt: int) -> Alignment:
 
 # ---- scoring ----------------------------------------------------------------------------------------------------
 
-def flag_sets(flags) -> list[tuple[FlagType, set]]:
-    """Each flag as (type, {('s', id), ('t', id)})."""
+def flag_sets(flags, min_confidence: float = 0.0) -> list[tuple[FlagType, set, float]]:
+    """Each flag as (type, {('s', id), ('t', id)}, confidence); added and dropped flags below min_confidence
+    left out."""
     out = []
     for f in flags:
+        if f.type in (FlagType.ADDED, FlagType.DROPPED) and f.confidence < min_confidence:
+            continue
         ids = {("s", i) for i in (f.src.sentences if f.src else ())}
         ids |= {("t", j) for j in (f.tgt.sentences if f.tgt else ())}
-        out.append((f.type, ids))
+        out.append((f.type, ids, f.confidence))
     return out
+
+
+def average_precision(conf: list[float], right: list[bool]) -> float:
+    """How well confidence ranks the right flags first: the mean, over right flags, of the precision among the
+    flags at least as confident (ties share their group's precision). A random order scores the precision."""
+    if not any(right):
+        return float("nan")
+    order = np.argsort(-np.asarray(conf, float), kind="stable")
+    c, r = np.asarray(conf, float)[order], np.asarray(right, float)[order]
+    ends = np.r_[np.flatnonzero(np.diff(c) != 0), len(c) - 1]  # last index of each group of equal confidence
+    hits = np.cumsum(r)[ends]
+    gained = np.diff(np.r_[0.0, hits])
+    return float(np.sum(gained * hits / (ends + 1)) / hits[-1])
 
 
 class Tally:
@@ -433,32 +454,38 @@ class Tally:
 
     def __init__(self):
         self.c = defaultdict(lambda: np.zeros(7, np.int64))
+        self.ranked = defaultdict(list)  # per type: (confidence, right) of every flag
 
-    def add(self, pred: list[tuple[FlagType, set]], gold: Gold) -> None:
+    def add(self, pred: list[tuple[FlagType, set, float]], gold: Gold) -> None:
         for kind in TYPES:
             g = [ids for k, ids in gold.passages if k is kind]
-            p = [ids for k, ids in pred if k is kind]
+            p = [(ids, conf) for k, ids, conf in pred if k is kind]
             g_all = set().union(*g) if g else set()
-            p_all = set().union(*p) if p else set()
+            p_all = set().union(*(ids for ids, _ in p)) if p else set()
             found = sum(len(ids & p_all) * 2 >= len(ids) for ids in g)
-            right = sum(len(ids & g_all) * 2 >= len(ids) for ids in p)
-            self.c[kind] += [found, len(g), right, len(p), len(g_all & p_all), len(g_all), len(p_all)]
+            right = [len(ids & g_all) * 2 >= len(ids) for ids, _ in p]
+            self.ranked[kind] += [(conf, ok) for (_, conf), ok in zip(p, right, strict=True)]
+            self.c[kind] += [found, len(g), sum(right), len(p), len(g_all & p_all), len(g_all), len(p_all)]
 
     def scores(self, kind: FlagType) -> dict:
         found, n_gold, right, n_pred, hit, sg, sp = self.c[kind]
         d = lambda a, b: a / b if b else float("nan")  # noqa: E731
         f1 = lambda p, r: 2 * p * r / (p + r) if p + r else 0.0  # noqa: E731
         pp, pr, sp_, sr = d(right, n_pred), d(found, n_gold), d(hit, sp), d(hit, sg)
-        return {"pP": pp, "pR": pr, "pF1": f1(pp, pr), "sP": sp_, "sR": sr, "sF1": f1(sp_, sr),
+        ranked = self.ranked[kind]
+        ap = average_precision([c for c, _ in ranked], [ok for _, ok in ranked]) if ranked else float("nan")
+        return {"pP": pp, "pR": pr, "pF1": f1(pp, pr), "sP": sp_, "sR": sr, "sF1": f1(sp_, sr), "AP": ap,
                 "n_gold": int(n_gold), "n_pred": int(n_pred)}
 
 
 # ---- running ----------------------------------------------------------------------------------------------------
 
 def run_synthetic(sets: dict[str, list[Real]], windows: Windows, seeds: int, max_links: int, params: AlignParams,
-                  oracle: bool = False, flag_params: FlagParams | None = None) -> tuple[list[Tally], list[Tally], dict]:
+                  oracle: bool = False, flag_params: FlagParams | None = None,
+                  min_confidence: float = 0.0) -> tuple[list[Tally], list[Tally], dict]:
     """One Tally per seed over every piece of every set, with the aligner's alignment and (oracle) with the
-    true one, which isolates the flagger's own errors; also timing figures."""
+    true one, which isolates the flagger's own errors; also timing figures. Added and dropped flags below
+    `min_confidence` are left out."""
     flag_params = flag_params or FlagParams()
     pieces = {name: make_pieces(reals, max_links) for name, reals in sets.items()}
     sources = {(name, p.name): source_document(p) for name, ps in pieces.items() for p in ps}
@@ -481,10 +508,10 @@ def run_synthetic(sets: dict[str, list[Real]], windows: Windows, seeds: int, max
                 t_align += t1 - t0
                 t_flag += t2 - t1
                 docs += 1
-                tally.add(flag_sets(flags), gold)
+                tally.add(flag_sets(flags, min_confidence), gold)
                 if oracle:
                     tally_o.add(flag_sets(derive_flags(true, src, tgt, src_win[(name, piece.name)][0], tw[0],
-                                                       flag_params)), gold)
+                                                       flag_params), min_confidence), gold)
         tallies.append(tally)
         oracles.append(tally_o)
     return tallies, oracles, {"docs": docs, "align_s": t_align, "flag_s": t_flag}
@@ -529,8 +556,8 @@ def _fmt(x: float) -> str:
 def flag_table(tallies: list[Tally], with_targets: bool = True) -> None:
     """Per flag type: passage and sentence precision and recall, mean over seeds (sd across seeds)."""
     print("| flag | passages gold / flagged | passage P | passage R | passage F1 | sentence P | sentence R "
-          "| target |")
-    print("|---|---|---|---|---|---|---|---|")
+          "| ranking AP | target |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for kind in TYPES:
         per = [t.scores(kind) for t in tallies]
         m = {k: float(np.nanmean([p[k] for p in per])) for k in per[0]}
@@ -543,7 +570,7 @@ def flag_table(tallies: list[Tally], with_targets: bool = True) -> None:
         gold_n = sum(p["n_gold"] for p in per)
         pred_n = sum(p["n_pred"] for p in per)
         print(f"| {kind.value} | {gold_n} / {pred_n} | {_fmt(m['pP'])} ({sd['pP']:.3f}) | {_fmt(m['pR'])} "
-              f"({sd['pR']:.3f}) | {_fmt(m['pF1'])} | {_fmt(m['sP'])} | {_fmt(m['sR'])} | {target} |")
+              f"({sd['pR']:.3f}) | {_fmt(m['pF1'])} | {_fmt(m['sP'])} | {_fmt(m['sR'])} | {_fmt(m['AP'])} | {target} |")
 
 
 def real_table(real: dict) -> None:
@@ -568,6 +595,10 @@ def main(argv=None) -> None:
                     help="also flag the true alignment of each adaptation: the flagger's own errors")
     ap.add_argument("--per-set", action="store_true", help="one table per gold set as well")
     ap.add_argument("--sets", default="textberg de>fr,transread fr>en")
+    ap.add_argument("--plain-confidence", action="store_true",
+                    help="added and dropped confidence from unlikeness alone, without the size and merge evidence")
+    ap.add_argument("--min-confidence", type=float, default=0.0,
+                    help="leave out added and dropped flags below this confidence (what a threshold would buy)")
     args = ap.parse_args(argv)
     if not args.gold_dir.is_dir():
         sys.exit(f"{args.gold_dir}: no gold folder (use --gold-dir)")
@@ -575,9 +606,12 @@ def main(argv=None) -> None:
     params = AlignParams()
     sets = {k: v for k, v in load_reals(args.gold_dir).items() if k in args.sets.split(",")}
     windows = Windows(get_encoder(), params.max_side)
-    runs = {"all": run_synthetic(sets, windows, args.seeds, args.max_links, params, args.oracle)}
+    fp = FlagParams(evidence_chars=None, beside_merge=1.0) if args.plain_confidence else FlagParams()
+    run = partial(run_synthetic, windows=windows, seeds=args.seeds, max_links=args.max_links, params=params,
+                  flag_params=fp, min_confidence=args.min_confidence)
+    runs = {"all": run(sets, oracle=args.oracle)}
     if args.per_set and len(sets) > 1:
-        runs.update({k: run_synthetic({k: v}, windows, args.seeds, args.max_links, params) for k, v in sets.items()})
+        runs.update({k: run({k: v}) for k, v in sets.items()})
     real = {} if args.no_real else run_real(sets, windows, params)
     tallies, oracles, timing = runs["all"]
     print(f"\nSynthetic adaptations of {', '.join(sets)}: {timing['docs']} documents ({args.seeds} seeds x "

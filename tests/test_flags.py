@@ -94,7 +94,9 @@ def test_added_runs_are_flagged_per_paragraph_with_offsets():
     assert [f.tgt.paragraphs for f in added] == [(1,), (2,)]
     first = added[0].tgt
     assert tgt.text[first.start:first.end] == f"{prose('new1')} {prose('new2')}"
-    assert all(f.src is None and f.confidence > 0.5 for f in added)
+    assert all(f.src is None for f in added)
+    # both are unlike the source; the two-sentence passage carries more evidence than the lone line
+    assert added[0].confidence > 0.5 and 0.2 < added[1].confidence < added[0].confidence
     assert not flags_of(FlagType.DROPPED, flags) and not flags_of(FlagType.MOVED, flags)
 
 
@@ -111,6 +113,27 @@ def test_dropped_passage():
     assert src.text[dropped.src.start:dropped.src.end] == " ".join(prose(k) for k in src_keys[5:8])
     assert dropped.key == "dropped:5-7:"
     assert len(flags) == 1
+
+
+def test_a_short_line_beside_a_merge_ranks_below_a_whole_added_passage():
+    """Both are one-sided and unlike the source, but only the long passage carries evidence of its own: a line
+    of a few words next to a 2-1 pair is where the aligner's own fragments lie, so it comes last by confidence."""
+    m = Meanings(4)
+    src_keys = [f"m{k}" for k in range(9)]
+    tgt_keys = src_keys[:2] + ["m2", "short"] + src_keys[4:6] + ["long1", "long2"] + src_keys[6:]
+    src = make_doc(paragraphs_of(src_keys, [4, 5]), "es")
+    tgt_paras = [[prose(k) for k in tgt_keys[:3]] + ["Why?"], [prose(k) for k in tgt_keys[4:6]],
+                 [prose("long1", 25), prose("long2", 25)], [prose(k) for k in tgt_keys[8:]]]
+    tgt = make_doc(tgt_paras)
+    al = Alignment(beads(*one_to_one(2), ((2, 3), (2,)), ((), (3,)), ((4,), (4,)), ((5,), (5,)), ((), (6,)),
+                         ((), (7,)), *one_to_one(3, 6, 8)), 9, 11)
+    sv, tv = m.vecs(src_keys), m.vecs(tgt_keys)
+    sv[3] = m.vec("m2")  # source 3 is the second half of the meaning that target 2 merges
+    added = flags_of(FlagType.ADDED, derive_flags(al, src, tgt, sv, tv))
+    assert [f.tgt.sentences for f in added] == [(3,), (6, 7)]
+    short, long = added
+    assert long.confidence > 0.8
+    assert short.confidence < 0.5 * long.confidence
 
 
 def test_a_missed_link_inside_one_gap_is_not_a_flag():

@@ -58,8 +58,8 @@ def derive_flags(alignment: Alignment, src_doc: Document, tgt_doc: Document, src
     pairs, lone_s, lone_t = _reattach(pairs + realigned, lone_s, lone_t, sv, tv, params.reattach_gain)
     moved, lone_s, lone_t = _whole_paragraphs(moved, lone_s, lone_t, src_doc, tgt_doc)
     flags = _furniture_flags(src_doc, furn_s, "src") + _furniture_flags(tgt_doc, furn_t, "tgt") + moved
-    flags += _one_sided(FlagType.DROPPED, src_doc, lone_s, sv, tv, cal)
-    flags += _one_sided(FlagType.ADDED, tgt_doc, lone_t, tv, sv, cal)
+    flags += _one_sided(FlagType.DROPPED, src_doc, lone_s, sv, tv, cal, _merged_beside(pairs, 0), params)
+    flags += _one_sided(FlagType.ADDED, tgt_doc, lone_t, tv, sv, cal, _merged_beside(pairs, 1), params)
     flags += _divergent(pairs, src_doc, tgt_doc, sv, tv, params)
     return sorted(flags, key=reading_order(alignment))
 
@@ -88,19 +88,33 @@ def _whole_paragraphs(moved: list[Flag], lone_s: list[int], lone_t: list[int], s
 # ---- one-sided passages ----------------------------------------------------------------------------------------
 
 def _one_sided(kind: FlagType, doc: Document, ids: list[int], vecs: np.ndarray, other: np.ndarray,
-               cal: _Calibration) -> list[Flag]:
+               cal: _Calibration, merged: set[int], p: FlagParams) -> list[Flag]:
     """Added or dropped passages: runs of one-sided sentences, one flag per paragraph.
 
-    Confidence is high when no sentence of the other side resembles the passage (the aligner did not merely
-    miss a link) and falls as the best match nears the document's typical aligned similarity.
+    Confidence ranks the flags (`aligner flags --by-score`). It is high when no sentence of the other side
+    resembles the passage (the aligner did not merely miss a link), and falls as the best match nears the
+    document's typical aligned similarity. Two things lower it, because that is where the aligner's own
+    one-sided fragments lie: a short passage (a line of a few words resembles nothing, translated or not) and
+    a lone sentence next to a merged pair (a piece the aligner cut off a 2-1 or 1-3 translation). On the
+    synthetic adaptations of bench/adaptation.py, ranking by the similarity alone was worse than random.
     """
     flags = []
     for run in _runs(ids, doc):
         best = float(np.mean(np.max(vecs[run] @ other.T, axis=1))) if len(other) else 0.0
+        chars = sum(len(doc.sentences[i].text) for i in run)
+        conf = cal.unlike(best) * (1.0 - np.exp(-chars / p.evidence_chars) if p.evidence_chars else 1.0)
+        if len(run) == 1 and (run[0] - 1 in merged or run[0] + 1 in merged):
+            conf *= p.beside_merge
         span = Span.of(doc, run)
         src, tgt = (span, None) if kind is FlagType.DROPPED else (None, span)
-        flags.append(Flag(kind, src, tgt, cal.unlike(best), round(best, 4), _preview(doc, run)))
+        flags.append(Flag(kind, src, tgt, round(max(float(conf), 0.01), 3), round(best, 4), _preview(doc, run)))
     return flags
+
+
+def _merged_beside(pairs: list[Pair], side: int) -> set[int]:
+    """The sentences of one side (0 source, 1 target) that belong to a pair with more than one sentence on
+    either side."""
+    return {i for pair in pairs if len(pair[0]) > 1 or len(pair[1]) > 1 for i in pair[side]}
 
 
 # ---- divergent beads -------------------------------------------------------------------------------------------

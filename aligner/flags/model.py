@@ -111,6 +111,10 @@ class FlagParams:
     moved_single_sim: float = 0.50  # floor for a one-sentence move, which must also be a mutual best match
     reattach_gain: float = 0.02   # a one-sided sentence joins the pair next to it when that raises its similarity
                                   # this much (after moved passages are matched); None: never
+    evidence_chars: float | None = 100.0  # an added or dropped passage of this many characters keeps 63% of
+                                          # its confidence, a longer one more: a short line says little about
+                                          # itself (None: size does not count)
+    beside_merge: float = 0.7     # confidence factor of an added or dropped lone sentence next to a merged pair
 
 
 Pair = tuple[tuple[int, ...], tuple[int, ...]]
