@@ -339,17 +339,27 @@ async def test_flags_are_derived_again_after_an_edit(db, monkeypatch):
 
 
 async def test_the_flags_saved_after_an_edit_are_the_flaggers(db):
-    from tui.reflag import cached_vectors, rederive
+    """After an edit, the stored flags are what the flagger derives from the edited alignment, as the command
+    line would derive them: computed here from the library, not from the app's own helper."""
+    from aligner.flags import derive_flags
 
     cache_vectors(db)
+    before = set(flag_keys(db))
     async with app_for(db).run_test(size=SIZE) as pilot:
         pilot.app.REFLAG_DELAY = 0.05
         await go_to(pilot, 10)
         await pilot.press("right", "x")
         await flags_settled(pilot)
-        s = pilot.app.session
-        expected = rederive([], s.alignment, s.src, s.tgt, cached_vectors(pilot.app.store, "valdemar", s.src, s.tgt))
-    assert set(flag_keys(db)) == {f["key"] for f in expected}
+    with Store.open(db) as store:
+        src, tgt = store.documents_for("valdemar")
+        alignment = store.alignment("valdemar")
+    enc = FakeEncoder()
+    expected = {f.key for f in derive_flags(alignment, src, tgt, enc.encode(src.texts), enc.encode(tgt.texts))}
+    assert ((), (8,)) in links(alignment) and not any(8 in b.tgt and b.src for b in alignment.beads)
+    assert set(flag_keys(db)) == expected
+    # the project had no flags before the edit; detaching bead 10's target side (source 8-9 : target 8)
+    # leaves target 8 added and source 9 dropped
+    assert before == set() and {"dropped:9:", "added::8"} <= expected
 
 
 async def test_missing_vectors_are_reported_not_computed(db):

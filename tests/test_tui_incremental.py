@@ -54,8 +54,13 @@ def test_flag_kinds_of_the_changed_stretch_agree_with_a_full_pass(s, ops):
             continue
         stretch = nav.changed_stretch(before, s.alignment)
         lo, old_hi, new_hi = stretch
+        # everything outside the stretch is unchanged, and the stretch is tight: it starts and ends on beads
+        # that changed (so an edit costs its own stretch, not the document)
         assert before.beads[:lo] == s.alignment.beads[:lo]
         assert before.beads[old_hi:] == s.alignment.beads[new_hi:]
+        if lo < old_hi and lo < new_hi:
+            assert before.beads[lo] != s.alignment.beads[lo]
+            assert before.beads[old_hi - 1] != s.alignment.beads[new_hi - 1]
         kinds = nav.shift_kinds(kinds, stretch, s.flags_by_bead(lo, new_hi))
         assert kinds == s.flags_by_bead()
         assert nav.links_changed(before, s.alignment) == (links(before) != links(s.alignment))
