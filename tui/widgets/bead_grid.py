@@ -212,9 +212,7 @@ class BeadGrid(ScrollView, can_focus=True):
     def _relayout(self, lo: int, old_hi: int, new_hi: int) -> None:
         """Rows lo..old_hi-1 became the rows of beads lo..new_hi-1; the tops move from lo down."""
         self._rows[lo:old_hi] = self._make_rows(self.alignment.beads[lo:new_hi])
-        del self._tops[lo + 1:]
-        self._tops.extend(accumulate(map(itemgetter(2), islice(self._rows, lo, None)), initial=self._tops[lo]))
-        del self._tops[lo + 1]  # accumulate repeats its initial value
+        self._tops[lo:] = accumulate(map(itemgetter(2), islice(self._rows, lo, None)), initial=self._tops[lo])
         self._set_height(self._tops[-1])
         self.refresh()  # lines above lo come from the strip cache: their keys did not change
 
