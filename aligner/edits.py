@@ -92,10 +92,24 @@ def confirm(a: Alignment, i: int) -> Edit:
     return Edit(_set_status(a, [i], BeadStatus.CONFIRMED), i, "confirm", {"bead": i})
 
 
+def _unreviewed(b: Bead) -> BeadStatus:
+    """The status a bead goes back to when a confirmation or a flag is taken back: EDITED for a two-sided bead
+    an editor made (it has no score: 0.0, which no aligned pair scores), else AUTO."""
+    return BeadStatus.EDITED if b.src and b.tgt and b.score == 0.0 else BeadStatus.AUTO
+
+
+def _take_back(a: Alignment, idx: Iterable[int]) -> Alignment:
+    beads = list(a.beads)
+    for k in idx:
+        beads[k] = replace(beads[k], status=_unreviewed(beads[k]))
+    return a.with_beads(beads)
+
+
 def unconfirm(a: Alignment, i: int) -> Edit:
-    """Take back a confirmation (or a flag): the bead becomes an ordinary unreviewed bead again."""
+    """Take back a confirmation (or a flag): the bead becomes an unreviewed bead again (an edited one stays
+    edited)."""
     _bead(a, i)
-    return Edit(_set_status(a, [i], BeadStatus.AUTO), i, "unconfirm", {"bead": i})
+    return Edit(_take_back(a, [i]), i, "unconfirm", {"bead": i})
 
 
 def confirm_above(a: Alignment, i: int) -> Edit:
@@ -270,17 +284,25 @@ def unflag(a: Alignment, lo: int, hi: int) -> Edit:
     lo, hi = sorted((lo, hi))
     _bead(a, lo), _bead(a, hi)
     idx = [k for k in range(lo, hi + 1) if a.beads[k].status is BeadStatus.FLAGGED]
-    return Edit(_set_status(a, idx, BeadStatus.AUTO), hi, "unflag", {"first": lo, "last": hi})
+    return Edit(_take_back(a, idx), hi, "unflag", {"first": lo, "last": hi})
+
+
+_FIXED = (BeadStatus.CONFIRMED, BeadStatus.FLAGGED)  # the editor's decisions: a re-alignment keeps them
 
 
 def unconfirmed_stretch(a: Alignment, i: int) -> tuple[int, int]:
-    """The beads lo..hi-1 around i bounded by confirmed beads (or the document's ends)."""
-    _bead(a, i)
-    _need_unconfirmed(a, i)
+    """The beads lo..hi-1 around i bounded by confirmed or flagged beads (or the document's ends): what a
+    re-alignment may change."""
+    b = _bead(a, i)
+    if b.status in _FIXED:
+        raise EditError(f"bead {i + 1} is {b.status.value}: a re-alignment keeps it as it is")
     lo = i
-    while lo > 0 and a.beads[lo - 1].status is not BeadStatus.CONFIRMED:
+    while lo > 0 and a.beads[lo - 1].status not in _FIXED:
         lo -= 1
-    return lo, _stretch_end(a, i)
+    hi = i + 1
+    while hi < len(a.beads) and a.beads[hi].status not in _FIXED:
+        hi += 1
+    return lo, hi
 
 
 def sub_document(doc: Document, first: int, stop: int) -> Document:
@@ -290,7 +312,8 @@ def sub_document(doc: Document, first: int, stop: int) -> Document:
 
 
 def realign(a: Alignment, i: int, src: Document, tgt: Document, align: AlignFn) -> Edit:
-    """Re-align the unconfirmed stretch around bead i with `align`, keeping every confirmed bead fixed.
+    """Re-align the unreviewed stretch around bead i with `align`, keeping every confirmed or flagged bead fixed;
+    the cursor stays on the bead that now holds bead i's first sentence.
 
     align(sub_src, sub_tgt) -> Alignment of two sub-documents with ids from 0; its beads are shifted back into
     place and come in as AUTO beads.
@@ -310,4 +333,7 @@ def realign(a: Alignment, i: int, src: Document, tgt: Document, align: AlignFn) 
         beads = [Bead(tuple(k + s0 for k in b.src), tuple(k + t0 for k in b.tgt), b.score) for b in sub.beads]
     new = a.with_beads(a.beads[:lo] + tuple(beads) + a.beads[hi:])
     detail = {"first": lo, "last": hi - 1, "beads": len(beads)}
-    return Edit(new, min(lo, len(new.beads) - 1), "realign", detail)
+    here = a.beads[i]
+    side, sid = (0, here.src[0]) if here.src else (1, here.tgt[0])
+    cursor = next((lo + k for k, b in enumerate(beads) if sid in (b.src, b.tgt)[side]), lo)
+    return Edit(new, min(cursor, len(new.beads) - 1), "realign", detail)

@@ -43,6 +43,15 @@ def test_confirm_unconfirm_and_confirm_above():
     assert [b.status for b in up.beads] == [CONF, FLAG, CONF, AUTO]
 
 
+def test_taking_back_a_review_leaves_an_edited_bead_edited():
+    a = edits.merge_next(make("1-1", "1-0", "1-1"), 0).alignment  # an EDITED 2-1 bead, without a score
+    for review, undo in ((edits.confirm(a, 0), edits.unconfirm), (edits.flag(a, 0, 0, "divergent"),
+                                                                    lambda b, i: edits.unflag(b, i, i))):
+        back = undo(review.alignment, 0).alignment
+        assert back.beads[0].status is EDIT  # not an automatic bead scoring 0.0 (a false low score)
+    assert edits.unconfirm(edits.confirm(a, 1).alignment, 1).alignment.beads[1].status is AUTO
+
+
 def test_merge_next_and_prev():
     a = make("1-1", "1-0", "1-1")
     e = edits.merge_next(a, 0)
@@ -145,6 +154,25 @@ def test_realign_keeps_confirmed_and_rebases_ids():
     assert e.alignment.beads[0].status is CONF and e.alignment.beads[-1].status is CONF
     with pytest.raises(EditError, match="confirmed"):
         edits.realign(a, 0, doc(5, "es"), doc(4, "en"), one_to_one)
+
+
+def test_realign_keeps_flagged_beads_and_the_cursors_sentence():
+    a = make("1-1", "2-1", "1-1", "1-2", "1-1", status={2: FLAG})
+
+    def one_to_one(s: Document, t: Document) -> Alignment:
+        n = min(len(s), len(t))
+        beads = [Bead((k,), (k,), 0.9) for k in range(n)] + [Bead((k,), ()) for k in range(n, len(s))]
+        return Alignment(tuple(beads + [Bead((), (k,)) for k in range(n, len(t))]), len(s), len(t))
+
+    assert edits.unconfirmed_stretch(a, 4) == (3, 5)  # bounded by the flagged bead 2
+    e = edits.realign(a, 1, doc(6, "es"), doc(6, "en"), one_to_one)
+    # the stretch is beads 0..1 (source 0-2, target 0-1): 2-1 pairs and one dropped; the flagged bead and the
+    # rest stay as they were
+    assert e.alignment.links()[:3] == [((0,), (0,)), ((1,), (1,)), ((2,), ())]
+    assert e.alignment.beads[3:] == a.beads[2:]
+    assert e.cursor == 1  # the cursor stays with bead 1's first sentence (it used to go to the stretch's start)
+    with pytest.raises(EditError, match="flagged"):
+        edits.realign(a, 2, doc(6, "es"), doc(6, "en"), one_to_one)
 
 
 # ---- properties over random alignments and random edit sequences -------------------------------------------

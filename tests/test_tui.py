@@ -703,3 +703,118 @@ def test_a_kill_between_two_edits_keeps_the_first(db, tmp_path):
         assert store.integrity_check() == "ok"
         assert links(store.alignment("valdemar"))[1] == ((1, 2), (1, 2))
         assert [e.op for e in store.history("valdemar")] == ["merge_next"]
+
+
+# --- the flagger's flags, reviewed from the keyboard -----------------------------------------------------------
+
+def save_flaggers_flags(db: Path) -> None:
+    """Flags as the flagger would leave them on valdemar: a divergent run over beads 2-4, the dropped and added
+    sentences of beads 8 and 9, the furniture line of bead 11 (confidences 0.4, 0.6, 0.8, 0.95)."""
+    from aligner.flags import Flag, FlagType, Span
+
+    with Store.open(db) as store:
+        src, tgt = store.documents_for("valdemar")
+        flags = [Flag(FlagType.DIVERGENT, Span.of(src, [1, 2, 3]), Span.of(tgt, [1, 2, 3]), 0.4, 5.0,
+                      "1-1 bead, similarity 0.31 (z 5.0)"),
+                 Flag(FlagType.DROPPED, Span.of(src, [7]), None, 0.6, 0.2, "Hoy queda poco"),
+                 Flag(FlagType.ADDED, None, Span.of(tgt, [7]), 0.8, 0.1, "Valdemar is two hours"),
+                 Flag(FlagType.FURNITURE, Span.of(src, [10]), None, 0.95, 1.0, "Síguenos en Facebook")]
+        store.save_flags("valdemar", [f.to_dict() for f in flags])
+
+
+def flag_status(db: Path) -> dict[str, str]:
+    return {k.split(":")[0]: v for k, v in flag_keys(db).items()}
+
+
+async def test_the_flaggers_flags_are_accepted_dismissed_and_opened_again(db):
+    save_flaggers_flags(db)
+    async with app_for(db).run_test(size=SIZE) as pilot:
+        review = pilot.app.review
+        await go_to(pilot, 9)  # the added sentence
+        assert "added (open, confidence 0.80)" in str(review.query_one("#detail").render())
+        await pilot.press("y")
+        assert flag_status(db)["added"] == "confirmed" and review.flag_kinds[8] == "added"
+        await pilot.press("y")  # again: open
+        assert flag_status(db)["added"] == "open"
+        await pilot.press("delete")
+        assert flag_status(db)["added"] == "dismissed" and 8 not in review.flag_kinds
+        assert "dismissed" in str(review.query_one("#detail").render())  # still shown, to open it again
+        await pilot.press("d")
+        assert flag_status(db)["added"] == "open" and review.flag_kinds[8] == "added"
+        await go_to(pilot, 8)
+        await pilot.press("v", "down", "d")  # a marked run: both flags at once
+        assert flag_status(db)["added"] == flag_status(db)["dropped"] == "dismissed"
+        await go_to(pilot, 1)
+        await pilot.press("y")
+        assert any("no flag of the flagger here" in str(n.message) for n in pilot.app._notifications)
+    assert links(saved(db)) == links(Alignment(tuple(valdemar_beads()), 11, 9))  # no edit of the alignment
+    with Store.open(db) as store:  # an export keeps the beads of dismissed flags only
+        flagged = {(r.src_ids, r.tgt_ids): r.flags for r in store.iter_beads(["valdemar"])}
+    assert flagged[((7,), ())] == () and flagged[((), (7,))] == () and flagged[((10,), ())] == ("furniture",)
+
+
+async def test_f_stops_once_per_flag_and_t_lists_them_by_confidence(db):
+    save_flaggers_flags(db)
+    async with app_for(db).run_test(size=SIZE) as pilot:
+        stops = []
+        for _ in range(4):
+            await pilot.press("f")
+            stops.append(cursor(pilot.app) + 1)
+        assert stops == [2, 8, 9, 11]  # the divergent run of beads 2-4 is one stop
+        await pilot.press("F", "F", "F")
+        assert cursor(pilot.app) + 1 == 2  # back to the first bead of the run
+        await pilot.press("t")
+        await pilot.pause()
+        await pilot.press("enter")  # the most confident open flag: the furniture line
+        await pilot.pause()
+        assert cursor(pilot.app) + 1 == 11
+        await pilot.press("y", "t")
+        await pilot.pause()
+        await pilot.press("enter")  # accepted flags come after the open ones: now the added sentence
+        await pilot.pause()
+        assert cursor(pilot.app) + 1 == 9
+
+
+async def test_space_leaves_an_editors_flag_alone(db):
+    async with app_for(db).run_test(size=SIZE) as pilot:
+        await go_to(pilot, 5)
+        await pilot.press("exclamation_mark", "v")
+        await pilot.press(*"check the date", "enter")
+        await pilot.pause()
+        await pilot.press("space")
+        assert saved(db).beads[4].status is FLAG
+        assert any("carries your flag" in str(n.message) for n in pilot.app._notifications)
+        assert "your flag: divergent  check the date" in str(pilot.app.review.query_one("#detail").render())
+
+
+async def test_an_unflagged_bead_is_no_longer_flagged_in_exports_until_the_unflag_is_undone(db):
+    def export_flags() -> tuple:
+        with Store.open(db) as store:
+            return next(r.flags for r in store.iter_beads(["valdemar"]) if r.src_ids == (4,))
+
+    async with app_for(db).run_test(size=SIZE) as pilot:
+        await go_to(pilot, 5)
+        await pilot.press("exclamation_mark", "v", "enter")
+        await pilot.pause()
+        assert export_flags() == ("divergent",)
+        await pilot.press("delete")
+        assert export_flags() == ()  # the record stays (for the undo) but no longer counts
+        await pilot.press("ctrl+z")
+        assert export_flags() == ("divergent",)
+
+
+async def test_realign_keeps_flagged_beads_and_the_cursor(db):
+    async with app_for(db).run_test(size=SIZE) as pilot:
+        await go_to(pilot, 7)
+        await pilot.press("exclamation_mark", "d", "enter")  # an editor's flag on bead 7, in the stretch 2..11
+        await pilot.pause()
+        await go_to(pilot, 10)  # the 2-1 bead: source 8-9
+        await pilot.press("r")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        a = saved(pilot.app.db_path)
+        assert a.beads[6].status is FLAG and links(a)[6] == ((6,), (6,))
+        assert 8 in a.beads[cursor(pilot.app)].src  # still on source sentence 8
+        assert "editor:dropped:6:6" in flag_keys(db)
+        with Store.open(db) as store:
+            assert store.history("valdemar")[-1].op == "realign"

@@ -14,7 +14,7 @@ import click
 @click.command()
 @click.argument("name", required=False)
 @click.option("--db", "db", type=click.Path(dir_okay=False, path_type=Path), default="aligner.db",
-              show_default=True, help="Project database.")
+              envvar="ALIGNER_DB", show_default=True, show_envvar=True, help="Project database.")
 @click.option("--corpus", type=click.Path(file_okay=False, path_type=Path), default="corpus", show_default=True,
               help="Folder to import from (es/, en/) when the database does not exist yet.")
 def review(name, db, corpus):

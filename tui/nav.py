@@ -5,18 +5,22 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 
+from rich.markup import escape
+
 from aligner.models import Alignment, Bead, BeadStatus, Document, common_ends
+from aligner.store import EDITOR_KEY
 
 LOW_SCORE = 0.5  # an automatic 1-1 or m-n bead scoring below this is worth a second look
-FLAG_KINDS = ("added", "dropped", "divergent", "furniture")
-STATES = ("confirmed", "added", "dropped", "divergent", "furniture", "flagged", "edited", "low")
+FLAG_KINDS = ("added", "dropped", "divergent", "furniture")  # what an editor flags
+SHOWN_KINDS = (*FLAG_KINDS, "moved")  # ... and what the flagger finds besides
+STATES = ("confirmed", "added", "dropped", "divergent", "furniture", "moved", "flagged", "edited", "low")
 
 
 def bead_state(b: Bead, flag: str | None = None) -> str:
     """The one state a bead is coloured by, most important first; '' for an ordinary automatic bead."""
     if b.status is BeadStatus.CONFIRMED:
         return "confirmed"
-    if flag in FLAG_KINDS:
+    if flag in SHOWN_KINDS:
         return flag
     if b.status is BeadStatus.FLAGGED:
         return "flagged"
@@ -29,6 +33,36 @@ def bead_state(b: Bead, flag: str | None = None) -> str:
     if b.score < LOW_SCORE:
         return "low"
     return ""
+
+
+def flag_line(f: Mapping) -> str:
+    """One flag record (aligner.flags.Flag.to_dict(), with its review status) as a line of the detail pane:
+    the editor's flag with its note; the flagger's with its review status, confidence and, for the kinds whose
+    note says more than the text shown below it (divergent, moved), that note."""
+    kind, note = f.get("type", "?"), f.get("note", "")
+    if f.get("key", "").startswith(EDITOR_KEY):
+        return f"[b]your flag: {kind}[/b]" + (f"  {escape(note)}" if note else "")
+    status = f.get("status", "open")
+    line = f"{kind} ({status}, confidence {f.get('confidence', 0):.2f})"
+    if note and kind in ("divergent", "moved"):
+        line += f"  {escape(note)}"
+    if status == "dismissed":
+        return f"[dim strike]flagger: {line}[/]  [dim](delete opens it again)[/]"
+    return f"[b]flagger: {line}[/b]  " + ("[dim](y: accept, delete: dismiss)[/]" if status == "open" else
+                                          "[dim](y opens it again)[/]")
+
+
+def flag_row(k: int, f: Mapping) -> str:
+    """One flag record as a row of the flag list: confidence, kind, bead, review status and what it says."""
+    def ids(side: str) -> str:
+        got = (f.get(side) or {}).get("sentences") or []
+        return "" if not got else f"{side} {got[0]}" + (f"-{got[-1]}" if got[-1] != got[0] else "")
+
+    where = " ".join(x for x in (ids("src"), ids("tgt")) if x)
+    who = "yours" if f.get("key", "").startswith(EDITOR_KEY) else f.get("status", "open")
+    conf = "  -  " if who == "yours" else f"{f.get('confidence', 0):.2f}"
+    note = " ".join(str(f.get("note", "")).split())
+    return f"{conf}  {f.get('type', '?'):<9} bead {k + 1:<5} {where:<20} {who:<9}  {note[:60]}"
 
 
 def is_unconfirmed(b: Bead) -> bool:

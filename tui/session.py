@@ -96,8 +96,8 @@ class PairSession:
 
     def flags_by_bead(self, lo: int = 0, hi: int | None = None) -> dict[int, str]:
         """The flag kind shown on each bead (of beads lo..hi-1 only, when given): an editor's flag while its
-        beads are FLAGGED, else a flag of the flagger that is not dismissed (moved passages show as added and
-        dropped already). A bead's kind depends only on its own sentences and status, so after an edit only the
+        beads are FLAGGED, else a flag of the flagger that is not dismissed (a moved passage shows as "moved" on
+        both its sides). A bead's kind depends only on its own sentences and status, so after an edit only the
         beads it made need asking again. A sentence's bead is found by bisection on the beads' first sentences,
         worked out for beads lo..hi-1 only (a shift asks about 3,000 of them)."""
         beads = self.alignment.beads
@@ -116,7 +116,7 @@ class PairSession:
         editor: dict[int, str] = {}
         found: dict[int, str] = {}
         for f in self.flags:
-            if f["status"] == FlagStatus.DISMISSED.value or f["type"] == FlagType.MOVED.value:
+            if f["status"] == FlagStatus.DISMISSED.value:
                 continue
             mine = f.get("key", "").startswith(EDITOR_KEY)
             for side, span in enumerate((f.get("src"), f.get("tgt"))):
@@ -129,6 +129,48 @@ class PairSession:
                     elif not mine:
                         found.setdefault(k, f["type"])
         return {**found, **editor}
+
+    def flags_at(self, lo: int, hi: int | None = None) -> list[dict]:
+        """The flag records on beads lo..hi (inclusive; hi defaults to lo), in saved order: the flagger's
+        whatever their review status (a dismissed flag can be opened again), and an editor's while one of its
+        beads there is FLAGGED."""
+        beads = self.alignment.beads[lo:(lo if hi is None else hi) + 1]
+        src = {i for b in beads for i in b.src}
+        tgt = {j for b in beads for j in b.tgt}
+        flagged_src = {i for b in beads if b.status is BeadStatus.FLAGGED for i in b.src}
+        flagged_tgt = {j for b in beads if b.status is BeadStatus.FLAGGED for j in b.tgt}
+        out = []
+        for f in self.flags:
+            fs, ft = (f.get("src") or {}).get("sentences", ()), (f.get("tgt") or {}).get("sentences", ())
+            if f.get("key", "").startswith(EDITOR_KEY):
+                if flagged_src.intersection(fs) or flagged_tgt.intersection(ft):
+                    out.append(f)
+            elif src.intersection(fs) or tgt.intersection(ft):
+                out.append(f)
+        return out
+
+    def beads_of_flags(self) -> dict[int, int | None]:
+        """Flag id -> the first bead it touches; None for an editor's flag whose beads are no longer FLAGGED
+        (its record stays, for an undo, but it is not shown)."""
+        beads = self.alignment.beads
+        starts = ([*accumulate((len(b.src) for b in beads), initial=0)],
+                  [*accumulate((len(b.tgt) for b in beads), initial=0)])
+        out: dict[int, int | None] = {}
+        for f in self.flags:
+            ks = [bisect_right(starts[side], i) - 1 for side, span in enumerate((f.get("src"), f.get("tgt")))
+                  for i in (span or {}).get("sentences", ()) if 0 <= i < starts[side][-1]]
+            if f.get("key", "").startswith(EDITOR_KEY):
+                ks = [k for k in ks if beads[k].status is BeadStatus.FLAGGED]
+            out[f["id"]] = min(ks) if ks else None
+        return out
+
+    def review_flags(self, records: list[dict], status: FlagStatus) -> None:
+        """Set the review status of the flagger's flags among `records` (each its own small transaction; not an
+        edit of the alignment, so not in the undo log: the same key sets the status back)."""
+        for f in records:
+            if not f.get("key", "").startswith(EDITOR_KEY):
+                self.store.set_flag_status(f["id"], status)
+        self.flags = self.store.flag_records(self.name)
 
     def note_of(self, k: int) -> str:
         """The note of the editor's flag on bead k, if it is flagged."""

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from ..models import BeadStatus
 from .documents import Documents, PairInfo
+from .flags import EDITOR_KEY
 
 
 class Rows(Documents):
@@ -28,7 +29,9 @@ class Rows(Documents):
     def iter_beads(self, names: Iterable[str] | None = None, *, statuses: Iterable[BeadStatus | str] | None = None,
                    min_score: float | None = None, batch_size: int = 1000) -> Iterator:
         """Stream the current alignments' beads as aligner.export.BeadRow, pair by pair in name order, bead by
-        bead in document order; `flags` names the flags (not dismissed) that touch a bead.
+        bead in document order; `flags` names the flags (not dismissed) that touch a bead. An editor's flag
+        counts only while the bead is FLAGGED: unflagging keeps its record (an undo brings the flag back), as the
+        review app does.
 
         Reads through its own read-only connection in one read transaction, so an export sees one consistent
         snapshot while the review app goes on writing, and holds about `batch_size` beads in memory.
@@ -71,10 +74,11 @@ def _pair_rows(conn: sqlite3.Connection, p: PairInfo, wanted, min_score, batch_s
     from ..export import BeadRow
 
     created = _when(conn.execute("SELECT date FROM runs WHERE id = ?", (p.run_id,)).fetchone()[0])
-    marks: tuple[dict[int, set], dict[int, set]] = ({}, {})
-    for kind, src, tgt in conn.execute("SELECT type, src, tgt FROM flags WHERE run_id = ? AND status != "
-                                       "'dismissed'", (p.run_id,)).fetchall():
-        for side, ids in zip(marks, (json.loads(src), json.loads(tgt))):
+    # per side, sentence -> flag kinds: the flagger's, and the editor's (shown only on FLAGGED beads)
+    marks: dict[bool, tuple[dict[int, set], dict[int, set]]] = {False: ({}, {}), True: ({}, {})}
+    for key, kind, src, tgt in conn.execute("SELECT key, type, src, tgt FROM flags WHERE run_id = ? AND status "
+                                            "!= 'dismissed'", (p.run_id,)).fetchall():
+        for side, ids in zip(marks[key.startswith(EDITOR_KEY)], (json.loads(src), json.loads(tgt)), strict=True):
             for i in ids:
                 side.setdefault(i, set()).add(kind)
     src, tgt = _Sentences(conn, p.src_doc), _Sentences(conn, p.tgt_doc)
@@ -87,7 +91,10 @@ def _pair_rows(conn: sqlite3.Connection, p: PairInfo, wanted, min_score, batch_s
                 continue
             s_ids, t_ids = tuple(range(s0, s0 + ns)), tuple(range(t0, t0 + nt))
             (s_text, s_para, s_lens), (t_text, t_para, t_lens) = src.take(s0, ns), tgt.take(t0, nt)
-            kinds = set().union(*(marks[0].get(i, ()) for i in s_ids), *(marks[1].get(j, ()) for j in t_ids))
+            kinds = set()
+            for editor in (False, True) if status is BeadStatus.FLAGGED else (False,):
+                m = marks[editor]
+                kinds.update(*(m[0].get(i, ()) for i in s_ids), *(m[1].get(j, ()) for j in t_ids))
             yield BeadRow(p.name, s_ids, t_ids, s_text, t_text, score, status, tuple(sorted(kinds)),
                           s_para if s_para is not None else t_para, created, _when(changed) or created, s_lens,
                           t_lens)

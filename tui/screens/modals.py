@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 from typing import ClassVar
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -183,3 +184,30 @@ class ProgressModal(ModalScreen[None]):
     def advance(self, done: int, total: int, what: str) -> None:
         self.query_one(ProgressBar).update(total=total, progress=done)
         self.query_one("#progress-what", Label).update(what)
+
+
+class FlagListModal(Dialog, ModalScreen[int | None]):
+    """A list of flags to go to: the arrows move, enter goes to the highlighted one's bead, escape stays."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, title: str, rows: Sequence[str], beads: Sequence[int]) -> None:
+        super().__init__(classes="dialog")
+        self.title_text, self.rows, self.beads = title, list(rows), list(beads)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box"):
+            yield Label(self.title_text, classes="dialog-title")
+            yield OptionList(*(Option(Text(row)) for row in self.rows), id="flags")
+
+    def on_mount(self) -> None:
+        options = self.query_one(OptionList)
+        options.highlighted = 0
+        options.focus()
+
+    @on(OptionList.OptionSelected)
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        self.answer(self.beads[event.option_index])
+
+    def action_cancel(self) -> None:
+        self.answer(None)

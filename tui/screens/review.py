@@ -15,11 +15,13 @@ from textual.widgets import Static
 
 from aligner import edits
 from aligner.edits import EditError, Side
+from aligner.flags import FlagStatus
+from aligner.store import EDITOR_KEY
 
 from .. import nav
 from ..widgets.bead_grid import BeadGrid
 from ..widgets.panels import BeadDetail, StatusLine, SteadyFooter
-from .modals import FlagModal, PromptModal, SplitModal
+from .modals import FlagListModal, FlagModal, PromptModal, SplitModal
 
 
 def _key(key: str, action: str, short: str, ident: str, long: str = "", show: bool = False,
@@ -71,7 +73,12 @@ class ReviewScreen(Screen):
         _key("exclamation_mark", "flag", "Flag", "flag.flag",
              "Flag the bead or marked run as added, dropped, divergent or furniture, with a note", show=True,
              priority=True),
-        _key("delete", "unflag", "Unflag", "flag.unflag", "Clear the flag of the bead or marked run"),
+        _key("delete,d", "unflag", "Unflag/dismiss", "flag.unflag",
+             "Clear your flag of the bead or marked run, or dismiss the flagger's flag there (again: open it)"),
+        _key("y", "accept_flag", "Accept flag", "flag.accept",
+             "Accept the flagger's flag on the bead or marked run: the edit is real (again: open it)"),
+        _key("t", "flag_list", "Flag list", "flag.list",
+             "List the pair's flags, most confident first, and go to one", priority=True),
         *_both_ways("u", "find('unconfirmed', {})", "unconfirmed", "unconfirmed", show=True),
         *_both_ways("l", "find('low-score', {})", "low score", "low-score"),
         *_both_ways("o", "find('non-1-1', {})", "non-1-1", "non-1-1"),
@@ -159,7 +166,7 @@ class ReviewScreen(Screen):
             return
         k = g.cursor
         self.query_one(BeadDetail).show_bead(k, s.alignment.beads[k], s.src, s.tgt, self.flag_kinds.get(k),
-                                             s.note_of(k))
+                                             [nav.flag_line(f) for f in s.flags_at(k)])
         self.query_one(StatusLine).show_status(k, self.counts, g.side, g.mark, self._flags_note())
         self.app.remember_cursor(k)
 
@@ -176,8 +183,11 @@ class ReviewScreen(Screen):
 
     def action_toggle_confirm(self) -> None:
         k = self.grid.cursor
-        confirmed = self.session.alignment.beads[k].status is edits.BeadStatus.CONFIRMED
-        self._edit(edits.unconfirm if confirmed else edits.confirm, k)
+        status = self.session.alignment.beads[k].status
+        if status is edits.BeadStatus.FLAGGED:
+            self.notify(f"bead {k + 1} carries your flag: clear it first (delete)", severity="warning", timeout=4)
+            return
+        self._edit(edits.unconfirm if status is edits.BeadStatus.CONFIRMED else edits.confirm, k)
 
     def action_confirm_next(self) -> None:
         self._edit(edits.confirm, self.grid.cursor)
@@ -268,25 +278,86 @@ class ReviewScreen(Screen):
         await self.app.push_screen(FlagModal(lo, hi), done)
 
     def action_unflag(self) -> None:
+        """Clear the editor's flag of the beads (an edit, undoable); where there is none, dismiss the flagger's
+        flags there, or open them again when all are dismissed already."""
         lo, hi = self.grid.marked_range()
+        beads = self.session.alignment.beads
+        if any(beads[k].status is edits.BeadStatus.FLAGGED for k in range(lo, hi + 1)):
+            self.grid.mark = None
+            self._edit(edits.unflag, lo, hi)
+            return
+        self._review_flags(lo, hi, FlagStatus.DISMISSED)
+
+    def action_accept_flag(self) -> None:
+        lo, hi = self.grid.marked_range()
+        self._review_flags(lo, hi, FlagStatus.CONFIRMED)
+
+    def _review_flags(self, lo: int, hi: int, status: FlagStatus) -> None:
+        """Give the flagger's flags on beads lo..hi `status`, or open them again when they all have it."""
+        records = [f for f in self.session.flags_at(lo, hi) if not f.get("key", "").startswith(EDITOR_KEY)]
+        if not records:
+            self.notify("no flag of the flagger here", severity="warning", timeout=3)
+            return
+        if all(f["status"] == status.value for f in records):
+            status = FlagStatus.OPEN
+        self.session.review_flags(records, status)
         self.grid.mark = None
-        self._edit(edits.unflag, lo, hi)
+        self.refresh_flags()
+        what = ", ".join(sorted({f["type"] for f in records}))
+        self.notify(f"{what}: {status.value}", timeout=2)
+
+    async def action_flag_list(self) -> None:
+        s = self.session
+        where = s.beads_of_flags()
+        shown = sorted((k, f) for f in s.flags if (k := where[f["id"]]) is not None)
+        if not shown:
+            self.notify("this pair has no flags", timeout=2)
+            return
+        # open flags first, most confident first; dismissed ones last
+        shown.sort(key=lambda kf: (kf[1]["status"] == "dismissed", kf[1]["status"] != "open",
+                                   -kf[1].get("confidence", 0.0), kf[0]))
+
+        def done(k: int | None) -> None:
+            if k is not None:
+                self.grid.cursor = k
+
+        await self.app.push_screen(FlagListModal(f"Flags of {s.name}: open ones first, most confident first",
+                                                 [nav.flag_row(k, f) for k, f in shown], [k for k, _ in shown]),
+                                   done)
 
     # --- navigation ---------------------------------------------------------------------------------------
 
     def action_find(self, kind: str, step: int) -> None:
         a = self.session.alignment
         if kind == "flagged":
-            flags = self.flag_kinds
-            pred = lambda k: self.session.is_flagged(k, flags)
-        else:
-            test = nav.PREDICATES[kind]
-            pred = lambda k: test(a.beads[k])
-        k = nav.find(a, self.grid.cursor, step, pred)
+            self._find_flag(step)
+            return
+        test = nav.PREDICATES[kind]
+        k = nav.find(a, self.grid.cursor, step, lambda k: test(a.beads[k]))
         if k is None:
             self.notify(f"no {kind} bead {'below' if step > 0 else 'above'}", timeout=2)
         else:
             self.grid.cursor = k
+
+    def _shown_flags(self, k: int) -> set[int]:
+        return {f["id"] for f in self.session.flags_at(k) if f["status"] != FlagStatus.DISMISSED.value}
+
+    def _find_flag(self, step: int) -> None:
+        """To the first bead of the next (step 1) or previous (-1) flag: one stop per flag, however many beads
+        it covers."""
+        s, flags = self.session, self.flag_kinds
+        n, k = len(s.alignment.beads), self.grid.cursor
+        here = self._shown_flags(k)
+        while here and 0 <= k + step < n and self._shown_flags(k + step) & here:
+            k += step  # the rest of the flag under the cursor
+        k = nav.find(s.alignment, k, step, lambda j: s.is_flagged(j, flags))
+        if k is None:
+            self.notify(f"no flag {'below' if step > 0 else 'above'}", timeout=2)
+            return
+        ids = self._shown_flags(k)
+        while ids and k > 0 and self._shown_flags(k - 1) & ids:
+            k -= 1  # its first bead
+        self.grid.cursor = k
 
     async def action_goto(self) -> None:
         s = self.session

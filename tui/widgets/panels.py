@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from rich.cells import cell_len
 from rich.markup import escape
 from textual.screen import Screen
@@ -17,7 +19,9 @@ class BeadDetail(Static):
 
     _height = -1  # lines the last text took, about (markup counted as text)
 
-    def show_bead(self, k: int, b: Bead, src: Document, tgt: Document, flag: str | None, note: str) -> None:
+    def show_bead(self, k: int, b: Bead, src: Document, tgt: Document, flag: str | None,
+                  flags: Sequence[str] = ()) -> None:
+        """flag: the kind the bead is coloured by; flags: one line of markup per flag record on the bead."""
         state = bead_state(b, flag) or "automatic"
         classes = {f"-{state}"} if state != "automatic" else set()
         if classes != set(self.classes):  # a new class restyles the pane: only when the state changes
@@ -26,9 +30,7 @@ class BeadDetail(Static):
         head = f"[b]bead {k + 1}[/b]  {b.kind}  score {score}  {b.status.value}"
         if flag:
             head += f"  [b]flag: {flag}[/b]"
-        if note:
-            head += f"  note: {escape(note)}"
-        lines = [head]
+        lines = [head, *flags]
         for lang, doc, ids in ((src.lang, src, b.src), (tgt.lang, tgt, b.tgt)):
             if not ids:
                 lines.append(f"[dim]{lang}  (nothing: {'added' if doc is src else 'dropped'} passage)[/dim]")
@@ -59,7 +61,7 @@ class StatusLine(Static):
         if note:
             parts.append(f"[b]{note}[/b]")
         parts += [f"reviewed {c['reviewed']} ({pct:.0f}%)", f"low {c['low']}", f"added {c['added']}",
-                  f"dropped {c['dropped']}", f"flagged {c['flagged'] + c['divergent'] + c['furniture']}",
+                  f"dropped {c['dropped']}", f"flagged {c['flagged'] + c['divergent'] + c['furniture'] + c['moved']}",
                   f"edited {c['edited']}"]
         self.update(" · ".join(parts), layout=False)  # one line, always: no layout pass
 
