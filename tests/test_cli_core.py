@@ -309,6 +309,25 @@ def test_segment_other_language_says_it_falls_back(tmp_path):
     assert r.stdout.splitlines() == ["0\t0\tDr. Jónsson kom heim.", "1\t0\tHann var þreyttur."]
 
 
+@pytest.mark.parametrize("code", ["xx", "english", "e", "es-", "es_", "3s", "es-ES-x-too-long-here"])
+@pytest.mark.parametrize("command", ["align", "segment", "flags", "add"])
+def test_a_language_that_is_not_an_iso_code_is_bad_usage(pair, command, code):
+    args = {"align": ["align", *pair, "--tgt-lang", code], "segment": ["segment", pair[0], "--lang", code],
+            "flags": ["flags", "--src", pair[0], "--tgt", pair[1], "--src-lang", code],
+            "add": ["add", pair[0].parent, "--db", pair[0].parent / "p.db", "--tgt-lang", code]}[command]
+    assert_fails(run(*args), 2, f"{code!r} is not an ISO 639-1 code (e.g. es, en, de)")
+    assert not (pair[0].parent / "p.db").exists()
+
+
+@pytest.mark.parametrize("code,note", [("ES", ""), ("Es", ""), ("EN-gb", ""),
+                                       ("ZH_TW", "no sentence splitter for 'zh-tw'"), ("IS", "for 'is'")])
+def test_language_codes_are_read_in_any_case(pair, code, note):
+    r = run("segment", pair[0], "--lang", code)
+    assert_ok(r)
+    assert len(r.stdout.splitlines()) == 4
+    assert note in r.stderr if note else r.stderr == ""
+
+
 @pytest.mark.parametrize("content,problem", [
     (None, "no such file"), (b"", "the file is empty"), (b"\x00\x01\x02\x03binary\x00", "binary"),
     ("año\n".encode("latin-1"), "not valid UTF-8"), ("hola\n".encode("utf-16"), "UTF-16"),

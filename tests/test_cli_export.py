@@ -339,3 +339,23 @@ def test_import_of_a_broken_file_is_a_clear_error(tmp_path):
     Store.open(db).close()
     result = CliRunner().invoke(cli, ["import", "tmx", str(path), "--db", str(db)])
     assert result.exit_code == 1 and "bad.tmx: not a well-formed TMX file" in result.output
+
+
+def test_flags_of_an_imported_pair_are_derived_with_the_default_model(project, tmp_path, monkeypatch):
+    """An imported pair's run names no encoder ('tmx-import'): `flags` embeds it with the default model."""
+    from conftest import FakeEncoder
+
+    from aligner import embed
+
+    monkeypatch.setitem(embed._instances, embed.DEFAULT_MODEL, FakeEncoder())
+    out, db2 = tmp_path / "tale.tmx", tmp_path / "copy.db"
+    run("export", "tmx", "--db", project, "-o", out)
+    run("import", "tmx", out, "--name", "mem", "--db", db2)
+    result = run("flags", "mem", "--db", db2, "--json")
+    assert "note: mem was imported (tmx-import), not aligned by a model: deriving its flags with " \
+           "'use-multilingual'" in result.stderr
+    assert "unknown model" not in result.output
+    with Store.open(db2) as store:
+        assert store.flags("mem") is not None and store.pair("mem").model == "tmx-import"
+    run("report", "mem", "--db", db2, "--html", tmp_path / "mem.html")
+    assert (tmp_path / "mem.html").exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import polars as pl
@@ -136,7 +137,7 @@ def test_reimporting_a_changed_file_keeps_confirmed_beads(tmp_path, corpus, proj
     src, tgt = made_up_pair(10, seed=2)
     write_pair(corpus, "gamma", src, tgt[:4] + ["A sentence rewritten from scratch."] + tgt[5:])
     assert "changed: gamma" in run("add", corpus, "--db", project).stdout
-    assert "aligned 1 pairs" in run("align-all", "--db", project, "--model", "fake", "-j", "1", "--quiet").stdout
+    assert "aligned 1 pair (" in run("align-all", "--db", project, "--model", "fake", "-j", "1", "--quiet").stdout
     with Store.open(project) as store:
         info = store.pair("gamma")
         assert (info.beads, info.reviewed) == (10, 9)
@@ -185,3 +186,91 @@ def test_prune_needs_an_existing_project(tmp_path):
     result = run("prune", "--db", tmp_path / "none.db")
     assert result.exit_code == 1 and "no project database" in result.output
     assert not (tmp_path / "none.db").exists()
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "parquet"])
+def test_report_to_a_missing_folder_is_a_message_not_a_traceback(tmp_path, project, fmt):
+    out = tmp_path / "missing" / f"report.{fmt}"
+    result = run("report", "--db", project, "--format", fmt, "-o", out)
+    assert result.exit_code == 1 and f"{out}: cannot write (No such file or directory)" in result.stderr
+    assert "Traceback" not in result.output and not out.parent.exists()
+
+
+def test_html_report_to_a_missing_folder_is_a_message_not_a_traceback(tmp_path, project):
+    out = tmp_path / "missing" / "beta.html"
+    result = run("report", "beta", "--db", project, "--html", out)
+    assert result.exit_code == 1 and f"{out}: cannot write (No such file or directory)" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_align_all_when_every_pair_fails_gives_no_throughput(tmp_path, fake_model):
+    root, db = tmp_path / "corpus", tmp_path / "p.db"
+    (root / "es").mkdir(parents=True)
+    (root / "en").mkdir()
+    (root / "es" / "bad.txt").write_bytes(b"\xff\xfe broken")
+    (root / "en" / "bad.txt").write_text("Fine.\n")
+    assert "1 pair added" in run("add", root, "--db", db).stdout
+    result = run("align-all", "--db", db, "--model", "fake", "-j", "1", "--quiet")
+    assert result.exit_code == 1
+    assert result.stdout == "aligned 0 pairs; 0 up to date; 1 failed\n"
+    assert "1 failed:" in result.stderr and "bad: " in result.stderr
+
+
+def test_one_pair_is_counted_in_the_singular(tmp_path, fake_model):
+    root, db = tmp_path / "corpus", tmp_path / "p.db"
+    write_pair(root, "solo", *made_up_pair(4))
+    assert "1 pair added, 0 changed" in run("add", root, "--db", db).stdout
+    result = run("align-all", "--db", db, "--model", "fake", "-j", "1", "--quiet")
+    assert result.exit_code == 0 and result.stdout.startswith("aligned 1 pair (")
+    assert "1 worker)" in result.stdout
+    assert "1 pair, 8 sentences" in run("status", "--db", db).stdout
+    assert "wrote 1 pair to" in run("report", "--db", db, "-o", tmp_path / "r.csv").stderr
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root ignores folder permissions")
+def test_a_database_in_a_read_only_folder_says_the_folder_must_be_writable(tmp_path, corpus):
+    folder = tmp_path / "rodir"
+    folder.mkdir()
+    db = folder / "ro.db"
+    assert run("add", corpus, "--db", db).exit_code == 0
+    folder.chmod(0o555)
+    try:
+        result = run("status", "--db", db)
+        fresh = run("add", corpus, "--db", folder / "new.db")
+    finally:
+        folder.chmod(0o755)
+    for r, path in ((result, db), (fresh, folder / "new.db")):
+        assert r.exit_code == 1, r.output
+        assert f"{path}: cannot open the database (" in r.stderr
+        assert "its folder must be writable: SQLite keeps its journal (-wal, -shm) beside it" in r.stderr
+
+
+def test_review_takes_the_database_from_the_environment(tmp_path, monkeypatch):
+    import tui.app
+
+    opened = []
+
+    class App:
+        return_code = 0
+
+        def run(self):
+            pass
+
+    def fake_create_app(db, name, corpus):
+        opened.append((db, name))
+        return App()
+
+    monkeypatch.setattr(tui.app, "create_app", fake_create_app)
+    result = run("review", "beta", env={"ALIGNER_DB": str(tmp_path / "env.db")})
+    assert result.exit_code == 0, result.output
+    assert opened == [(tmp_path / "env.db", "beta")]
+    run("review", "--db", tmp_path / "flag.db", env={"ALIGNER_DB": str(tmp_path / "env.db")})
+    assert opened[-1] == (tmp_path / "flag.db", None)
+
+
+def test_flags_without_a_pair_or_files_says_what_to_give(tmp_path):
+    neither = CliRunner().invoke(cli, ["flags", "--db", str(tmp_path / "p.db")])
+    assert neither.exit_code == 2 and "give a pair NAME, or --src and --tgt files" in neither.stderr
+    assert "not both" not in neither.stderr
+    both = CliRunner().invoke(cli, ["flags", "beta", "--src", "a.txt", "--tgt", "b.txt"])
+    assert both.exit_code == 2 and "give a pair NAME, or --src and --tgt files (not both)" in both.stderr

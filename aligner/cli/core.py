@@ -3,27 +3,49 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
 import click
 
-from . import cli
 from ..align import AlignParams
 from ..embed import DEFAULT_MODEL
 from ..models import Alignment, Document
+from . import cli
+
+ISO_639_1 = frozenset("""
+    aa ab ae af ak am an ar as av ay az ba be bg bh bi bm bn bo br bs ca ce ch co cr cs cu cv cy da de dv dz ee el
+    en eo es et eu fa ff fi fj fo fr fy ga gd gl gn gu gv ha he hi ho hr ht hu hy hz ia id ie ig ii ik io is it iu
+    ja jv ka kg ki kj kk kl km kn ko kr ks ku kv kw ky la lb lg li ln lo lt lu lv mg mh mi mk ml mn mr ms mt my na
+    nb nd ne ng nl nn no nr nv ny oc oj om or os pa pi pl ps pt qu rm rn ro ru rw sa sc sd se sg si sk sl sm sn so
+    sq sr ss st su sv sw ta te tg th ti tk tl tn to tr ts tt tw ty ug uk ur uz ve vi vo wa wo xh yi yo za zh zu
+""".split())
+_LANG_TAG = re.compile(r"([a-z]{2})(-[a-z0-9]{2,8})?")
 
 
-def _lang_option(flag, default):
-    return click.option(flag, default=default, show_default=True, metavar="CODE",
-                        help="ISO 639-1 language code.")
+def lang_code(ctx, param, value: str | None) -> str | None:
+    """Click callback of the language options: an ISO 639-1 code in lower case, with its region subtag if any
+    (ES -> es, zh-TW -> zh-tw, as the encoders and the store name them); anything else is bad usage, caught here
+    rather than as a language the model does not cover."""
+    if value is None:
+        return None
+    code = value.strip().lower().replace("_", "-")
+    match = _LANG_TAG.fullmatch(code)
+    if not match or match[1] not in ISO_639_1:
+        raise click.BadParameter(f"{value!r} is not an ISO 639-1 code (e.g. es, en, de)")
+    return code
+
+
+def lang_option(flag, default, help="ISO 639-1 language code."):
+    return click.option(flag, default=default, show_default=True, metavar="CODE", callback=lang_code, help=help)
 
 
 @cli.command()
 @click.argument("src", type=click.Path(dir_okay=False, path_type=Path))
 @click.argument("tgt", type=click.Path(dir_okay=False, path_type=Path))
-@_lang_option("--src-lang", "es")
-@_lang_option("--tgt-lang", "en")
+@lang_option("--src-lang", "es")
+@lang_option("--tgt-lang", "en")
 @click.option("--model", default=DEFAULT_MODEL, show_default=True,
               help="Encoder: 'use-multilingual' (bundled) or 'st:<name or local path>'.")
 @click.option("--presegmented", is_flag=True, help="Input is one sentence per line; ids are line numbers.")
@@ -128,7 +150,7 @@ def eval_cmd(gold, test, as_json):
 
 @cli.command()
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--lang", default="es", show_default=True, metavar="CODE", help="ISO 639-1 language code.")
+@lang_option("--lang", "es")
 @click.option("--offsets", is_flag=True, help="Show paragraph and character offsets.")
 def segment(file, lang, offsets):
     """Split FILE into sentences, one per line (id, paragraph, text)."""

@@ -8,16 +8,20 @@ from pathlib import Path
 
 import click
 
-from . import cli
 from ..embed import DEFAULT_MODEL
+from . import cli
+from .core import lang_option
 
 TYPE_CHOICES = ("added", "dropped", "moved", "divergent", "furniture")
 STATUS_CHOICES = ("open", "confirmed", "dismissed")
+IMPORTED_MODEL = "tmx-import"  # the model of a run that `aligner import tmx` made: no encoder aligned it
 
 
 def pair_flags(store, name: str, recompute: bool = False, model: str | None = None) -> list:
     """The flags of pair `name`, from the store; derived and saved when it has none (or `recompute`), from its
-    current alignment (review edits included) and its cached sentence vectors, keeping review statuses."""
+    current alignment (review edits included) and its cached sentence vectors, keeping review statuses.
+    Derived with `model` on `recompute`, else with the model that aligned the pair; a pair imported from a TMX
+    file has none, so `model` (default: the default encoder) embeds it, and stderr says so."""
     from ..batch import embed_cached
     from ..embed import get_encoder
     from ..flags import carry_status, derive_flags
@@ -27,7 +31,7 @@ def pair_flags(store, name: str, recompute: bool = False, model: str | None = No
     if previous and not recompute:
         return previous
     src, tgt = store.documents_for(name)
-    encoder = get_encoder(model or store.pair(name).model or DEFAULT_MODEL)
+    encoder = get_encoder(model if recompute and model else _flags_model(store, name, model or DEFAULT_MODEL))
     (sv, *_), new_s, _ = embed_cached(store, encoder, src.texts, 1)
     (tv, *_), new_t, _ = embed_cached(store, encoder, tgt.texts, 1)
     for k, hashes, vectors in new_s + new_t:
@@ -35,6 +39,17 @@ def pair_flags(store, name: str, recompute: bool = False, model: str | None = No
     flags = carry_status(previous, derive_flags(alignment, src, tgt, sv, tv))
     store.save_flags(name, flags)
     return store.flags(name)
+
+
+def _flags_model(store, name: str, fallback: str) -> str:
+    """The encoder of pair `name`'s flags: the one that aligned it, or `fallback` for an imported pair."""
+    stored = store.pair(name).model
+    if stored and stored != IMPORTED_MODEL:
+        return stored
+    if stored:
+        click.echo(f"note: {name} was imported ({stored}), not aligned by a model: deriving its flags with "
+                   f"{fallback!r}", err=True)
+    return fallback
 
 
 def write_pair_report(store, name: str, path: Path) -> Path:
@@ -71,10 +86,11 @@ def flags_for_files(src_path: Path, tgt_path: Path, src_lang: str, tgt_lang: str
 @click.option("--src", "src_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Instead of a stored pair: the source file ...")
 @click.option("--tgt", "tgt_file", type=click.Path(dir_okay=False, path_type=Path), help="... and the target file.")
-@click.option("--src-lang", default="es", show_default=True, metavar="CODE", help="With --src: its language.")
-@click.option("--tgt-lang", default="en", show_default=True, metavar="CODE", help="With --tgt: its language.")
+@lang_option("--src-lang", "es", help="With --src: its language.")
+@lang_option("--tgt-lang", "en", help="With --tgt: its language.")
 @click.option("--presegmented", is_flag=True, help="With --src/--tgt: one sentence per line.")
-@click.option("--model", default=DEFAULT_MODEL, show_default=True, help="Encoder, with --src/--tgt or --recompute.")
+@click.option("--model", default=DEFAULT_MODEL, show_default=True,
+              help="Encoder, with --src/--tgt, --recompute or a pair imported from TMX.")
 @click.option("--type", "types", multiple=True, type=click.Choice(TYPE_CHOICES), help="Only these types (repeat).")
 @click.option("--status", "statuses", multiple=True, type=click.Choice(STATUS_CHOICES),
               help="Only flags in this review status (repeat); default: all.")
@@ -91,7 +107,7 @@ def flags_cmd(name, db, src_file, tgt_file, src_lang, tgt_lang, presegmented, mo
     if (src_file is None) != (tgt_file is None):
         raise click.UsageError("give both --src and --tgt, or a pair NAME")
     if bool(name) == bool(src_file):
-        raise click.UsageError("give a pair NAME, or --src and --tgt files (not both)")
+        raise click.UsageError("give a pair NAME, or --src and --tgt files" + (" (not both)" if name else ""))
     if src_file:
         alignment, src, tgt, flags = flags_for_files(src_file, tgt_file, src_lang, tgt_lang, model, presegmented)
         title = f"{src_file.name} → {tgt_file.name}"
@@ -101,7 +117,7 @@ def flags_cmd(name, db, src_file, tgt_file, src_lang, tgt_lang, presegmented, mo
         from ..store import Store
 
         with Store.open(db, create=False) as store:
-            flags = pair_flags(store, name, recompute, model if recompute else None)
+            flags = pair_flags(store, name, recompute, model)
             src, tgt = store.documents_for(name)
             alignment = store.alignment(name)
         title = name

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import signal
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ import click
 from ..align import AlignParams
 from ..embed import DEFAULT_MODEL
 from . import cli
+from .core import lang_option
 
 STATUSES = ("auto", "confirmed", "edited", "flagged")
 
@@ -30,8 +32,8 @@ def _open(db: Path, create: bool = False, timeout: float = 10.0):
 @cli.command()
 @click.argument("corpus", type=click.Path(exists=True, path_type=Path))
 @db_option
-@click.option("--src-lang", default="es", show_default=True, metavar="CODE", help="Source language (and folder).")
-@click.option("--tgt-lang", default="en", show_default=True, metavar="CODE", help="Target language (and folder).")
+@lang_option("--src-lang", "es", help="Source language (and folder).")
+@lang_option("--tgt-lang", "en", help="Target language (and folder).")
 @click.option("--presegmented", is_flag=True, help="Files are one sentence per line.")
 def add(corpus, db, src_lang, tgt_lang, presegmented):
     """Import CORPUS/SRC/NAME.* with CORPUS/TGT/NAME.*, paired by name, or the pairs CORPUS/pairs.csv lists
@@ -49,7 +51,7 @@ def add(corpus, db, src_lang, tgt_lang, presegmented):
     for label, names in (("added", report.added), ("changed", report.changed)):
         if names:
             click.echo(f"{label}: {', '.join(names)}")
-    click.echo(f"{db}: {len(report.added)} pairs added, {len(report.changed)} changed, "
+    click.echo(f"{db}: {_count(len(report.added), 'pair')} added, {len(report.changed)} changed, "
                f"{len(report.unchanged)} unchanged")
 
 
@@ -78,12 +80,12 @@ def align_all_cmd(ctx, names, db, model, force, jobs, threads, max_side, skip, q
     with _ProgressBar(quiet) as bar:
         summary = align_all(db, model=model, params=params, jobs=jobs, threads=threads, force=force,
                             names=names or None, progress=bar.update)
-    done = f"aligned {len(summary.aligned)} pairs"
-    if summary.seconds and summary.sentences:
+    done = f"aligned {_count(len(summary.aligned), 'pair')}"
+    if summary.aligned and summary.seconds and summary.sentences:
         done += (f" ({summary.sentences:,} sentences in {summary.seconds:.1f} s, "
                  f"{summary.sentences / summary.seconds:,.0f}/s; {summary.workers} worker"
                  f"{'s' if summary.workers > 1 else ''})")
-    click.echo(f"{done}; {summary.skipped} up to date")
+    click.echo(f"{done}; {summary.skipped} up to date" + (f"; {len(summary.failed)} failed" if summary.failed else ""))
     for name, message in summary.warnings:
         click.echo(f"warning: {name}: {message}", err=True)
     if summary.failed:
@@ -91,10 +93,16 @@ def align_all_cmd(ctx, names, db, model, force, jobs, threads, max_side, skip, q
         for name, error in summary.failed:
             click.echo(f"  {name}: {error.splitlines()[0]}", err=True)
     if summary.interrupted:
-        click.echo(f"interrupted: {len(summary.pending)} pairs left; run align-all again to finish them", err=True)
+        click.echo(f"interrupted: {_count(len(summary.pending), 'pair')} left; run align-all again to finish them",
+                   err=True)
         ctx.exit(130)
     if summary.failed:
         ctx.exit(1)
+
+
+def _count(n: int, noun: str) -> str:
+    """`n noun`, plural unless n is 1: 1 pair, 0 pairs, 1,234 pairs."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
 def _interrupt(signum, frame):
@@ -164,7 +172,7 @@ def status(db):
             click.echo(kinds)
     total_beads = int(frame["beads"].sum())
     reviewed = int(frame["reviewed_beads"].sum())
-    click.echo(f"{frame.height} pairs, {int(frame['src'].sum()) + int(frame['tgt'].sum()):,} sentences, "
+    click.echo(f"{_count(frame.height, 'pair')}, {int(frame['src'].sum()) + int(frame['tgt'].sum()):,} sentences, "
                f"{total_beads:,} beads, {reviewed:,} reviewed ({100 * reviewed / max(total_beads, 1):.0f}%), "
                f"{int(frame['flags'].sum())} open flags")
     for row in frame.filter(pl.col("error").is_not_null()).iter_rows(named=True):
@@ -280,25 +288,28 @@ def report(name, db, fmt, output, html):
         from .flags import write_pair_report
 
         with _open(db) as store:
-            click.echo(f"wrote {write_pair_report(store, name, html)}", err=True)
+            try:
+                written = write_pair_report(store, name, html)
+            except OSError as exc:
+                raise click.ClickException(f"{html}: cannot write ({exc.strerror or exc})") from None
+        click.echo(f"wrote {written}", err=True)
         return
     with _open(db) as store:
         frame = project_frame(store)
-    if fmt == "parquet":
-        if output is None:
-            raise click.UsageError("--format parquet needs -o FILE")
-        frame.write_parquet(output)
-    elif fmt == "csv":
-        text = frame.write_csv()
-    else:
-        text = frame.write_json() + "\n"
-    if fmt != "parquet":
-        if output:
-            output.write_text(text, encoding="utf-8")
-        else:
-            sys.stdout.write(text)
-    if output:
-        click.echo(f"wrote {frame.height} pairs to {output}", err=True)
+    if fmt == "parquet" and output is None:
+        raise click.UsageError("--format parquet needs -o FILE")
+    if not output:
+        sys.stdout.write(frame.write_csv() if fmt == "csv" else frame.write_json() + "\n")
+        return
+    data = io.BytesIO()  # one row per pair: built in memory, so that every format fails to write alike
+    {"csv": frame.write_csv, "json": frame.write_json, "parquet": frame.write_parquet}[fmt](data)
+    if fmt == "json":
+        data.write(b"\n")
+    try:
+        output.write_bytes(data.getvalue())
+    except OSError as exc:
+        raise click.ClickException(f"{output}: cannot write ({exc.strerror or exc})") from None
+    click.echo(f"wrote {_count(frame.height, 'pair')} to {output}", err=True)
 
 
 @cli.command()

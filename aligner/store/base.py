@@ -34,6 +34,20 @@ def _now() -> str:
     return sys.modules[__package__].now()
 
 
+def _cannot_open(exc: sqlite3.Error) -> bool:
+    """Whether SQLite could not open the file or the journal it keeps beside it (-wal, -shm)."""
+    return "unable to open" in str(exc) or getattr(exc, "sqlite_errorname", "") == "SQLITE_READONLY_DIRECTORY"
+
+
+def _unopenable(path: Path, exc: sqlite3.Error) -> StoreError:
+    """The error for a database SQLite cannot open: most often its folder is read-only, since in WAL mode SQLite
+    creates its -wal and -shm files there, even to read."""
+    if not path.absolute().parent.is_dir():
+        return StoreError(f"{path}: cannot open the database ({exc}); its folder does not exist")
+    return StoreError(f"{path}: cannot open the database ({exc}); its folder must be writable: SQLite keeps its "
+                      "journal (-wal, -shm) beside it")
+
+
 class StoreBase:
     """The connection of a Store: opening, migrations, transactions, errors. Calls from several threads share one
     connection and are serialised by a lock; another process uses its own Store."""
@@ -74,6 +88,8 @@ class StoreBase:
             conn = sqlite3.connect(target, uri=readonly, timeout=timeout, isolation_level=None,
                                    check_same_thread=False)
         except sqlite3.Error as exc:
+            if _cannot_open(exc):
+                raise _unopenable(path, exc) from None
             raise StoreError(f"{path}: cannot be opened ({exc})") from None
         try:
             store = cls(conn, path, timeout, readonly)
@@ -144,7 +160,9 @@ class StoreBase:
                     f"{self.path}: the project is busy: another process (a batch run or the review app) is "
                     f"writing to it and did not finish within {self.timeout:g} s; try again when it is done"
                 ) from None
-            if "readonly" in msg or "disk I/O" in msg or "unable to open" in msg or "disk is full" in msg:
+            if _cannot_open(exc):
+                raise _unopenable(self.path, exc) from None
+            if "readonly" in msg or "disk I/O" in msg or "disk is full" in msg:
                 raise StoreError(f"{self.path}: {msg}") from None
             raise
         except sqlite3.DatabaseError as exc:
