@@ -818,3 +818,22 @@ async def test_realign_keeps_flagged_beads_and_the_cursor(db):
         assert "editor:dropped:6:6" in flag_keys(db)
         with Store.open(db) as store:
             assert store.history("valdemar")[-1].op == "realign"
+
+
+async def test_flags_due_when_the_editor_leaves_the_pair_or_quits_are_still_derived(db, monkeypatch):
+    from tui import reflag
+
+    monkeypatch.setattr(reflag, "derive_flags", one_sided_flags)
+    cache_vectors(db)
+    async with app_for(db).run_test(size=SIZE) as pilot:
+        pilot.app.REFLAG_DELAY = 30.0  # the pause would never come: leaving the pair must start the derivation
+        await go_to(pilot, 5)
+        await pilot.press("right", "x", "right_square_bracket")  # an edit, then at once the next pair
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        assert pilot.app.session.name == "zeta"
+        assert flag_keys(db)["added::4"] == "open"  # valdemar's flags follow its edit
+        await pilot.press("left_square_bracket")
+        await go_to(pilot, 3)
+        await pilot.press("right", "x")  # another edit, then quit at once
+    assert "added::2" in flag_keys(db)

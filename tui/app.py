@@ -60,6 +60,7 @@ class ReviewApp(App):
         self._cursor_timer = None
         self._reflag_timer = None
         self._reflag_due = self._reflag_running = False
+        self._reflag_session: PairSession | None = None  # the pair whose flags are due
         self.project = ProjectScreen()
         self.review = ReviewScreen()
 
@@ -105,6 +106,7 @@ class ReviewApp(App):
     def on_unmount(self) -> None:
         if self.store is not None:
             self._save_cursor()
+            self._reflag_now()
             self.store.close()
 
     def refresh_project(self) -> None:
@@ -124,6 +126,7 @@ class ReviewApp(App):
             return
         at = session.cursor  # mounting the grid reports its initial cursor, which must not overwrite this
         self._save_cursor()  # of the pair left
+        self._flush_reflag()
         self.session = session
         if self.screen is not self.review:
             await self.push_screen(self.review)
@@ -157,6 +160,7 @@ class ReviewApp(App):
 
     def leave_pair(self) -> None:
         self._save_cursor()
+        self._flush_reflag()
         self.pop_screen()
         self.refresh_project()
 
@@ -205,6 +209,9 @@ class ReviewApp(App):
         s = self.session
         if s is None or (s.stale and s.vectors is None):  # vectors missing: said so once, not tried again
             return
+        if self._reflag_due and self._reflag_session is not s:
+            self._flush_reflag()  # another pair's flags are still due: start them now
+        self._reflag_session = s
         self._reflag_due = True
         if self._reflag_timer is not None:
             self._reflag_timer.stop()
@@ -216,11 +223,33 @@ class ReviewApp(App):
 
     def _start_reflag(self) -> None:
         self._reflag_timer = None
-        s = self.session
+        s = self._reflag_session
         if self._reflag_running or not self._reflag_due or s is None:
             return  # a derivation is under way: its end starts the next one
         self._reflag_due, self._reflag_running = False, True
         self._reflag_worker(s, s.alignment, list(s.flags), s.vectors)
+
+    def _flush_reflag(self) -> None:
+        """Leaving a pair whose flags are due: derive them now rather than after the pause, which would find
+        another pair open."""
+        if self._reflag_due:
+            if self._reflag_timer is not None:
+                self._reflag_timer.stop()
+                self._reflag_timer = None
+            self._start_reflag()
+
+    def _reflag_now(self) -> None:
+        """On quitting with flags due or under way: derive them here, in the foreground (a second for a
+        5,000-bead pair), so the database never keeps flags of an alignment it no longer has."""
+        s = self._reflag_session
+        if s is None or not self.reflag_pending:
+            return
+        self._reflag_due = False
+        try:
+            vectors = s.vectors or reflag.cached_vectors(self.store, s.name, s.src, s.tgt)
+            s.save_derived(reflag.rederive(list(s.flags), s.alignment, s.src, s.tgt, vectors))
+        except Exception:  # noqa: BLE001  flags are advice: `aligner flags NAME --recompute` derives them again
+            pass
 
     @work(thread=True, group="reflag")
     def _reflag_worker(self, session: PairSession, alignment, previous: list[dict], vectors) -> None:
@@ -241,18 +270,18 @@ class ReviewApp(App):
     @on(Reflagged)
     def _reflagged(self, message: Reflagged) -> None:
         self._reflag_running = False
-        s = self.session
-        if message.session is s:
-            s.vectors = message.vectors
-            if message.error:
-                s.stale = message.error
-                self.notify(message.error, severity="warning", timeout=10)
-            elif s.alignment is message.alignment:  # else edited meanwhile: the next derivation is due
-                try:
-                    s.save_derived(message.flags)
-                except AlignerError as exc:
-                    s.stale = f"flags not saved: {exc}"
-                    self.notify(s.stale, severity="error", timeout=10)
+        s = message.session  # the pair open now, or one the editor left meanwhile
+        s.vectors = message.vectors
+        if message.error:
+            s.stale = message.error
+            self.notify(message.error, severity="warning", timeout=10)
+        elif s.alignment is message.alignment:  # else edited meanwhile: the next derivation is due
+            try:
+                s.save_derived(message.flags)
+            except AlignerError as exc:
+                s.stale = f"flags not saved: {exc}"
+                self.notify(s.stale, severity="error", timeout=10)
+        if s is self.session:
             self.review.refresh_flags()
         if self._reflag_due and self._reflag_timer is None:
             self._start_reflag()

@@ -209,15 +209,13 @@ class PairSummary:
 
 
 def summarize_pairs(store: Store) -> list[PairSummary]:
-    """Review figures of every pair. Reads each alignment for its mean score and status counts."""
-    flags: dict[str, int] = {}
-    for r in store.flag_counts():
-        if r["status"] != FlagStatus.DISMISSED.value:
-            flags[r["pair"]] = flags.get(r["pair"], 0) + r["flags"]
+    """Review figures of every pair. Reads each alignment for its mean score and status counts, and its flags:
+    the flagger's that are not dismissed, and an editor's while one of its beads is FLAGGED (as the review
+    screen shows them)."""
     out = []
     for p in store.pairs():
         confirmed = mean = 0.0
-        last = ""
+        last, flags = "", 0
         if p.run_id is not None:
             a = store.alignment(p.name)
             scored = [b.score for b in a.beads if not b.is_null]
@@ -226,7 +224,15 @@ def summarize_pairs(store: Store) -> list[PairSummary]:
             confirmed = 100.0 * done / max(len(a.beads), 1)
             history = [e for e in store.history(p.name) if not e.undone]
             last = _local(history[-1].date) if history else ""
-        out.append(PairSummary(p.name, p.n_src, p.n_tgt, p.beads, confirmed, flags.get(p.name, 0), mean, last))
+            flagged = ({i for b in a.beads if b.status is BeadStatus.FLAGGED for i in b.src},
+                       {j for b in a.beads if b.status is BeadStatus.FLAGGED for j in b.tgt})
+            for f in store.flag_records(p.name):
+                if not f.get("key", "").startswith(EDITOR_KEY):
+                    flags += f["status"] != FlagStatus.DISMISSED.value
+                elif any(flagged[side].intersection((f.get(name) or {}).get("sentences", ()))
+                         for side, name in enumerate(("src", "tgt"))):
+                    flags += 1
+        out.append(PairSummary(p.name, p.n_src, p.n_tgt, p.beads, confirmed, flags, mean, last))
     return out
 
 

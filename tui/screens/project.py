@@ -40,7 +40,8 @@ class ProjectScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="project-title")
-        yield Input(placeholder="filter pairs by name (enter keeps it, escape clears)", id="filter")
+        yield Input(placeholder="filter pairs by name (enter opens the highlighted pair, the filter stays; "
+                                "escape clears)", id="filter")
         yield DataTable(id="pairs", cursor_type="row", zebra_stripes=True)
         yield Label("", id="job-label")
         yield ProgressBar(id="job-bar", show_eta=False)
