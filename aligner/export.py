@@ -89,24 +89,30 @@ class ExportSummary:
     removed_chars: int = 0
     long_segments: list[LongSegment] = field(default_factory=list)
 
-    def lines(self, examples: int = 10) -> list[str]:
-        """The summary as short lines for a terminal."""
-        out = [f"wrote {self.written} {'units' if self.format == 'tmx' else 'rows'} to {self.path}"]
+    def lines(self, examples: int = 10, report: str | Path | None = None) -> list[str]:
+        """The summary as short lines for a terminal. With `report` (the file `write_report` wrote the one-sided
+        beads to), one line names it instead of listing examples of them."""
+        out = [f"wrote {counted(self.written, 'unit' if self.format == 'tmx' else 'row')} to {self.path}"]
         if self.skipped:
             out.append("skipped: " + ", ".join(f"{n} {why}" for why, n in sorted(self.skipped.items())))
         if self.removed_chars:
-            out.append(f"removed {self.removed_chars} characters not allowed in XML 1.0")
+            out.append(f"removed {counted(self.removed_chars, 'character')} not allowed in XML 1.0")
         for seg in self.long_segments[:examples]:
-            out.append(f"warning: {seg.document or '?'} unit {seg.unit + 1}: {seg.side} segment of {seg.length} "
-                       f"characters (written in full)")
+            out.append(f"warning: {seg.document or '?'} unit {seg.unit + 1}: {seg.side} segment of "
+                       f"{counted(seg.length, 'character')} (written in full)")
         if len(self.long_segments) > examples:
-            out.append(f"warning: {len(self.long_segments) - examples} more long segments")
+            out.append(f"warning: {counted(len(self.long_segments) - examples, 'more long segment')}")
+        if report is not None:
+            out.append(f"{report} lists {counted(len(self.one_sided), 'one-sided bead')} (added or dropped "
+                       f"passages, not units)")
+            return out
         for row in self.one_sided[:examples]:
             side, text = ("source only", row.src) if row.src.strip() else ("target only", row.tgt)
             out.append(f"not a unit ({side}): {row.document} {row.kind} {_ids(row.src_ids) or '-'}/"
                        f"{_ids(row.tgt_ids) or '-'}: {_abbrev(text)}")
         if len(self.one_sided) > examples:
-            out.append(f"... and {len(self.one_sided) - examples} more one-sided beads (--report FILE lists all)")
+            more = counted(len(self.one_sided) - examples, "more one-sided bead")
+            out.append(f"... and {more} (--report FILE lists all)")
         return out
 
 
@@ -315,6 +321,12 @@ def _utc(when: datetime | None) -> datetime | None:
     return when.replace(tzinfo=UTC)
 
 
+def counted(n: int, noun: str) -> str:
+    """`n noun`, plural unless n is 1: 1 pair, 0 pairs, 1,234 pairs. Here rather than in the command line, whose
+    every summary uses it, because the library's report lines (exports, imports, pruning) need it too."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
 def _ids(ids: tuple[int, ...]) -> str:
     return ",".join(map(str, ids))
 
@@ -338,12 +350,13 @@ class ImportSummary:
     respaced: int = 0
 
     def lines(self) -> list[str]:
-        out = [f"imported {n} units from {self.path} as pair {name!r} ({self.src_lang}-{self.tgt_lang})"
+        out = [f"imported {counted(n, 'unit')} from {self.path} as pair {name!r} ({self.src_lang}-{self.tgt_lang})"
                for name, n in self.pairs.items()]
         if self.one_sided:
-            out.append(f"skipped {self.one_sided} units without both {self.src_lang} and {self.tgt_lang} text")
+            out.append(f"skipped {counted(self.one_sided, 'unit')} without both {self.src_lang} and {self.tgt_lang} "
+                       f"text")
         if self.respaced:
-            out.append(f"note: collapsed whitespace in {self.respaced} segments (one sentence per line)")
+            out.append(f"note: collapsed whitespace in {counted(self.respaced, 'segment')} (one sentence per line)")
         return out
 
 

@@ -44,7 +44,9 @@ CLOCK = "2024-05-06T07:08:09+00:00"
 
 
 def flag(kind, src=(), tgt=()):
-    span = (lambda ids: {"sentences": list(ids), "paragraphs": [0], "start": 0, "end": 1} if ids else None)
+    def span(ids):
+        return {"sentences": list(ids), "paragraphs": [0], "start": 0, "end": 1} if ids else None
+
     return {"type": kind, "src": span(src), "tgt": span(tgt), "confidence": 0.8, "score": 0.1, "note": ""}
 
 
@@ -142,6 +144,38 @@ def test_report_file_lists_the_one_sided_beads(project, tmp_path):
         "tale\t\t3\t0-1\ttgt\tA line the adapter added."]
 
 
+def test_with_a_report_the_terminal_only_names_it(project, tmp_path):
+    report = tmp_path / "r.tsv"
+    result = run("export", "tmx", "--db", project, "-o", tmp_path / "x.tmx", "--report", report)
+    assert "not a unit" not in result.stderr
+    assert f"{report} lists 2 one-sided beads (added or dropped passages, not units)\n" in result.stderr
+    assert "not a unit (source only)" in run("export", "tmx", "--db", project, "-o", tmp_path / "y.tmx").stderr
+
+
+@pytest.mark.parametrize("fmt, options, why", [
+    ("tmx", ["--status", "confirmed"], "no bead has status confirmed: review some beads first, or drop --status"),
+    ("tmx", ["--min-score", "0.95"], "no bead scores 0.95 or more: lower --min-score, or drop it"),
+    ("csv", ["--status", "flagged", "--exclude-flagged"],
+     "the filters left every bead out (5 by --status, 1 by --exclude-flagged): loosen them"),
+])
+def test_an_export_that_filters_out_everything_says_why(project, tmp_path, fmt, options, why):
+    with Store.open(project) as store:
+        store.set_status("tale", [0], "auto")  # nothing confirmed
+    out = tmp_path / f"x.{fmt}"
+    result = run("export", fmt, "--db", project, "-o", out, *options)
+    assert out.exists() and result.stderr.startswith(f"wrote 0 {'units' if fmt == 'tmx' else 'rows'} to ")
+    assert result.stderr.endswith(f"\nwarning: {why}\n")
+    assert "warning" not in run("export", fmt, "--db", project, "-o", out, "--status", "edited").stderr
+
+
+def test_one_unit_is_counted_in_the_singular(project, tmp_path):
+    out = tmp_path / "one.tmx"
+    assert run("export", "tmx", "--db", project, "-o", out, "--status", "confirmed").stderr.startswith(
+        f"wrote 1 unit to {out}\n")
+    result = run("import", "tmx", out, "--db", tmp_path / "copy.db")
+    assert f"imported 1 unit from {out} as pair 'tale'" in result.stderr
+
+
 def test_long_segments_are_warned_about(project, tmp_path):
     result = run("export", "tmx", "--db", project, "-o", tmp_path / "x.tmx", "--max-length", "30")
     assert re.search(r"warning: tale unit 2: src segment of 39 characters \(written in full\)", result.stderr)
@@ -170,7 +204,7 @@ def test_table_filters(project, tmp_path):
 
 def test_unknown_pairs_and_missing_projects_are_errors(project, tmp_path):
     result = CliRunner().invoke(cli, ["export", "tmx", "nope", "--db", str(project), "-o", str(tmp_path / "x")])
-    assert result.exit_code == 1 and "no pair named nope" in result.output
+    assert result.exit_code == 1 and f"{project}: no pair named 'nope' (pairs: tale)\n" in result.output
     result = CliRunner().invoke(cli, ["export", "tmx", "--db", str(tmp_path / "none.db"), "-o", str(tmp_path / "x")])
     assert result.exit_code == 1 and "no project database" in result.output
     assert not (tmp_path / "none.db").exists() and not (tmp_path / "x").exists()
@@ -316,8 +350,8 @@ def test_import_another_tools_memory_choosing_the_languages(tmp_path, frozen_clo
     Store.open(db).close()
     result = run("import", "tmx", path, "--db", db, "--src-lang", "es", "--tgt-lang", "en")
     assert "imported 2 units from" in result.stderr and "as pair 'trados' (es-ES-en-US)" in result.stderr
-    assert "skipped 1 units without both" in result.stderr
-    assert "collapsed whitespace in 1 segments" in result.stderr
+    assert "skipped 1 unit without both" in result.stderr
+    assert "collapsed whitespace in 1 segment (" in result.stderr
     with Store.open(db) as store:
         rows = list(store.iter_beads())
         assert store.pair("trados").src_lang == "es-es"

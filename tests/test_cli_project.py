@@ -173,8 +173,8 @@ def test_prune_removes_old_runs_and_says_what_it_removed(project, corpus):
     reader.close()
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert lines[0].startswith("removed ") and "1 runs" in lines[0] and "1 documents" in lines[0]
-    assert "cached vectors" in lines[0]
+    assert lines[0].startswith("removed ") and " 1 run, " in lines[0] and " 1 document version, " in lines[0]
+    assert "runs" not in lines[0] and "cached vectors" in lines[0]  # one of a kind in the singular
     assert lines[1].startswith("file size ") and " MB -> " in lines[1]
     with Store.open(project) as store:
         assert store.alignment("alpha").beads == alignment.beads
@@ -274,3 +274,44 @@ def test_flags_without_a_pair_or_files_says_what_to_give(tmp_path):
     assert "not both" not in neither.stderr
     both = CliRunner().invoke(cli, ["flags", "beta", "--src", "a.txt", "--tgt", "b.txt"])
     assert both.exit_code == 2 and "give a pair NAME, or --src and --tgt files (not both)" in both.stderr
+
+
+@pytest.fixture
+def broken(tmp_path, corpus, fake_model):
+    """The corpus with pair 'bad', whose Spanish file is binary, added and aligned (it fails)."""
+    (corpus / "es" / "bad.txt").write_bytes(b"\x00\x01\x02\xff\xfe broken")
+    (corpus / "en" / "bad.txt").write_text("Fine.\n")
+    db = tmp_path / "p.db"
+    assert run("add", corpus, "--db", db).exit_code == 0
+    return db
+
+
+def test_align_all_prints_each_failure_once(broken):
+    result = run("align-all", "--db", broken, "--model", "fake", "-j", "1", "--quiet")
+    assert result.exit_code == 1
+    assert result.stderr.count("this looks like a binary file") == 1
+    assert "failed bad: " in result.stderr and result.stderr.endswith("\n1 failed: bad\n")
+
+
+@pytest.mark.parametrize("command", [["show", "bad"], ["flags", "bad", "--model", "fake"]])
+def test_a_pair_whose_file_is_broken_says_what_failed_and_how_to_fix_it(broken, command):
+    run("align-all", "--db", broken, "--model", "fake", "-j", "1", "--quiet")
+    result = run(*command, "--db", broken)
+    assert result.exit_code == 1
+    assert "Error: bad: alignment failed: " in result.stderr and "this looks like a binary file" in result.stderr
+    assert "fix the file, then run `aligner add` again" in result.stderr
+    assert "run `aligner align-all`" not in result.stderr
+
+
+def test_every_command_names_an_unknown_pair_alike(tmp_path, fake_model):
+    root, db = tmp_path / "corpus", tmp_path / "p.db"
+    for k in range(12):
+        write_pair(root, f"p{k:02}", *made_up_pair(2, seed=k))
+    assert run("add", root, "--db", db).exit_code == 0
+    message = f"Error: {db}: no pair named 'nosuch' (pairs: {', '.join(f'p{k:02}' for k in range(10))}, ...)\n"
+    for command in (["show", "nosuch"], ["flags", "nosuch"], ["export", "tmx", "nosuch", "-o", tmp_path / "x.tmx"],
+                    ["export", "csv", "nosuch", "-o", tmp_path / "x.csv"], ["align-all", "nosuch", "--quiet"],
+                    ["align-all", "nosuch"], ["report", "nosuch", "--html", tmp_path / "x.html"]):
+        result = run(*command, "--db", db)
+        assert (result.exit_code, result.stderr) == (1, message), command
+    assert not list(tmp_path.glob("x.*"))

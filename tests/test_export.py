@@ -91,6 +91,22 @@ def test_one_sided_beads_are_reported_even_when_filters_would_drop_them():
     assert len(summary.one_sided) == 2
 
 
+def test_summary_counts_one_of_a_kind_in_the_singular():
+    lone = [row(10 + k, f"Suelta {k}.", "", tgt_ids=()) for k in range(11)]
+    _, summary = tmx_text(ROWS[:1] + lone)
+    summary.path = "x.tmx"
+    lines = summary.lines()
+    assert lines[0] == "wrote 1 unit to x.tmx"
+    assert lines[-1] == "... and 1 more one-sided bead (--report FILE lists all)"
+
+
+def test_summary_names_the_report_instead_of_listing_one_sided_beads():
+    _, summary = tmx_text(ROWS)
+    lines = summary.lines(report="r.tsv")
+    assert not any(line.startswith("not a unit") for line in lines)
+    assert lines[-1] == "r.tsv lists 2 one-sided beads (added or dropped passages, not units)"
+
+
 @pytest.mark.parametrize("flt, expected", [
     (ExportFilter(statuses=frozenset({BeadStatus.CONFIRMED})), [0]),
     (ExportFilter(statuses=REVIEWED), [0, 5]),
@@ -255,7 +271,7 @@ def projects(draw):
         beads = []
         for a, b in draw(st.permutations(shapes)):
             ids = []
-            for side, n in zip(sides, (a, b)):
+            for side, n in zip(sides, (a, b), strict=True):
                 para = (side[-1][1] if side else 0) + draw(st.integers(0, 2))
                 ids.append(tuple(range(len(side), len(side) + n)))
                 side.extend((draw(SENTENCE), para) for _ in range(n))

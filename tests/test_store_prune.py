@@ -94,7 +94,8 @@ def test_prune_keeps_the_current_runs_and_removes_the_rest(project):
         "documents": 1, "sentences": 12, "paragraphs": 12, "runs": 3, "beads": old_beads, "edits": 3, "flags": 3,
         "embeddings": 0}
     assert report.size_after < report.size_before
-    assert report.lines()[0] == f"removed {old_beads} beads, 3 edits, 3 flags, 3 runs, 12 sentences, 1 documents"
+    assert report.lines()[0] == (f"removed {old_beads} beads, 3 edits, 3 flags, 3 runs, 12 sentences, "
+                                 f"1 document version")
 
 
 def test_keep_runs_keeps_the_newest_of_each_pair(project):
@@ -128,3 +129,10 @@ def test_pruning_twice_removes_nothing_more(project):
 def test_keep_runs_must_keep_one(project):
     with Store.open(project) as store, pytest.raises(StoreError, match="at least 1"):
         prune(store, keep_runs=0)
+
+
+def test_the_report_counts_one_of_a_kind_in_the_singular(project):
+    with Store.open(project) as store:
+        report = prune(store, keep_runs=3)
+    assert report.removed["runs"] == 1
+    assert report.lines()[0] == f"removed {report.removed['beads']} beads, 1 edit, 1 flag, 1 run"

@@ -11,6 +11,7 @@ import click
 
 from ..align import AlignParams
 from ..embed import DEFAULT_MODEL
+from ..export import counted
 from ..models import Alignment, Document
 from . import cli
 
@@ -76,7 +77,7 @@ def align(src, tgt, src_lang, tgt_lang, model, presegmented, fmt, output, max_si
             output.write_text(text, encoding="utf-8")
         except OSError as exc:
             raise click.ClickException(f"{output}: cannot write ({exc.strerror or exc})") from None
-        click.echo(f"wrote {len(alignment)} beads to {output}", err=True)
+        click.echo(f"wrote {counted(len(alignment), 'bead')} to {output}", err=True)
     elif fmt == "table":
         _print_table(alignment, s, t)
     else:

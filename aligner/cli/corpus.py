@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from . import cli
 from ..embed import DEFAULT_MODEL
+from . import cli
 
 
 @cli.command("align-corpus")
@@ -19,6 +19,7 @@ def align_corpus(root, model, quiet):
     from ..corpus import corpus_pairs
     from ..embed import get_encoder
     from ..evaluate import Counts, count, read_links
+    from ..export import counted
     from ..pipeline import align_documents
     from ..segment import load_document
     from .core import _print_table
@@ -34,15 +35,16 @@ def align_corpus(root, model, quiet):
         s, t = load_document(pair.src, "es"), load_document(pair.tgt, "en")
         alignment = align_documents(s, t, encoder)
         if not quiet:
-            click.secho(f"\n{pair.name}: {len(s)} es / {len(t)} en sentences, {len(alignment)} beads", bold=True)
+            click.secho(f"\n{pair.name}: {len(s)} es / {len(t)} en sentences, {counted(len(alignment), 'bead')}",
+                        bold=True)
             _print_table(alignment, s, t)
         if pair.gold:
             c = count(alignment.links(), read_links(pair.gold))
             total += c
             sc = c.scores()
-            click.echo(f"{pair.name}: strict F1 {sc.strict_f1:.3f}  lax F1 {sc.lax_f1:.3f}  "
-                       f"added P/R {sc.added_p:.2f}/{sc.added_r:.2f}  dropped P/R {sc.dropped_p:.2f}/{sc.dropped_r:.2f}")
+            click.echo(f"{pair.name}: strict F1 {sc.strict_f1:.3f}  lax F1 {sc.lax_f1:.3f}  added P/R "
+                       f"{sc.added_p:.2f}/{sc.added_r:.2f}  dropped P/R {sc.dropped_p:.2f}/{sc.dropped_r:.2f}")
     if total.docs:
         sc = total.scores()
-        click.secho(f"all {total.docs} pairs: strict P {sc.strict_p:.3f} R {sc.strict_r:.3f} F1 {sc.strict_f1:.3f}"
-                    f" | lax F1 {sc.lax_f1:.3f}", bold=True)
+        click.secho(f"all {counted(total.docs, 'pair')}: strict P {sc.strict_p:.3f} R {sc.strict_r:.3f} "
+                    f"F1 {sc.strict_f1:.3f} | lax F1 {sc.lax_f1:.3f}", bold=True)

@@ -77,7 +77,7 @@ def export_tmx_cmd(names, output, db, statuses, min_score, exclude_flagged, src_
             write_report(summary.one_sided, report)
         except OSError as exc:
             raise click.ClickException(f"{report}: cannot write ({exc.strerror or exc})") from None
-    _echo_summary(summary)
+    _echo_summary(summary, statuses, min_score, report)
 
 
 def _table_command(fmt: str):
@@ -86,7 +86,7 @@ def _table_command(fmt: str):
     def command(names, output, db, statuses, min_score, exclude_flagged):
         with _open(db) as store:
             summary = _export(store, _pairs(store, names), output, fmt, _filter(statuses, min_score, exclude_flagged))
-        _echo_summary(summary)
+        _echo_summary(summary, statuses, min_score)
 
     command.help = (f"Write one {fmt} row per bead: document, sentence ids, source and target text, type, score, "
                     f"status, flags, paragraph, dates.")
@@ -132,7 +132,9 @@ def _open(db: Path, create: bool = False):
 
 def _pairs(store, names):
     """The pairs to export, warning about those never aligned (they have no beads yet)."""
-    pairs = store.pairs(names or None)
+    from .project import pairs_named
+
+    pairs = pairs_named(store, names)
     for p in pairs:
         if p.run_id is None:
             click.echo(f"warning: {p.name}: not aligned yet; nothing to export", err=True)
@@ -166,6 +168,31 @@ def _creation_date() -> datetime | None:
         raise click.BadParameter(f"SOURCE_DATE_EPOCH={epoch!r} is not a number of seconds") from None
 
 
-def _echo_summary(summary) -> None:
-    for line in summary.lines():
+def _echo_summary(summary, statuses=(), min_score=None, report: Path | None = None) -> None:
+    for line in summary.lines(report=report):
         click.echo(line, err=True)
+    if why := _why_empty(summary, statuses, min_score):
+        click.echo(f"warning: {why}", err=True)
+
+
+def _why_empty(summary, statuses, min_score) -> str | None:
+    """Which filter left every bead out of an export that wrote nothing, and what to do; None when something
+    was written or there was nothing to filter. The file is written all the same: an empty memory is valid."""
+    if summary.written or not summary.read:
+        return None
+    by = [why for why in ("status", "min-score", "flagged") if summary.skipped[why]]
+    if by == ["status"]:
+        wanted = " or ".join(dict.fromkeys(statuses))
+        reviewed = set(statuses) - {"auto", "flagged"}  # statuses that only a review gives
+        advice = "review some beads first, or drop --status" if reviewed else "drop --status"
+        return f"no bead has status {wanted}: {advice}"
+    if by == ["min-score"]:
+        return f"no bead scores {min_score:g} or more: lower --min-score, or drop it"
+    if by == ["flagged"]:
+        return ("every bead is flagged or touched by a flag: review the flags (dismissed ones do not count), or "
+                "drop --exclude-flagged")
+    if by:
+        left_out = ", ".join(f"{summary.skipped[why]} by --{'exclude-flagged' if why == 'flagged' else why}"
+                             for why in by)
+        return f"the filters left every bead out ({left_out}): loosen them"
+    return None

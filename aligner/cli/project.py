@@ -11,6 +11,7 @@ import click
 
 from ..align import AlignParams
 from ..embed import DEFAULT_MODEL
+from ..export import counted
 from . import cli
 from .core import lang_option
 
@@ -27,6 +28,50 @@ def _open(db: Path, create: bool = False, timeout: float = 10.0):
     from ..store import Store
 
     return Store.open(db, timeout, create=create)
+
+
+def pair_named(store, name: str):
+    """`store.pair(name)`, failing as `pairs_named` does for a name that is no pair."""
+    from ..errors import StoreError
+
+    try:
+        return store.pair(name)
+    except StoreError:
+        _fail_unknown(store, [name])
+        raise
+
+
+def pairs_named(store, names):
+    """`store.pairs(names)` (every pair when none). A name that is no pair fails with the message every command
+    gives: the name quoted, and up to ten of the project's pairs ('...' after), so that a typo shows itself."""
+    from ..errors import StoreError
+
+    try:
+        return store.pairs(names or None)
+    except StoreError:
+        _fail_unknown(store, names)
+        raise
+
+
+def _fail_unknown(store, names, shown: int = 10) -> None:
+    known = [p.name for p in store.pairs()]
+    missing = [n for n in dict.fromkeys(names) if n not in set(known)]
+    if missing:
+        listed = ", ".join(known[:shown]) + (", ..." if len(known) > shown else "")
+        hint = f" (pairs: {listed})" if known else " (the project has no pairs yet)"
+        raise click.ClickException(f"{store.path}: no pair named {', '.join(map(repr, missing))}{hint}")
+
+
+def not_aligned(store, info) -> str:
+    """Why pair `info` has no alignment, and what to do: a file that could not be read or segmented must be
+    fixed and imported again (aligning it again would fail again); other failures and new pairs call for
+    `align-all`."""
+    if not info.error:
+        return f"{info.name}: not aligned yet ({info.status.value}); run `aligner align-all`"
+    broken = [d for d in map(store.document_info, (info.src_doc, info.tgt_doc)) if d["error"]]
+    advice = (f"fix the file{'s' if len(broken) > 1 else ''}, then run `aligner add` again and `aligner align-all`"
+              if broken else f"run `aligner align-all {info.name}` again once the cause is fixed")
+    return f"{info.name}: alignment failed: {info.error}\n{advice}"
 
 
 @cli.command()
@@ -51,7 +96,7 @@ def add(corpus, db, src_lang, tgt_lang, presegmented):
     for label, names in (("added", report.added), ("changed", report.changed)):
         if names:
             click.echo(f"{label}: {', '.join(names)}")
-    click.echo(f"{db}: {_count(len(report.added), 'pair')} added, {len(report.changed)} changed, "
+    click.echo(f"{db}: {counted(len(report.added), 'pair')} added, {len(report.changed)} changed, "
                f"{len(report.unchanged)} unchanged")
 
 
@@ -74,35 +119,29 @@ def align_all_cmd(ctx, names, db, model, force, jobs, threads, max_side, skip, q
     and the next run goes on with the rest. Exits 1 when a pair failed (the others are aligned all the same)."""
     from ..batch import align_all
 
-    _open(db).close()  # a clear message for a missing or foreign file before any worker starts
+    with _open(db) as store:  # a clear message for a missing or foreign file, or an unknown name, before any
+        if names:             # worker starts (and before the progress bar)
+            pairs_named(store, names)
     signal.signal(signal.SIGTERM, _interrupt)
     params = AlignParams(max_side=max_side, skip=skip)
     with _ProgressBar(quiet) as bar:
         summary = align_all(db, model=model, params=params, jobs=jobs, threads=threads, force=force,
                             names=names or None, progress=bar.update)
-    done = f"aligned {_count(len(summary.aligned), 'pair')}"
+    done = f"aligned {counted(len(summary.aligned), 'pair')}"
     if summary.aligned and summary.seconds and summary.sentences:
         done += (f" ({summary.sentences:,} sentences in {summary.seconds:.1f} s, "
-                 f"{summary.sentences / summary.seconds:,.0f}/s; {summary.workers} worker"
-                 f"{'s' if summary.workers > 1 else ''})")
+                 f"{summary.sentences / summary.seconds:,.0f}/s; {counted(summary.workers, 'worker')})")
     click.echo(f"{done}; {summary.skipped} up to date" + (f"; {len(summary.failed)} failed" if summary.failed else ""))
     for name, message in summary.warnings:
         click.echo(f"warning: {name}: {message}", err=True)
-    if summary.failed:
-        click.echo(f"{len(summary.failed)} failed:", err=True)
-        for name, error in summary.failed:
-            click.echo(f"  {name}: {error.splitlines()[0]}", err=True)
+    if summary.failed:  # each error was printed as it came
+        click.echo(f"{len(summary.failed)} failed: {', '.join(name for name, _ in summary.failed)}", err=True)
     if summary.interrupted:
-        click.echo(f"interrupted: {_count(len(summary.pending), 'pair')} left; run align-all again to finish them",
+        click.echo(f"interrupted: {counted(len(summary.pending), 'pair')} left; run align-all again to finish them",
                    err=True)
         ctx.exit(130)
     if summary.failed:
         ctx.exit(1)
-
-
-def _count(n: int, noun: str) -> str:
-    """`n noun`, plural unless n is 1: 1 pair, 0 pairs, 1,234 pairs."""
-    return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
 def _interrupt(signum, frame):
@@ -144,7 +183,10 @@ class _ProgressBar:
             speed = self.progress.tasks[task].speed
             self.progress.update(task, rate=f"{speed:,.1f}/s" if speed else "")
         if event.error:
-            self.progress.console.print(f"[red]failed[/red] {event.pair}: {event.error.splitlines()[0]}")
+            from rich.markup import escape
+
+            self.progress.console.print(f"[red]failed[/red] {escape(f'{event.pair}: {event.error.splitlines()[0]}')}",
+                                        soft_wrap=True)
 
 
 @cli.command()
@@ -172,9 +214,10 @@ def status(db):
             click.echo(kinds)
     total_beads = int(frame["beads"].sum())
     reviewed = int(frame["reviewed_beads"].sum())
-    click.echo(f"{_count(frame.height, 'pair')}, {int(frame['src'].sum()) + int(frame['tgt'].sum()):,} sentences, "
-               f"{total_beads:,} beads, {reviewed:,} reviewed ({100 * reviewed / max(total_beads, 1):.0f}%), "
-               f"{int(frame['flags'].sum())} open flags")
+    sentences = int(frame["src"].sum()) + int(frame["tgt"].sum())
+    click.echo(f"{counted(frame.height, 'pair')}, {counted(sentences, 'sentence')}, {counted(total_beads, 'bead')}, "
+               f"{reviewed:,} reviewed ({100 * reviewed / max(total_beads, 1):.0f}%), "
+               f"{counted(int(frame['flags'].sum()), 'open flag')}")
     for row in frame.filter(pl.col("error").is_not_null()).iter_rows(named=True):
         click.echo(f"failed: {row['pair']}: {row['error'].splitlines()[0]}", err=True)
 
@@ -226,10 +269,9 @@ def show(name, db, flagged):
     from rich.table import Table
 
     with _open(db) as store:
-        info = store.pair(name)
+        info = pair_named(store, name)
         if info.run_id is None:
-            raise click.ClickException(f"{name}: not aligned yet ({info.status.value}); run `aligner align-all`"
-                                       + (f"\nlast error: {info.error}" if info.error else ""))
+            raise click.ClickException(not_aligned(store, info))
         flags = store.flag_records(name)
         table = Table(title=f"{name}: {info.src_path} ({info.src_lang}) / {info.tgt_path} ({info.tgt_lang})",
                       expand=True)
@@ -309,7 +351,7 @@ def report(name, db, fmt, output, html):
         output.write_bytes(data.getvalue())
     except OSError as exc:
         raise click.ClickException(f"{output}: cannot write ({exc.strerror or exc})") from None
-    click.echo(f"wrote {_count(frame.height, 'pair')} to {output}", err=True)
+    click.echo(f"wrote {counted(frame.height, 'pair')} to {output}", err=True)
 
 
 @cli.command()

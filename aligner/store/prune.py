@@ -9,6 +9,9 @@ from dataclasses import dataclass, field
 from ..errors import StoreError
 from .cache import window_hashes
 
+_NOUNS = {"beads": "bead", "edits": "edit", "flags": "flag", "runs": "run", "sentences": "sentence",
+          "documents": "document version", "cached vectors": "cached vector"}  # what one row of each is
+
 
 @dataclass
 class PruneReport:
@@ -20,7 +23,9 @@ class PruneReport:
 
     def lines(self) -> list[str]:
         """The report as short lines for a terminal."""
-        gone = ", ".join(f"{n:,} {table}" for table, n in self.removed.items() if n)
+        from ..export import counted
+
+        gone = ", ".join(counted(n, _NOUNS[table]) for table, n in self.removed.items() if n)
         return [f"removed {gone or 'nothing'}",
                 f"file size {self.size_before / 2 ** 20:,.1f} MB -> {self.size_after / 2 ** 20:,.1f} MB"]
 
