@@ -132,9 +132,7 @@ def _open(db: Path, create: bool = False):
 
 def _pairs(store, names):
     """The pairs to export, warning about those never aligned (they have no beads yet)."""
-    from .project import pairs_named
-
-    pairs = pairs_named(store, names)
+    pairs = store.pairs(names or None)
     for p in pairs:
         if p.run_id is None:
             click.echo(f"warning: {p.name}: not aligned yet; nothing to export", err=True)

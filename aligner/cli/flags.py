@@ -25,9 +25,9 @@ def pair_flags(store, name: str, recompute: bool = False, model: str | None = No
     from ..batch import embed_cached
     from ..embed import get_encoder
     from ..flags import carry_status, derive_flags
-    from .project import not_aligned, pair_named
+    from .project import not_aligned
 
-    info = pair_named(store, name)
+    info = store.pair(name)
     if info.run_id is None:
         raise click.ClickException(not_aligned(store, info))
     alignment = store.alignment(name)

@@ -30,38 +30,6 @@ def _open(db: Path, create: bool = False, timeout: float = 10.0):
     return Store.open(db, timeout, create=create)
 
 
-def pair_named(store, name: str):
-    """`store.pair(name)`, failing as `pairs_named` does for a name that is no pair."""
-    from ..errors import StoreError
-
-    try:
-        return store.pair(name)
-    except StoreError:
-        _fail_unknown(store, [name])
-        raise
-
-
-def pairs_named(store, names):
-    """`store.pairs(names)` (every pair when none). A name that is no pair fails with the message every command
-    gives: the name quoted, and up to ten of the project's pairs ('...' after), so that a typo shows itself."""
-    from ..errors import StoreError
-
-    try:
-        return store.pairs(names or None)
-    except StoreError:
-        _fail_unknown(store, names)
-        raise
-
-
-def _fail_unknown(store, names, shown: int = 10) -> None:
-    known = [p.name for p in store.pairs()]
-    missing = [n for n in dict.fromkeys(names) if n not in set(known)]
-    if missing:
-        listed = ", ".join(known[:shown]) + (", ..." if len(known) > shown else "")
-        hint = f" (pairs: {listed})" if known else " (the project has no pairs yet)"
-        raise click.ClickException(f"{store.path}: no pair named {', '.join(map(repr, missing))}{hint}")
-
-
 def not_aligned(store, info) -> str:
     """Why pair `info` has no alignment, and what to do: a file that could not be read or segmented must be
     fixed and imported again (aligning it again would fail again); other failures and new pairs call for
@@ -121,7 +89,7 @@ def align_all_cmd(ctx, names, db, model, force, jobs, threads, max_side, skip, q
 
     with _open(db) as store:  # a clear message for a missing or foreign file, or an unknown name, before any
         if names:             # worker starts (and before the progress bar)
-            pairs_named(store, names)
+            store.pairs(names or None)
     signal.signal(signal.SIGTERM, _interrupt)
     params = AlignParams(max_side=max_side, skip=skip)
     with _ProgressBar(quiet) as bar:
@@ -269,7 +237,7 @@ def show(name, db, flagged):
     from rich.table import Table
 
     with _open(db) as store:
-        info = pair_named(store, name)
+        info = store.pair(name)
         if info.run_id is None:
             raise click.ClickException(not_aligned(store, info))
         flags = store.flag_records(name)

@@ -133,9 +133,9 @@ class Documents(StoreBase):
         rows = self._q(_PAIRS_SQL + " ORDER BY p.name")
         if names is not None:
             wanted = set(names)
-            missing = wanted - {r["name"] for r in rows}
-            if missing:
-                raise StoreError(f"{self.path}: no pair named {', '.join(sorted(missing))}")
+            have = {r["name"] for r in rows}
+            if missing := [n for n in dict.fromkeys(names) if n not in have]:
+                raise self._no_such_pairs(missing)
             rows = [r for r in rows if r["name"] in wanted]
         return [_pair_info(r) for r in rows]
 
@@ -148,10 +148,16 @@ class Documents(StoreBase):
     def pair(self, name: str) -> PairInfo:
         rows = self._q(_PAIRS_SQL + " WHERE p.name = ?", (name,))
         if not rows:
-            known = [r["name"] for r in self._q("SELECT name FROM pairs ORDER BY name LIMIT 6")]
-            hint = f" (pairs: {', '.join(known)}{', ...' if len(known) == 6 else ''})" if known else ""
-            raise StoreError(f"{self.path}: no pair named {name!r}{hint}")
+            raise self._no_such_pairs([name])
         return _pair_info(rows[0])
+
+    def _no_such_pairs(self, missing: list[str], shown: int = 10) -> StoreError:
+        """The one message for names that are no pair: each quoted, then up to `shown` of the project's pairs
+        ('...' after), so that a typo shows itself."""
+        known = [r["name"] for r in self._q("SELECT name FROM pairs ORDER BY name LIMIT ?", (shown + 1,))]
+        listed = ", ".join(known[:shown]) + (", ..." if len(known) > shown else "")
+        hint = f" (pairs: {listed})" if known else " (the project has no pairs yet)"
+        return StoreError(f"{self.path}: no pair named {', '.join(map(repr, missing))}{hint}")
 
     def document(self, doc_id: int) -> Document:
         """A stored document rebuilt with its sentences; InputError with the import's message if it was unusable."""
