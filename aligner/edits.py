@@ -87,8 +87,10 @@ def _set_status(a: Alignment, idx: Iterable[int], status: BeadStatus) -> Alignme
 
 
 def confirm(a: Alignment, i: int) -> Edit:
-    """Mark bead i as checked by the editor."""
-    _bead(a, i)
+    """Mark bead i as checked by the editor. A bead the editor flagged is refused: confirming it would drop the
+    flag and its note unseen."""
+    if _bead(a, i).status is BeadStatus.FLAGGED:
+        raise EditError(f"bead {i + 1} carries your flag: clear it first (delete)")
     return Edit(_set_status(a, [i], BeadStatus.CONFIRMED), i, "confirm", {"bead": i})
 
 

@@ -252,6 +252,7 @@ def test_review_takes_the_database_from_the_environment(tmp_path, monkeypatch):
 
     class App:
         return_code = 0
+        quit_note = ""
 
         def run(self):
             pass

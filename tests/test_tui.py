@@ -837,3 +837,124 @@ async def test_flags_due_when_the_editor_leaves_the_pair_or_quits_are_still_deri
         await go_to(pilot, 3)
         await pilot.press("right", "x")  # another edit, then quit at once
     assert "added::2" in flag_keys(db)
+
+
+# --- review statuses, editors' flags and derivations that overlap ----------------------------------------------
+
+def slow_one_sided_flags(delay: float = 0.6):
+    def derive(*args):
+        time.sleep(delay)
+        return one_sided_flags(*args)
+    return derive
+
+
+async def wait_until(pilot, cond, what: str) -> None:
+    deadline = time.monotonic() + 20
+    while not cond():
+        assert time.monotonic() < deadline, what
+        await pilot.pause(0.02)
+
+
+async def test_a_dismissal_made_while_the_flags_are_derived_is_kept(db, monkeypatch):
+    from tui import reflag
+
+    monkeypatch.setattr(reflag, "derive_flags", slow_one_sided_flags())
+    cache_vectors(db)
+    async with app_for(db).run_test(size=SIZE) as pilot:
+        app = pilot.app
+        app.REFLAG_DELAY = 0.05
+        await go_to(pilot, 5)
+        await pilot.press("right", "x")  # target 4 alone: added::4
+        await flags_settled(pilot)
+        await go_to(pilot, 2)
+        await pilot.press("m")  # another edit: a slow derivation starts
+        await wait_until(pilot, lambda: app._reflagging is not None, "no derivation started")
+        await go_to(pilot, 5)  # the added sentence, one bead up after the merge
+        await pilot.press("d")
+        assert flag_keys(db)["added::4"] == "dismissed"
+        await flags_settled(pilot)
+        assert flag_keys(db)["added::4"] == "dismissed"  # the derivation that started before it kept it
+
+
+async def test_a_left_pair_gets_the_flags_of_its_last_edit_when_derivations_overlap(db, monkeypatch):
+    from tui import reflag
+
+    monkeypatch.setattr(reflag, "derive_flags", slow_one_sided_flags())
+    cache_vectors(db)
+    cache_vectors(db, "zeta")
+    async with app_for(db).run_test(size=SIZE) as pilot:
+        app = pilot.app
+        app.REFLAG_DELAY = 0.05
+        await go_to(pilot, 5)
+        await pilot.press("right", "x")
+        await wait_until(pilot, lambda: app._reflagging is not None, "no derivation started")
+        await go_to(pilot, 3)
+        await pilot.press("x")  # edited again while its flags are derived: due once more
+        await pilot.press("right_square_bracket")  # then at once the next pair, edited too
+        await go_to(pilot, 2)
+        await pilot.press("right", "x")
+        await flags_settled(pilot)
+        assert {"added::4", "added::2"} <= set(flag_keys(db))  # valdemar: both of its edits
+        with Store.open(db) as store:
+            assert any(f["key"] == "added::1" for f in store.flag_records("zeta"))
+
+
+async def test_a_pair_opened_again_while_its_flags_are_derived_shows_them(db, monkeypatch):
+    from tui import reflag
+
+    monkeypatch.setattr(reflag, "derive_flags", slow_one_sided_flags())
+    cache_vectors(db)
+    async with app_for(db).run_test(size=SIZE) as pilot:
+        app = pilot.app
+        app.REFLAG_DELAY = 0.05
+        await go_to(pilot, 5)
+        await pilot.press("right", "x")
+        await wait_until(pilot, lambda: app._reflagging is not None, "no derivation started")
+        await pilot.press("right_square_bracket", "left_square_bracket")  # away and back while it works
+        await flags_settled(pilot)
+        assert app.session.name == "valdemar"
+        assert any(f["key"] == "added::4" for f in app.session.flags)
+        assert app.review.flag_kinds.get(5) == "added"
+
+
+async def test_reviewing_a_flag_derived_away_meanwhile_is_a_notice(db):
+    save_flaggers_flags(db)
+    async with app_for(db).run_test(size=SIZE) as pilot:
+        await go_to(pilot, 9)
+        with Store.open(db) as other:  # another process derives the flags again: the added one goes
+            other.save_flags("valdemar", [f for f in other.flag_records("valdemar") if f["type"] != "added"])
+        await pilot.press("y")
+        assert any("not saved" in str(n.message) for n in pilot.app._notifications)
+        assert "added" not in {f["type"] for f in pilot.app.session.flags}  # read again: shows what is saved
+
+
+async def test_the_flag_list_takes_two_flags_on_one_bead(db):
+    save_flaggers_flags(db)
+    async with app_for(db).run_test(size=SIZE) as pilot:
+        await go_to(pilot, 9)
+        await pilot.press("exclamation_mark", "a", "enter")  # the editor's flag beside the flagger's
+        await pilot.pause()
+        await go_to(pilot, 1)
+        await pilot.press("t")
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert cursor(pilot.app) + 1 == 11  # the most confident open flag
+
+
+async def test_flagging_a_sentence_again_replaces_the_old_cleared_flag(db):
+    async with app_for(db).run_test(size=SIZE) as pilot:
+        await go_to(pilot, 5)
+        await pilot.press("exclamation_mark", "v", *"old", "enter")
+        await pilot.pause()
+        await pilot.press("delete")
+        await pilot.press("v", "down", "exclamation_mark", "d", "enter")  # beads 5-6 as dropped
+        await pilot.pause()
+        await go_to(pilot, 5)
+        detail = str(pilot.app.review.query_one("#detail").render())
+        assert "your flag: dropped" in detail and "divergent" not in detail
+        await pilot.press("enter")  # confirm and next: refused on a flagged bead
+        assert saved(db).beads[4].status is FLAG
+    with Store.open(db) as store:
+        flags = {r.src_ids: r.flags for r in store.iter_beads(["valdemar"])}
+    assert flags[(4,)] == ("dropped",) and flags[(5,)] == ("dropped",)

@@ -39,6 +39,13 @@ class Reporter:
         self.app.post_message(JobDone(self.job, error, note))
 
 
+def _keep_statuses(flags: list[dict], current: list[dict]) -> list[dict]:
+    """`flags` (derived again) with the review status each key has in `current`, the pair's flags as they are
+    now: a status an editor set while the flags were being derived is not undone by saving them."""
+    status = {f["key"]: f["status"] for f in current if "key" in f}
+    return [{**f, "status": status.get(f.get("key"), f.get("status", "open"))} for f in flags]
+
+
 class ReviewApp(App):
     """aligner review: check and fix alignments from the keyboard, every edit saved as it happens."""
 
@@ -59,8 +66,9 @@ class ReviewApp(App):
         self.session: PairSession | None = None
         self._cursor_timer = None
         self._reflag_timer = None
-        self._reflag_due = self._reflag_running = False
-        self._reflag_session: PairSession | None = None  # the pair whose flags are due
+        self._due: dict[str, PairSession] = {}  # pairs whose flags are due, by name: the open one, and any left
+        self._reflagging: PairSession | None = None  # the pair whose flags a worker is deriving
+        self.quit_note = ""  # said on the terminal after the app has gone
         self.project = ProjectScreen()
         self.review = ReviewScreen()
 
@@ -209,30 +217,29 @@ class ReviewApp(App):
         s = self.session
         if s is None or (s.stale and s.vectors is None):  # vectors missing: said so once, not tried again
             return
-        if self._reflag_due and self._reflag_session is not s:
-            self._flush_reflag()  # another pair's flags are still due: start them now
-        self._reflag_session = s
-        self._reflag_due = True
+        self._due[s.name] = s
         if self._reflag_timer is not None:
             self._reflag_timer.stop()
         self._reflag_timer = self.set_timer(self.REFLAG_DELAY, self._start_reflag)
 
     @property
     def reflag_pending(self) -> bool:
-        return self._reflag_due or self._reflag_running
+        return bool(self._due) or self._reflagging is not None
 
     def _start_reflag(self) -> None:
+        """Start the derivation of the next pair due (pairs the editor left first), unless one is under way: its
+        end starts the next."""
         self._reflag_timer = None
-        s = self._reflag_session
-        if self._reflag_running or not self._reflag_due or s is None:
-            return  # a derivation is under way: its end starts the next one
-        self._reflag_due, self._reflag_running = False, True
+        if self._reflagging is not None or not self._due:
+            return
+        name = next((n for n in self._due if self.session is None or n != self.session.name), None)
+        s = self._due.pop(name if name is not None else next(iter(self._due)))
+        self._reflagging = s
         self._reflag_worker(s, s.alignment, list(s.flags), s.vectors)
 
     def _flush_reflag(self) -> None:
-        """Leaving a pair whose flags are due: derive them now rather than after the pause, which would find
-        another pair open."""
-        if self._reflag_due:
+        """Leaving a pair whose flags are due: derive them now rather than after the pause."""
+        if self._due:
             if self._reflag_timer is not None:
                 self._reflag_timer.stop()
                 self._reflag_timer = None
@@ -241,15 +248,15 @@ class ReviewApp(App):
     def _reflag_now(self) -> None:
         """On quitting with flags due or under way: derive them here, in the foreground (a second for a
         5,000-bead pair), so the database never keeps flags of an alignment it no longer has."""
-        s = self._reflag_session
-        if s is None or not self.reflag_pending:
-            return
-        self._reflag_due = False
-        try:
-            vectors = s.vectors or reflag.cached_vectors(self.store, s.name, s.src, s.tgt)
-            s.save_derived(reflag.rederive(list(s.flags), s.alignment, s.src, s.tgt, vectors))
-        except Exception:  # noqa: BLE001  flags are advice: `aligner flags NAME --recompute` derives them again
-            pass
+        due = list(self._due.values()) + ([self._reflagging] if self._reflagging is not None else [])
+        self._due.clear()
+        for s in {id(s): s for s in due}.values():
+            try:
+                vectors = s.vectors or reflag.cached_vectors(self.store, s.name, s.src, s.tgt)
+                s.save_derived(_keep_statuses(reflag.rederive(list(s.flags), s.alignment, s.src, s.tgt, vectors),
+                                              s.flags))
+            except AlignerError as exc:  # flags are advice: the edits are saved; say why they are not
+                self.quit_note += f"{s.name}: {exc} (`aligner flags {s.name} --recompute` derives them again)\n"
 
     @work(thread=True, group="reflag")
     def _reflag_worker(self, session: PairSession, alignment, previous: list[dict], vectors) -> None:
@@ -269,7 +276,7 @@ class ReviewApp(App):
 
     @on(Reflagged)
     def _reflagged(self, message: Reflagged) -> None:
-        self._reflag_running = False
+        self._reflagging = None
         s = message.session  # the pair open now, or one the editor left meanwhile
         s.vectors = message.vectors
         if message.error:
@@ -277,13 +284,19 @@ class ReviewApp(App):
             self.notify(message.error, severity="warning", timeout=10)
         elif s.alignment is message.alignment:  # else edited meanwhile: the next derivation is due
             try:
-                s.save_derived(message.flags)
+                # review statuses set while the worker ran (y, d) win over those it started from
+                s.save_derived(_keep_statuses(message.flags, s.flags))
             except AlignerError as exc:
                 s.stale = f"flags not saved: {exc}"
                 self.notify(s.stale, severity="error", timeout=10)
-        if s is self.session:
+        current = self.session
+        if current is not None and current is not s and current.name == s.name and not message.error:
+            current.flags = self.store.flag_records(s.name)  # the pair was opened again meanwhile
+        if current is not None and current.name == s.name:
             self.review.refresh_flags()
-        if self._reflag_due and self._reflag_timer is None:
+        elif self.screen is self.project:
+            self.refresh_project()
+        if self._due and self._reflag_timer is None:
             self._start_reflag()
 
     def realign(self, cursor: int) -> None:

@@ -23,5 +23,7 @@ def review(name, db, corpus):
 
     app = create_app(db, name, corpus)
     app.run()
+    if app.quit_note:
+        click.echo(app.quit_note.rstrip(), err=True)
     if app.return_code:
         raise SystemExit(app.return_code)

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from rich.markup import escape
 
 from aligner.models import Alignment, Bead, BeadStatus, Document, common_ends
-from aligner.store import EDITOR_KEY
+from aligner.store import is_editor
 
 LOW_SCORE = 0.5  # an automatic 1-1 or m-n bead scoring below this is worth a second look
 FLAG_KINDS = ("added", "dropped", "divergent", "furniture")  # what an editor flags
@@ -40,7 +40,7 @@ def flag_line(f: Mapping) -> str:
     the editor's flag with its note; the flagger's with its review status, confidence and, for the kinds whose
     note says more than the text shown below it (divergent, moved), that note."""
     kind, note = f.get("type", "?"), f.get("note", "")
-    if f.get("key", "").startswith(EDITOR_KEY):
+    if is_editor(f):
         return f"[b]your flag: {kind}[/b]" + (f"  {escape(note)}" if note else "")
     status = f.get("status", "open")
     line = f"{kind} ({status}, confidence {f.get('confidence', 0):.2f})"
@@ -59,7 +59,7 @@ def flag_row(k: int, f: Mapping) -> str:
         return "" if not got else f"{side} {got[0]}" + (f"-{got[-1]}" if got[-1] != got[0] else "")
 
     where = " ".join(x for x in (ids("src"), ids("tgt")) if x)
-    who = "yours" if f.get("key", "").startswith(EDITOR_KEY) else f.get("status", "open")
+    who = "yours" if is_editor(f) else f.get("status", "open")
     conf = "  -  " if who == "yours" else f"{f.get('confidence', 0):.2f}"
     note = " ".join(str(f.get("note", "")).split())
     return f"{conf}  {f.get('type', '?'):<9} bead {k + 1:<5} {where:<20} {who:<9}  {note[:60]}"

@@ -11,7 +11,7 @@ import numpy as np
 from aligner.errors import AlignerError
 from aligner.flags import Flag, carry_status, derive_flags
 from aligner.models import Alignment, Document
-from aligner.store import EDITOR_KEY, Store
+from aligner.store import Store, is_editor
 
 Vectors = tuple[np.ndarray, np.ndarray]
 
@@ -43,8 +43,8 @@ def rederive(previous: list[dict], alignment: Alignment, src: Document, tgt: Doc
     """The flags to save for `alignment`: the flagger's, derived again, with the review status of those whose key
     (type and sentences) is unchanged, then the editor's own flags as they were. previous: the pair's flag
     records (tui.session.PairSession.flags)."""
-    mine = [{k: v for k, v in f.items() if k != "id"} for f in previous if f.get("key", "").startswith(EDITOR_KEY)]
-    before = [Flag.from_dict(f) for f in previous if not f.get("key", "").startswith(EDITOR_KEY)]
+    mine = [{k: v for k, v in f.items() if k != "id"} for f in previous if is_editor(f)]
+    before = [Flag.from_dict(f) for f in previous if not is_editor(f)]
     try:
         flags = derive_flags(alignment, src, tgt, *vectors)
     except ValueError as exc:

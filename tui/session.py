@@ -3,8 +3,9 @@ edits that change them, each written to the store at once, and where the editor 
 No Textual here, so it is tested directly.
 
 An editor's flag is two things: the beads' FLAGGED status, which is part of the alignment and so undone and redone
-with it, and a record in the store's flags table (kind and note, key prefixed aligner.store.EDITOR_KEY), shown only
-while its beads are still FLAGGED.
+with it, and a record in the store's flags table (kind, note and when it was made, key prefixed
+aligner.store.EDITOR_KEY), shown while one of its sentences is in a FLAGGED bead and no newer flag of the editor
+covers it (aligner.store.shown_editor_flags).
 """
 
 from __future__ import annotations
@@ -12,14 +13,14 @@ from __future__ import annotations
 import json
 from bisect import bisect_right
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from itertools import accumulate
 from pathlib import Path
 
 from aligner.edits import Edit
 from aligner.flags import Flag, FlagStatus, FlagType, Span
 from aligner.models import Alignment, BeadStatus, Document
-from aligner.store import EDITOR_KEY, Store
+from aligner.store import EDITOR_KEY, Store, is_editor, shown_editor_flags
 
 from .nav import changed_stretch
 
@@ -38,6 +39,7 @@ class PairSession:
     view: dict = field(default_factory=dict)  # the view state saved in the store: {"cursor": bead}
     vectors: tuple | None = None  # sentence vectors (src, tgt) to derive flags again, read on the first edit
     stale: str = ""  # why the flags no longer match the alignment, when they do not
+    _shown: tuple = (None, None, set())  # (alignment, flags, the editor's flags that show): a cache
 
     @classmethod
     def open(cls, store: Store, name: str) -> PairSession:
@@ -67,7 +69,8 @@ class PairSession:
         tgt = [j for b in beads for j in b.tgt]
         flag = Flag(FlagType(kind), Span.of(self.src, src) if src else None, Span.of(self.tgt, tgt) if tgt else None,
                     1.0, 1.0, note, FlagStatus.CONFIRMED)
-        record = {**flag.to_dict(), "key": EDITOR_KEY + flag.key}
+        record = {**flag.to_dict(), "key": EDITOR_KEY + flag.key,
+                  "made": datetime.now(UTC).isoformat(timespec="microseconds")}  # the newest flag of a sentence shows
         self.apply(edit)
         self.flags = [f for f in self.flags if f.get("key") != record["key"]] + [record]
         self.store.save_flags(self.name, [{k: v for k, v in f.items() if k != "id"} for f in self.flags])
@@ -115,10 +118,11 @@ class PairSession:
 
         editor: dict[int, str] = {}
         found: dict[int, str] = {}
-        for f in self.flags:
-            if f["status"] == FlagStatus.DISMISSED.value:
+        shown = self._shown_editor_flags()
+        for n, f in enumerate(self.flags):
+            mine = is_editor(f)
+            if f["status"] == FlagStatus.DISMISSED.value or (mine and n not in shown):
                 continue
-            mine = f.get("key", "").startswith(EDITOR_KEY)
             for side, span in enumerate((f.get("src"), f.get("tgt"))):
                 for i in (span or {}).get("sentences", ()):
                     k = bead_of(side, i)
@@ -130,20 +134,33 @@ class PairSession:
                         found.setdefault(k, f["type"])
         return {**found, **editor}
 
+    def _shown_editor_flags(self) -> set[int]:
+        """Indices into self.flags of the editor's flags that show (aligner.store.shown_editor_flags), worked
+        out once per alignment and set of flags."""
+        a, flags, shown = self._shown
+        if a is not self.alignment or flags is not self.flags:
+            beads = self.alignment.beads
+            flagged = ({i for b in beads if b.status is BeadStatus.FLAGGED for i in b.src},
+                       {j for b in beads if b.status is BeadStatus.FLAGGED for j in b.tgt})
+            shown = shown_editor_flags(self.flags, *flagged)
+            self._shown = (self.alignment, self.flags, shown)
+        return shown
+
     def flags_at(self, lo: int, hi: int | None = None) -> list[dict]:
         """The flag records on beads lo..hi (inclusive; hi defaults to lo), in saved order: the flagger's
-        whatever their review status (a dismissed flag can be opened again), and an editor's while one of its
-        beads there is FLAGGED."""
+        whatever their review status (a dismissed flag can be opened again), and an editor's that show, where
+        one of its beads there is FLAGGED."""
         beads = self.alignment.beads[lo:(lo if hi is None else hi) + 1]
         src = {i for b in beads for i in b.src}
         tgt = {j for b in beads for j in b.tgt}
         flagged_src = {i for b in beads if b.status is BeadStatus.FLAGGED for i in b.src}
         flagged_tgt = {j for b in beads if b.status is BeadStatus.FLAGGED for j in b.tgt}
+        shown = self._shown_editor_flags()
         out = []
-        for f in self.flags:
+        for n, f in enumerate(self.flags):
             fs, ft = (f.get("src") or {}).get("sentences", ()), (f.get("tgt") or {}).get("sentences", ())
-            if f.get("key", "").startswith(EDITOR_KEY):
-                if flagged_src.intersection(fs) or flagged_tgt.intersection(ft):
+            if is_editor(f):
+                if n in shown and (flagged_src.intersection(fs) or flagged_tgt.intersection(ft)):
                     out.append(f)
             elif src.intersection(fs) or tgt.intersection(ft):
                 out.append(f)
@@ -156,34 +173,31 @@ class PairSession:
         starts = ([*accumulate((len(b.src) for b in beads), initial=0)],
                   [*accumulate((len(b.tgt) for b in beads), initial=0)])
         out: dict[int, int | None] = {}
-        for f in self.flags:
+        shown = self._shown_editor_flags()
+        for n, f in enumerate(self.flags):
             ks = [bisect_right(starts[side], i) - 1 for side, span in enumerate((f.get("src"), f.get("tgt")))
                   for i in (span or {}).get("sentences", ()) if 0 <= i < starts[side][-1]]
-            if f.get("key", "").startswith(EDITOR_KEY):
-                ks = [k for k in ks if beads[k].status is BeadStatus.FLAGGED]
+            if is_editor(f):
+                ks = [k for k in ks if beads[k].status is BeadStatus.FLAGGED] if n in shown else []
             out[f["id"]] = min(ks) if ks else None
         return out
 
-    def review_flags(self, records: list[dict], status: FlagStatus) -> None:
-        """Set the review status of the flagger's flags among `records` (each its own small transaction; not an
-        edit of the alignment, so not in the undo log: the same key sets the status back)."""
-        for f in records:
-            if not f.get("key", "").startswith(EDITOR_KEY):
-                self.store.set_flag_status(f["id"], status)
-        self.flags = self.store.flag_records(self.name)
+    def flag_list(self) -> list[tuple[int, dict]]:
+        """(first bead, flag record) of every flag shown, for the flag list: open ones first, then accepted and
+        the editor's, then dismissed; within each, the most confident first."""
+        where = self.beads_of_flags()
+        shown = [(k, f) for f in self.flags if (k := where[f["id"]]) is not None]
+        rank = {FlagStatus.OPEN.value: 0, FlagStatus.DISMISSED.value: 2}
+        return sorted(shown, key=lambda kf: (rank.get(kf[1]["status"], 1), -kf[1].get("confidence", 0.0), kf[0]))
 
-    def note_of(self, k: int) -> str:
-        """The note of the editor's flag on bead k, if it is flagged."""
-        b = self.alignment.beads[k]
-        if b.status is not BeadStatus.FLAGGED:
-            return ""
-        for f in reversed(self.flags):
-            if not f.get("key", "").startswith(EDITOR_KEY):
-                continue
-            if set(b.src) & set((f.get("src") or {}).get("sentences", ())) or \
-                    set(b.tgt) & set((f.get("tgt") or {}).get("sentences", ())):
-                return f.get("note", "")
-        return ""
+    def review_flags(self, records: list[dict], status: FlagStatus) -> None:
+        """Set the review status of the flagger's flags among `records`, in one transaction (not an edit of the
+        alignment, so not in the undo log: the same key sets the status back). The flags are read again even
+        when the store refuses (busy, or a flag derived away meanwhile), so the screen shows what is saved."""
+        try:
+            self.store.set_flag_statuses([f["id"] for f in records if not is_editor(f)], status)
+        finally:
+            self.flags = self.store.flag_records(self.name)
 
     def is_flagged(self, k: int, flags: dict[int, str]) -> bool:
         return self.alignment.beads[k].status is BeadStatus.FLAGGED or k in flags
@@ -226,12 +240,9 @@ def summarize_pairs(store: Store) -> list[PairSummary]:
             last = _local(history[-1].date) if history else ""
             flagged = ({i for b in a.beads if b.status is BeadStatus.FLAGGED for i in b.src},
                        {j for b in a.beads if b.status is BeadStatus.FLAGGED for j in b.tgt})
-            for f in store.flag_records(p.name):
-                if not f.get("key", "").startswith(EDITOR_KEY):
-                    flags += f["status"] != FlagStatus.DISMISSED.value
-                elif any(flagged[side].intersection((f.get(name) or {}).get("sentences", ()))
-                         for side, name in enumerate(("src", "tgt"))):
-                    flags += 1
+            records = store.flag_records(p.name)
+            flags = len(shown_editor_flags(records, *flagged)) + sum(
+                not is_editor(f) and f["status"] != FlagStatus.DISMISSED.value for f in records)
         out.append(PairSummary(p.name, p.n_src, p.n_tgt, p.beads, confirmed, flags, mean, last))
     return out
 

@@ -4,13 +4,36 @@ by hand), kept by key so that a flag keeps its id and review status while it is 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 
 from ..errors import StoreError
 from .documents import Documents
 
 # Keys of the flags an editor made by hand (the review app writes them): re-alignments keep them.
 EDITOR_KEY = "editor:"
+
+
+def is_editor(flag: Mapping) -> bool:
+    """Whether a flag record (Flag.to_dict() with its key) is one an editor made by hand."""
+    return flag.get("key", "").startswith(EDITOR_KEY)
+
+
+def shown_editor_flags(records: Sequence[Mapping], flagged_src: set[int], flagged_tgt: set[int]) -> set[int]:
+    """Indices into `records` of the editor's flags that show. An editor's flag shows while one of its sentences
+    is in a FLAGGED bead and no newer editor's flag (its "made" time, then its place) covers that sentence: its
+    record outlives an unflag, so an undo brings the flag back, and flagging the same sentences again with
+    another kind or note replaces it. flagged_src, flagged_tgt: the sentences of the FLAGGED beads."""
+    mine = sorted((k for k, f in enumerate(records) if is_editor(f)), key=lambda k: (records[k].get("made", ""), k),
+                  reverse=True)
+    taken: tuple[set[int], set[int]] = (set(), set())
+    shown = set()
+    for k in mine:
+        ids = [set((records[k].get(side) or {}).get("sentences", ())) for side in ("src", "tgt")]
+        if (ids[0] - taken[0]) & flagged_src or (ids[1] - taken[1]) & flagged_tgt:
+            shown.add(k)
+        taken[0].update(ids[0])
+        taken[1].update(ids[1])
+    return shown
 
 
 class Flags(Documents):
@@ -53,12 +76,17 @@ class Flags(Documents):
 
     def set_flag_status(self, flag_id: int, status) -> None:
         """Set a flag's review status: open, confirmed or dismissed (a FlagStatus or its value)."""
+        self.set_flag_statuses([flag_id], status)
+
+    def set_flag_statuses(self, flag_ids: Iterable[int], status) -> None:
+        """Set the review status of several flags in one transaction: all of them, or none when one is gone."""
         status = getattr(status, "value", status)
         if status not in ("open", "confirmed", "dismissed"):
             raise StoreError(f"unknown flag status {status!r}: use open, confirmed or dismissed")
         with self.transaction():
-            if self._conn.execute("UPDATE flags SET status = ? WHERE id = ?", (status, flag_id)).rowcount == 0:
-                raise StoreError(f"{self.path}: no flag {flag_id}")
+            for flag_id in flag_ids:
+                if self._conn.execute("UPDATE flags SET status = ? WHERE id = ?", (status, flag_id)).rowcount == 0:
+                    raise StoreError(f"{self.path}: no flag {flag_id} (derived again meanwhile?)")
 
 
 def _label(span: dict) -> str:

@@ -10,7 +10,7 @@ from datetime import datetime
 
 from ..models import BeadStatus
 from .documents import Documents, PairInfo
-from .flags import EDITOR_KEY
+from .flags import is_editor, shown_editor_flags
 
 
 class Rows(Documents):
@@ -74,13 +74,23 @@ def _pair_rows(conn: sqlite3.Connection, p: PairInfo, wanted, min_score, batch_s
     from ..export import BeadRow
 
     created = _when(conn.execute("SELECT date FROM runs WHERE id = ?", (p.run_id,)).fetchone()[0])
-    # per side, sentence -> flag kinds: the flagger's, and the editor's (shown only on FLAGGED beads)
+    # per side, sentence -> flag kinds: the flagger's, and the editor's that show (only on FLAGGED beads)
+    records = [{**json.loads(data), "key": key, "type": kind} for key, kind, data in conn.execute(
+        "SELECT key, type, data FROM flags WHERE run_id = ? AND status != 'dismissed' ORDER BY id", (p.run_id,))]
+    flagged: tuple[set[int], set[int]] = (set(), set())
+    for s0, ns, t0, nt in conn.execute("SELECT src_start, src_len, tgt_start, tgt_len FROM beads WHERE run_id = ? "
+                                       "AND status = ?", (p.run_id, BeadStatus.FLAGGED.value)):
+        flagged[0].update(range(s0, s0 + ns))
+        flagged[1].update(range(t0, t0 + nt))
+    shown = shown_editor_flags(records, *flagged)
     marks: dict[bool, tuple[dict[int, set], dict[int, set]]] = {False: ({}, {}), True: ({}, {})}
-    for key, kind, src, tgt in conn.execute("SELECT key, type, src, tgt FROM flags WHERE run_id = ? AND status "
-                                            "!= 'dismissed'", (p.run_id,)).fetchall():
-        for side, ids in zip(marks[key.startswith(EDITOR_KEY)], (json.loads(src), json.loads(tgt)), strict=True):
-            for i in ids:
-                side.setdefault(i, set()).add(kind)
+    for k, f in enumerate(records):
+        editor = is_editor(f)
+        if editor and k not in shown:
+            continue
+        for side, name in zip(marks[editor], ("src", "tgt"), strict=True):
+            for i in (f.get(name) or {}).get("sentences", ()):
+                side.setdefault(i, set()).add(f["type"])
     src, tgt = _Sentences(conn, p.src_doc), _Sentences(conn, p.tgt_doc)
     cur = conn.execute("SELECT src_start, src_len, tgt_start, tgt_len, score, status, changed FROM beads "
                        "WHERE run_id = ? ORDER BY src_start, tgt_start", (p.run_id,))

@@ -15,8 +15,9 @@ from textual.widgets import Static
 
 from aligner import edits
 from aligner.edits import EditError, Side
+from aligner.errors import AlignerError
 from aligner.flags import FlagStatus
-from aligner.store import EDITOR_KEY
+from aligner.store import is_editor
 
 from .. import nav
 from ..widgets.bead_grid import BeadGrid
@@ -66,7 +67,7 @@ class ReviewScreen(Screen):
         _key("x", "detach", "No counterpart", "edit.detach",
              "Give the last sentence of the active side an empty counterpart (dropped or added)"),
         _key("r", "realign", "Re-align", "edit.realign",
-             "Re-align the unconfirmed stretch around the cursor; confirmed beads stay fixed"),
+             "Re-align the stretch around the cursor; confirmed and flagged beads stay fixed"),
         _key("ctrl+z", "undo", "Undo", "edit.undo", "Undo the last edit (also after a restart)", show=True),
         _key("ctrl+y", "redo", "Redo", "edit.redo", "Redo the last undone edit"),
         _key("v", "mark", "Mark", "flag.mark", "Start (or drop) a marked run of beads for flagging"),
@@ -183,11 +184,8 @@ class ReviewScreen(Screen):
 
     def action_toggle_confirm(self) -> None:
         k = self.grid.cursor
-        status = self.session.alignment.beads[k].status
-        if status is edits.BeadStatus.FLAGGED:
-            self.notify(f"bead {k + 1} carries your flag: clear it first (delete)", severity="warning", timeout=4)
-            return
-        self._edit(edits.unconfirm if status is edits.BeadStatus.CONFIRMED else edits.confirm, k)
+        confirmed = self.session.alignment.beads[k].status is edits.BeadStatus.CONFIRMED
+        self._edit(edits.unconfirm if confirmed else edits.confirm, k)
 
     def action_confirm_next(self) -> None:
         self._edit(edits.confirm, self.grid.cursor)
@@ -245,7 +243,7 @@ class ReviewScreen(Screen):
         except EditError as exc:
             self.notify(str(exc), severity="warning")
             return
-        self.notify(f"re-aligning beads {lo + 1}-{hi} (confirmed beads stay fixed)")
+        self.notify(f"re-aligning beads {lo + 1}-{hi} (confirmed and flagged beads stay fixed)")
         self.app.realign(self.grid.cursor)
 
     def action_undo(self) -> None:
@@ -294,13 +292,18 @@ class ReviewScreen(Screen):
 
     def _review_flags(self, lo: int, hi: int, status: FlagStatus) -> None:
         """Give the flagger's flags on beads lo..hi `status`, or open them again when they all have it."""
-        records = [f for f in self.session.flags_at(lo, hi) if not f.get("key", "").startswith(EDITOR_KEY)]
+        records = [f for f in self.session.flags_at(lo, hi) if not is_editor(f)]
         if not records:
             self.notify("no flag of the flagger here", severity="warning", timeout=3)
             return
         if all(f["status"] == status.value for f in records):
             status = FlagStatus.OPEN
-        self.session.review_flags(records, status)
+        try:
+            self.session.review_flags(records, status)
+        except AlignerError as exc:
+            self.notify(f"not saved: {exc}", severity="error", timeout=8)
+            self.refresh_flags()
+            return
         self.grid.mark = None
         self.refresh_flags()
         what = ", ".join(sorted({f["type"] for f in records}))
@@ -308,14 +311,10 @@ class ReviewScreen(Screen):
 
     async def action_flag_list(self) -> None:
         s = self.session
-        where = s.beads_of_flags()
-        shown = sorted((k, f) for f in s.flags if (k := where[f["id"]]) is not None)
+        shown = s.flag_list()
         if not shown:
             self.notify("this pair has no flags", timeout=2)
             return
-        # open flags first, most confident first; dismissed ones last
-        shown.sort(key=lambda kf: (kf[1]["status"] == "dismissed", kf[1]["status"] != "open",
-                                   -kf[1].get("confidence", 0.0), kf[0]))
 
         def done(k: int | None) -> None:
             if k is not None:
