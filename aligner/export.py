@@ -23,6 +23,8 @@ FORMATS = ("tmx",) + TABLE_FORMATS
 REVIEWED = frozenset({BeadStatus.CONFIRMED, BeadStatus.EDITED})
 BATCH_SIZE = 10_000
 
+IMPORTED_MODEL = "tmx-import"  # the model of a run that `aligner import tmx` made: no encoder aligned it
+
 
 @dataclass(frozen=True, slots=True)
 class BeadRow:
@@ -422,7 +424,7 @@ def _save_pair(store, path: Path, name: str, units: list[TranslationUnit], src_l
     store.add_pair(name, *docs)
     alignment = Alignment(tuple(beads), len(sides[0]), len(sides[1]))
     created = [u.created for u in units if u.created is not None]
-    store.save_alignment(name, alignment, {"model": "tmx-import", "params": {"file": path.name},
+    store.save_alignment(name, alignment, {"model": IMPORTED_MODEL, "params": {"file": path.name},
                                            "date": min(created, default=None),
                                            "changed": [u.changed for u in units]})
 

@@ -958,3 +958,25 @@ async def test_flagging_a_sentence_again_replaces_the_old_cleared_flag(db):
     with Store.open(db) as store:
         flags = {r.src_ids: r.flags for r in store.iter_beads(["valdemar"])}
     assert flags[(4,)] == ("dropped",) and flags[(5,)] == ("dropped",)
+
+
+def test_an_imported_pairs_flags_are_derived_again_from_the_default_models_vectors(tmp_path):
+    """`aligner flags` derives an imported pair's flags with the default model and caches its vectors there; the
+    app must find them there too (the pair's own model, tmx-import, has none)."""
+    from aligner.batch import embed_cached
+    from aligner.embed import DEFAULT_MODEL
+    from aligner.export import IMPORTED_MODEL
+    from tui import reflag
+
+    path = build_project(tmp_path / "p.db", pairs=1)
+    with Store.open(path) as store:
+        store.save_alignment("valdemar", Alignment(tuple(valdemar_beads()), 11, 9), {"model": IMPORTED_MODEL})
+        src, tgt = store.documents_for("valdemar")
+        with pytest.raises(reflag.VectorsMissing, match=DEFAULT_MODEL):
+            reflag.cached_vectors(store, "valdemar", src, tgt)
+        encoder = FakeEncoder()
+        for doc in (src, tgt):
+            for k, hashes, vectors in embed_cached(store, encoder, doc.texts, 1)[1]:
+                store.store_windows(DEFAULT_MODEL, k, hashes, vectors)
+        sv, tv = reflag.cached_vectors(store, "valdemar", src, tgt)
+    assert sv.shape[0] == len(src) and tv.shape[0] == len(tgt)

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from aligner.embed import DEFAULT_MODEL
 from aligner.errors import AlignerError
+from aligner.export import IMPORTED_MODEL
 from aligner.flags import Flag, carry_status, derive_flags
 from aligner.models import Alignment, Document
 from aligner.store import Store, is_editor
@@ -25,6 +27,8 @@ def cached_vectors(store: Store, name: str, src: Document, tgt: Document) -> Vec
     float32 (n_src, d) and (n_tgt, d). Raises VectorsMissing, with what to run, when any is not cached."""
     info = store.pair(name)
     model = info.model or ""
+    if model == IMPORTED_MODEL:  # no model aligned it: `aligner flags` derives its flags with the default one
+        model = DEFAULT_MODEL
     out, missing = [], 0
     for doc_id, doc in ((info.src_doc, src), (info.tgt_doc, tgt)):
         hashes = store.sentence_hashes(doc_id)

@@ -9,12 +9,12 @@ from pathlib import Path
 import click
 
 from ..embed import DEFAULT_MODEL
+from ..export import IMPORTED_MODEL
 from . import cli
 from .core import lang_option
 
 TYPE_CHOICES = ("added", "dropped", "moved", "divergent", "furniture")
 STATUS_CHOICES = ("open", "confirmed", "dismissed")
-IMPORTED_MODEL = "tmx-import"  # the model of a run that `aligner import tmx` made: no encoder aligned it
 
 
 def pair_flags(store, name: str, recompute: bool = False, model: str | None = None) -> list:
