@@ -104,6 +104,12 @@ OPS = [
     ("page down", [], ["pagedown"]),
     ("down", [], ["down"]),
 ]
+FLAG_OPS = [
+    ("next flag (f)", [], ["f"]),
+    ("accept a flag (y)", ["f"], ["y"]),
+    ("dismiss a flag (d)", ["f"], ["d"]),
+    ("flag list: open it, go to the first (t, enter)", [], ["t", "enter"]),
+]
 MODAL_OPS = [
     ("split (s, enter: the first cut)", ["down", "down"], ["s"], ["enter"]),
     ("flag with note (!, v, enter)", ["down"], ["exclamation_mark"], ["v", "enter"]),
@@ -241,6 +247,9 @@ async def run(db: Path, repeat: int) -> list[tuple]:
         n_flags = len(app.session.flags)
         rows.append(await measure(pilot, f"x, until its {n_flags} flags are derived again and saved", ["down", "down"],
                                   ["x"], repeat, settle=True))
+        # reviewing the flagger's flags, with all of them in place
+        for label, before, keys in FLAG_OPS:
+            rows.append(await measure(pilot, f"{label}, among {n_flags}", before, keys, repeat))
         rows += await measure_during_flags(pilot, repeat)
         app.exit()
     return rows
