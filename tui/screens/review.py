@@ -83,7 +83,7 @@ class ReviewScreen(Screen):
         *_both_ways("u", "find('unconfirmed', {})", "unconfirmed", "unconfirmed", show=True),
         *_both_ways("l", "find('low-score', {})", "low score", "low-score"),
         *_both_ways("o", "find('non-1-1', {})", "non-1-1", "non-1-1"),
-        *_both_ways("f", "find('flagged', {})", "flagged", "flagged"),
+        *_both_ways("f", "find('flagged', {})", "flag", "flagged", show=True),
         _key("g", "goto", "Go to", "find.goto", "Go to a bead number, or a sentence (es 12, en 12)", priority=True),
         _key("slash", "search", "Search", "find.search", "Search either side with a regular expression", show=True,
              priority=True),
