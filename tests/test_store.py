@@ -381,6 +381,23 @@ def test_flags_keep_their_ids_and_statuses_across_saves(aligned):
         aligned.set_flag_status(again[0]["id"], "maybe")
 
 
+def test_an_editors_decision_comes_back_with_its_flag(aligned):
+    """A flag derived away by one edit and found again (after the next edit, or an undo) gets the editor's last
+    decision on its key back, and so does a flag saved with the status it had before a decision made
+    meanwhile; a decision to open it again is kept too."""
+    aligned.save_flags("doc", [flag("added", tgt=[2]), flag("dropped", src=[4])])
+    added = aligned.flag_records("doc")[0]
+    aligned.set_flag_status(added["id"], "dismissed")
+    aligned.save_flags("doc", [flag("dropped", src=[4])])  # derived away
+    assert [f["type"] for f in aligned.flag_records("doc")] == ["dropped"]
+    aligned.save_flags("doc", [flag("added", tgt=[2]), flag("dropped", src=[4])])  # found again, as open
+    assert {f["type"]: f["status"] for f in aligned.flag_records("doc")} == {"added": "dismissed", "dropped": "open"}
+    again = aligned.flag_records("doc")
+    aligned.set_flag_status(next(f["id"] for f in again if f["type"] == "added"), "open")
+    aligned.save_flags("doc", [dict(f, status="dismissed") for f in again])  # stale statuses, from before
+    assert {f["type"]: f["status"] for f in aligned.flag_records("doc")} == {"added": "open", "dropped": "dismissed"}
+
+
 def test_flags_come_back_as_flag_objects(aligned):
     from aligner.flags import Flag, FlagType
 

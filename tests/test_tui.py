@@ -333,9 +333,9 @@ async def test_flags_are_derived_again_after_an_edit(db, monkeypatch):
         await flags_settled(pilot)
         keys = flag_keys(db)
         assert "added::4" not in keys and "dropped:4:" not in keys and "editor:added::7" in keys
-        await pilot.press("ctrl+y")
+        await pilot.press("ctrl+y")  # the flag is found again: it comes back with the editor's decision
         await flags_settled(pilot)
-        assert flag_keys(db)["added::4"] == "open"
+        assert flag_keys(db)["added::4"] == "dismissed"
 
 
 async def test_the_flags_saved_after_an_edit_are_the_flaggers(db):
@@ -856,6 +856,8 @@ async def wait_until(pilot, cond, what: str) -> None:
 
 
 async def test_a_dismissal_made_while_the_flags_are_derived_is_kept(db, monkeypatch):
+    """While the flags are being derived the app refuses y and d (the flag on screen may be about to change); a
+    decision saved meanwhile all the same (another process) survives the derivation's save."""
     from tui import reflag
 
     monkeypatch.setattr(reflag, "derive_flags", slow_one_sided_flags())
@@ -871,9 +873,15 @@ async def test_a_dismissal_made_while_the_flags_are_derived_is_kept(db, monkeypa
         await wait_until(pilot, lambda: app._reflagging is not None, "no derivation started")
         await go_to(pilot, 5)  # the added sentence, one bead up after the merge
         await pilot.press("d")
-        assert flag_keys(db)["added::4"] == "dismissed"
+        assert flag_keys(db)["added::4"] == "open"
+        assert any("being updated" in str(n.message) for n in app._notifications)
+        with Store.open(db) as other:
+            other.set_flag_status(next(f["id"] for f in other.flag_records("valdemar") if f["key"] == "added::4"),
+                                  "dismissed")
         await flags_settled(pilot)
         assert flag_keys(db)["added::4"] == "dismissed"  # the derivation that started before it kept it
+        await pilot.press("d")  # now the flags are fresh: d opens it again
+        assert flag_keys(db)["added::4"] == "open"
 
 
 async def test_a_left_pair_gets_the_flags_of_its_last_edit_when_derivations_overlap(db, monkeypatch):
@@ -980,3 +988,31 @@ def test_an_imported_pairs_flags_are_derived_again_from_the_default_models_vecto
                 store.store_windows(DEFAULT_MODEL, k, hashes, vectors)
         sv, tv = reflag.cached_vectors(store, "valdemar", src, tgt)
     assert sv.shape[0] == len(src) and tv.shape[0] == len(tgt)
+
+
+async def test_a_flag_inside_another_is_a_stop_and_is_settled_on_its_own(db):
+    """A furniture line inside a divergent run: f stops at both starts, and d on the bead they share dismisses
+    the open furniture flag, not the divergent one the editor accepted before."""
+    from aligner.flags import Flag, FlagType, Span
+
+    with Store.open(db) as store:
+        src, tgt = store.documents_for("valdemar")
+        store.save_flags("valdemar", [
+            Flag(FlagType.DIVERGENT, Span.of(src, [1, 2, 3]), Span.of(tgt, [1, 2, 3]), 0.4, 5.0, "run").to_dict(),
+            Flag(FlagType.FURNITURE, None, Span.of(tgt, [2]), 0.9, 1.0, "line").to_dict()])
+    async with app_for(db).run_test(size=SIZE) as pilot:
+        stops = []
+        for _ in range(2):
+            await pilot.press("f")
+            stops.append(cursor(pilot.app) + 1)
+        assert stops == [2, 3]
+        await pilot.press("F")
+        assert cursor(pilot.app) + 1 == 2
+        await pilot.press("y")  # bead 2: only the divergent run
+        await go_to(pilot, 3)
+        await pilot.press("d")  # bead 3: both; the open one is settled
+        assert flag_status(db) == {"divergent": "confirmed", "furniture": "dismissed"}
+        await pilot.press("d")  # none open now: the one not dismissed yet (the divergent run) is
+        assert flag_status(db) == {"divergent": "dismissed", "furniture": "dismissed"}
+        await pilot.press("d")  # all dismissed: open them again
+        assert flag_status(db) == {"divergent": "open", "furniture": "open"}

@@ -39,13 +39,6 @@ class Reporter:
         self.app.post_message(JobDone(self.job, error, note))
 
 
-def _keep_statuses(flags: list[dict], current: list[dict]) -> list[dict]:
-    """`flags` (derived again) with the review status each key has in `current`, the pair's flags as they are
-    now: a status an editor set while the flags were being derived is not undone by saving them."""
-    status = {f["key"]: f["status"] for f in current if "key" in f}
-    return [{**f, "status": status.get(f.get("key"), f.get("status", "open"))} for f in flags]
-
-
 class ReviewApp(App):
     """aligner review: check and fix alignments from the keyboard, every edit saved as it happens."""
 
@@ -226,6 +219,10 @@ class ReviewApp(App):
     def reflag_pending(self) -> bool:
         return bool(self._due) or self._reflagging is not None
 
+    def flags_updating(self, name: str) -> bool:
+        """Whether pair `name`'s flags are due or being derived: the flags shown may be about to change."""
+        return name in self._due or (self._reflagging is not None and self._reflagging.name == name)
+
     def _start_reflag(self) -> None:
         """Start the derivation of the next pair due (pairs the editor left first), unless one is under way: its
         end starts the next."""
@@ -253,8 +250,7 @@ class ReviewApp(App):
         for s in {id(s): s for s in due}.values():
             try:
                 vectors = s.vectors or reflag.cached_vectors(self.store, s.name, s.src, s.tgt)
-                s.save_derived(_keep_statuses(reflag.rederive(list(s.flags), s.alignment, s.src, s.tgt, vectors),
-                                              s.flags))
+                s.save_derived(reflag.rederive(list(s.flags), s.alignment, s.src, s.tgt, vectors))
             except AlignerError as exc:  # flags are advice: the edits are saved; say why they are not
                 self.quit_note += f"{s.name}: {exc} (`aligner flags {s.name} --recompute` derives them again)\n"
 
@@ -284,8 +280,7 @@ class ReviewApp(App):
             self.notify(message.error, severity="warning", timeout=10)
         elif s.alignment is message.alignment:  # else edited meanwhile: the next derivation is due
             try:
-                # review statuses set while the worker ran (y, d) win over those it started from
-                s.save_derived(_keep_statuses(message.flags, s.flags))
+                s.save_derived(message.flags)  # the store keeps decisions made meanwhile (y, d) by key
             except AlignerError as exc:
                 s.stale = f"flags not saved: {exc}"
                 self.notify(s.stale, severity="error", timeout=10)

@@ -182,6 +182,25 @@ class PairSession:
             out[f["id"]] = min(ks) if ks else None
         return out
 
+    def flag_starts(self) -> list[int]:
+        """Where the flags shown start, in bead order: the first bead of each flag on each of its sides (the two
+        places of a moved passage), skipping dismissed flags and the editor's that do not show."""
+        beads = self.alignment.beads
+        starts = ([*accumulate((len(b.src) for b in beads), initial=0)],
+                  [*accumulate((len(b.tgt) for b in beads), initial=0)])
+        shown, out = self._shown_editor_flags(), set()
+        for n, f in enumerate(self.flags):
+            if f["status"] == FlagStatus.DISMISSED.value or (is_editor(f) and n not in shown):
+                continue
+            for side, span in enumerate((f.get("src"), f.get("tgt"))):
+                ids = [i for i in (span or {}).get("sentences", ()) if 0 <= i < starts[side][-1]]
+                ks = [bisect_right(starts[side], i) - 1 for i in ids]
+                if is_editor(f):
+                    ks = [k for k in ks if beads[k].status is BeadStatus.FLAGGED]
+                if ks:
+                    out.add(min(ks))
+        return sorted(out)
+
     def flag_list(self) -> list[tuple[int, dict]]:
         """(first bead, flag record) of every flag shown, for the flag list: open ones first, then accepted and
         the editor's, then dismissed; within each, the most confident first."""

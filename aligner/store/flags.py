@@ -42,17 +42,21 @@ class Flags(Documents):
     def save_flags(self, pair: str, flags: Iterable) -> None:
         """Make `flags` (aligner.flags.Flag objects or their to_dict()) the flags of the pair's current alignment.
         A flag keeps its id while its key stays; flags no longer given are removed."""
-        rows = {}
-        for f in flags:
-            d = f if isinstance(f, dict) else f.to_dict()
-            src, tgt = d.get("src") or {}, d.get("tgt") or {}
-            key = d.get("key") or f"{d['type']}:{_label(src)}:{_label(tgt)}"
-            rows[key] = (d["type"], d.get("status", "open"), json.dumps(src.get("sentences", [])),
-                         json.dumps(tgt.get("sentences", [])), json.dumps(d))
+        flags = [f if isinstance(f, dict) else f.to_dict() for f in flags]
         with self.transaction():
             p = self.pair(pair)
             if p.run_id is None:
                 raise StoreError(f"{pair}: not aligned yet; nothing to flag")
+            # an editor's last decision on a key wins over the status the flags come with: the flag may have
+            # been derived away and found again since, or reviewed while these were being derived
+            decided = dict(self._conn.execute("SELECT key, status FROM flag_reviews WHERE run_id = ?", (p.run_id,)))
+            rows = {}
+            for d in flags:
+                src, tgt = d.get("src") or {}, d.get("tgt") or {}
+                key = d.get("key") or f"{d['type']}:{_label(src)}:{_label(tgt)}"
+                status = decided.get(key, d.get("status", "open"))
+                rows[key] = (d["type"], status, json.dumps(src.get("sentences", [])),
+                             json.dumps(tgt.get("sentences", [])), json.dumps({**d, "status": status}))
             old = {k for (k,) in self._conn.execute("SELECT key FROM flags WHERE run_id = ?", (p.run_id,))}
             self._conn.executemany("DELETE FROM flags WHERE run_id = ? AND key = ?",
                                    ((p.run_id, k) for k in old - rows.keys()))
@@ -79,7 +83,8 @@ class Flags(Documents):
         self.set_flag_statuses([flag_id], status)
 
     def set_flag_statuses(self, flag_ids: Iterable[int], status) -> None:
-        """Set the review status of several flags in one transaction: all of them, or none when one is gone."""
+        """Set the review status of several flags in one transaction: all of them, or none when one is gone. The
+        decision is also kept by key, for the flags derived later with that key (save_flags)."""
         status = getattr(status, "value", status)
         if status not in ("open", "confirmed", "dismissed"):
             raise StoreError(f"unknown flag status {status!r}: use open, confirmed or dismissed")
@@ -87,6 +92,9 @@ class Flags(Documents):
             for flag_id in flag_ids:
                 if self._conn.execute("UPDATE flags SET status = ? WHERE id = ?", (status, flag_id)).rowcount == 0:
                     raise StoreError(f"{self.path}: no flag {flag_id} (derived again meanwhile?)")
+                self._conn.execute("INSERT INTO flag_reviews (run_id, key, status) SELECT run_id, key, ? FROM flags "
+                                   "WHERE id = ? ON CONFLICT (run_id, key) DO UPDATE SET status = excluded.status",
+                                   (status, flag_id))
 
 
 def _label(span: dict) -> str:

@@ -53,6 +53,7 @@ def prune(store, keep_runs: int = 1, cache: bool = False) -> PruneReport:
         for table in ("beads", "edits", "flags"):
             report.removed[table] = conn.execute(
                 f"DELETE FROM {table} WHERE run_id IN (SELECT id FROM pruned_runs)").rowcount
+        conn.execute("DELETE FROM flag_reviews WHERE run_id IN (SELECT id FROM pruned_runs)")
         report.removed["runs"] = conn.execute("DELETE FROM runs WHERE id IN (SELECT id FROM pruned_runs)").rowcount
         conn.execute("DROP TABLE pruned_runs")
         used = ("SELECT src_doc FROM pairs UNION SELECT tgt_doc FROM pairs UNION SELECT src_doc FROM runs "

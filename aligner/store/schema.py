@@ -70,4 +70,11 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
         # edits, and this migration makes it refuse the file (written by a newer aligner).
         "ALTER TABLE edits ADD COLUMN format INTEGER NOT NULL DEFAULT 1",
     ]),
+    ("review decisions on flags, by key", [
+        # the last review status an editor gave each flag key of a run: a flag derived away by one edit and found
+        # again after the next (or after an undo) gets its decision back, not 'open'
+        """CREATE TABLE flag_reviews (
+            run_id INTEGER NOT NULL REFERENCES runs(id), key TEXT NOT NULL, status TEXT NOT NULL,
+            PRIMARY KEY (run_id, key)) WITHOUT ROWID""",
+    ]),
 ]

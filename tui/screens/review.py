@@ -291,12 +291,23 @@ class ReviewScreen(Screen):
         self._review_flags(lo, hi, FlagStatus.CONFIRMED)
 
     def _review_flags(self, lo: int, hi: int, status: FlagStatus) -> None:
-        """Give the flagger's flags on beads lo..hi `status`, or open them again when they all have it."""
+        """Give the flagger's open flags on beads lo..hi `status`; where none is open, those of another status
+        (or all of them back to open when they all have it). Refused while the pair's flags are being derived:
+        the flag on screen may be about to change."""
+        if self.app.flags_updating(self.session.name):
+            self.notify("the flags are being updated after your edit: press again in a moment", timeout=3)
+            return
         records = [f for f in self.session.flags_at(lo, hi) if not is_editor(f)]
         if not records:
             self.notify("no flag of the flagger here", severity="warning", timeout=3)
             return
-        if all(f["status"] == status.value for f in records):
+        open_ = [f for f in records if f["status"] == FlagStatus.OPEN.value]
+        other = [f for f in records if f["status"] != status.value]
+        if open_:
+            records = open_
+        elif other:
+            records = other
+        else:
             status = FlagStatus.OPEN
         try:
             self.session.review_flags(records, status)
@@ -338,24 +349,14 @@ class ReviewScreen(Screen):
         else:
             self.grid.cursor = k
 
-    def _shown_flags(self, k: int) -> set[int]:
-        return {f["id"] for f in self.session.flags_at(k) if f["status"] != FlagStatus.DISMISSED.value}
-
     def _find_flag(self, step: int) -> None:
-        """To the first bead of the next (step 1) or previous (-1) flag: one stop per flag, however many beads
-        it covers."""
-        s, flags = self.session, self.flag_kinds
-        n, k = len(s.alignment.beads), self.grid.cursor
-        here = self._shown_flags(k)
-        while here and 0 <= k + step < n and self._shown_flags(k + step) & here:
-            k += step  # the rest of the flag under the cursor
-        k = nav.find(s.alignment, k, step, lambda j: s.is_flagged(j, flags))
+        """To the next (step 1) or previous (-1) place where a flag starts: its first bead, and each place of a
+        moved passage; a flag that starts inside another one is a stop of its own."""
+        k, stops = self.grid.cursor, self.session.flag_starts()
+        k = next((j for j in (stops if step > 0 else reversed(stops)) if (j - k) * step > 0), None)
         if k is None:
             self.notify(f"no flag {'below' if step > 0 else 'above'}", timeout=2)
             return
-        ids = self._shown_flags(k)
-        while ids and k > 0 and self._shown_flags(k - 1) & ids:
-            k -= 1  # its first bead
         self.grid.cursor = k
 
     async def action_goto(self) -> None:
