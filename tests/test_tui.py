@@ -1016,3 +1016,15 @@ async def test_a_flag_inside_another_is_a_stop_and_is_settled_on_its_own(db):
         assert flag_status(db) == {"divergent": "dismissed", "furniture": "dismissed"}
         await pilot.press("d")  # all dismissed: open them again
         assert flag_status(db) == {"divergent": "open", "furniture": "open"}
+
+
+async def test_a_realignment_that_changes_nothing_is_no_edit(db):
+    async with app_for(db).run_test(size=SIZE) as pilot:
+        await go_to(pilot, 8)
+        for _ in range(2):  # the second finds what the first made
+            await pilot.press("r")
+            await pilot.app.workers.wait_for_complete()
+            await pilot.pause()
+        assert any("the aligner finds the same beads" in str(n.message) for n in pilot.app._notifications)
+    with Store.open(db) as store:
+        assert [e.op for e in store.history("valdemar")] == ["realign"]

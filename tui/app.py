@@ -319,6 +319,9 @@ class ReviewApp(App):
             self.notify("the pair changed while it was being re-aligned; nothing saved, press r again",
                         severity="warning", timeout=6)
             return
+        if message.edit.alignment.beads == message.base.beads:
+            self.notify("re-aligned: the aligner finds the same beads", timeout=3)
+            return
         self.commit(message.edit)
         self.notify(f"re-aligned: {message.edit.detail['beads']} beads", timeout=3)
 

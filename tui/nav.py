@@ -52,6 +52,10 @@ def flag_line(f: Mapping) -> str:
                                           "[dim](y opens it again)[/]")
 
 
+FLAG_ROW = 88  # characters of a row of the flag list: one line in its dialog
+FLAG_HEADER = f"{'conf':<5} {'kind':<9} {'bead':>5}  {'sentences':<17} {'status':<9}  what it says"
+
+
 def flag_row(k: int, f: Mapping) -> str:
     """One flag record as a row of the flag list: confidence, kind, bead, review status and what it says."""
     def ids(side: str) -> str:
@@ -62,7 +66,9 @@ def flag_row(k: int, f: Mapping) -> str:
     who = "yours" if is_editor(f) else f.get("status", "open")
     conf = "  -  " if who == "yours" else f"{f.get('confidence', 0):.2f}"
     note = " ".join(str(f.get("note", "")).split())
-    return f"{conf}  {f.get('type', '?'):<9} bead {k + 1:<5} {where:<20} {who:<9}  {note[:60]}"
+    line = f"{conf}  {f.get('type', '?'):<9} {k + 1:>5}  {where:<17} {who:<9}  {note}"
+    return line if len(line) <= FLAG_ROW else line[:FLAG_ROW - 1] + "…"
+
 
 
 def is_unconfirmed(b: Bead) -> bool:

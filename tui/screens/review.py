@@ -331,7 +331,8 @@ class ReviewScreen(Screen):
             if k is not None:
                 self.grid.cursor = k
 
-        await self.app.push_screen(FlagListModal(f"Flags of {s.name}: open ones first, most confident first",
+        await self.app.push_screen(FlagListModal(f"Flags of {s.name}: open ones first, most confident first\n"
+                                                 f"{nav.FLAG_HEADER}",
                                                  [nav.flag_row(k, f) for k, f in shown], [k for k, _ in shown]),
                                    done)
 
