@@ -320,7 +320,9 @@ async def test_flags_are_derived_again_after_an_edit(db, monkeypatch):
         keys = flag_keys(db)
         assert keys["added::4"] == "open" and keys["dropped:4:"] == "open"
         assert "editor:added::7" in keys and pilot.app.review.flag_kinds[5] == "added"
-        assert "flags" not in str(pilot.app.review.query_one("#status").render())
+        status = str(pilot.app.review.query_one("#status").render())
+        open_ = sum(v == "open" for k, v in keys.items() if not k.startswith("editor:"))
+        assert "updating flags" not in status and "flags stale" not in status and f"open flags {open_}" in status
         store = pilot.app.store
         store.set_flag_status(next(f["id"] for f in store.flag_records("valdemar") if f["key"] == "added::4"),
                               "dismissed")
@@ -860,7 +862,7 @@ async def test_a_dismissal_made_while_the_flags_are_derived_is_kept(db, monkeypa
     decision saved meanwhile all the same (another process) survives the derivation's save."""
     from tui import reflag
 
-    monkeypatch.setattr(reflag, "derive_flags", slow_one_sided_flags())
+    monkeypatch.setattr(reflag, "derive_flags", slow_one_sided_flags(2.0))  # long enough to press d meanwhile
     cache_vectors(db)
     async with app_for(db).run_test(size=SIZE) as pilot:
         app = pilot.app

@@ -182,6 +182,10 @@ class PairSession:
             out[f["id"]] = min(ks) if ks else None
         return out
 
+    def open_flags(self) -> int:
+        """How many of the flagger's flags no editor has settled yet."""
+        return sum(f["status"] == FlagStatus.OPEN.value and not is_editor(f) for f in self.flags)
+
     def flag_starts(self) -> list[int]:
         """Where the flags shown start, in bead order: the first bead of each flag on each of its sides (the two
         places of a moved passage), skipping dismissed flags and the editor's that do not show."""

@@ -168,7 +168,7 @@ class ReviewScreen(Screen):
         k = g.cursor
         self.query_one(BeadDetail).show_bead(k, s.alignment.beads[k], s.src, s.tgt, self.flag_kinds.get(k),
                                              [nav.flag_line(f) for f in s.flags_at(k)])
-        self.query_one(StatusLine).show_status(k, self.counts, g.side, g.mark, self._flags_note())
+        self.query_one(StatusLine).show_status(k, self.counts, g.side, g.mark, self._flags_note(), s.open_flags())
         self.app.remember_cursor(k)
 
     # --- edits --------------------------------------------------------------------------------------------

@@ -49,7 +49,8 @@ class BeadDetail(Static):
 class StatusLine(Static):
     """Position, counts by state and review progress of the pair."""
 
-    def show_status(self, k: int, c: dict[str, int], side: str, mark: int | None, note: str = "") -> None:
+    def show_status(self, k: int, c: dict[str, int], side: str, mark: int | None, note: str = "",
+                    open_flags: int = 0) -> None:
         """c: the counts of tui.nav.counts; note: the state of the flags when they are not up to date. What the
         editor acts on (the marked run, stale flags) comes before the counts, which a narrow terminal cuts."""
         n = max(c["beads"], 1)
@@ -62,7 +63,7 @@ class StatusLine(Static):
             parts.append(f"[b]{note}[/b]")
         parts += [f"reviewed {c['reviewed']} ({pct:.0f}%)", f"low {c['low']}", f"added {c['added']}",
                   f"dropped {c['dropped']}", f"flagged {c['flagged'] + c['divergent'] + c['furniture'] + c['moved']}",
-                  f"edited {c['edited']}"]
+                  f"edited {c['edited']}", f"open flags {open_flags}"]
         self.update(" · ".join(parts), layout=False)  # one line, always: no layout pass
 
 
