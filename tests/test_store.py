@@ -21,7 +21,7 @@ from aligner import edits
 from aligner.errors import InputError, StoreError
 from aligner.models import Alignment, Bead, BeadStatus
 from aligner.segment import segment_text
-from aligner.store import MIGRATIONS, Store, carry_review, sha1
+from aligner.store import MIGRATIONS, Store, carry_review, prune, sha1
 
 SRC, TGT = made_up_pair(6)
 
@@ -393,9 +393,48 @@ def test_an_editors_decision_comes_back_with_its_flag(aligned):
     aligned.save_flags("doc", [flag("added", tgt=[2]), flag("dropped", src=[4])])  # found again, as open
     assert {f["type"]: f["status"] for f in aligned.flag_records("doc")} == {"added": "dismissed", "dropped": "open"}
     again = aligned.flag_records("doc")
-    aligned.set_flag_status(next(f["id"] for f in again if f["type"] == "added"), "open")
-    aligned.save_flags("doc", [dict(f, status="dismissed") for f in again])  # stale statuses, from before
-    assert {f["type"]: f["status"] for f in aligned.flag_records("doc")} == {"added": "open", "dropped": "dismissed"}
+    aligned.set_flag_status(next(f["id"] for f in again if f["type"] == "added"), "open")  # opened again
+    aligned.save_flags("doc", [dict(f, status="dismissed") if f["type"] == "added" else f for f in again])
+    assert {f["type"]: f["status"] for f in aligned.flag_records("doc")}["added"] == "open"  # the last decision
+
+
+def test_decisions_carried_into_a_new_run_are_kept_there_and_pruned_with_their_run(aligned):
+    aligned.save_flags("doc", [flag("added", tgt=[2])])
+    aligned.set_flag_status(aligned.flag_records("doc")[0]["id"], "dismissed")
+    aligned.save_alignment("doc", one_to_one(6), {"model": "fake"})  # a new run: its flags carry the status
+    aligned.save_flags("doc", [flag("added", tgt=[2], status="dismissed")])
+    aligned.save_flags("doc", [])  # derived away in the new run ...
+    aligned.save_flags("doc", [flag("added", tgt=[2])])  # ... and found again
+    assert aligned.flag_records("doc")[0]["status"] == "dismissed"
+    count = "SELECT count(*) FROM flag_reviews"
+    assert aligned._conn.execute(count).fetchone()[0] == 2  # one decision in each run
+    prune(aligned, keep_runs=1)
+    assert aligned._conn.execute(count).fetchone()[0] == 1
+
+
+def test_a_decision_is_not_applied_to_other_sentences_after_a_document_changed(aligned):
+    aligned.save_flags("doc", [flag("added", tgt=[2])])
+    aligned.set_flag_status(aligned.flag_records("doc")[0]["id"], "dismissed")
+    aligned.save_flags("doc", [])
+    t = aligned.add_document("en/doc.txt", "en", text(["Other words."] + TGT[1:]))  # a new version, not aligned
+    aligned.add_pair("doc", aligned.pair("doc").src_doc, t)
+    aligned.save_flags("doc", [flag("added", tgt=[2])])  # sentence 2 of the new version: a new flag
+    assert aligned.flag_records("doc")[0]["status"] == "open"
+
+
+def test_the_migration_brings_over_the_decisions_made_before_it(tmp_path):
+    path = tmp_path / "p.db"
+    with Store.open(path) as store:
+        s = store.add_document("es/doc.txt", "es", text(SRC))
+        t = store.add_document("en/doc.txt", "en", text(TGT))
+        store.add_pair("doc", s, t)
+        store.save_alignment("doc", one_to_one(6), {"model": "fake"})
+        store.save_flags("doc", [flag("added", tgt=[2], status="dismissed"), flag("dropped", src=[4])])
+        store._conn.execute("DROP TABLE flag_reviews")  # the file as schema 3 left it
+        store._conn.execute("DELETE FROM schema_migrations WHERE version = 4")
+    with Store.open(path) as store:
+        assert store.schema_version() == len(MIGRATIONS)
+        assert store._conn.execute("SELECT key, status FROM flag_reviews").fetchall() == [("added::2", "dismissed")]
 
 
 def test_flags_come_back_as_flag_objects(aligned):

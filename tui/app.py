@@ -319,7 +319,8 @@ class ReviewApp(App):
             self.notify("the pair changed while it was being re-aligned; nothing saved, press r again",
                         severity="warning", timeout=6)
             return
-        if message.edit.alignment.beads == message.base.beads:
+        if [(b.src, b.tgt, b.status) for b in message.edit.alignment.beads] == \
+                [(b.src, b.tgt, b.status) for b in message.base.beads]:
             self.notify("re-aligned: the aligner finds the same beads", timeout=3)
             return
         self.commit(message.edit)

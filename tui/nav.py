@@ -53,7 +53,7 @@ def flag_line(f: Mapping) -> str:
 
 
 FLAG_ROW = 88  # characters of a row of the flag list: one line in its dialog
-FLAG_HEADER = f"{'conf':<5} {'kind':<9} {'bead':>5}  {'sentences':<17} {'status':<9}  what it says"
+FLAG_HEADER = f"{'conf':<4}  {'kind':<9} {'bead':>5}  {'sentences':<17} {'status':<9}  what it says"
 
 
 def flag_row(k: int, f: Mapping) -> str:
@@ -63,10 +63,11 @@ def flag_row(k: int, f: Mapping) -> str:
         return "" if not got else f"{side} {got[0]}" + (f"-{got[-1]}" if got[-1] != got[0] else "")
 
     where = " ".join(x for x in (ids("src"), ids("tgt")) if x)
+    where = where if len(where) <= 17 else where[:16] + "…"
     who = "yours" if is_editor(f) else f.get("status", "open")
-    conf = "  -  " if who == "yours" else f"{f.get('confidence', 0):.2f}"
+    conf = "-" if who == "yours" else f"{f.get('confidence', 0):.2f}"
     note = " ".join(str(f.get("note", "")).split())
-    line = f"{conf}  {f.get('type', '?'):<9} {k + 1:>5}  {where:<17} {who:<9}  {note}"
+    line = f"{conf:<4}  {f.get('type', '?'):<9} {k + 1:>5}  {where:<17} {who:<9}  {note}"
     return line if len(line) <= FLAG_ROW else line[:FLAG_ROW - 1] + "…"
 
 

@@ -48,8 +48,11 @@ class Flags(Documents):
             if p.run_id is None:
                 raise StoreError(f"{pair}: not aligned yet; nothing to flag")
             # an editor's last decision on a key wins over the status the flags come with: the flag may have
-            # been derived away and found again since, or reviewed while these were being derived
-            decided = dict(self._conn.execute("SELECT key, status FROM flag_reviews WHERE run_id = ?", (p.run_id,)))
+            # been derived away and found again since, or reviewed while these were being derived. Not when a
+            # document changed since the run (keys are sentence ids, which now name other sentences).
+            run_docs = self._conn.execute("SELECT src_doc, tgt_doc FROM runs WHERE id = ?", (p.run_id,)).fetchone()
+            decided = {} if tuple(run_docs) != (p.src_doc, p.tgt_doc) else dict(self._conn.execute(
+                "SELECT key, status FROM flag_reviews WHERE run_id = ?", (p.run_id,)))
             rows = {}
             for d in flags:
                 src, tgt = d.get("src") or {}, d.get("tgt") or {}
@@ -65,6 +68,11 @@ class Flags(Documents):
                 "ON CONFLICT (run_id, key) DO UPDATE SET type = excluded.type, status = excluded.status, "
                 "src = excluded.src, tgt = excluded.tgt, data = excluded.data",
                 ((p.run_id, k, *r) for k, r in rows.items()))
+            # a status a flag comes with (carried from an earlier run, say) is a decision this run keeps too
+            if tuple(run_docs) == (p.src_doc, p.tgt_doc):
+                self._conn.executemany(
+                    "INSERT INTO flag_reviews (run_id, key, status) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                    ((p.run_id, k, r[1]) for k, r in rows.items() if r[1] != "open" and not k.startswith(EDITOR_KEY)))
 
     def flag_records(self, pair: str) -> list[dict]:
         """The flags of the current alignment as Flag.to_dict() dicts with their `id`, in saved order."""

@@ -74,7 +74,11 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
         # the last review status an editor gave each flag key of a run: a flag derived away by one edit and found
         # again after the next (or after an undo) gets its decision back, not 'open'
         """CREATE TABLE flag_reviews (
-            run_id INTEGER NOT NULL REFERENCES runs(id), key TEXT NOT NULL, status TEXT NOT NULL,
+            run_id INTEGER NOT NULL REFERENCES runs(id), key TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('open', 'confirmed', 'dismissed')),
             PRIMARY KEY (run_id, key)) WITHOUT ROWID""",
+        # the decisions made before this migration, which only the flags table held
+        "INSERT INTO flag_reviews (run_id, key, status) SELECT run_id, key, status FROM flags "
+        "WHERE status != 'open' AND key NOT LIKE 'editor:%'",
     ]),
 ]
