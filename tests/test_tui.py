@@ -857,6 +857,14 @@ async def wait_until(pilot, cond, what: str) -> None:
         await pilot.pause(0.02)
 
 
+async def edit_then_wait_for_a_slow_derivation(pilot) -> None:
+    """Give target sentence 4 (bead 5) an empty counterpart, then wait until its flags' slow derivation runs."""
+    pilot.app.REFLAG_DELAY = 0.05
+    await go_to(pilot, 5)
+    await pilot.press("right", "x")
+    await wait_until(pilot, lambda: pilot.app._reflagging is not None, "no derivation started")
+
+
 async def test_a_dismissal_made_while_the_flags_are_derived_is_kept(db, monkeypatch):
     """While the flags are being derived the app refuses y and d (the flag on screen may be about to change); a
     decision saved meanwhile all the same (another process) survives the derivation's save."""
@@ -893,11 +901,7 @@ async def test_a_left_pair_gets_the_flags_of_its_last_edit_when_derivations_over
     cache_vectors(db)
     cache_vectors(db, "zeta")
     async with app_for(db).run_test(size=SIZE) as pilot:
-        app = pilot.app
-        app.REFLAG_DELAY = 0.05
-        await go_to(pilot, 5)
-        await pilot.press("right", "x")
-        await wait_until(pilot, lambda: app._reflagging is not None, "no derivation started")
+        await edit_then_wait_for_a_slow_derivation(pilot)
         await go_to(pilot, 3)
         await pilot.press("x")  # edited again while its flags are derived: due once more
         await pilot.press("right_square_bracket")  # then at once the next pair, edited too
@@ -916,10 +920,7 @@ async def test_a_pair_opened_again_while_its_flags_are_derived_shows_them(db, mo
     cache_vectors(db)
     async with app_for(db).run_test(size=SIZE) as pilot:
         app = pilot.app
-        app.REFLAG_DELAY = 0.05
-        await go_to(pilot, 5)
-        await pilot.press("right", "x")
-        await wait_until(pilot, lambda: app._reflagging is not None, "no derivation started")
+        await edit_then_wait_for_a_slow_derivation(pilot)
         await pilot.press("right_square_bracket", "left_square_bracket")  # away and back while it works
         await flags_settled(pilot)
         assert app.session.name == "valdemar"

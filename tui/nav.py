@@ -71,7 +71,6 @@ def flag_row(k: int, f: Mapping) -> str:
     return line if len(line) <= FLAG_ROW else line[:FLAG_ROW - 1] + "…"
 
 
-
 def is_unconfirmed(b: Bead) -> bool:
     return b.status in (BeadStatus.AUTO, BeadStatus.EDITED)
 
@@ -89,7 +88,6 @@ PREDICATES: dict[str, Callable[[Bead], bool]] = {
     "unconfirmed": is_unconfirmed,
     "low-score": is_low,
     "non-1-1": is_odd,
-    "flagged": lambda b: b.status is BeadStatus.FLAGGED,
 }
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from aligner.edits import Edit
 from aligner.flags import Flag, FlagStatus, FlagType, Span
 from aligner.models import Alignment, BeadStatus, Document
-from aligner.store import EDITOR_KEY, Store, is_editor, shown_editor_flags
+from aligner.store import EDITOR_KEY, Store, flagged_sentences, is_editor, shown_editor_flags
 
 from .nav import changed_stretch
 
@@ -139,10 +139,7 @@ class PairSession:
         out once per alignment and set of flags."""
         a, flags, shown = self._shown
         if a is not self.alignment or flags is not self.flags:
-            beads = self.alignment.beads
-            flagged = ({i for b in beads if b.status is BeadStatus.FLAGGED for i in b.src},
-                       {j for b in beads if b.status is BeadStatus.FLAGGED for j in b.tgt})
-            shown = shown_editor_flags(self.flags, *flagged)
+            shown = shown_editor_flags(self.flags, *flagged_sentences(self.alignment.beads))
             self._shown = (self.alignment, self.flags, shown)
         return shown
 
@@ -153,8 +150,7 @@ class PairSession:
         beads = self.alignment.beads[lo:(lo if hi is None else hi) + 1]
         src = {i for b in beads for i in b.src}
         tgt = {j for b in beads for j in b.tgt}
-        flagged_src = {i for b in beads if b.status is BeadStatus.FLAGGED for i in b.src}
-        flagged_tgt = {j for b in beads if b.status is BeadStatus.FLAGGED for j in b.tgt}
+        flagged_src, flagged_tgt = flagged_sentences(beads)
         shown = self._shown_editor_flags()
         out = []
         for n, f in enumerate(self.flags):
@@ -166,21 +162,29 @@ class PairSession:
                 out.append(f)
         return out
 
-    def beads_of_flags(self) -> dict[int, int | None]:
-        """Flag id -> the first bead it touches; None for an editor's flag whose beads are no longer FLAGGED
-        (its record stays, for an undo, but it is not shown)."""
+    def _flag_places(self) -> list[tuple[dict, list[int]]]:
+        """Each flag record with the first bead it touches on each of its sides (one place for most flags, two
+        for a moved passage); no place for an editor's flag that does not show (its record stays, for an undo)."""
         beads = self.alignment.beads
         starts = ([*accumulate((len(b.src) for b in beads), initial=0)],
                   [*accumulate((len(b.tgt) for b in beads), initial=0)])
-        out: dict[int, int | None] = {}
-        shown = self._shown_editor_flags()
+        shown, out = self._shown_editor_flags(), []
         for n, f in enumerate(self.flags):
-            ks = [bisect_right(starts[side], i) - 1 for side, span in enumerate((f.get("src"), f.get("tgt")))
-                  for i in (span or {}).get("sentences", ()) if 0 <= i < starts[side][-1]]
-            if is_editor(f):
-                ks = [k for k in ks if beads[k].status is BeadStatus.FLAGGED] if n in shown else []
-            out[f["id"]] = min(ks) if ks else None
+            places = []
+            if not is_editor(f) or n in shown:
+                for side, span in enumerate((f.get("src"), f.get("tgt"))):
+                    ks = [bisect_right(starts[side], i) - 1 for i in (span or {}).get("sentences", ())
+                          if 0 <= i < starts[side][-1]]
+                    if is_editor(f):
+                        ks = [k for k in ks if beads[k].status is BeadStatus.FLAGGED]
+                    if ks:
+                        places.append(min(ks))
+            out.append((f, places))
         return out
+
+    def beads_of_flags(self) -> dict[int, int | None]:
+        """Flag id -> the first bead it touches; None for an editor's flag that does not show."""
+        return {f["id"]: min(places, default=None) for f, places in self._flag_places()}
 
     def open_flags(self) -> int:
         """How many of the flagger's flags no editor has settled yet."""
@@ -189,21 +193,8 @@ class PairSession:
     def flag_starts(self) -> list[int]:
         """Where the flags shown start, in bead order: the first bead of each flag on each of its sides (the two
         places of a moved passage), skipping dismissed flags and the editor's that do not show."""
-        beads = self.alignment.beads
-        starts = ([*accumulate((len(b.src) for b in beads), initial=0)],
-                  [*accumulate((len(b.tgt) for b in beads), initial=0)])
-        shown, out = self._shown_editor_flags(), set()
-        for n, f in enumerate(self.flags):
-            if f["status"] == FlagStatus.DISMISSED.value or (is_editor(f) and n not in shown):
-                continue
-            for side, span in enumerate((f.get("src"), f.get("tgt"))):
-                ids = [i for i in (span or {}).get("sentences", ()) if 0 <= i < starts[side][-1]]
-                ks = [bisect_right(starts[side], i) - 1 for i in ids]
-                if is_editor(f):
-                    ks = [k for k in ks if beads[k].status is BeadStatus.FLAGGED]
-                if ks:
-                    out.add(min(ks))
-        return sorted(out)
+        return sorted({k for f, places in self._flag_places() if f["status"] != FlagStatus.DISMISSED.value
+                       for k in places})
 
     def flag_list(self) -> list[tuple[int, dict]]:
         """(first bead, flag record) of every flag shown, for the flag list: open ones first, then accepted and
@@ -221,9 +212,6 @@ class PairSession:
             self.store.set_flag_statuses([f["id"] for f in records if not is_editor(f)], status)
         finally:
             self.flags = self.store.flag_records(self.name)
-
-    def is_flagged(self, k: int, flags: dict[int, str]) -> bool:
-        return self.alignment.beads[k].status is BeadStatus.FLAGGED or k in flags
 
 
 @dataclass(frozen=True)
@@ -261,10 +249,8 @@ def summarize_pairs(store: Store) -> list[PairSummary]:
             confirmed = 100.0 * done / max(len(a.beads), 1)
             history = [e for e in store.history(p.name) if not e.undone]
             last = _local(history[-1].date) if history else ""
-            flagged = ({i for b in a.beads if b.status is BeadStatus.FLAGGED for i in b.src},
-                       {j for b in a.beads if b.status is BeadStatus.FLAGGED for j in b.tgt})
             records = store.flag_records(p.name)
-            flags = len(shown_editor_flags(records, *flagged)) + sum(
+            flags = len(shown_editor_flags(records, *flagged_sentences(a.beads))) + sum(
                 not is_editor(f) and f["status"] != FlagStatus.DISMISSED.value for f in records)
         out.append(PairSummary(p.name, p.n_src, p.n_tgt, p.beads, confirmed, flags, mean, last))
     return out

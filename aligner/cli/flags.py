@@ -35,7 +35,7 @@ def pair_flags(store, name: str, recompute: bool = False, model: str | None = No
     if previous and not recompute:
         return previous
     src, tgt = store.documents_for(name)
-    encoder = get_encoder(model if recompute and model else _flags_model(store, name, model or DEFAULT_MODEL))
+    encoder = get_encoder(model if recompute and model else _flags_model(info, model or DEFAULT_MODEL))
     (sv, *_), new_s, _ = embed_cached(store, encoder, src.texts, 1)
     (tv, *_), new_t, _ = embed_cached(store, encoder, tgt.texts, 1)
     for k, hashes, vectors in new_s + new_t:
@@ -45,9 +45,10 @@ def pair_flags(store, name: str, recompute: bool = False, model: str | None = No
     return store.flags(name)
 
 
-def _flags_model(store, name: str, fallback: str) -> str:
-    """The encoder of pair `name`'s flags: the one that aligned it, or `fallback` for an imported pair."""
-    stored = store.pair(name).model
+def _flags_model(info, fallback: str) -> str:
+    """The encoder of the flags of pair `info` (a PairInfo): the one that aligned it, or `fallback` for an
+    imported pair."""
+    name, stored = info.name, info.model
     if stored and stored != IMPORTED_MODEL:
         return stored
     if stored:

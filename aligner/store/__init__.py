@@ -27,14 +27,14 @@ from .base import DEFAULT_DB, now, sha1
 from .cache import CACHE_DTYPE, EmbeddingCache, window_hashes
 from .carry import carry_review, sentence_id_map
 from .documents import PairInfo, PairStatus
-from .flags import EDITOR_KEY, Flags, is_editor, shown_editor_flags
+from .flags import EDITOR_KEY, Flags, flagged_sentences, is_editor, shown_editor_flags
 from .prune import PruneReport, prune
 from .rows import Rows
 from .schema import MIGRATIONS
 
-__all__ = ["CACHE_DTYPE", "DEFAULT_DB", "EDITOR_KEY", "MIGRATIONS", "EditInfo", "PairInfo", "PairStatus", "PruneReport",
-           "Store", "carry_review", "is_editor", "now", "prune", "sentence_id_map", "sha1", "shown_editor_flags",
-           "window_hashes"]
+__all__ = ["CACHE_DTYPE", "DEFAULT_DB", "EDITOR_KEY", "MIGRATIONS", "EditInfo", "PairInfo", "PairStatus",
+           "PruneReport", "Store", "carry_review", "flagged_sentences", "is_editor", "now", "prune", "sentence_id_map",
+           "sha1", "shown_editor_flags", "window_hashes"]
 
 
 class Store(Alignments, Flags, Rows, EmbeddingCache):

@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 
 from ..errors import StoreError
+from ..models import BeadStatus
 from .documents import Documents
 
 # Keys of the flags an editor made by hand (the review app writes them): re-alignments keep them.
@@ -16,6 +17,12 @@ EDITOR_KEY = "editor:"
 def is_editor(flag: Mapping) -> bool:
     """Whether a flag record (Flag.to_dict() with its key) is one an editor made by hand."""
     return flag.get("key", "").startswith(EDITOR_KEY)
+
+
+def flagged_sentences(beads: Iterable) -> tuple[set[int], set[int]]:
+    """The source and target sentences of the beads an editor flagged (status FLAGGED)."""
+    flagged = [b for b in beads if b.status is BeadStatus.FLAGGED]
+    return {i for b in flagged for i in b.src}, {j for b in flagged for j in b.tgt}
 
 
 def shown_editor_flags(records: Sequence[Mapping], flagged_src: set[int], flagged_tgt: set[int]) -> set[int]:
