@@ -96,7 +96,8 @@ def confirm(a: Alignment, i: int) -> Edit:
 
 def _unreviewed(b: Bead) -> BeadStatus:
     """The status a bead goes back to when a confirmation or a flag is taken back: EDITED for a two-sided bead
-    an editor made (it has no score: 0.0, which no aligned pair scores), else AUTO."""
+    an editor made (it has no score: 0.0, which the aligner never gives a pair: align.driver.ALIGNED_NONZERO),
+    else AUTO."""
     return BeadStatus.EDITED if b.src and b.tgt and b.score == 0.0 else BeadStatus.AUTO
 
 

@@ -52,6 +52,21 @@ def test_taking_back_a_review_leaves_an_edited_bead_edited():
     assert edits.unconfirm(edits.confirm(a, 1).alignment, 1).alignment.beads[1].status is AUTO
 
 
+def test_an_aligned_pair_of_similarity_zero_comes_back_automatic_not_edited():
+    """0.0 marks a pair an editor made, so the aligner never gives a pair that score, even when its sentences'
+    vectors are orthogonal (the DP still links them: one bead costs less than two skipped sentences)."""
+    import numpy as np
+
+    from aligner.align import AlignParams, align_windows
+
+    e1, e2 = np.eye(2, dtype=np.float32)
+    src_win = [e1[None, :]] + [np.zeros((0, 2), np.float32)] * 3
+    tgt_win = [e2[None, :]] + [np.zeros((0, 2), np.float32)] * 3
+    a = align_windows(src_win, tgt_win, np.array([10.0]), np.array([10.0]), AlignParams(skip=-0.2))
+    assert [(b.src, b.tgt) for b in a.beads] == [((0,), (0,))] and a.beads[0].score != 0.0
+    assert edits.unconfirm(edits.confirm(a, 0).alignment, 0).alignment.beads[0].status is AUTO
+
+
 def test_merge_next_and_prev():
     a = make("1-1", "1-0", "1-1")
     e = edits.merge_next(a, 0)

@@ -223,6 +223,7 @@ def _informative(par: np.ndarray | None) -> np.ndarray | None:
     return par if len(par) >= 1.5 * (breaks + 1) else None
 
 
+ALIGNED_NONZERO = 0.0001  # the score of an aligned pair whose similarity rounds to 0.0
 SMALL_WINDOWS = 8_000_000  # floats: below this, float16 windows become float32 once, not chunk by chunk per move
 
 
@@ -259,6 +260,8 @@ def _align_windows(src_win, tgt_win, src_len, tgt_len, params, src_par=None, tgt
     offs = band.offs
     for i, j, k in steps:
         mv = everything[k]
-        sim = float(sims[k, offs[i] + j - band.lo[i]]) if k < len(moves) else 0.0
-        beads.append(Bead(tuple(range(i - mv.src, i)), tuple(range(j - mv.tgt, j)), round(sim, 4)))
+        score = round(float(sims[k, offs[i] + j - band.lo[i]]), 4) if k < len(moves) else 0.0
+        if k < len(moves) and score == 0.0:
+            score = ALIGNED_NONZERO  # 0.0 marks a pair an editor made (edits.unconfirm tells them apart by it)
+        beads.append(Bead(tuple(range(i - mv.src, i)), tuple(range(j - mv.tgt, j)), score))
     return Alignment(tuple(beads), n, m, meta={"params": params.to_dict(), "band_cells": band.cells})
