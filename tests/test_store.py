@@ -437,6 +437,17 @@ def test_the_migration_brings_over_the_decisions_made_before_it(tmp_path):
         assert store._conn.execute("SELECT key, status FROM flag_reviews").fetchall() == [("added::2", "dismissed")]
 
 
+def test_open_flag_counts_are_the_flaggers_flags_left_to_review(aligned):
+    mine = {**flag("divergent", [1], [1]), "key": "editor:divergent:1:1"}
+    aligned.save_flags("doc", [flag("added", tgt=[2]), flag("dropped", src=[4]), flag("moved", [3], [5]),
+                               {**flag("divergent", [0], [0], status="dismissed")}, mine])
+    assert aligned.open_flag_counts() == {"doc": 3}  # not the editor's own flag, though saved open
+    first, second = aligned.flag_records("doc")[:2]
+    aligned.set_flag_status(first["id"], "confirmed")
+    aligned.set_flag_status(second["id"], "dismissed")
+    assert aligned.open_flag_counts() == {"doc": 1}
+
+
 def test_flags_come_back_as_flag_objects(aligned):
     from aligner.flags import Flag, FlagType
 

@@ -589,6 +589,26 @@ async def test_project_screen_sort_filter_and_open(db):
         assert isinstance(pilot.app.screen, ReviewScreen) and pilot.app.session.name == "zeta"
 
 
+def test_project_screen_and_status_count_the_same_open_flags(db):
+    from click.testing import CliRunner
+
+    from aligner.cli import cli
+    from aligner.cli.project import project_frame
+    from tui.session import summarize_pairs
+
+    span = {"sentences": [1], "paragraphs": [0], "start": 0, "end": 1}
+    flags = [{"type": t, "src": span if t != "added" else None, "tgt": span if t != "dropped" else None,
+              "confidence": 0.5, "score": 0.1, "note": "", "status": s}
+             for t, s in (("added", "open"), ("dropped", "dismissed"), ("divergent", "confirmed"))]
+    with Store.open(db) as store:
+        store.save_flags("valdemar", flags + [{**flags[2], "status": "confirmed", "key": "editor:divergent:1:1"}])
+        screen = {p.name: p.flags for p in summarize_pairs(store)}
+        status = dict(project_frame(store).select("pair", "flags").iter_rows())
+    assert screen == status == {"valdemar": 1, "zeta": 0}
+    shown = CliRunner().invoke(cli, ["status", "--db", str(db)])
+    assert "open flags" in shown.stdout and "1 open flag" in shown.stdout
+
+
 async def test_align_a_pair_in_the_background(db):
     app = create_app(db, None, None, encoder_factory=SlowFakeEncoder)
     async with app.run_test(size=SIZE) as pilot:

@@ -20,7 +20,13 @@ from pathlib import Path
 from aligner.edits import Edit
 from aligner.flags import Flag, FlagStatus, FlagType, Span
 from aligner.models import Alignment, BeadStatus, Document
-from aligner.store import EDITOR_KEY, Store, flagged_sentences, is_editor, shown_editor_flags
+from aligner.store import (
+    EDITOR_KEY,
+    Store,
+    flagged_sentences,
+    is_editor,
+    shown_editor_flags,
+)
 
 from .nav import changed_stretch
 
@@ -234,10 +240,10 @@ class PairSummary:
 
 
 def summarize_pairs(store: Store) -> list[PairSummary]:
-    """Review figures of every pair. Reads each alignment for its mean score and status counts, and its flags:
-    the flagger's that are not dismissed, and an editor's while one of its beads is FLAGGED (as the review
-    screen shows them)."""
+    """Review figures of every pair. Reads each alignment for its mean score and status counts; its flags are
+    those left to review, as `aligner status` counts them (Store.open_flag_counts)."""
     out = []
+    open_flags = store.open_flag_counts()
     for p in store.pairs():
         confirmed = mean = 0.0
         last, flags = "", 0
@@ -249,9 +255,7 @@ def summarize_pairs(store: Store) -> list[PairSummary]:
             confirmed = 100.0 * done / max(len(a.beads), 1)
             history = [e for e in store.history(p.name) if not e.undone]
             last = _local(history[-1].date) if history else ""
-            records = store.flag_records(p.name)
-            flags = len(shown_editor_flags(records, *flagged_sentences(a.beads))) + sum(
-                not is_editor(f) and f["status"] != FlagStatus.DISMISSED.value for f in records)
+            flags = open_flags.get(p.name, 0)
         out.append(PairSummary(p.name, p.n_src, p.n_tgt, p.beads, confirmed, flags, mean, last))
     return out
 

@@ -170,7 +170,7 @@ def status(db):
         click.echo(f"{db}: no pairs yet; import some with `aligner add CORPUS`")
         return
     shown = frame.select("pair", "status", "src", "tgt", "beads", "1-1", "null", "merged", "confirmed", "edited",
-                         "flagged", "flags", pl.format("{}%", pl.col("reviewed_pct").round(0).cast(pl.Int64))
+                         "flagged", pl.col("flags").alias("open flags"), pl.format("{}%", pl.col("reviewed_pct").round(0).cast(pl.Int64))
                          .alias("reviewed"))
     with _table_config():
         click.echo(shown)
@@ -207,10 +207,7 @@ def project_frame(store):
         group = "1-1" if r["kind"] == "1-1" else "null" if "0" in r["kind"].split("-") else "merged"
         c[group] = c.get(group, 0) + r["beads"]
         c[r["status"]] = c.get(r["status"], 0) + r["beads"]
-    flags: dict[str, int] = {}
-    for r in store.flag_counts():
-        if r["status"] == "open":
-            flags[r["pair"]] = flags.get(r["pair"], 0) + r["flags"]
+    flags = store.open_flag_counts()
     rows = []
     for p in store.pairs():
         c = counts.get(p.name, {})

@@ -87,6 +87,14 @@ class Flags(Documents):
                        "WHERE p.name = ? ORDER BY f.id", (pair,))
         return [{**json.loads(r["data"]), "id": r["id"], "status": r["status"]} for r in rows]
 
+    def open_flag_counts(self) -> dict[str, int]:
+        """The flagger's flags that no editor has accepted or dismissed yet, per pair (pairs without any left
+        out). `aligner status`, the review app's project screen and its status line count these; the editor's
+        own flags show there as flagged beads."""
+        return {r["name"]: r["n"] for r in self._q(
+            "SELECT p.name, count(*) AS n FROM pairs p JOIN flags f ON f.run_id = p.run_id "
+            "WHERE f.status = 'open' AND substr(f.key, 1, ?) != ? GROUP BY p.name", (len(EDITOR_KEY), EDITOR_KEY))}
+
     def flags(self, pair: str) -> list:
         """The flags of the current alignment as aligner.flags.Flag objects."""
         from ..flags import Flag
