@@ -43,7 +43,7 @@ class PairInfo:
     model: str | None
     params: dict | None
     beads: int
-    reviewed: int
+    reviewed: int  # beads an editor settled: confirmed or flagged (as the review app counts them)
     updated: str
 
 
@@ -215,7 +215,8 @@ SELECT p.id, p.name, p.status, p.error, p.src_doc, p.tgt_doc, p.run_id, p.update
        s.path AS src_path, t.path AS tgt_path, s.lang AS src_lang, t.lang AS tgt_lang,
        s.n_sentences AS n_src, t.n_sentences AS n_tgt, r.model, r.params,
        (SELECT count(*) FROM beads b WHERE b.run_id = p.run_id) AS beads,
-       (SELECT count(*) FROM beads b WHERE b.run_id = p.run_id AND b.status != 'auto') AS reviewed
+       (SELECT count(*) FROM beads b WHERE b.run_id = p.run_id AND b.status IN ('confirmed', 'flagged'))
+           AS reviewed
 FROM pairs p JOIN documents s ON s.id = p.src_doc JOIN documents t ON t.id = p.tgt_doc
 LEFT JOIN runs r ON r.id = p.run_id"""
 
