@@ -376,23 +376,30 @@ def test_import_of_a_broken_file_is_a_clear_error(tmp_path):
     assert result.exit_code == 1 and "bad.tmx: not a well-formed TMX file" in result.output
 
 
-def test_flags_of_an_imported_pair_are_derived_with_the_default_model(project, tmp_path, monkeypatch):
+def test_flags_of_an_imported_pair_are_derived_with_the_default_model(tmp_path, monkeypatch):
     """An imported pair's run names no encoder ('tmx-import'): `flags` embeds it with the default model."""
     from conftest import FakeEncoder
 
     from aligner import embed
 
     monkeypatch.setitem(embed._instances, embed.DEFAULT_MODEL, FakeEncoder())
-    out, db2 = tmp_path / "tale.tmx", tmp_path / "copy.db"
-    run("export", "tmx", "--db", project, "-o", out)
+    out, db2 = tmp_path / "other-tool.tmx", tmp_path / "copy.db"
+    units = [(f"Frase {w} número {k} del texto.", f"Sentence {w} number {k} of the text.")
+             for k, w in enumerate("alfa beta gamma delta épsilon zeta eta theta iota kappa lambda mu".split())]
+    units[6] = (units[6][0], "Completely unrelated words here, nothing shared at all.")  # a rewrite
+    out.write_text('<?xml version="1.0" encoding="UTF-8"?>\n<tmx version="1.4"><header creationtool="x" '
+                   'creationtoolversion="1" segtype="sentence" o-tmf="x" adminlang="en" srclang="es" '
+                   'datatype="plaintext"/><body>' + "".join(
+                       f'<tu><tuv xml:lang="es"><seg>{es}</seg></tuv><tuv xml:lang="en"><seg>{en}</seg></tuv></tu>'
+                       for es, en in units) + "</body></tmx>\n", encoding="utf-8")
     run("import", "tmx", out, "--name", "mem", "--db", db2)
     result = run("flags", "mem", "--db", db2, "--json")
     assert "note: mem was imported (tmx-import), not aligned by a model: deriving its flags with " \
            "'use-multilingual'" in result.stderr
     assert "unknown model" not in result.output
     printed = [json.loads(line)["key"] for line in result.stdout.splitlines()]
-    with Store.open(db2) as store:  # derived, printed and kept: the same flags (none here: every unit two-sided
-        # and alike)
+    assert printed == ["divergent:6:6"]  # the rewritten unit
+    with Store.open(db2) as store:  # derived, printed and kept: the same flags
         assert [f.key for f in store.flags("mem")] == printed and store.pair("mem").model == "tmx-import"
     run("report", "mem", "--db", db2, "--html", tmp_path / "mem.html")
     assert (tmp_path / "mem.html").exists()
