@@ -385,7 +385,8 @@ def test_flags_of_an_imported_pair_are_derived_with_the_default_model(tmp_path, 
     monkeypatch.setitem(embed._instances, embed.DEFAULT_MODEL, FakeEncoder())
     out, db2 = tmp_path / "other-tool.tmx", tmp_path / "copy.db"
     units = [(f"Frase {w} número {k} del texto.", f"Sentence {w} number {k} of the text.")
-             for k, w in enumerate(["alfa", "beta", "gamma", "delta", "épsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda", "mu"])]
+             for k, w in enumerate(["alfa", "beta", "gamma", "delta", "épsilon", "zeta", "eta", "theta", "iota",
+                                    "kappa", "lambda", "mu"])]
     units[6] = (units[6][0], "Completely unrelated words here, nothing shared at all.")  # a rewrite
     out.write_text('<?xml version="1.0" encoding="UTF-8"?>\n<tmx version="1.4"><header creationtool="x" '
                    'creationtoolversion="1" segtype="sentence" o-tmf="x" adminlang="en" srclang="es" '
