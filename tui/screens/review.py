@@ -15,14 +15,12 @@ from textual.widgets import Static
 
 from aligner import edits
 from aligner.edits import EditError, Side
-from aligner.errors import AlignerError
-from aligner.flags import FlagStatus
-from aligner.store import is_editor
 
 from .. import nav
 from ..widgets.bead_grid import BeadGrid
 from ..widgets.panels import BeadDetail, StatusLine, SteadyFooter
-from .modals import FlagListModal, FlagModal, PromptModal, SplitModal
+from .flag_actions import FlagActions
+from .modals import PromptModal, SplitModal
 
 
 def _key(key: str, action: str, short: str, ident: str, long: str = "", show: bool = False,
@@ -42,7 +40,7 @@ def _both_ways(key: str, action: str, what: str, ident: str, show: bool = False)
             _key(key.upper(), action.format(-1), what, f"find.prev-{ident}", f"Previous {what}", show, group)]
 
 
-class ReviewScreen(Screen):
+class ReviewScreen(FlagActions, Screen):
     """Review and fix the alignment of one document pair."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -252,90 +250,6 @@ class ReviewScreen(Screen):
     def action_redo(self) -> None:
         self.app.redo()
 
-    # --- flags --------------------------------------------------------------------------------------------
-
-    def action_mark(self) -> None:
-        g = self.grid
-        g.mark = None if g.mark is not None else g.cursor
-        self._update_panes()
-
-    async def action_flag(self) -> None:
-        lo, hi = self.grid.marked_range()
-
-        def done(result: tuple[str, str] | None) -> None:
-            if result is not None:
-                kind, note = result
-                try:
-                    edit = edits.flag(self.session.alignment, lo, hi, kind, note)
-                except EditError as exc:
-                    self.notify(str(exc), severity="warning")
-                    return
-                self.grid.mark = None
-                self.app.commit(edit, flag=(kind, note))
-
-        await self.app.push_screen(FlagModal(lo, hi), done)
-
-    def action_unflag(self) -> None:
-        """Clear the editor's flag of the beads (an edit, undoable); where there is none, dismiss the flagger's
-        flags there, or open them again when all are dismissed already."""
-        lo, hi = self.grid.marked_range()
-        beads = self.session.alignment.beads
-        if any(beads[k].status is edits.BeadStatus.FLAGGED for k in range(lo, hi + 1)):
-            self.grid.mark = None
-            self._edit(edits.unflag, lo, hi)
-            return
-        self._review_flags(lo, hi, FlagStatus.DISMISSED)
-
-    def action_accept_flag(self) -> None:
-        lo, hi = self.grid.marked_range()
-        self._review_flags(lo, hi, FlagStatus.CONFIRMED)
-
-    def _review_flags(self, lo: int, hi: int, status: FlagStatus) -> None:
-        """Give the flagger's open flags on beads lo..hi `status`; where none is open, those of another status
-        (or all of them back to open when they all have it). Refused while the pair's flags are being derived:
-        the flag on screen may be about to change."""
-        records = [f for f in self.session.flags_at(lo, hi) if not is_editor(f)]
-        if not records:
-            self.notify("no flag of the flagger here", severity="warning", timeout=3)
-            return
-        if self.app.flags_updating(self.session.name):
-            self.notify("the flags are being updated after your edit: press again in a moment", timeout=3)
-            return
-        open_ = [f for f in records if f["status"] == FlagStatus.OPEN.value]
-        other = [f for f in records if f["status"] != status.value]
-        if open_:
-            records = open_
-        elif other:
-            records = other
-        else:
-            status = FlagStatus.OPEN
-        try:
-            self.session.review_flags(records, status)
-        except AlignerError as exc:
-            self.notify(f"not saved: {exc}", severity="error", timeout=8)
-            self.refresh_flags()
-            return
-        self.grid.mark = None
-        self.refresh_flags()
-        what = ", ".join(sorted({f["type"] for f in records}))
-        self.notify(f"{what}: {status.value}", timeout=2)
-
-    async def action_flag_list(self) -> None:
-        s = self.session
-        shown = s.flag_list()
-        if not shown:
-            self.notify("this pair has no flags", timeout=2)
-            return
-
-        def done(k: int | None) -> None:
-            if k is not None:
-                self.grid.cursor = k
-
-        await self.app.push_screen(FlagListModal(f"Flags of {s.name}: open ones first, most confident first\n"
-                                                 f"{nav.FLAG_HEADER}",
-                                                 [nav.flag_row(k, f) for k, f in shown], [k for k, _ in shown]),
-                                   done)
-
     # --- navigation ---------------------------------------------------------------------------------------
 
     def action_find(self, kind: str, step: int) -> None:
@@ -349,16 +263,6 @@ class ReviewScreen(Screen):
             self.notify(f"no {kind} bead {'below' if step > 0 else 'above'}", timeout=2)
         else:
             self.grid.cursor = k
-
-    def _find_flag(self, step: int) -> None:
-        """To the next (step 1) or previous (-1) place where a flag starts: its first bead, and each place of a
-        moved passage; a flag that starts inside another one is a stop of its own."""
-        k, stops = self.grid.cursor, self.session.flag_starts()
-        k = next((j for j in (stops if step > 0 else reversed(stops)) if (j - k) * step > 0), None)
-        if k is None:
-            self.notify(f"no flag {'below' if step > 0 else 'above'}", timeout=2)
-            return
-        self.grid.cursor = k
 
     async def action_goto(self) -> None:
         s = self.session
