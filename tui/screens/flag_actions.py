@@ -17,8 +17,6 @@ from .modals import FlagListModal, FlagModal
 class FlagActions:
     """Flag actions of the review screen."""
 
-    # --- the editor's flags and the flagger's --------------------------------------------------------------------------------------------
-
     def action_mark(self) -> None:
         g = self.grid
         g.mark = None if g.mark is not None else g.cursor
