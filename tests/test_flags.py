@@ -528,7 +528,7 @@ def test_cli_flags_on_a_stored_pair_and_status_survives_recompute(tmp_path, fake
     assert r.exit_code == 0, r.output
     assert "[dismissed]" in r.output and out.exists()
     r = runner.invoke(cli, ["flags", "delta", "--db", str(db), "--status", "open"])
-    assert r.output.startswith("0 of 1 flags")
+    assert r.output.startswith("0 of 1 flag (")
 
 
 def test_cli_flags_lists_stored_flags_in_reading_order(tmp_path, fake_model):
@@ -553,6 +553,39 @@ def test_cli_flags_lists_stored_flags_in_reading_order(tmp_path, fake_model):
     r = runner.invoke(cli, ["flags", "eta", "--db", str(db), "--json"])
     assert r.exit_code == 0, r.output
     assert [json.loads(x)["type"] for x in r.stdout.splitlines()] == ["dropped", "added"]
+
+
+def test_cli_flags_show_the_editors_flags_that_show_and_recompute_keeps_them(tmp_path, fake_model):
+    """An editor's flag (made in the review app) is listed while its bead is flagged, not once cleared (its
+    record stays, for undo); deriving the flags again keeps both records."""
+    from aligner.store import EDITOR_KEY, Store
+
+    root = tmp_path / "corpus"
+    for lang in ("es", "en"):
+        (root / lang).mkdir(parents=True)
+        lines = [f"La frase {k} habla de tomate{k} y mango{k}." if lang == "es" else
+                 f"Sentence {k} is about tomate{k} and mango{k}." for k in range(8)]
+        (root / lang / "eta.txt").write_text("\n\n".join(lines), encoding="utf-8")
+    db = tmp_path / "p.db"
+    runner = CliRunner()
+    assert runner.invoke(cli, ["add", str(root), "--db", str(db)]).exit_code == 0
+    assert runner.invoke(cli, ["align-all", "--db", str(db), "--model", "fake", "--quiet"]).exit_code == 0
+    with Store.open(db) as store:
+        src, tgt = store.documents_for("eta")
+        store.set_status("eta", [2], "flagged")
+        mine = [{**Flag(FlagType.DIVERGENT, Span.of(src, [k]), Span.of(tgt, [k]), 1.0, 1.0, note,
+                        FlagStatus.CONFIRMED).to_dict(), "key": f"{EDITOR_KEY}divergent:{k}:{k}",
+                 "made": f"2026-11-27T10:0{k}:00+00:00"} for k, note in ((2, "ask the author"), (4, "cleared"))]
+        store.save_flags("eta", store.flag_records("eta") + mine)
+    r = runner.invoke(cli, ["flags", "eta", "--db", str(db)])
+    assert r.exit_code == 0, r.output
+    assert "ask the author" in r.output and "cleared" not in r.output
+    r = runner.invoke(cli, ["flags", "eta", "--db", str(db), "--recompute", "--model", "fake"])
+    assert r.exit_code == 0, r.output
+    assert "ask the author" in r.output and "cleared" not in r.output
+    with Store.open(db) as store:
+        keys = {f["key"] for f in store.flag_records("eta")}
+    assert {f"{EDITOR_KEY}divergent:2:2", f"{EDITOR_KEY}divergent:4:4"} <= keys
 
 
 # ---- the sample corpus (real encoder) ----------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from ..embed import DEFAULT_MODEL
-from ..export import IMPORTED_MODEL
+from ..export import IMPORTED_MODEL, counted
 from . import cli
 from .core import lang_option
 
@@ -17,32 +17,40 @@ TYPE_CHOICES = ("added", "dropped", "moved", "divergent", "furniture")
 STATUS_CHOICES = ("open", "confirmed", "dismissed")
 
 
-def pair_flags(store, name: str, recompute: bool = False, model: str | None = None) -> list:
-    """The flags of pair `name`, from the store; derived and saved when it has none (or `recompute`), from its
-    current alignment (review edits included) and its cached sentence vectors, keeping review statuses.
-    Derived with `model` on `recompute`, else with the model that aligned the pair; a pair imported from a TMX
-    file has none, so `model` (default: the default encoder) embeds it, and stderr says so."""
+def pair_flags(store, name: str, recompute: bool = False, model: str | None = None) -> tuple[list, dict[int, str]]:
+    """The flags of pair `name` as they show: the flagger's and the editor's own that show (on beads still
+    flagged: a cleared one keeps its record, for undo), in saved order, and {index: stored key} of the editor's.
+
+    The flagger's come from the store; they are derived and saved when it has none (or `recompute`), from the
+    current alignment (review edits included) and its cached sentence vectors, keeping review statuses and the
+    editor's flags. Derived with `model` on `recompute`, else with the model that aligned the pair; a pair
+    imported from a TMX file has none, so `model` (default: the default encoder) embeds it, and stderr says so."""
     from ..batch import embed_cached
     from ..embed import get_encoder
-    from ..flags import carry_status, derive_flags
+    from ..flags import Flag, carry_status, derive_flags
+    from ..store import flagged_sentences, is_editor, shown_editor_flags
     from .project import not_aligned
 
     info = store.pair(name)
     if info.run_id is None:
         raise click.ClickException(not_aligned(store, info))
     alignment = store.alignment(name)
-    previous = store.flags(name)
-    if previous and not recompute:
-        return previous
-    src, tgt = store.documents_for(name)
-    encoder = get_encoder(model if recompute and model else _flags_model(info, model or DEFAULT_MODEL))
-    (sv, *_), new_s, _ = embed_cached(store, encoder, src.texts, 1)
-    (tv, *_), new_t, _ = embed_cached(store, encoder, tgt.texts, 1)
-    for k, hashes, vectors in new_s + new_t:
-        store.store_windows(encoder.name, k, hashes, vectors)
-    flags = carry_status(previous, derive_flags(alignment, src, tgt, sv, tv))
-    store.save_flags(name, flags)
-    return store.flags(name)
+    records = store.flag_records(name)
+    if recompute or not any(not is_editor(r) for r in records):
+        src, tgt = store.documents_for(name)
+        encoder = get_encoder(model if recompute and model else _flags_model(info, model or DEFAULT_MODEL))
+        (sv, *_), new_s, _ = embed_cached(store, encoder, src.texts, 1)
+        (tv, *_), new_t, _ = embed_cached(store, encoder, tgt.texts, 1)
+        for k, hashes, vectors in new_s + new_t:
+            store.store_windows(encoder.name, k, hashes, vectors)
+        previous = [Flag.from_dict(r) for r in records if not is_editor(r)]
+        derived = carry_status(previous, derive_flags(alignment, src, tgt, sv, tv))
+        store.save_flags(name, [f.to_dict() for f in derived] +
+                         [{k: v for k, v in r.items() if k != "id"} for r in records if is_editor(r)])
+        records = store.flag_records(name)
+    shown = shown_editor_flags(records, *flagged_sentences(alignment.beads))
+    kept = [r for n, r in enumerate(records) if not is_editor(r) or n in shown]
+    return [Flag.from_dict(r) for r in kept], {n: r["key"] for n, r in enumerate(kept) if is_editor(r)}
 
 
 def _flags_model(info, fallback: str) -> str:
@@ -61,7 +69,7 @@ def write_pair_report(store, name: str, path: Path) -> Path:
     """Write the HTML report of pair `name` (flags derived first if the store has none)."""
     from ..report_html import write_html
 
-    flags = pair_flags(store, name)
+    flags, _ = pair_flags(store, name)
     src, tgt = store.documents_for(name)
     return write_html(path, store.alignment(name), src, tgt, flags, title=name)
 
@@ -115,6 +123,7 @@ def flags_cmd(name, db, src_file, tgt_file, src_lang, tgt_lang, presegmented, mo
         raise click.UsageError("give a pair NAME, or --src and --tgt files" + (" (not both)" if name else ""))
     if src_file:
         alignment, src, tgt, flags = flags_for_files(src_file, tgt_file, src_lang, tgt_lang, model, presegmented)
+        editor = {}
         title = f"{src_file.name} → {tgt_file.name}"
     else:
         if not db.exists():
@@ -122,11 +131,11 @@ def flags_cmd(name, db, src_file, tgt_file, src_lang, tgt_lang, presegmented, mo
         from ..store import Store
 
         with Store.open(db, create=False) as store:
-            flags = pair_flags(store, name, recompute, model)
+            flags, editor = pair_flags(store, name, recompute, model)
             src, tgt = store.documents_for(name)
             alignment = store.alignment(name)
         title = name
-    _print(flags, src, tgt, alignment, types, statuses, by_score, as_json)
+    _print(flags, editor, src, tgt, alignment, types, statuses, by_score, as_json)
     if html:
         from ..report_html import write_html
 
@@ -137,23 +146,29 @@ def flags_cmd(name, db, src_file, tgt_file, src_lang, tgt_lang, presegmented, mo
         click.echo(f"wrote {html}", err=True)
 
 
-def _print(flags, src, tgt, alignment, types, statuses, by_score, as_json) -> None:
+def _print(flags, editor, src, tgt, alignment, types, statuses, by_score, as_json) -> None:
+    """List `flags`; editor: {index into flags: stored key} of the editor's own flags, marked [editor] (their
+    stored key in JSON)."""
     from ..flags import reading_order, summarize
 
-    shown = [f for f in flags if (not types or f.type.value in types) and (not statuses or f.status.value in statuses)]
+    shown = [k for k, f in enumerate(flags)
+             if (not types or f.type.value in types) and (not statuses or f.status.value in statuses)]
     # the store keeps flags in the order they were saved: editors' flags and flags re-derived after an edit
     # come last there, but are listed where they stand in the text
-    shown.sort(key=(lambda f: (-f.confidence, -f.score)) if by_score else reading_order(alignment))
+    order = reading_order(alignment)
+    shown.sort(key=(lambda k: (-flags[k].confidence, -flags[k].score)) if by_score else lambda k: order(flags[k]))
     if as_json:
-        for f in shown:
-            click.echo(json.dumps(f.to_dict(), ensure_ascii=False))
+        for k in shown:
+            d = flags[k].to_dict()
+            click.echo(json.dumps({**d, "key": editor[k]} if k in editor else d, ensure_ascii=False))
         return
-    for n, f in enumerate(shown, 1):
+    for n, k in enumerate(shown, 1):
+        f = flags[k]
         where = " -> ".join(x for x in (f"src {f.src.label()}" if f.src else "",
                                         f"tgt {f.tgt.label()}" if f.tgt else "") if x)
-        status = "" if f.status.value == "open" else f" [{f.status.value}]"
+        status = " [editor]" if k in editor else "" if f.status.value == "open" else f" [{f.status.value}]"
         click.echo(f"{n:>3} {f.type.value:<9} {where:<22} conf {f.confidence:.2f}{status}  {f.note}")
     s = summarize(flags, src, tgt)
     counts = ", ".join(f"{v} {k}" for k, v in s.counts.items())
-    click.echo(f"{len(shown)} of {len(flags)} flags ({counts}); words added {s.words_added}, dropped "
+    click.echo(f"{len(shown)} of {counted(len(flags), 'flag')} ({counts}); words added {s.words_added}, dropped "
                f"{s.words_dropped}, moved {s.words_moved}, furniture {s.words_furniture}")
