@@ -305,9 +305,9 @@ def one_sided_flags(alignment, src, tgt, sv, tv):
 
 
 async def test_flags_are_derived_again_after_an_edit(db, monkeypatch):
-    from tui import reflag
+    from aligner.flags import derive as flagger
 
-    monkeypatch.setattr(reflag, "derive_flags", one_sided_flags)
+    monkeypatch.setattr(flagger, "derive_flags", one_sided_flags)
     cache_vectors(db)
     async with app_for(db).run_test(size=SIZE) as pilot:
         pilot.app.REFLAG_DELAY = 0.05
@@ -843,9 +843,9 @@ async def test_realign_keeps_flagged_beads_and_the_cursor(db):
 
 
 async def test_flags_due_when_the_editor_leaves_the_pair_or_quits_are_still_derived(db, monkeypatch):
-    from tui import reflag
+    from aligner.flags import derive as flagger
 
-    monkeypatch.setattr(reflag, "derive_flags", one_sided_flags)
+    monkeypatch.setattr(flagger, "derive_flags", one_sided_flags)
     cache_vectors(db)
     async with app_for(db).run_test(size=SIZE) as pilot:
         pilot.app.REFLAG_DELAY = 30.0  # the pause would never come: leaving the pair must start the derivation
@@ -888,9 +888,9 @@ async def edit_then_wait_for_a_slow_derivation(pilot) -> None:
 async def test_a_dismissal_made_while_the_flags_are_derived_is_kept(db, monkeypatch):
     """While the flags are being derived the app refuses y and d (the flag on screen may be about to change); a
     decision saved meanwhile all the same (another process) survives the derivation's save."""
-    from tui import reflag
+    from aligner.flags import derive as flagger
 
-    monkeypatch.setattr(reflag, "derive_flags", slow_one_sided_flags(2.0))  # long enough to press d meanwhile
+    monkeypatch.setattr(flagger, "derive_flags", slow_one_sided_flags(2.0))  # long enough to press d meanwhile
     cache_vectors(db)
     async with app_for(db).run_test(size=SIZE) as pilot:
         app = pilot.app
@@ -915,9 +915,9 @@ async def test_a_dismissal_made_while_the_flags_are_derived_is_kept(db, monkeypa
 
 
 async def test_a_left_pair_gets_the_flags_of_its_last_edit_when_derivations_overlap(db, monkeypatch):
-    from tui import reflag
+    from aligner.flags import derive as flagger
 
-    monkeypatch.setattr(reflag, "derive_flags", slow_one_sided_flags())
+    monkeypatch.setattr(flagger, "derive_flags", slow_one_sided_flags())
     cache_vectors(db)
     cache_vectors(db, "zeta")
     async with app_for(db).run_test(size=SIZE) as pilot:
@@ -934,9 +934,9 @@ async def test_a_left_pair_gets_the_flags_of_its_last_edit_when_derivations_over
 
 
 async def test_a_pair_opened_again_while_its_flags_are_derived_shows_them(db, monkeypatch):
-    from tui import reflag
+    from aligner.flags import derive as flagger
 
-    monkeypatch.setattr(reflag, "derive_flags", slow_one_sided_flags())
+    monkeypatch.setattr(flagger, "derive_flags", slow_one_sided_flags())
     cache_vectors(db)
     async with app_for(db).run_test(size=SIZE) as pilot:
         app = pilot.app

@@ -11,9 +11,9 @@ import numpy as np
 from aligner.embed import DEFAULT_MODEL
 from aligner.errors import AlignerError
 from aligner.export import IMPORTED_MODEL
-from aligner.flags import Flag, carry_status, derive_flags
+from aligner.flags import rederive as flags_again
 from aligner.models import Alignment, Document
-from aligner.store import Store, is_editor
+from aligner.store import Store
 
 Vectors = tuple[np.ndarray, np.ndarray]
 
@@ -44,13 +44,9 @@ def cached_vectors(store: Store, name: str, src: Document, tgt: Document) -> Vec
 
 
 def rederive(previous: list[dict], alignment: Alignment, src: Document, tgt: Document, vectors: Vectors) -> list[dict]:
-    """The flags to save for `alignment`: the flagger's, derived again, with the review status of those whose key
-    (type and sentences) is unchanged, then the editor's own flags as they were. previous: the pair's flag
-    records (tui.session.PairSession.flags)."""
-    mine = [{k: v for k, v in f.items() if k != "id"} for f in previous if is_editor(f)]
-    before = [Flag.from_dict(f) for f in previous if not is_editor(f)]
+    """The flags to save for `alignment` (aligner.flags.rederive: the flagger's derived again, review statuses
+    and the editor's own flags kept). previous: the pair's flag records (tui.session.PairSession.flags)."""
     try:
-        flags = derive_flags(alignment, src, tgt, *vectors)
+        return flags_again(previous, alignment, src, tgt, *vectors)
     except ValueError as exc:
         raise AlignerError(f"flags not refreshed: {exc}") from None
-    return [f.to_dict() for f in carry_status(before, flags)] + mine

@@ -27,7 +27,7 @@ def pair_flags(store, name: str, recompute: bool = False, model: str | None = No
     imported from a TMX file has none, so `model` (default: the default encoder) embeds it, and stderr says so."""
     from ..batch import embed_cached
     from ..embed import get_encoder
-    from ..flags import Flag, carry_status, derive_flags
+    from ..flags import Flag, rederive
     from ..store import flagged_sentences, is_editor, shown_editor_flags
     from .project import not_aligned
 
@@ -43,10 +43,7 @@ def pair_flags(store, name: str, recompute: bool = False, model: str | None = No
         (tv, *_), new_t, _ = embed_cached(store, encoder, tgt.texts, 1)
         for k, hashes, vectors in new_s + new_t:
             store.store_windows(encoder.name, k, hashes, vectors)
-        previous = [Flag.from_dict(r) for r in records if not is_editor(r)]
-        derived = carry_status(previous, derive_flags(alignment, src, tgt, sv, tv))
-        store.save_flags(name, [f.to_dict() for f in derived] +
-                         [{k: v for k, v in r.items() if k != "id"} for r in records if is_editor(r)])
+        store.save_flags(name, rederive(records, alignment, src, tgt, sv, tv))
         records = store.flag_records(name)
     shown = shown_editor_flags(records, *flagged_sentences(alignment.beads))
     kept = [r for n, r in enumerate(records) if not is_editor(r) or n in shown]

@@ -12,7 +12,7 @@ a missed link, no flag); what stays one-sided is added or dropped; pairs far bel
 bench/adaptation.py measures each step on synthetic adaptations of real parallel texts.
 """
 
-from .derive import derive_flags, reading_order
+from .derive import derive_flags, reading_order, rederive
 from .furniture import furniture_mask, strong_furniture
 from .model import (
     Flag,
@@ -37,6 +37,7 @@ __all__ = [
     "carry_status",
     "derive_flags",
     "reading_order",
+    "rederive",
     "furniture_mask",
     "strong_furniture",
     "summarize",

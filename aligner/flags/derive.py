@@ -11,7 +11,7 @@ import numpy as np
 from ..align.numbers import numbers_in
 from ..models import Alignment, Document
 from .furniture import _furniture_candidates, _furniture_flags, furniture_mask
-from .model import Flag, FlagParams, FlagType, Pair, Span
+from .model import Flag, FlagParams, FlagType, Pair, Span, carry_status
 from .moved import _match_lone
 from .passages import (
     _absorb,
@@ -62,6 +62,19 @@ def derive_flags(alignment: Alignment, src_doc: Document, tgt_doc: Document, src
     flags += _one_sided(FlagType.ADDED, tgt_doc, lone_t, tv, sv, cal, _merged_beside(pairs, 1), params)
     flags += _divergent(pairs, src_doc, tgt_doc, sv, tv, params)
     return sorted(flags, key=reading_order(alignment))
+
+
+def rederive(previous: list[dict], alignment: Alignment, src_doc: Document, tgt_doc: Document,
+             src_vecs: np.ndarray, tgt_vecs: np.ndarray) -> list[dict]:
+    """The flag records to save for `alignment` after an edit or a new run: the flagger's flags derived again,
+    keeping the review status of those whose key (type and sentences) is unchanged, then the editor's own flags
+    as they were. previous: the pair's flag records (Store.flag_records)."""
+    from ..store.flags import is_editor
+
+    mine = [{k: v for k, v in f.items() if k != "id"} for f in previous if is_editor(f)]
+    before = [Flag.from_dict(f) for f in previous if not is_editor(f)]
+    flags = derive_flags(alignment, src_doc, tgt_doc, src_vecs, tgt_vecs)
+    return [f.to_dict() for f in carry_status(before, flags)] + mine
 
 
 def _whole_paragraphs(moved: list[Flag], lone_s: list[int], lone_t: list[int], src_doc: Document,
