@@ -143,6 +143,37 @@ def test_reimporting_a_changed_file_keeps_confirmed_beads(tmp_path, corpus, proj
         assert (info.beads, info.reviewed) == (10, 9)
 
 
+def test_a_pair_whose_files_changed_shows_and_exports_the_version_it_aligned(tmp_path, corpus, project):
+    """After `add` imports changed files, and before they are aligned again, show, flags and export read the
+    alignment with the texts it was made on (not the new files, whose sentence ids name other sentences), and
+    say so."""
+    src, tgt = made_up_pair(10, seed=2)
+    with Store.open(project) as store:
+        store.set_status("gamma", [5], "confirmed")
+        aligned = [(r.src, r.tgt) for r in store.iter_beads(["gamma"])]
+    write_pair(corpus, "gamma", src[:2] + src[5:], tgt)  # three Spanish sentences deleted
+    assert "changed: gamma" in run("add", corpus, "--db", project).stdout
+    with Store.open(project) as store:
+        assert store.pair("gamma").stale and not store.pair("alpha").stale
+        assert [(r.src, r.tgt) for r in store.iter_beads(["gamma"])] == aligned
+        assert store.documents_for("gamma")[0].texts == src
+    out = tmp_path / "gamma.tsv"
+    result = run("export", "tsv", "gamma", "-o", out, "--db", project)
+    note = "gamma: its files changed since it was aligned; this is the aligned version"
+    assert note in result.stderr
+    rows = [line.split("\t") for line in out.read_text(encoding="utf-8").splitlines()]
+    header = rows[0]
+    texts = [(r[header.index("src")], r[header.index("tgt")]) for r in rows[1:]]
+    assert texts == [(s, t) for s, t in aligned if s and t]
+    for command in (["show", "gamma"], ["flags", "gamma"]):
+        result = run(*command, "--db", project)
+        assert result.exit_code == 0 and note in result.stderr
+    assert "aligned 1 pair (" in run("align-all", "--db", project, "--model", "fake", "-j", "1", "--quiet").stdout
+    with Store.open(project) as store:
+        assert not store.pair("gamma").stale and store.documents_for("gamma")[0].texts == src[:2] + src[5:]
+        assert next(r for r in store.iter_beads(["gamma"]) if r.src == src[5]).status.value == "confirmed"
+
+
 @pytest.mark.slow
 def test_the_sample_corpus_with_the_real_model(tmp_path):
     """From a fresh project: add corpus/ && align-all && status, with the bundled USE model."""

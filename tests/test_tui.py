@@ -570,6 +570,23 @@ async def test_export_pair_and_project_to_tmx(db, tmp_path):
 
 # --- the project screen ---------------------------------------------------------------------------------------
 
+async def test_a_pair_whose_files_changed_opens_on_the_version_it_aligned(db):
+    """`aligner add` imported a shorter Spanish file; until the pair is aligned again, the app shows the text the
+    alignment was made on (it crashed: the beads named sentences past the new file's end), and says so."""
+    with Store.open(db) as store:
+        store.add_pair("valdemar", store.add_document("es/valdemar.txt", "es", "Una sola frase nueva."),
+                       store.pair("valdemar").tgt_doc)
+        assert store.pair("valdemar").stale
+    app = app_for(db)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert isinstance(pilot.app.screen, ReviewScreen) and len(app.session.src) == 11
+        assert any("its files changed since it was aligned" in n.message for n in app._notifications)
+        await pilot.press("down", "space")
+        await pilot.pause()
+    assert saved(db).beads[1].status is BeadStatus.CONFIRMED
+
+
 async def test_project_screen_sort_filter_and_open(db):
     async with app_for(db, pair=None).run_test(size=SIZE) as pilot:
         screen = pilot.app.screen

@@ -30,7 +30,7 @@ def cached_vectors(store: Store, name: str, src: Document, tgt: Document) -> Vec
     if model == IMPORTED_MODEL:  # no model aligned it: `aligner flags` derives its flags with the default one
         model = DEFAULT_MODEL
     out, missing = [], 0
-    for doc_id, doc in ((info.src_doc, src), (info.tgt_doc, tgt)):
+    for doc_id, doc in ((info.run_src_doc, src), (info.run_tgt_doc, tgt)):  # the versions it aligned
         hashes = store.sentence_hashes(doc_id)
         if len(hashes) != len(doc):
             raise VectorsMissing(f"{name}: its documents changed since it was opened; reopen it")

@@ -133,9 +133,12 @@ def _open(db: Path, create: bool = False):
 def _pairs(store, names):
     """The pairs to export, warning about those never aligned (they have no beads yet)."""
     pairs = store.pairs(names or None)
+    from .project import warn_if_stale
+
     for p in pairs:
         if p.run_id is None:
             click.echo(f"warning: {p.name}: not aligned yet; nothing to export", err=True)
+        warn_if_stale(p)
     return [p for p in pairs if p.run_id is not None]
 
 

@@ -29,11 +29,12 @@ def pair_flags(store, name: str, recompute: bool = False, model: str | None = No
     from ..embed import get_encoder
     from ..flags import Flag, rederive
     from ..store import flagged_sentences, is_editor, shown_editor_flags
-    from .project import not_aligned
+    from .project import not_aligned, warn_if_stale
 
     info = store.pair(name)
     if info.run_id is None:
         raise click.ClickException(not_aligned(store, info))
+    warn_if_stale(info)
     alignment = store.alignment(name)
     records = store.flag_records(name)
     if recompute or not any(not is_editor(r) for r in records):

@@ -42,6 +42,15 @@ def not_aligned(store, info) -> str:
     return f"{info.name}: alignment failed: {info.error}\n{advice}"
 
 
+def warn_if_stale(info) -> None:
+    """Say on stderr when pair `info`'s files were imported again since its alignment was made: what is shown or
+    exported is the aligned version of the text, with its review, not the new files."""
+    if info.stale:
+        click.echo(f"note: {info.name}: its files changed since it was aligned; this is the aligned version "
+                   f"(run `aligner align-all {info.name}` to align the new files; review work carries over where "
+                   f"the text is unchanged)", err=True)
+
+
 @cli.command()
 @click.argument("corpus", type=click.Path(exists=True, path_type=Path))
 @db_option
@@ -237,6 +246,7 @@ def show(name, db, flagged):
         info = store.pair(name)
         if info.run_id is None:
             raise click.ClickException(not_aligned(store, info))
+        warn_if_stale(info)
         flags = store.flag_records(name)
         table = Table(title=f"{name}: {info.src_path} ({info.src_lang}) / {info.tgt_path} ({info.tgt_lang})",
                       expand=True)

@@ -45,6 +45,14 @@ class PairInfo:
     beads: int
     reviewed: int  # beads an editor settled: confirmed or flagged (as the review app counts them)
     updated: str
+    run_src_doc: int | None = None  # the document versions the current alignment was made on
+    run_tgt_doc: int | None = None
+
+    @property
+    def stale(self) -> bool:
+        """Its files were imported again (`aligner add`) since the current alignment was made: the alignment,
+        its review and its flags still refer to the documents as they were (Store.documents_for gives those)."""
+        return self.run_id is not None and (self.run_src_doc, self.run_tgt_doc) != (self.src_doc, self.tgt_doc)
 
 
 class Documents(StoreBase):
@@ -182,8 +190,12 @@ class Documents(StoreBase):
         return rows[0]
 
     def documents_for(self, pair: str) -> tuple[Document, Document]:
-        """The pair's current source and target documents."""
+        """The source and target documents of the pair's current alignment: the versions it was made on (which
+        differ from the pair's files when they were imported again since: PairInfo.stale), or the pair's files
+        when it is not aligned yet."""
         info = self.pair(pair)
+        if info.run_id is not None:
+            return self.document(info.run_src_doc), self.document(info.run_tgt_doc)
         return self.document(info.src_doc), self.document(info.tgt_doc)
 
     def sentence_hashes(self, doc_id: int) -> list[str]:
@@ -213,7 +225,8 @@ class Documents(StoreBase):
 _PAIRS_SQL = """
 SELECT p.id, p.name, p.status, p.error, p.src_doc, p.tgt_doc, p.run_id, p.updated,
        s.path AS src_path, t.path AS tgt_path, s.lang AS src_lang, t.lang AS tgt_lang,
-       s.n_sentences AS n_src, t.n_sentences AS n_tgt, r.model, r.params,
+       s.n_sentences AS n_src, t.n_sentences AS n_tgt, r.model, r.params, r.src_doc AS run_src_doc,
+       r.tgt_doc AS run_tgt_doc,
        (SELECT count(*) FROM beads b WHERE b.run_id = p.run_id) AS beads,
        (SELECT count(*) FROM beads b WHERE b.run_id = p.run_id AND b.status IN ('confirmed', 'flagged'))
            AS reviewed
@@ -225,4 +238,4 @@ def _pair_info(r: dict) -> PairInfo:
     return PairInfo(r["id"], r["name"], PairStatus(r["status"]), r["error"], r["src_doc"], r["tgt_doc"],
                     r["src_path"], r["tgt_path"], r["src_lang"], r["tgt_lang"], r["n_src"], r["n_tgt"], r["run_id"],
                     r["model"], json.loads(r["params"]) if r["params"] else None, r["beads"], r["reviewed"],
-                    r["updated"])
+                    r["updated"], r["run_src_doc"], r["run_tgt_doc"])

@@ -91,7 +91,7 @@ def _pair_rows(conn: sqlite3.Connection, p: PairInfo, wanted, min_score, batch_s
         for side, name in zip(marks[editor], ("src", "tgt"), strict=True):
             for i in (f.get(name) or {}).get("sentences", ()):
                 side.setdefault(i, set()).add(f["type"])
-    src, tgt = _Sentences(conn, p.src_doc), _Sentences(conn, p.tgt_doc)
+    src, tgt = _Sentences(conn, p.run_src_doc), _Sentences(conn, p.run_tgt_doc)  # the versions it aligned
     cur = conn.execute("SELECT src_start, src_len, tgt_start, tgt_len, score, status, changed FROM beads "
                        "WHERE run_id = ? ORDER BY src_start, tgt_start", (p.run_id,))
     while rows := cur.fetchmany(batch_size):
