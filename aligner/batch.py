@@ -28,7 +28,7 @@ import numpy as np
 from .align import AlignParams
 from .embed import DEFAULT_MODEL, Encoder, check_language, get_encoder
 from .errors import AlignerError, InputError
-from .models import Alignment
+from .models import Alignment, BeadStatus
 from .store import (
     CACHE_DTYPE,
     EDITOR_KEY,
@@ -212,6 +212,8 @@ class BatchSummary:
     workers: int = 0
     threads: int = 0
     warnings: list[tuple[str, str]] = field(default_factory=list)
+    review: list[tuple[str, int, int]] = field(default_factory=list)  # (name, beads kept, beads reviewed before)
+                                                                       # per re-aligned pair with review work
 
 
 def needs_alignment(p: PairInfo, model: str, params: AlignParams) -> bool:
@@ -396,8 +398,11 @@ def _commit(store: Store, r: PairResult, params: AlignParams, summary: BatchSumm
                     store.store_windows(r.model, k, hashes, vectors)
                 old = store.pair(r.name)
                 previous = store.flag_records(r.name) if old.run_id is not None else []
+                before = _reviewed(store.alignment(r.name)) if old.run_id is not None else 0
                 store.save_alignment(r.name, r.alignment, info)
                 store.save_flags(r.name, _carry_flags(store, r, old, previous))
+                if before:
+                    summary.review.append((r.name, _reviewed(store.alignment(r.name)), before))
             summary.aligned.append(r.name)
             if r.figures.get("flags_error"):
                 summary.warnings.append((r.name, f"no flags: {r.figures['flags_error']}"))
@@ -406,6 +411,11 @@ def _commit(store: Store, r: PairResult, params: AlignParams, summary: BatchSumm
             r.error = str(exc)
     store.record_failure(r.name, r.error, info)
     summary.failed.append((r.name, r.error))
+
+
+def _reviewed(a) -> int:
+    """Beads of alignment `a` an editor confirmed, flagged or edited."""
+    return sum(b.status is not BeadStatus.AUTO for b in a.beads)
 
 
 def _carry_flags(store: Store, r: PairResult, old: PairInfo, previous: list[dict]) -> list[dict]:

@@ -334,6 +334,23 @@ def test_carry_review_follows_sentences_when_one_is_inserted_before_them():
     merged.validate()
 
 
+def test_carry_review_keeps_a_reviewed_one_sided_passage_when_its_neighbour_on_the_other_side_changed():
+    """Added and dropped passages are what editors confirm first; one stays confirmed when the new alignment
+    leaves the same sentences one-sided, although a sentence next to it on the other side changed or was added."""
+    C = BeadStatus.CONFIRMED
+    old = Alignment((Bead((0,), (0,), 0.9, C), Bead((), (1,), 0.0, C), Bead((), (2,), 0.0, C), Bead((1,), (3,), 0.8),
+                     Bead((2,), (), 0.0, C), Bead((3,), (4,), 0.8)), 4, 5)
+    old_src, old_tgt = ["a", "b", "c", "d"], ["A", "share", "print", "B", "D"]
+    new_src, new_tgt = ["a changed", "b", "c", "d"], ["A", "share", "print", "B", "new", "D"]
+    new = Alignment((Bead((0,), (0,), 0.7), Bead((), (1,)), Bead((), (2,)), Bead((1,), (3,), 0.8), Bead((2,), ()),
+                     Bead((), (4,)), Bead((3,), (5,), 0.8)), 4, 6)
+    merged, _, carried = carry_review(old, old_src, old_tgt, new, new_src, new_tgt, [None] * 6)
+    assert [b.status for b in merged.beads] == [BeadStatus.AUTO, C, C, BeadStatus.AUTO, C, BeadStatus.AUTO,
+                                                BeadStatus.AUTO]
+    assert carried == 3
+    merged.validate()
+
+
 def test_carry_review_keeps_the_new_beads_own_dates_where_nothing_is_carried():
     old = Alignment((Bead((0,), (0,), 0.9, BeadStatus.CONFIRMED), Bead((1,), (1,), 0.9)), 2, 2)
     new = Alignment((Bead((0,), (0,), 0.8), Bead((1,), (1,), 0.8, BeadStatus.EDITED)), 2, 2)

@@ -61,7 +61,8 @@ def align_pair(db: Path, name: str, post, encoder_factory: EncoderFactory | None
     except AlignerError as exc:
         post.finish(str(exc))
         return
-    post.finish(_failures(summary))
+    kept = "; ".join(f"review kept on {k} of {n} reviewed beads" for _, k, n in summary.review)
+    post.finish(_failures(summary), f"aligned; {kept}" if kept else "")
 
 
 def stretch_aligner(store, encoder: Encoder, params: dict | None) -> Callable[[Document, Document], Alignment]:

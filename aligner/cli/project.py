@@ -111,6 +111,10 @@ def align_all_cmd(ctx, names, db, model, force, jobs, threads, max_side, skip, q
     click.echo(f"{done}; {summary.skipped} up to date" + (f"; {len(summary.failed)} failed" if summary.failed else ""))
     for name, message in summary.warnings:
         click.echo(f"warning: {name}: {message}", err=True)
+    for name, kept, before in summary.review:
+        if kept < before:
+            click.echo(f"note: {name}: review kept on {kept} of {counted(before, 'reviewed bead')}; the others' "
+                       f"sentences changed, or the new alignment draws their beads differently", err=True)
     if summary.failed:  # each error was printed as it came
         click.echo(f"{len(summary.failed)} failed: {', '.join(name for name, _ in summary.failed)}", err=True)
     if summary.interrupted:

@@ -25,6 +25,9 @@ def carry_review(old: Alignment, old_src: Sequence[str], old_tgt: Sequence[str],
         bounds[(i, j)] = k
         i, j = i + len(b.src), j + len(b.tgt)
     bounds[(i, j)] = len(new.beads)
+    # one-sided new beads by their sentences: an old one-sided bead whose sentences the new alignment leaves
+    # one-sided too is the same passage, even where a neighbour on the other side changed
+    lone = {(b.src, b.tgt): k for k, b in enumerate(new.beads) if not (b.src and b.tgt)}
     splices, i, j = [], 0, 0
     for b, when in zip(old.beads, old_changed):
         if b.status is not BeadStatus.AUTO:
@@ -32,8 +35,12 @@ def carry_review(old: Alignment, old_src: Sequence[str], old_tgt: Sequence[str],
             t = _map_side(b.tgt, j, mt, len(old_tgt), len(new_tgt))
             k0 = bounds.get((s[0], t[0])) if s and t else None
             k1 = bounds.get((s[1], t[1])) if s and t else None
+            if k0 is not None and k1 is not None:
+                bead = Bead(tuple(range(*s)), tuple(range(*t)), b.score, b.status)
+            elif not (b.src and b.tgt) and (k0 := _same_lone(b, i, j, ms, mt, lone)) is not None:
+                k1, bead = k0 + 1, replace(new.beads[k0], score=b.score, status=b.status)
             if k0 is not None and k1 is not None and k0 < k1 and (not splices or splices[-1][1] <= k0):
-                splices.append((k0, k1, Bead(tuple(range(*s)), tuple(range(*t)), b.score, b.status), when))
+                splices.append((k0, k1, bead, when))
         i, j = i + len(b.src), j + len(b.tgt)
     beads, changed = list(new.beads), list(new_changed or [None] * len(new.beads))
     for k0, k1, bead, when in reversed(splices):
@@ -49,6 +56,17 @@ def sentence_id_map(old: Sequence[str], new: Sequence[str]) -> dict[int, int]:
         return {i: i for i in range(len(old))}
     sm = difflib.SequenceMatcher(None, list(old), list(new), autojunk=False)
     return {a + t: b + t for a, b, size in sm.get_matching_blocks() for t in range(size)}
+
+
+def _same_lone(b: Bead, i: int, j: int, ms: dict[int, int], mt: dict[int, int],
+               lone: dict[tuple, int]) -> int | None:
+    """The index of the new one-sided bead with the same sentences as old one-sided bead b (at old positions
+    i, j), or None."""
+    side = _map_side(b.src or b.tgt, i if b.src else j, ms if b.src else mt, 0, 0)
+    if side is None:
+        return None
+    ids = tuple(range(*side))
+    return lone.get((ids, ()) if b.src else ((), ids))
 
 
 def _map_side(ids: tuple[int, ...], pos: int, m: dict[int, int], n_old: int, n_new: int) -> tuple[int, int] | None:
