@@ -70,6 +70,7 @@ class ImportReport:
     unchanged: list[str] = field(default_factory=list)
     unmatched: list[Path] = field(default_factory=list)
     problems: list[tuple[str, str]] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)  # pairs of the project whose files under root are gone
 
 
 def find_pairs(root: str | Path, src_lang: str = "es", tgt_lang: str = "en") -> tuple[list[FoundPair], list[Path],
@@ -153,7 +154,19 @@ def import_corpus(store: Store, root: str | Path, src_lang: str = "es", tgt_lang
             error = store.document_info(doc_id)["error"]
             if error:
                 report.problems.append((fp.name, f"{error} (the pair cannot be aligned until the file is fixed)"))
+    found = {fp.name for fp in pairs}
+    report.missing = [p.name for p in store.pairs() if p.name not in found and _gone_from(Path(root), p)]
     return report
+
+
+def _gone_from(root: Path, p: PairInfo) -> bool:
+    """Whether a file of pair `p` was under `root` and no longer exists there."""
+    for path in (Path(p.src_path), Path(p.tgt_path)):
+        try:
+            path.resolve().relative_to(root.resolve())
+        except ValueError:
+            return False
+    return not (Path(p.src_path).exists() and Path(p.tgt_path).exists())
 
 
 # ---- alignment -------------------------------------------------------------------------------------------------

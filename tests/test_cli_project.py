@@ -176,6 +176,34 @@ def test_a_pair_whose_files_changed_shows_and_exports_the_version_it_aligned(tmp
         assert next(r for r in store.iter_beads(["gamma"]) if r.src == src[5]).status.value == "confirmed"
 
 
+def test_a_pair_whose_files_are_gone_is_reported_and_can_be_removed(tmp_path, corpus, project):
+    with Store.open(project) as store:
+        store.set_status("gamma", [0], "confirmed")
+    for lang in ("es", "en"):
+        (corpus / lang / "gamma.txt").unlink()
+    result = run("add", corpus, "--db", project)
+    assert "the files of gamma are gone; the project keeps its alignment" in result.stderr
+    assert "aligner remove NAME" in result.stderr
+    refused = CliRunner().invoke(cli, ["remove", "gamma", "nosuch", "--db", str(project), "--yes"])
+    assert refused.exit_code == 1 and "nosuch" in refused.output
+    kept = CliRunner().invoke(cli, ["remove", "gamma", "--db", str(project)], input="n\n")
+    assert kept.exit_code == 1 and "Aborted" in kept.output
+    with Store.open(project) as store:
+        assert [p.name for p in store.pairs()] == ["alpha", "beta", "gamma"]
+    result = run("remove", "gamma", "--db", project, "--yes")
+    assert "removed 1 pair (1 run, 10 beads, 1 edit" in result.stdout
+    with Store.open(project) as store:
+        assert [p.name for p in store.pairs()] == ["alpha", "beta"]
+        assert store.integrity_check() == "ok"
+        leftovers = [store._conn.execute(f"SELECT count(*) FROM {table} WHERE run_id NOT IN (SELECT id FROM runs)")
+                     .fetchone()[0] for table in ("beads", "edits", "flags", "flag_reviews")]
+        assert leftovers == [0, 0, 0, 0]
+    assert "removed" in run("prune", "--db", project).stdout
+    assert "gamma" not in run("status", "--db", project).stdout
+    result = run("add", corpus, "--db", project)
+    assert "gone" not in result.stderr and "0 pairs added, 0 changed, 2 unchanged" in result.stdout
+
+
 @pytest.mark.slow
 def test_the_sample_corpus_with_the_real_model(tmp_path):
     """From a fresh project: add corpus/ && align-all && status, with the bundled USE model."""

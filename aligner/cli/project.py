@@ -70,6 +70,10 @@ def add(corpus, db, src_lang, tgt_lang, presegmented):
         click.echo(f"warning: {name}: {message}", err=True)
     if not (report.added or report.changed or report.unchanged):
         raise click.ClickException(f"{corpus}: no document pairs found")
+    if report.missing:
+        click.echo(f"warning: {corpus}: the files of {', '.join(report.missing)} are gone; the project keeps "
+                   f"{'their alignments' if len(report.missing) > 1 else 'its alignment'} (`aligner remove NAME` "
+                   f"drops a pair)", err=True)
     for label, names in (("added", report.added), ("changed", report.changed)):
         if names:
             click.echo(f"{label}: {', '.join(names)}")
@@ -331,6 +335,26 @@ def report(name, db, fmt, output, html):
     except OSError as exc:
         raise click.ClickException(f"{output}: cannot write ({exc.strerror or exc})") from None
     click.echo(f"wrote {counted(frame.height, 'pair')} to {output}", err=True)
+
+
+@cli.command()
+@click.argument("names", nargs=-1, required=True)
+@db_option
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+def remove(names, db, yes):
+    """Remove pairs NAMES from the project, with their alignments, review work, edit history and flags (the
+    files on disk are not touched; `aligner prune` then gives the space back)."""
+    from ..store import remove_pairs
+
+    with _open(db) as store:
+        store.pairs(names)  # an unknown name fails before asking
+        if not yes:
+            click.confirm(f"remove {counted(len(set(names)), 'pair')} ({', '.join(dict.fromkeys(names))}) and their "
+                          f"review work from {db}?", abort=True, err=True)
+        removed = remove_pairs(store, list(dict.fromkeys(names)))
+    click.echo(f"removed {counted(removed['pairs'], 'pair')} ({counted(removed['runs'], 'run')}, "
+               f"{counted(removed['beads'], 'bead')}, {counted(removed['edits'], 'edit')}, "
+               f"{counted(removed['flags'], 'flag')}); `aligner prune` gives the space back")
 
 
 @cli.command()

@@ -71,6 +71,27 @@ def prune(store, keep_runs: int = 1, cache: bool = False) -> PruneReport:
     return report
 
 
+def remove_pairs(store, names: list[str]) -> dict[str, int]:
+    """Remove pairs with everything of theirs: runs, beads, edit history, flags and review decisions, the review
+    app's view state, in one transaction; their document versions stay until `prune`. Returns rows removed by
+    table ('pairs', 'runs', 'beads', 'edits', 'flags'). Raises StoreError, removing nothing, for an unknown name."""
+    pairs = store.pairs(names)  # StoreError names the unknown ones
+    removed = dict.fromkeys(("pairs", "runs", "beads", "edits", "flags"), 0)
+    with store.transaction():
+        conn = store._conn
+        for p in pairs:
+            runs = f"SELECT id FROM runs WHERE pair_id = {int(p.id)}"
+            for table in ("beads", "edits", "flags"):
+                removed[table] += conn.execute(f"DELETE FROM {table} WHERE run_id IN ({runs})").rowcount
+            conn.execute(f"DELETE FROM flag_reviews WHERE run_id IN ({runs})")
+            conn.execute("UPDATE pairs SET run_id = NULL WHERE id = ?", (p.id,))
+            removed["runs"] += conn.execute("DELETE FROM runs WHERE pair_id = ?", (p.id,)).rowcount
+            conn.execute("DELETE FROM view_state WHERE pair_id = ?", (p.id,))
+            removed["pairs"] += conn.execute("DELETE FROM pairs WHERE id = ?", (p.id,)).rowcount
+        store._cached = None
+    return removed
+
+
 def _prune_cache(store) -> int:
     """Delete the cached vectors that no window of a pair's current documents needs; returns how many."""
     conn = store._conn
