@@ -124,6 +124,9 @@ def select(rows: Iterable[BeadRow], flt: ExportFilter, summary: ExportSummary,
     for row in rows:
         summary.read += 1
         if row.is_one_sided and not keep_one_sided:
+            if "moved" in row.flags:  # its translation pair comes as a moved row (Store.iter_beads(moved=True))
+                summary.skipped["one-sided, in a moved passage"] += 1
+                continue
             summary.one_sided.append(row)
             summary.skipped["one-sided"] += 1
             continue
@@ -140,6 +143,8 @@ def to_unit(row: BeadRow) -> TranslationUnit:
     segment back into those sentences, which the segmenter cannot always find again (web furniture, say)."""
     props = {"x-document": row.document, "x-bead-type": row.kind, "x-score": f"{row.score:.4f}",
              "x-status": row.status.value}
+    if "moved" in row.flags:  # a moved passage (Store.iter_beads(moved=True)): its sentences stand apart
+        props["x-moved"] = "yes"
     if row.paragraph is not None:
         props["x-paragraph"] = str(row.paragraph)
     for side, text, lengths in (("src", row.src, row.src_lengths), ("tgt", row.tgt, row.tgt_lengths)):
@@ -427,6 +432,13 @@ def _save_pair(store, path: Path, name: str, units: list[TranslationUnit], src_l
     store.save_alignment(name, alignment, {"model": IMPORTED_MODEL, "params": {"file": path.name},
                                            "date": min(created, default=None),
                                            "changed": [u.changed for u in units]})
+    moved = [b for b, u in zip(beads, units, strict=True) if u.props.get("x-moved") == "yes"]
+    if moved:  # a moved passage we exported: a bead here, flagged moved as it was, so that it exports the same
+        from .flags import Flag, FlagType, Span
+
+        src, tgt = store.documents_for(name)
+        store.save_flags(name, [Flag(FlagType.MOVED, Span.of(src, b.src), Span.of(tgt, b.tgt), 1.0, b.score,
+                                     "moved passage, imported from TMX") for b in moved])
 
 
 def _paragraph(unit: TranslationUnit) -> int:

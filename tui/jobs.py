@@ -91,7 +91,7 @@ def export_tmx(db: Path, name: str | None, path: Path, post) -> None:
             pairs = store.pairs([name] if name else None)
             if not pairs:
                 raise AlignerError("nothing to export: the project has no pairs")
-            summary = export_file(store.iter_beads([name] if name else None), path, "tmx",
+            summary = export_file(store.iter_beads([name] if name else None, moved=True), path, "tmx",
                                   src_lang=pairs[0].src_lang, tgt_lang=pairs[0].tgt_lang)
     except (AlignerError, OSError) as exc:
         post.finish(f"export failed: {exc}")

@@ -119,7 +119,8 @@ def _export(store, pairs, output: Path, fmt: str, flt, **options):
     from ..export import export_file
 
     try:
-        return export_file(store.iter_beads([p.name for p in pairs]), output, fmt, flt, **options)
+        return export_file(store.iter_beads([p.name for p in pairs], moved=fmt == "tmx"), output, fmt, flt,
+                           **options)
     except OSError as exc:
         raise click.ClickException(f"{output}: cannot write ({exc.strerror or exc})") from None
 

@@ -27,11 +27,14 @@ class Rows(Documents):
                        "ON f.run_id = p.run_id GROUP BY p.name, f.type, f.status ORDER BY p.name, f.type")
 
     def iter_beads(self, names: Iterable[str] | None = None, *, statuses: Iterable[BeadStatus | str] | None = None,
-                   min_score: float | None = None, batch_size: int = 1000) -> Iterator:
+                   min_score: float | None = None, batch_size: int = 1000, moved: bool = False) -> Iterator:
         """Stream the current alignments' beads as aligner.export.BeadRow, pair by pair in name order, bead by
         bead in document order; `flags` names the flags (not dismissed) that touch a bead. An editor's flag
         counts only while the bead is FLAGGED: unflagging keeps its record (an undo brings the flag back), as the
-        review app does.
+        review app does. moved: each pair's rows end with one row per moved passage (the flagger's moved flags
+        not dismissed): its source and target sentences, which the monotone alignment left one-sided, as the
+        translation pair they are (flags ('moved',), the flag's similarity as score, CONFIRMED once an editor
+        accepted the flag).
 
         Reads through its own read-only connection in one read transaction, so an export sees one consistent
         snapshot while the review app goes on writing, and holds about `batch_size` beads in memory.
@@ -43,6 +46,8 @@ class Rows(Documents):
                 for p in reader.pairs(names):
                     if p.run_id is not None:
                         yield from _pair_rows(conn, p, wanted, min_score, batch_size)
+                        if moved:
+                            yield from _moved_rows(conn, p, wanted, min_score)
             finally:
                 conn.execute("ROLLBACK")
 
@@ -108,3 +113,34 @@ def _pair_rows(conn: sqlite3.Connection, p: PairInfo, wanted, min_score, batch_s
             yield BeadRow(p.name, s_ids, t_ids, s_text, t_text, score, status, tuple(sorted(kinds)),
                           s_para if s_para is not None else t_para, created, _when(changed) or created, s_lens,
                           t_lens)
+
+
+def _moved_rows(conn: sqlite3.Connection, p: PairInfo, wanted, min_score) -> Iterator:
+    """One BeadRow per moved passage of pair `p` (see Rows.iter_beads)."""
+    from ..export import BeadRow
+
+    created = _when(conn.execute("SELECT date FROM runs WHERE id = ?", (p.run_id,)).fetchone()[0])
+    for key, status, data in conn.execute("SELECT key, status, data FROM flags WHERE run_id = ? AND type = 'moved' "
+                                          "AND status != 'dismissed' ORDER BY id", (p.run_id,)):
+        f = json.loads(data)
+        if is_editor({"key": key}) or not (f.get("src") and f.get("tgt")):
+            continue
+        bead_status = BeadStatus.CONFIRMED if status == "confirmed" else BeadStatus.AUTO
+        score = float(f.get("score", 0.0))
+        if (wanted is not None and bead_status not in wanted) or (min_score is not None and score < min_score):
+            continue
+        s_ids, t_ids = tuple(f["src"]["sentences"]), tuple(f["tgt"]["sentences"])
+        if conn.execute("SELECT tgt_len FROM beads WHERE run_id = ? AND src_start <= ? AND src_start + src_len > ?",
+                        (p.run_id, s_ids[0], s_ids[0])).fetchone() != (0,):
+            continue  # already a bead of its own (a memory imported from TMX), or no longer one-sided
+        (s_text, _, s_lens), (t_text, t_para, t_lens) = (_texts(conn, p.run_src_doc, s_ids),
+                                                         _texts(conn, p.run_tgt_doc, t_ids))
+        yield BeadRow(p.name, s_ids, t_ids, s_text, t_text, score, bead_status, ("moved",), t_para, created,
+                      created, s_lens, t_lens)
+
+
+def _texts(conn: sqlite3.Connection, doc_id: int, ids: tuple[int, ...]) -> tuple[str, int | None, tuple[int, ...]]:
+    """The text of sentences `ids` (consecutive) joined by spaces, the first one's paragraph, and their lengths."""
+    rows = conn.execute("SELECT text, paragraph FROM sentences WHERE doc_id = ? AND idx BETWEEN ? AND ? ORDER BY idx",
+                        (doc_id, ids[0], ids[-1])).fetchall()
+    return " ".join(t for t, _ in rows), rows[0][1] if rows else None, tuple(len(t) for t, _ in rows)
