@@ -284,6 +284,21 @@ def test_no_divergence_when_every_bead_is_alike():
     assert derive_flags(al, src, tgt, sv, tv) == []
 
 
+def test_after_an_edit_a_divergent_flag_on_an_unchanged_bead_stays():
+    """An edit elsewhere moves the document's similarity levels a little; a divergent flag on a bead the edit did
+    not touch stays (with its review status), one on a bead the edit changed goes."""
+    from aligner.flags import rederive
+
+    al, src, tgt, sv, tv = divergent_case(0.0)  # nothing divergent now
+    old = Flag(FlagType.DIVERGENT, Span.of(src, [10]), Span.of(tgt, [10]), 0.6, 5.0, "1-1 bead")
+    previous = [{**old.to_dict(), "status": "confirmed", "id": 1}]
+    assert rederive(previous, al, src, tgt, sv, tv) == []
+    (kept,) = rederive(previous, al, src, tgt, sv, tv, after_edit=True)
+    assert kept["key"] == "divergent:10:10" and kept["status"] == "confirmed" and kept["note"] == "1-1 bead"
+    merged = al.with_beads(al.beads[:10] + (Bead((10, 11), (10, 11)),) + al.beads[12:])
+    assert rederive(previous, merged, src, tgt, sv, tv, after_edit=True) == []
+
+
 # ---- furniture --------------------------------------------------------------------------------------------------
 
 FURNITURE_LINES = [

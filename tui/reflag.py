@@ -47,6 +47,6 @@ def rederive(previous: list[dict], alignment: Alignment, src: Document, tgt: Doc
     """The flags to save for `alignment` (aligner.flags.rederive: the flagger's derived again, review statuses
     and the editor's own flags kept). previous: the pair's flag records (tui.session.PairSession.flags)."""
     try:
-        return flags_again(previous, alignment, src, tgt, *vectors)
+        return flags_again(previous, alignment, src, tgt, *vectors, after_edit=True)
     except ValueError as exc:
         raise AlignerError(f"flags not refreshed: {exc}") from None

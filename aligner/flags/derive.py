@@ -65,15 +65,25 @@ def derive_flags(alignment: Alignment, src_doc: Document, tgt_doc: Document, src
 
 
 def rederive(previous: list[dict], alignment: Alignment, src_doc: Document, tgt_doc: Document,
-             src_vecs: np.ndarray, tgt_vecs: np.ndarray) -> list[dict]:
+             src_vecs: np.ndarray, tgt_vecs: np.ndarray, after_edit: bool = False) -> list[dict]:
     """The flag records to save for `alignment` after an edit or a new run: the flagger's flags derived again,
     keeping the review status of those whose key (type and sentences) is unchanged, then the editor's own flags
-    as they were. previous: the pair's flag records (Store.flag_records)."""
+    as they were. previous: the pair's flag records (Store.flag_records).
+
+    after_edit: a divergent flag on a bead the edit left as it was stays, although it is not derived again: its
+    bead is measured against the document's other beads, and an edit elsewhere (a merge, a split) moves those
+    levels a little; a flag must not vanish unseen because an editor fixed something else."""
     from ..store.flags import is_editor
 
     mine = [{k: v for k, v in f.items() if k != "id"} for f in previous if is_editor(f)]
     before = [Flag.from_dict(f) for f in previous if not is_editor(f)]
     flags = derive_flags(alignment, src_doc, tgt_doc, src_vecs, tgt_vecs)
+    if after_edit:
+        beads = {(b.src, b.tgt) for b in alignment.beads}
+        found = {f.key for f in flags}
+        flags += [f for f in before if f.type is FlagType.DIVERGENT and f.key not in found
+                  and (f.src.sentences, f.tgt.sentences) in beads]
+        flags.sort(key=reading_order(alignment))
     return [f.to_dict() for f in carry_status(before, flags)] + mine
 
 
