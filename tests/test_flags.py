@@ -544,6 +544,11 @@ def test_cli_flags_on_a_stored_pair_and_status_survives_recompute(tmp_path, fake
     assert "[dismissed]" in r.output and out.exists()
     r = runner.invoke(cli, ["flags", "delta", "--db", str(db), "--status", "open"])
     assert r.output.startswith("0 of 1 flag (")
+    with Store.open(db) as store:  # accepted in the review app (y): the same word here, as status and filter
+        store.set_flag_status(store.flag_records("delta")[0]["id"], FlagStatus.CONFIRMED)
+    for status in ("accepted", "confirmed"):
+        r = runner.invoke(cli, ["flags", "delta", "--db", str(db), "--status", status])
+        assert "[accepted]" in r.output and "1 of 1 flag (" in r.output
 
 
 def test_cli_flags_lists_stored_flags_in_reading_order(tmp_path, fake_model):

@@ -14,7 +14,7 @@ from . import cli
 from .core import lang_option
 
 TYPE_CHOICES = ("added", "dropped", "moved", "divergent", "furniture")
-STATUS_CHOICES = ("open", "confirmed", "dismissed")
+STATUS_CHOICES = ("open", "accepted", "confirmed", "dismissed")  # accepted: what the review app calls confirmed
 
 
 def pair_flags(store, name: str, recompute: bool = False, model: str | None = None) -> tuple[list, dict[int, str]]:
@@ -104,7 +104,7 @@ def flags_for_files(src_path: Path, tgt_path: Path, src_lang: str, tgt_lang: str
               help="Encoder, with --src/--tgt, --recompute or a pair imported from TMX.")
 @click.option("--type", "types", multiple=True, type=click.Choice(TYPE_CHOICES), help="Only these types (repeat).")
 @click.option("--status", "statuses", multiple=True, type=click.Choice(STATUS_CHOICES),
-              help="Only flags in this review status (repeat); default: all.")
+              help="Only flags in this review status (repeat; accepted and confirmed are the same); default: all.")
 @click.option("--by-score", is_flag=True, help="Strongest evidence first instead of reading order.")
 @click.option("--recompute", is_flag=True, help="Derive the flags again from the pair's current alignment "
                                                  "(after review edits); statuses of unchanged flags are kept.")
@@ -144,13 +144,22 @@ def flags_cmd(name, db, src_file, tgt_file, src_lang, tgt_lang, presegmented, mo
         click.echo(f"wrote {html}", err=True)
 
 
+_ALIAS = {"confirmed": "accepted"}
+
+
+def _label(status) -> str:
+    """A flag's review status as the review app names it: a confirmed flag is 'accepted' (key y)."""
+    return _ALIAS.get(status.value, status.value)
+
+
 def _print(flags, editor, src, tgt, alignment, types, statuses, by_score, as_json) -> None:
     """List `flags`; editor: {index into flags: stored key} of the editor's own flags, marked [editor] (their
     stored key in JSON)."""
     from ..flags import reading_order, summarize
 
     shown = [k for k, f in enumerate(flags)
-             if (not types or f.type.value in types) and (not statuses or f.status.value in statuses)]
+             if (not types or f.type.value in types) and (not statuses or _label(f.status) in
+                                                           {_ALIAS.get(s, s) for s in statuses})]
     # the store keeps flags in the order they were saved: editors' flags and flags re-derived after an edit
     # come last there, but are listed where they stand in the text
     order = reading_order(alignment)
@@ -164,7 +173,7 @@ def _print(flags, editor, src, tgt, alignment, types, statuses, by_score, as_jso
         f = flags[k]
         where = " -> ".join(x for x in (f"src {f.src.label()}" if f.src else "",
                                         f"tgt {f.tgt.label()}" if f.tgt else "") if x)
-        status = " [editor]" if k in editor else "" if f.status.value == "open" else f" [{f.status.value}]"
+        status = " [editor]" if k in editor else "" if f.status.value == "open" else f" [{_label(f.status)}]"
         click.echo(f"{n:>3} {f.type.value:<9} {where:<22} conf {f.confidence:.2f}{status}  {f.note}")
     s = summarize(flags, src, tgt)
     counts = ", ".join(f"{v} {k}" for k, v in s.counts.items())
