@@ -113,6 +113,19 @@ def test_a_moved_passage_is_one_unit_of_the_tmx(project, tmp_path):
     assert toolkit_units(out) == UNITS and "not a unit (source only)" in result.stderr
 
 
+def test_tmx_language_options_are_checked(project, tmp_path):
+    out = tmp_path / "tale.tmx"
+    run("export", "tmx", "--db", project, "-o", out, "--src-lang", "ES_es", "--tgt-lang", "en-us")
+    root = ET.parse(out).getroot()
+    assert root.find("header").get("srclang") == "es-ES"
+    assert {tuv.get("{http://www.w3.org/XML/1998/namespace}lang") for tuv in root.iter("tuv")} == {"es-ES", "en-US"}
+    for args, message in ((["--src-lang", "spanish"], "not an ISO 639-1 code"),
+                          (["--src-lang", "en", "--tgt-lang", "es"], "en is not the documents' language (es)"),
+                          (["--min-score", "1.5"], "1.5 is not in the range")):
+        result = CliRunner().invoke(cli, ["export", "tmx", "--db", str(project), "-o", str(out), *args])
+        assert result.exit_code == 2 and message in result.output, result.output
+
+
 def test_exported_header_props_and_dates(project, tmp_path):
     out = tmp_path / "tale.tmx"
     run("export", "tmx", "tale", "--db", project, "-o", out)

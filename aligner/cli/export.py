@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from . import cli
+from .core import lang_code
 
 STATUS_CHOICES = ("auto", "confirmed", "edited", "flagged", "reviewed")
 
@@ -37,7 +38,9 @@ def _common(f):
         _db_option,
         click.option("--status", "statuses", multiple=True, type=click.Choice(STATUS_CHOICES),
                      help="Only beads with this review status (repeatable); 'reviewed' means confirmed or edited."),
-        click.option("--min-score", type=float, help="Only beads scoring at least this (0-1)."),
+        click.option("--min-score", type=click.FloatRange(0.0, 1.0), metavar="X",
+                     help="Only beads scoring at least X, 0-1 (the similarity of their sides; beads an editor made "
+                          "score 0)."),
         click.option("--exclude-flagged", is_flag=True,
                      help="Leave out beads a reviewer flagged and beads that a flag not dismissed "
                           "(added, dropped, divergent, ...) touches."),
@@ -49,9 +52,10 @@ def _common(f):
 
 @export_group.command("tmx")
 @_common
-@click.option("--src-lang", metavar="CODE", help="xml:lang of source segments, e.g. es-ES to match a CAT tool's "
-                                                 "memory [default: the documents' language]")
-@click.option("--tgt-lang", metavar="CODE", help="xml:lang of target segments, e.g. en-US.")
+@click.option("--src-lang", metavar="CODE", callback=lang_code,
+              help="xml:lang of source segments, e.g. es-ES to match a CAT tool's memory [default: the documents' "
+                   "language]")
+@click.option("--tgt-lang", metavar="CODE", callback=lang_code, help="xml:lang of target segments, e.g. en-US.")
 @click.option("--max-length", type=click.IntRange(min=0), default=1000, show_default=True,
               help="Warn about segments longer than this many characters (never truncated); 0: no warning.")
 @click.option("--report", type=click.Path(dir_okay=False, path_type=Path),
@@ -69,8 +73,13 @@ def export_tmx_cmd(names, output, db, statuses, min_score, exclude_flagged, src_
                                        + ", ".join(f"{s}-{t}" for s, t in sorted(langs))
                                        + "): export them separately or give --src-lang and --tgt-lang")
         default = next(iter(langs), ("es", "en"))
+        for given, known, option in ((src_lang, {s for s, _ in langs}, "--src-lang"),
+                                     (tgt_lang, {t for _, t in langs}, "--tgt-lang")):
+            if given and len(known) == 1 and given.split("-")[0] != next(iter(known)).split("-")[0]:
+                raise click.BadParameter(f"{given} is not the documents' language ({next(iter(known))})",
+                                         param_hint=option)
         summary = _export(store, pairs, output, "tmx", _filter(statuses, min_score, exclude_flagged),
-                          src_lang=src_lang or _lang_tag(default[0]), tgt_lang=tgt_lang or _lang_tag(default[1]),
+                          src_lang=_lang_tag(src_lang or default[0]), tgt_lang=_lang_tag(tgt_lang or default[1]),
                           created=_creation_date(), max_length=max_length or None)
     if report:
         try:
