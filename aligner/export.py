@@ -181,7 +181,8 @@ def export_tmx(rows: Iterable[BeadRow], out: IO[str], src_lang: str, tgt_lang: s
 
 def export_file(rows: Iterable[BeadRow], path: str | Path, fmt: str, flt: ExportFilter = ExportFilter(), *,
                 src_lang: str = "es", tgt_lang: str = "en", created: datetime | None = None,
-                max_length: int | None = DEFAULT_MAX_LENGTH, batch_size: int = BATCH_SIZE) -> ExportSummary:
+                max_length: int | None = DEFAULT_MAX_LENGTH, batch_size: int = BATCH_SIZE,
+                bom: bool = False) -> ExportSummary:
     """Export to `path` in `fmt` (one of FORMATS). The file appears only once complete (written aside, renamed)."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; expected one of {', '.join(FORMATS)}")
@@ -192,7 +193,7 @@ def export_file(rows: Iterable[BeadRow], path: str | Path, fmt: str, flt: Export
             with open(part, "w", encoding="utf-8", newline="\n") as out:
                 summary = export_tmx(rows, out, src_lang, tgt_lang, flt, created=created, max_length=max_length)
         else:
-            summary = export_table(rows, part, fmt, flt, batch_size=batch_size)
+            summary = export_table(rows, part, fmt, flt, batch_size=batch_size, bom=bom)
         os.replace(part, path)
     finally:
         part.unlink(missing_ok=True)
@@ -211,14 +212,17 @@ def write_report(rows: Iterable[BeadRow], path: str | Path) -> None:
 
 
 def export_table(rows: Iterable[BeadRow], path: str | Path, fmt: str, flt: ExportFilter = ExportFilter(), *,
-                 batch_size: int = BATCH_SIZE) -> ExportSummary:
-    """One row per bead (one-sided beads included) written in batches of `batch_size` through polars."""
+                 batch_size: int = BATCH_SIZE, bom: bool = False) -> ExportSummary:
+    """One row per bead (one-sided beads included) written in batches of `batch_size` through polars. bom: a
+    text file (tsv, csv) starts with the UTF-8 byte order mark, by which Excel recognises UTF-8."""
     summary = ExportSummary(format=fmt)
     batches = _batches(select(rows, flt, summary, keep_one_sided=True), batch_size)
     if fmt == "parquet":
         _write_parquet(batches, Path(path))
     else:
         with open(path, "wb") as out:
+            if bom and fmt in ("tsv", "csv"):
+                out.write("\ufeff".encode())
             first = True
             for df in batches:
                 _write_text_batch(df, out, fmt, header=first)

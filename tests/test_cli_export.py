@@ -126,6 +126,20 @@ def test_tmx_language_options_are_checked(project, tmp_path):
         assert result.exit_code == 2 and message in result.output, result.output
 
 
+def test_csv_for_excel_starts_with_a_byte_order_mark_on_request(project, tmp_path):
+    import csv
+
+    plain, excel = tmp_path / "plain.csv", tmp_path / "excel.csv"
+    run("export", "csv", "--db", project, "-o", plain)
+    run("export", "csv", "--db", project, "-o", excel, "--bom")
+    assert not plain.read_bytes().startswith(b"\xef\xbb\xbf") and excel.read_bytes().startswith(b"\xef\xbb\xbf")
+    with open(excel, encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert rows[0]["src"] == UNITS[0][0] and len(rows) == len(BEADS)
+    assert CliRunner().invoke(cli, ["export", "jsonl", "--db", str(project), "-o", str(tmp_path / "x.jsonl"),
+                                    "--bom"]).exit_code == 2  # only the text tables
+
+
 def test_exported_header_props_and_dates(project, tmp_path):
     out = tmp_path / "tale.tmx"
     run("export", "tmx", "tale", "--db", project, "-o", out)

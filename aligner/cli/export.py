@@ -90,12 +90,16 @@ def export_tmx_cmd(names, output, db, statuses, min_score, exclude_flagged, src_
 
 
 def _table_command(fmt: str):
-    @export_group.command(fmt)
-    @_common
-    def command(names, output, db, statuses, min_score, exclude_flagged):
+    def command(names, output, db, statuses, min_score, exclude_flagged, bom=False):
         with _open(db) as store:
-            summary = _export(store, _pairs(store, names), output, fmt, _filter(statuses, min_score, exclude_flagged))
+            summary = _export(store, _pairs(store, names), output, fmt, _filter(statuses, min_score, exclude_flagged),
+                              **({"bom": True} if bom else {}))
         _echo_summary(summary, statuses, min_score)
+
+    if fmt in ("tsv", "csv"):
+        command = click.option("--bom", is_flag=True, help="Start the file with a UTF-8 byte order mark, by which "
+                                                           "Excel recognises UTF-8 (accents shown right).")(command)
+    command = export_group.command(fmt)(_common(command))
 
     command.help = (f"Write one {fmt} row per bead: document, sentence ids, source and target text, type, score, "
                     f"status, flags, paragraph, dates.")
