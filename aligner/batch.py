@@ -250,6 +250,8 @@ def align_all(db: str | Path, *, model: str = DEFAULT_MODEL, params: AlignParams
     encoder = factory()  # encoders load their weights on first use: this is cheap, and checks the name
     summary = BatchSummary()
     with Store.open(db, timeout) as store:
+        with store.transaction():  # another writer holding the file: wait for it (up to timeout) or fail, now
+            pass                   # rather than after encoding every sentence
         pairs = store.pairs(names)
         todo = [p for p in pairs if force or needs_alignment(p, encoder.name, params)]
         todo.sort(key=lambda p: -(p.n_src + p.n_tgt))

@@ -586,11 +586,20 @@ def test_another_process_holding_the_lock_gives_a_clear_error(tmp_path, aligned)
     proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout.readline().strip() == "locked"
+        assert aligned.busy()  # what `align-all` asks first, to say that it waits
         with Store.open(tmp_path / "p.db", timeout=0.3) as other, pytest.raises(StoreError, match="busy"):
             other.set_status("doc", [1], "confirmed")
+        from conftest import FakeEncoder
+
+        from aligner.batch import align_all
+
+        encoder = FakeEncoder()  # a batch run fails before it encodes anything, not after
+        with pytest.raises(StoreError, match="busy"):
+            align_all(tmp_path / "p.db", force=True, jobs=1, timeout=0.3, encoder_factory=lambda: encoder)
+        assert encoder.calls == []
     finally:
         proc.wait(10)
-    assert aligned.pair("doc").reviewed == 1
+    assert aligned.pair("doc").reviewed == 1 and not aligned.busy()
 
 
 CRASH = """

@@ -103,6 +103,8 @@ def align_all_cmd(ctx, names, db, model, force, jobs, threads, max_side, skip, q
     with _open(db) as store:  # a clear message for a missing or foreign file, or an unknown name, before any
         if names:             # worker starts (and before the progress bar)
             store.pairs(names)
+        if store.busy():
+            click.echo(f"{db}: another process is writing to the project; waiting for it (up to 60 s)", err=True)
     signal.signal(signal.SIGTERM, _interrupt)
     params = AlignParams(max_side=max_side, skip=skip)
     with _ProgressBar(quiet) as bar:

@@ -199,6 +199,23 @@ class StoreBase:
             with self._translate():
                 self._conn.execute("COMMIT")
 
+    def busy(self) -> bool:
+        """Whether another process holds the write lock right now (a transaction would have to wait for it)."""
+        with self._lock:
+            if self._depth or self.readonly:
+                return False
+            self._conn.execute("PRAGMA busy_timeout = 0")
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+                self._conn.execute("ROLLBACK")
+                return False
+            except sqlite3.OperationalError as exc:
+                if "locked" in str(exc) or "busy" in str(exc):
+                    return True
+                raise
+            finally:
+                self._conn.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
+
     @contextlib.contextmanager
     def _reading(self):
         with self._lock, self._translate():
