@@ -28,6 +28,7 @@ import numpy as np
 from .align import AlignParams
 from .embed import DEFAULT_MODEL, Encoder, check_language, get_encoder
 from .errors import AlignerError, InputError
+from .langcheck import likely_language
 from .models import Alignment, BeadStatus
 from .store import (
     CACHE_DTYPE,
@@ -150,10 +151,13 @@ def import_corpus(store: Store, root: str | Path, src_lang: str = "es", tgt_lang
                    for p, lang, d in zip((fp.src, fp.tgt), (fp.src_lang, fp.tgt_lang), data)]
             _, changed = store.add_pair(fp.name, *ids)
         (report.unchanged if not changed else report.changed if fp.name in known else report.added).append(fp.name)
-        for doc_id in ids:
+        for doc_id, path, lang in zip(ids, (fp.src, fp.tgt), (fp.src_lang, fp.tgt_lang)):
             error = store.document_info(doc_id)["error"]
             if error:
                 report.problems.append((fp.name, f"{error} (the pair cannot be aligned until the file is fixed)"))
+            elif changed and (other := likely_language(store.document(doc_id).text, lang)):
+                report.problems.append((fp.name, (f"{path} looks written in {other!r}, not {lang!r}: is it in the "
+                                                  f"right folder?")))
     found = {fp.name for fp in pairs}
     report.missing = [p.name for p in store.pairs() if p.name not in found and _gone_from(Path(root), p)]
     return report

@@ -204,6 +204,26 @@ def test_a_pair_whose_files_are_gone_is_reported_and_can_be_removed(tmp_path, co
     assert "gone" not in result.stderr and "0 pairs added, 0 changed, 2 unchanged" in result.stdout
 
 
+def test_add_warns_about_a_file_in_the_wrong_language_folder(tmp_path, fake_model):
+    english = ("The council said on Tuesday that the new bridge would be open to traffic by the end of the year, "
+               "and that the works had cost less than the city had feared when they began in the spring. "
+               "Residents who had waited for more than ten years welcomed the news, but some of them said they "
+               "would believe it only when they could drive across it.")
+    spanish = ("El ayuntamiento dijo el martes que el nuevo puente estaría abierto al tráfico antes de que acabe "
+               "el año, y que las obras habían costado menos de lo que la ciudad temía cuando empezaron en la "
+               "primavera. Los vecinos, que esperaban desde hacía más de diez años, recibieron la noticia con "
+               "alivio, aunque algunos dijeron que solo lo creerán cuando puedan cruzarlo en coche.")
+    write_pair(tmp_path / "c", "puente", [english], [english])
+    write_pair(tmp_path / "c", "bien", [spanish], [english])
+    result = run("add", tmp_path / "c", "--db", tmp_path / "p.db")
+    assert result.exit_code == 0 and "2 pairs added" in result.stdout
+    assert "puente: " in result.stderr and "es/puente.txt looks written in 'en', not 'es'" in result.stderr
+    assert "bien" not in result.stderr
+    result = run("align", tmp_path / "c" / "es" / "puente.txt", tmp_path / "c" / "en" / "puente.txt", "--model",
+                 "fake")
+    assert result.exit_code == 0 and "puente.txt looks written in 'en', not 'es'" in result.stderr
+
+
 @pytest.mark.slow
 def test_the_sample_corpus_with_the_real_model(tmp_path):
     """From a fresh project: add corpus/ && align-all && status, with the bundled USE model."""

@@ -69,6 +69,7 @@ def align(src, tgt, src_lang, tgt_lang, model, presegmented, fmt, output, max_si
             click.echo(f"note: no sentence splitter for {lang!r}; using the English Punkt model", err=True)
     s = load_document(src, src_lang, presegmented)
     t = load_document(tgt, tgt_lang, presegmented)
+    warn_language(s, t)
     params = AlignParams(max_side=max_side, skip=skip)
     alignment = align_documents(s, t, get_encoder(model), params)
     text = render(alignment, s, t, fmt)
@@ -82,6 +83,16 @@ def align(src, tgt, src_lang, tgt_lang, model, presegmented, fmt, output, max_si
         _print_table(alignment, s, t)
     else:
         sys.stdout.write(text)
+
+
+def warn_language(*docs: Document) -> None:
+    """A note on stderr for a document that looks written in another language than it is said to be."""
+    from ..langcheck import likely_language
+
+    for doc in docs:
+        if other := likely_language(doc.text, doc.lang):
+            click.echo(f"warning: {doc.path} looks written in {other!r}, not {doc.lang!r} (--src-lang / "
+                       f"--tgt-lang)", err=True)
 
 
 def render(alignment: Alignment, src: Document, tgt: Document, fmt: str) -> str:

@@ -11,7 +11,7 @@ import click
 from ..embed import DEFAULT_MODEL
 from ..export import IMPORTED_MODEL, counted
 from . import cli
-from .core import lang_option
+from .core import lang_option, warn_language
 
 TYPE_CHOICES = ("added", "dropped", "moved", "divergent", "furniture")
 STATUS_CHOICES = ("open", "accepted", "confirmed", "dismissed")  # accepted: what the review app calls confirmed
@@ -83,6 +83,7 @@ def flags_for_files(src_path: Path, tgt_path: Path, src_lang: str, tgt_lang: str
 
     src = load_document(src_path, src_lang, presegmented)
     tgt = load_document(tgt_path, tgt_lang, presegmented)
+    warn_language(src, tgt)
     encoder = get_encoder(model)
     params = AlignParams()
     windows = (embed_document(encoder, src, params.max_side), embed_document(encoder, tgt, params.max_side))
