@@ -1,0 +1,26 @@
+"""The wrong-folder check: no false alarm on the sample corpus, an alarm for a file in the other folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from aligner.langcheck import likely_language
+
+CORPUS = Path(__file__).resolve().parents[1] / "corpus"
+
+
+@pytest.mark.parametrize("path", sorted(CORPUS.glob("e[sn]/*.txt")), ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_the_sample_corpus_is_where_it_belongs(path):
+    lang = path.parent.name
+    text = path.read_text(encoding="utf-8")
+    assert likely_language(text, lang) is None
+    assert likely_language(text, "en" if lang == "es" else "es") == lang
+
+
+def test_short_texts_and_unknown_languages_are_not_judged():
+    assert likely_language("The cat sat on the mat.", "es") is None  # too few words to tell
+    english = (CORPUS / "en").glob("*.txt").__next__().read_text(encoding="utf-8")
+    assert likely_language(english, "is") is None  # no word list for Icelandic
+    assert likely_language(english, "ES-es") == "en"
