@@ -772,10 +772,12 @@ async def test_the_flaggers_flags_are_accepted_dismissed_and_opened_again(db):
         review = pilot.app.review
         await go_to(pilot, 9)  # the added sentence
         assert "added (open, confidence 0.80)" in str(review.query_one("#detail").render())
+        assert 8 not in review.grid.settled
         await pilot.press("y")
         assert flag_status(db)["added"] == "confirmed" and review.flag_kinds[8] == "added"
+        assert review.grid.settled == {8}  # drawn dim: accepted, nothing left to do there
         await pilot.press("y")  # again: open
-        assert flag_status(db)["added"] == "open"
+        assert flag_status(db)["added"] == "open" and not review.grid.settled
         await pilot.press("delete")
         assert flag_status(db)["added"] == "dismissed" and 8 not in review.flag_kinds
         assert "dismissed" in str(review.query_one("#detail").render())  # still shown, to open it again

@@ -188,6 +188,23 @@ class PairSession:
             out.append((f, places))
         return out
 
+    def settled_beads(self) -> set[int]:
+        """Beads that the flagger's flags touch, all of them accepted by an editor (none open; dismissed ones do
+        not count): the grid draws them dim, so that what is left to review stands out."""
+        beads = self.alignment.beads
+        starts = ([*accumulate((len(b.src) for b in beads), initial=0)],
+                  [*accumulate((len(b.tgt) for b in beads), initial=0)])
+        accepted: set[int] = set()
+        open_: set[int] = set()
+        for f in self.flags:
+            if is_editor(f) or f["status"] == FlagStatus.DISMISSED.value:
+                continue
+            into = accepted if f["status"] == FlagStatus.CONFIRMED.value else open_
+            for side, span in enumerate((f.get("src"), f.get("tgt"))):
+                into.update(bisect_right(starts[side], i) - 1 for i in (span or {}).get("sentences", ())
+                            if 0 <= i < starts[side][-1])
+        return accepted - open_
+
     def beads_of_flags(self) -> dict[int, int | None]:
         """Flag id -> the first bead it touches; None for an editor's flag that does not show."""
         return {f["id"]: min(places, default=None) for f, places in self._flag_places()}

@@ -135,7 +135,8 @@ class ReviewScreen(FlagActions, Screen):
         else:
             self.flag_kinds = nav.shift_kinds(self.flag_kinds, stretch, s.flags_by_bead(stretch[0], stretch[2]))
         self.counts = nav.counts(s.alignment, self.flag_kinds)
-        self.grid.show(s.alignment, s.src, s.tgt, self.flag_kinds, cursor, stretch)  # its CursorMoved updates panes
+        self.grid.show(s.alignment, s.src, s.tgt, self.flag_kinds, cursor, stretch,  # its CursorMoved updates panes
+                       s.settled_beads())
 
     def refresh_flags(self) -> None:
         """Show the session's flags after they were derived again (the alignment is unchanged)."""
@@ -144,7 +145,7 @@ class ReviewScreen(FlagActions, Screen):
             return
         self.flag_kinds = s.flags_by_bead()
         self.counts = nav.counts(s.alignment, self.flag_kinds)
-        self.grid.set_flags(self.flag_kinds)
+        self.grid.set_flags(self.flag_kinds, s.settled_beads())
         self._update_panes()
 
     def _flags_note(self) -> str:

@@ -8,7 +8,7 @@ live in CSS like every other state in the app.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from itertools import accumulate, islice, repeat
 from operator import itemgetter
 from typing import ClassVar
@@ -93,7 +93,7 @@ class BeadGrid(ScrollView, can_focus=True):
 
     COMPONENT_CLASSES = {f"bead-grid--{s}" for s in STATES} | {
         "bead-grid--gutter", "bead-grid--cursor", "bead-grid--cursor-cell", "bead-grid--marked",
-        "bead-grid--paragraph", "bead-grid--separator",
+        "bead-grid--paragraph", "bead-grid--separator", "bead-grid--settled",
     }
     DEFAULT_CSS = """
     BeadGrid { background: $surface; overflow-x: hidden; overflow-y: scroll; }
@@ -102,6 +102,7 @@ class BeadGrid(ScrollView, can_focus=True):
     BeadGrid > .bead-grid--cursor-cell { background: $primary 55%; }
     BeadGrid > .bead-grid--paragraph { color: $accent; text-style: bold; }
     BeadGrid > .bead-grid--separator { color: $panel-lighten-2; }
+    BeadGrid > .bead-grid--settled { text-style: dim; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up,k", "move(-1)", "Up", show=False, id="move.up", tooltip="Previous bead"),
@@ -132,6 +133,7 @@ class BeadGrid(ScrollView, can_focus=True):
         self.alignment = Alignment((), 0, 0)
         self.docs: tuple[Document, Document] | None = None
         self.flags: dict[int, str] = {}
+        self.settled: frozenset[int] = frozenset()  # beads whose flags an editor has all accepted: drawn dim
         self._cells: tuple[dict[tuple[int, ...], Cell], dict[tuple[int, ...], Cell]] = ({}, {})  # by sentence ids
         self._widths: tuple[int, int] = (0, 0)
         self._rows: list[Row] = []
@@ -142,7 +144,8 @@ class BeadGrid(ScrollView, can_focus=True):
     # --- data ---------------------------------------------------------------------------------------------
 
     def show(self, alignment: Alignment, src: Document, tgt: Document, flags: dict[int, str] | None = None,
-             cursor: int | None = None, stretch: tuple[int, int, int] | None = None) -> None:
+             cursor: int | None = None, stretch: tuple[int, int, int] | None = None,
+             settled: Iterable[int] = ()) -> None:
         """Display `alignment`. Each side of a bead is laid out once per sentence ids and width, so after an edit
         only the cells it made are wrapped again (a shift moves cells between rows, it makes none). With
         `stretch` (lo, old_hi, new_hi: the previous alignment's beads lo..old_hi-1 became lo..new_hi-1), only
@@ -151,6 +154,7 @@ class BeadGrid(ScrollView, can_focus=True):
             self._forget_layouts()
             stretch = None
         self.alignment, self.docs, self.flags = alignment, (src, tgt), dict(flags or {})
+        self.settled = frozenset(settled)
         # the rows shown are those of the alignment the stretch was taken from, and bead numbers kept their width
         same_rows = stretch is not None and len(self._rows) - stretch[1] == len(alignment.beads) - stretch[2]
         if same_rows and self._columns()[1:] == self._widths:
@@ -161,10 +165,12 @@ class BeadGrid(ScrollView, can_focus=True):
             self.mark = None
         self.cursor = self._clamp(self.cursor if cursor is None else cursor)
 
-    def set_flags(self, flags: dict[int, str]) -> None:
-        """Colour the beads by new flags; the rows keep their layout (drawn lines are keyed by their flag)."""
-        if flags != self.flags:
-            self.flags = dict(flags)
+    def set_flags(self, flags: dict[int, str], settled: Iterable[int] = ()) -> None:
+        """Colour the beads by new flags, dimming those in `settled`; the rows keep their layout (drawn lines are
+        keyed by their flag)."""
+        settled = frozenset(settled)
+        if flags != self.flags or settled != self.settled:
+            self.flags, self.settled = dict(flags), settled
             self.refresh()
 
     def _clamp(self, i: int) -> int:
@@ -318,7 +324,7 @@ class BeadGrid(ScrollView, can_focus=True):
         line = scroll_y + y - self._tops[k]
         lo, hi = self.marked_range()
         key = (k, line, width, scroll_x, self.side if k == self.cursor else None,
-               self.mark is not None and lo <= k <= hi, self.alignment.beads[k], self.flags.get(k))
+               self.mark is not None and lo <= k <= hi, self.alignment.beads[k], self.flags.get(k), k in self.settled)
         strip = self._strips.get(key)
         if strip is None:
             strip = self._draw(k, line).crop_extend(scroll_x, scroll_x + width, self.rich_style)
@@ -331,6 +337,8 @@ class BeadGrid(ScrollView, can_focus=True):
         base = self.rich_style
         state = bead_state(b, self.flags.get(k))
         row_style = base + self._style(state) if state else base
+        if k in self.settled and state == self.flags.get(k):
+            row_style += self._style("settled")
         lo, hi = self.marked_range()
         if self.mark is not None and lo <= k <= hi:
             row_style += self._style("marked")
