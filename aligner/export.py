@@ -438,11 +438,14 @@ def _save_pair(store, path: Path, name: str, units: list[TranslationUnit], src_l
                                            "changed": [u.changed for u in units]})
     moved = [b for b, u in zip(beads, units, strict=True) if u.props.get("x-moved") == "yes"]
     if moved:  # a moved passage we exported: a bead here, flagged moved as it was, so that it exports the same
-        from .flags import Flag, FlagType, Span
+        from .flags import Flag, FlagStatus, FlagType, Span
+        from .store import IMPORTED_KEY
 
         src, tgt = store.documents_for(name)
-        store.save_flags(name, [Flag(FlagType.MOVED, Span.of(src, b.src), Span.of(tgt, b.tgt), 1.0, b.score,
-                                     "moved passage, imported from TMX") for b in moved])
+        flags = [Flag(FlagType.MOVED, Span.of(src, b.src), Span.of(tgt, b.tgt), 1.0, b.score,
+                      "moved passage, imported from TMX",
+                      FlagStatus.CONFIRMED if b.status is BeadStatus.CONFIRMED else FlagStatus.OPEN) for b in moved]
+        store.save_flags(name, [{**f.to_dict(), "key": IMPORTED_KEY + f.key} for f in flags])
 
 
 def _paragraph(unit: TranslationUnit) -> int:

@@ -94,17 +94,31 @@ def test_export_tmx_gives_one_unit_per_two_sided_bead(project, tmp_path):
     assert "not a unit (target only): tale 0-1 -/3: A line the adapter added." in result.stderr
 
 
-def test_a_moved_passage_is_one_unit_of_the_tmx(project, tmp_path):
+def test_a_moved_passage_is_one_unit_of_the_tmx(project, tmp_path, monkeypatch):
     """The monotone alignment leaves both places of a moved passage one-sided; the moved flag pairs them, and the
-    memory keeps that pair (not while the flag is dismissed)."""
+    memory keeps that pair (not while the flag is dismissed). Imported, it stays a moved unit, and the flagger
+    still derives the imported pair's own flags."""
+    from conftest import FakeEncoder
+
+    from aligner import embed
+
     with Store.open(project) as store:
         store.save_flags("tale", [{**flag("moved", src=[4], tgt=[3]), "score": 0.62}])
     out = tmp_path / "tale.tmx"
     result = run("export", "tmx", "--db", project, "-o", out)
-    assert toolkit_units(out) == UNITS + [("Este párrafo se perdió en la adaptación.", "A line the adapter added.")]
+    moved = ("Este párrafo se perdió en la adaptación.", "A line the adapter added.")
+    assert toolkit_units(out) == UNITS + [moved]
     assert "skipped: 2 one-sided, in a moved passage" in result.stderr and "not a unit" not in result.stderr
     props = {p.get("type"): p.text for p in ET.parse(out).getroot().findall("body/tu")[-1].findall("prop")}
     assert props["x-moved"] == "yes" and props["x-score"] == "0.6200" and props["x-bead-type"] == "1-1"
+    monkeypatch.setitem(embed._instances, embed.DEFAULT_MODEL, FakeEncoder())
+    fresh, again = tmp_path / "fresh.db", tmp_path / "again.tmx"
+    run("import", "tmx", out, "--db", fresh)
+    assert "deriving its flags with" in run("flags", "tale", "--db", fresh).stderr
+    with Store.open(fresh) as store:
+        assert "import:moved:5:4" in {f["key"] for f in store.flag_records("tale")}  # its sentences, last
+    run("export", "tmx", "--db", fresh, "-o", again)
+    assert toolkit_units(again)[-1] == moved and '<prop type="x-moved">yes</prop>' in again.read_text("utf-8")
     run("export", "tsv", "--db", project, "-o", tmp_path / "tale.tsv")  # a table lists beads: no extra row
     assert len((tmp_path / "tale.tsv").read_text(encoding="utf-8").splitlines()) == 1 + len(BEADS)
     with Store.open(project) as store:

@@ -429,14 +429,20 @@ def test_decisions_carried_into_a_new_run_are_kept_there_and_pruned_with_their_r
     assert aligned._conn.execute(count).fetchone()[0] == 1
 
 
-def test_a_decision_is_not_applied_to_other_sentences_after_a_document_changed(aligned):
+def test_a_decision_stays_while_the_files_changed_and_the_pair_is_not_aligned_again(aligned):
+    """Until the pair is aligned again its flags are derived on the documents the run aligned (documents_for),
+    so a key still names the same sentences: the decision on it holds."""
     aligned.save_flags("doc", [flag("added", tgt=[2])])
     aligned.set_flag_status(aligned.flag_records("doc")[0]["id"], "dismissed")
     aligned.save_flags("doc", [])
     t = aligned.add_document("en/doc.txt", "en", text(["Other words."] + TGT[1:]))  # a new version, not aligned
     aligned.add_pair("doc", aligned.pair("doc").src_doc, t)
-    aligned.save_flags("doc", [flag("added", tgt=[2])])  # sentence 2 of the new version: a new flag
-    assert aligned.flag_records("doc")[0]["status"] == "open"
+    assert aligned.pair("doc").stale and aligned.documents_for("doc")[1].texts == TGT
+    aligned.save_flags("doc", [flag("added", tgt=[2])])  # found again, on the aligned version
+    assert aligned.flag_records("doc")[0]["status"] == "dismissed"
+    aligned.set_flag_status(aligned.flag_records("doc")[0]["id"], "confirmed")  # decided on the stale pair
+    aligned.save_flags("doc", [flag("added", tgt=[2])])
+    assert aligned.flag_records("doc")[0]["status"] == "confirmed"
 
 
 def test_the_migration_brings_over_the_decisions_made_before_it(tmp_path):

@@ -28,7 +28,7 @@ def pair_flags(store, name: str, recompute: bool = False, model: str | None = No
     from ..batch import embed_cached
     from ..embed import get_encoder
     from ..flags import Flag, rederive
-    from ..store import flagged_sentences, is_editor, shown_editor_flags
+    from ..store import flagged_sentences, is_editor, is_kept, shown_editor_flags
     from .project import not_aligned, warn_if_stale
 
     info = store.pair(name)
@@ -37,7 +37,7 @@ def pair_flags(store, name: str, recompute: bool = False, model: str | None = No
     warn_if_stale(info)
     alignment = store.alignment(name)
     records = store.flag_records(name)
-    if recompute or not any(not is_editor(r) for r in records):
+    if recompute or not any(not is_kept(r) for r in records):
         src, tgt = store.documents_for(name)
         encoder = get_encoder(model if recompute and model else _flags_model(info, model or DEFAULT_MODEL))
         (sv, *_), new_s, _ = embed_cached(store, encoder, src.texts, 1)

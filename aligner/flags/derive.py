@@ -68,15 +68,15 @@ def rederive(previous: list[dict], alignment: Alignment, src_doc: Document, tgt_
              src_vecs: np.ndarray, tgt_vecs: np.ndarray, after_edit: bool = False) -> list[dict]:
     """The flag records to save for `alignment` after an edit or a new run: the flagger's flags derived again,
     keeping the review status of those whose key (type and sentences) is unchanged, then the editor's own flags
-    as they were. previous: the pair's flag records (Store.flag_records).
+    (and those an imported memory brought) as they were. previous: the pair's flag records (Store.flag_records).
 
     after_edit: a divergent flag on a bead the edit left as it was stays, although it is not derived again: its
     bead is measured against the document's other beads, and an edit elsewhere (a merge, a split) moves those
     levels a little; a flag must not vanish unseen because an editor fixed something else."""
-    from ..store.flags import is_editor
+    from ..store.flags import is_kept
 
-    mine = [{k: v for k, v in f.items() if k != "id"} for f in previous if is_editor(f)]
-    before = [Flag.from_dict(f) for f in previous if not is_editor(f)]
+    mine = [{k: v for k, v in f.items() if k != "id"} for f in previous if is_kept(f)]
+    before = [Flag.from_dict(f) for f in previous if not is_kept(f)]
     flags = derive_flags(alignment, src_doc, tgt_doc, src_vecs, tgt_vecs)
     if after_edit:
         beads = {(b.src, b.tgt) for b in alignment.beads}

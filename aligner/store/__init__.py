@@ -27,13 +27,21 @@ from .base import DEFAULT_DB, now, sha1
 from .cache import CACHE_DTYPE, EmbeddingCache, window_hashes
 from .carry import carry_review, sentence_id_map
 from .documents import PairInfo, PairStatus
-from .flags import EDITOR_KEY, Flags, flagged_sentences, is_editor, shown_editor_flags
+from .flags import (
+    EDITOR_KEY,
+    IMPORTED_KEY,
+    Flags,
+    flagged_sentences,
+    is_editor,
+    is_kept,
+    shown_editor_flags,
+)
 from .prune import PruneReport, prune, remove_pairs
 from .rows import Rows
 from .schema import MIGRATIONS
 
-__all__ = ["CACHE_DTYPE", "DEFAULT_DB", "EDITOR_KEY", "MIGRATIONS", "EditInfo", "PairInfo", "PairStatus",
-           "PruneReport", "Store", "carry_review", "flagged_sentences", "is_editor", "now", "prune", "remove_pairs",
+__all__ = ["CACHE_DTYPE", "DEFAULT_DB", "EDITOR_KEY", "IMPORTED_KEY", "MIGRATIONS", "EditInfo", "PairInfo", "PairStatus",
+           "PruneReport", "Store", "carry_review", "flagged_sentences", "is_editor", "is_kept", "now", "prune", "remove_pairs",
            "sentence_id_map", "sha1", "shown_editor_flags", "window_hashes"]
 
 

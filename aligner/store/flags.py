@@ -14,9 +14,20 @@ from .documents import Documents
 EDITOR_KEY = "editor:"
 
 
+# Keys of the flags that came with an imported translation memory (a moved passage we exported as a unit):
+# deriving the flags again keeps them, as it keeps the editor's.
+IMPORTED_KEY = "import:"
+
+
 def is_editor(flag: Mapping) -> bool:
     """Whether a flag record (Flag.to_dict() with its key) is one an editor made by hand."""
     return flag.get("key", "").startswith(EDITOR_KEY)
+
+
+def is_kept(flag: Mapping) -> bool:
+    """Whether a flag record is not the flagger's to derive again: the editor's own, or one an imported memory
+    brought."""
+    return flag.get("key", "").startswith((EDITOR_KEY, IMPORTED_KEY))
 
 
 def flagged_sentences(beads: Iterable) -> tuple[set[int], set[int]]:
@@ -55,11 +66,10 @@ class Flags(Documents):
             if p.run_id is None:
                 raise StoreError(f"{pair}: not aligned yet; nothing to flag")
             # an editor's last decision on a key wins over the status the flags come with: the flag may have
-            # been derived away and found again since, or reviewed while these were being derived. Not when a
-            # document changed since the run (keys are sentence ids, which now name other sentences).
-            run_docs = self._conn.execute("SELECT src_doc, tgt_doc FROM runs WHERE id = ?", (p.run_id,)).fetchone()
-            decided = {} if tuple(run_docs) != (p.src_doc, p.tgt_doc) else dict(self._conn.execute(
-                "SELECT key, status FROM flag_reviews WHERE run_id = ?", (p.run_id,)))
+            # been derived away and found again since, or reviewed while these were being derived. Keys name the
+            # sentences of the documents the run aligned, also once the pair's files changed (PairInfo.stale):
+            # flags are derived on those (Store.documents_for) until the pair is aligned again.
+            decided = dict(self._conn.execute("SELECT key, status FROM flag_reviews WHERE run_id = ?", (p.run_id,)))
             rows = {}
             for d in flags:
                 src, tgt = d.get("src") or {}, d.get("tgt") or {}
@@ -76,10 +86,9 @@ class Flags(Documents):
                 "src = excluded.src, tgt = excluded.tgt, data = excluded.data",
                 ((p.run_id, k, *r) for k, r in rows.items()))
             # a status a flag comes with (carried from an earlier run, say) is a decision this run keeps too
-            if tuple(run_docs) == (p.src_doc, p.tgt_doc):
-                self._conn.executemany(
-                    "INSERT INTO flag_reviews (run_id, key, status) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-                    ((p.run_id, k, r[1]) for k, r in rows.items() if r[1] != "open" and not k.startswith(EDITOR_KEY)))
+            self._conn.executemany(
+                "INSERT INTO flag_reviews (run_id, key, status) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                ((p.run_id, k, r[1]) for k, r in rows.items() if r[1] != "open" and not k.startswith(EDITOR_KEY)))
 
     def flag_records(self, pair: str) -> list[dict]:
         """The flags of the current alignment as Flag.to_dict() dicts with their `id`, in saved order."""
@@ -93,7 +102,8 @@ class Flags(Documents):
         own flags show there as flagged beads."""
         return {r["name"]: r["n"] for r in self._q(
             "SELECT p.name, count(*) AS n FROM pairs p JOIN flags f ON f.run_id = p.run_id "
-            "WHERE f.status = 'open' AND substr(f.key, 1, ?) != ? GROUP BY p.name", (len(EDITOR_KEY), EDITOR_KEY))}
+            "WHERE f.status = 'open' AND substr(f.key, 1, ?) != ? AND substr(f.key, 1, ?) != ? GROUP BY p.name",
+            (len(EDITOR_KEY), EDITOR_KEY, len(IMPORTED_KEY), IMPORTED_KEY))}
 
     def flags(self, pair: str) -> list:
         """The flags of the current alignment as aligner.flags.Flag objects."""
