@@ -105,15 +105,17 @@ class ExportSummary:
         if len(self.long_segments) > examples:
             out.append(f"warning: {counted(len(self.long_segments) - examples, 'more long segment')}")
         if report is not None:
+            moved = sum("moved" in row.flags for row in self.one_sided)
             out.append(f"{report} lists {counted(len(self.one_sided), 'one-sided bead')} (added or dropped "
-                       f"passages, not units)")
+                       f"passages, not units{f'; {moved} in moved passages' if moved else ''})")
             return out
-        for row in self.one_sided[:examples]:
+        lone = [row for row in self.one_sided if "moved" not in row.flags]  # the moved ones are units of their own
+        for row in lone[:examples]:
             side, text = ("source only", row.src) if row.src.strip() else ("target only", row.tgt)
             out.append(f"not a unit ({side}): {row.document} {row.kind} {_ids(row.src_ids) or '-'}/"
                        f"{_ids(row.tgt_ids) or '-'}: {_abbrev(text)}")
-        if len(self.one_sided) > examples:
-            more = counted(len(self.one_sided) - examples, "more one-sided bead")
+        if len(lone) > examples:
+            more = counted(len(lone) - examples, "more one-sided bead")
             out.append(f"... and {more} (--report FILE lists all)")
         return out
 
@@ -124,11 +126,8 @@ def select(rows: Iterable[BeadRow], flt: ExportFilter, summary: ExportSummary,
     for row in rows:
         summary.read += 1
         if row.is_one_sided and not keep_one_sided:
-            if "moved" in row.flags:  # its translation pair comes as a moved row (Store.iter_beads(moved=True))
-                summary.skipped["one-sided, in a moved passage"] += 1
-                continue
-            summary.one_sided.append(row)
-            summary.skipped["one-sided"] += 1
+            summary.one_sided.append(row)  # for the report; one in a moved passage also comes as a moved row
+            summary.skipped["one-sided, in a moved passage" if "moved" in row.flags else "one-sided"] += 1
             continue
         why = flt.reason(row)
         if why is not None:

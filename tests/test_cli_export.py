@@ -111,6 +111,10 @@ def test_a_moved_passage_is_one_unit_of_the_tmx(project, tmp_path, monkeypatch):
     assert "skipped: 2 one-sided, in a moved passage" in result.stderr and "not a unit" not in result.stderr
     props = {p.get("type"): p.text for p in ET.parse(out).getroot().findall("body/tu")[-1].findall("prop")}
     assert props["x-moved"] == "yes" and props["x-score"] == "0.6200" and props["x-bead-type"] == "1-1"
+    report = tmp_path / "r.tsv"  # a filter that leaves the moved unit out: its sentences are still reported
+    result = run("export", "tmx", "--db", project, "-o", tmp_path / "c.tmx", "--status", "confirmed", "--report",
+                 report)
+    assert "2 in moved passages" in result.stderr and len(report.read_text("utf-8").splitlines()) == 1 + 2
     monkeypatch.setitem(embed._instances, embed.DEFAULT_MODEL, FakeEncoder())
     fresh, again = tmp_path / "fresh.db", tmp_path / "again.tmx"
     run("import", "tmx", out, "--db", fresh)
@@ -152,6 +156,20 @@ def test_csv_for_excel_starts_with_a_byte_order_mark_on_request(project, tmp_pat
     assert rows[0]["src"] == UNITS[0][0] and len(rows) == len(BEADS)
     assert CliRunner().invoke(cli, ["export", "jsonl", "--db", str(project), "-o", str(tmp_path / "x.jsonl"),
                                     "--bom"]).exit_code == 2  # only the text tables
+
+
+def test_a_moved_flag_whose_sentence_was_paired_since_gives_no_second_unit(project, tmp_path):
+    """Flags that lag behind the alignment (not derived again after an edit): a moved passage one of whose
+    sentences is now in a two-sided bead is written only there."""
+    with Store.open(project) as store:
+        store.save_flags("tale", [flag("moved", src=[4], tgt=[3])])
+        a = store.alignment("tale")  # target 3 joins the last bead: 1-0, 1-2
+        store.apply_edit("tale", a.with_beads(a.beads[:4] + (Bead((5,), (3, 4), 0.0, BeadStatus.EDITED),)),
+                         "shift", {})
+    out = tmp_path / "tale.tmx"
+    run("export", "tmx", "--db", project, "-o", out)
+    texts = [t for _, t in toolkit_units(out)]
+    assert sum("A line the adapter added." in t for t in texts) == 1 and len(texts) == 4
 
 
 def test_exported_header_props_and_dates(project, tmp_path):

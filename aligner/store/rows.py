@@ -130,9 +130,11 @@ def _moved_rows(conn: sqlite3.Connection, p: PairInfo, wanted, min_score) -> Ite
         if (wanted is not None and bead_status not in wanted) or (min_score is not None and score < min_score):
             continue
         s_ids, t_ids = tuple(f["src"]["sentences"]), tuple(f["tgt"]["sentences"])
-        if conn.execute("SELECT tgt_len FROM beads WHERE run_id = ? AND src_start <= ? AND src_start + src_len > ?",
-                        (p.run_id, s_ids[0], s_ids[0])).fetchone() != (0,):
-            continue  # already a bead of its own (a memory imported from TMX), or no longer one-sided
+        if conn.execute("SELECT 1 FROM beads WHERE run_id = ? AND ((src_len > 0 AND tgt_len > 0 AND src_start <= ? "
+                        "AND src_start + src_len > ?) OR (src_len > 0 AND tgt_len > 0 AND tgt_start <= ? "
+                        "AND tgt_start + tgt_len > ?)) LIMIT 1",
+                        (p.run_id, s_ids[-1], s_ids[0], t_ids[-1], t_ids[0])).fetchone():
+            continue  # a sentence of it is in a two-sided bead: a bead of its own (an imported memory), or stale
         (s_text, _, s_lens), (t_text, t_para, t_lens) = (_texts(conn, p.run_src_doc, s_ids),
                                                          _texts(conn, p.run_tgt_doc, t_ids))
         yield BeadRow(p.name, s_ids, t_ids, s_text, t_text, score, bead_status, ("moved",), t_para, created,
