@@ -290,11 +290,12 @@ def unflag(a: Alignment, lo: int, hi: int) -> Edit:
     return Edit(_take_back(a, idx), hi, "unflag", {"first": lo, "last": hi})
 
 
-_FIXED = (BeadStatus.CONFIRMED, BeadStatus.FLAGGED)  # the editor's decisions: a re-alignment keeps them
+# the editor's decisions and hand-made beads: a re-alignment keeps them (as align-all carries them over)
+_FIXED = (BeadStatus.CONFIRMED, BeadStatus.FLAGGED, BeadStatus.EDITED)
 
 
 def unconfirmed_stretch(a: Alignment, i: int) -> tuple[int, int]:
-    """The beads lo..hi-1 around i bounded by confirmed or flagged beads (or the document's ends): what a
+    """The beads lo..hi-1 around i bounded by confirmed, flagged or edited beads (or the document's ends): what a
     re-alignment may change."""
     b = _bead(a, i)
     if b.status in _FIXED:
@@ -315,8 +316,8 @@ def sub_document(doc: Document, first: int, stop: int) -> Document:
 
 
 def realign(a: Alignment, i: int, src: Document, tgt: Document, align: AlignFn) -> Edit:
-    """Re-align the unreviewed stretch around bead i with `align`, keeping every confirmed or flagged bead fixed;
-    the cursor stays on the bead that now holds bead i's first sentence.
+    """Re-align the unreviewed stretch around bead i with `align`, keeping every confirmed, flagged or edited bead
+    fixed; the cursor stays on the bead that now holds bead i's first sentence.
 
     align(sub_src, sub_tgt) -> Alignment of two sub-documents with ids from 0; its beads are shifted back into
     place and come in as AUTO beads.

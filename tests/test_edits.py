@@ -171,6 +171,21 @@ def test_realign_keeps_confirmed_and_rebases_ids():
         edits.realign(a, 0, doc(5, "es"), doc(4, "en"), one_to_one)
 
 
+def test_realign_keeps_the_beads_an_editor_made():
+    """A bead the editor split off by hand (EDITED) is a decision too: `r` nearby leaves it as it is."""
+    a = edits.detach(make("1-1", "1-1", "1-1", "1-1"), 2, S).alignment  # bead 2 -> 1-0 and 0-1, edited
+
+    def one_to_one(s: Document, t: Document) -> Alignment:
+        return Alignment(tuple(Bead((k,), (k,), 0.9) for k in range(len(s))), len(s), len(t))
+
+    assert [b.status for b in a.beads[2:4]] == [EDIT, EDIT]
+    assert edits.unconfirmed_stretch(a, 0) == (0, 2)
+    e = edits.realign(a, 0, doc(4, "es"), doc(4, "en"), one_to_one)
+    assert e.alignment.beads[2:] == a.beads[2:]
+    with pytest.raises(EditError, match="edited"):
+        edits.realign(a, 2, doc(4, "es"), doc(4, "en"), one_to_one)
+
+
 def test_realign_keeps_flagged_beads_and_the_cursors_sentence():
     a = make("1-1", "2-1", "1-1", "1-2", "1-1", status={2: FLAG})
 
