@@ -44,6 +44,7 @@ class BeadRow:
     changed: datetime | None = None
     src_lengths: tuple[int, ...] = ()
     tgt_lengths: tuple[int, ...] = ()
+    unpaired: bool = False  # an automatic pair whose whole source (or target) side the flagger found one-sided
 
     @property
     def kind(self) -> str:
@@ -51,8 +52,10 @@ class BeadRow:
 
     @property
     def is_one_sided(self) -> bool:
-        """An added or dropped passage: no counterpart, so never a translation unit."""
-        return not self.src_ids or not self.tgt_ids or not self.src.strip() or not self.tgt.strip()
+        """An added or dropped passage: no counterpart, so never a translation unit. That includes an automatic
+        pair of two unrelated passages (a dropped sentence beside an added line of web furniture) that the
+        aligner paired and the flagger took apart."""
+        return self.unpaired or not self.src_ids or not self.tgt_ids or not self.src.strip() or not self.tgt.strip()
 
     @property
     def is_flagged(self) -> bool:
@@ -112,6 +115,8 @@ class ExportSummary:
         lone = [row for row in self.one_sided if "moved" not in row.flags]  # the moved ones are units of their own
         for row in lone[:examples]:
             side, text = ("source only", row.src) if row.src.strip() else ("target only", row.tgt)
+            if row.unpaired:
+                side, text = f"flagged {', '.join(row.flags)}", f"{row.src} / {row.tgt}"
             out.append(f"not a unit ({side}): {row.document} {row.kind} {_ids(row.src_ids) or '-'}/"
                        f"{_ids(row.tgt_ids) or '-'}: {_abbrev(text)}")
         if len(lone) > examples:

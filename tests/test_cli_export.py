@@ -172,6 +172,23 @@ def test_a_moved_flag_whose_sentence_was_paired_since_gives_no_second_unit(proje
     assert sum("A line the adapter added." in t for t in texts) == 1 and len(texts) == 4
 
 
+def test_an_automatic_pair_the_flagger_took_apart_is_no_unit(project, tmp_path):
+    """The aligner paired a dropped sentence with an added line (web furniture, say); the flagger flags each side
+    one-sided: the memory leaves the pair out, unless an editor confirmed it."""
+    with Store.open(project) as store:
+        store.save_flags("tale", [flag("dropped", src=[1]), flag("furniture", tgt=[1])])
+    out = tmp_path / "tale.tmx"
+    result = run("export", "tmx", "--db", project, "-o", out)
+    assert toolkit_units(out) == [UNITS[0], UNITS[2], UNITS[3]]
+    assert "not a unit (flagged dropped, furniture): tale 1-1 1/1: Vivía en Madrid" in result.stderr
+    run("export", "tsv", "--db", project, "-o", tmp_path / "t.tsv")  # a table still lists every bead
+    assert len((tmp_path / "t.tsv").read_text("utf-8").splitlines()) == 1 + len(BEADS)
+    with Store.open(project) as store:
+        store.set_status("tale", [1], "confirmed")
+    run("export", "tmx", "--db", project, "-o", out)
+    assert toolkit_units(out) == UNITS
+
+
 def test_exported_header_props_and_dates(project, tmp_path):
     out = tmp_path / "tale.tmx"
     run("export", "tmx", "tale", "--db", project, "-o", out)

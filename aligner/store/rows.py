@@ -110,9 +110,13 @@ def _pair_rows(conn: sqlite3.Connection, p: PairInfo, wanted, min_score, batch_s
             for editor in (False, True) if status is BeadStatus.FLAGGED else (False,):
                 m = marks[editor]
                 kinds.update(*(m[0].get(i, ()) for i in s_ids), *(m[1].get(j, ()) for j in t_ids))
+            found = marks[False]
+            unpaired = status is BeadStatus.AUTO and bool(s_ids and t_ids) and (
+                all(found[0].get(i, set()) & {"dropped", "furniture"} for i in s_ids)
+                or all(found[1].get(j, set()) & {"added", "furniture"} for j in t_ids))
             yield BeadRow(p.name, s_ids, t_ids, s_text, t_text, score, status, tuple(sorted(kinds)),
                           s_para if s_para is not None else t_para, created, _when(changed) or created, s_lens,
-                          t_lens)
+                          t_lens, unpaired)
 
 
 def _moved_rows(conn: sqlite3.Connection, p: PairInfo, wanted, min_score) -> Iterator:
