@@ -676,6 +676,13 @@ async def test_keys_typed_ahead_of_a_dialog_go_into_it(db):
         assert store.history("valdemar") == []
 
 
+def test_a_flag_shows_through_a_confirmation():
+    """Confirming a bead (or every bead above with c) settles its alignment, not the flags on it."""
+    assert nav.bead_state(Bead((0,), (), 0.0, CONF), "dropped") == "dropped"
+    assert nav.bead_state(Bead((0,), (0,), 0.9, CONF), "furniture") == "furniture"
+    assert nav.bead_state(Bead((0,), (0,), 0.9, CONF)) == nav.bead_state(Bead((0,), (), 0.0, CONF)) == "confirmed"
+
+
 @settings(max_examples=100, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(list(BeadStatus)), st.sampled_from(["1-1", "1-0", "0-1", "2-1"]),
                           st.floats(0, 1)), min_size=1, max_size=30),

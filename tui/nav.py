@@ -17,11 +17,13 @@ STATES = ("confirmed", "added", "dropped", "divergent", "furniture", "moved", "f
 
 
 def bead_state(b: Bead, flag: str | None = None) -> str:
-    """The one state a bead is coloured by, most important first; '' for an ordinary automatic bead."""
-    if b.status is BeadStatus.CONFIRMED:
-        return "confirmed"
+    """The one state a bead is coloured by, most important first; '' for an ordinary automatic bead. A flag
+    shows through a confirmation: confirming a bead (or all beads above with `c`) settles its alignment, not the
+    flags on it, which stay to be accepted or dismissed."""
     if flag in SHOWN_KINDS:
         return flag
+    if b.status is BeadStatus.CONFIRMED:
+        return "confirmed"
     if b.status is BeadStatus.FLAGGED:
         return "flagged"
     if not b.src:
