@@ -58,13 +58,20 @@ class BeadRow:
         return self.unpaired or not self.src_ids or not self.tgt_ids or not self.src.strip() or not self.tgt.strip()
 
     @property
+    def hand_made(self) -> bool:
+        """A pair an editor made (merged, split, moved sentences): it has no score, 0.0, which the aligner never
+        gives a pair (align.driver.ALIGNED_NONZERO)."""
+        return bool(self.src_ids and self.tgt_ids) and self.score == 0.0
+
+    @property
     def is_flagged(self) -> bool:
         return self.status is BeadStatus.FLAGGED or bool(self.flags)
 
 
 @dataclass(frozen=True, slots=True)
 class ExportFilter:
-    """Which beads to export. statuses: None for all; 'reviewed' on the command line means confirmed + edited."""
+    """Which beads to export. statuses: None for all; 'reviewed' on the command line means confirmed + edited.
+    min_score: the least score of a bead the aligner made; one an editor made has no score and passes."""
 
     statuses: frozenset[BeadStatus] | None = None
     min_score: float | None = None
@@ -74,7 +81,7 @@ class ExportFilter:
         """Why `row` is left out ('status', 'min-score', 'flagged'), or None to keep it."""
         if self.statuses is not None and row.status not in self.statuses:
             return "status"
-        if self.min_score is not None and row.score < self.min_score:
+        if self.min_score is not None and row.score < self.min_score and not row.hand_made:
             return "min-score"
         if self.exclude_flagged and row.is_flagged:
             return "flagged"

@@ -71,6 +71,9 @@ def test_filter_reasons():
     assert ExportFilter(exclude_flagged=True).reason(ROWS[4]) == "flagged"
     assert ExportFilter(exclude_flagged=True).reason(ROWS[5]) == "flagged"  # a derived flag counts too
     assert ExportFilter(exclude_flagged=True).reason(ROWS[0]) is None
+    # a pair an editor made has no score (0.0): --min-score lets it through, not an automatic one-sided bead
+    assert ExportFilter(min_score=0.5).reason(row(status=BeadStatus.CONFIRMED, score=0.0)) is None
+    assert ExportFilter(min_score=0.5).reason(row(score=0.0, tgt="", tgt_ids=())) == "min-score"
 
 
 def test_one_sided_beads_never_become_units_and_go_to_the_report():
