@@ -348,7 +348,7 @@ class BeadGrid(ScrollView, can_focus=True):
             row_style += self._style("cursor")
             cell_style = {s: row_style + (self._style("cursor-cell") if s == self.side else Style()) for s in SIDES}
         if line == 0:
-            score = "  --" if b.is_null or b.status is BeadStatus.EDITED else f"{b.score:4.2f}"
+            score = "  --" if b.is_null or b.score == 0.0 else f"{b.score:4.2f}"  # 0.0: a pair an editor made
             head = f"{k + 1:>{gutter - 13}} {b.kind:>4} {score} {MARKS[b.status]}"[:gutter - 1]
         else:
             head = ""

@@ -9,7 +9,7 @@ from rich.markup import escape
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from aligner.models import Bead, BeadStatus, Document
+from aligner.models import Bead, Document
 
 from ..nav import bead_state
 
@@ -26,7 +26,7 @@ class BeadDetail(Static):
         classes = {f"-{state}"} if state != "automatic" else set()
         if classes != set(self.classes):  # a new class restyles the pane: only when the state changes
             self.set_classes(classes)
-        score = "--" if b.is_null or b.status is BeadStatus.EDITED else f"{b.score:.3f}"
+        score = "--" if b.is_null or b.score == 0.0 else f"{b.score:.3f}"  # 0.0: a pair an editor made
         head = f"[b]bead {k + 1}[/b]  {b.kind}  score {score}  {b.status.value}"
         if flag:
             head += f"  [b]flag: {flag}[/b]"
