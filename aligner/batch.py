@@ -164,13 +164,15 @@ def import_corpus(store: Store, root: str | Path, src_lang: str = "es", tgt_lang
 
 
 def _gone_from(root: Path, p: PairInfo) -> bool:
-    """Whether a file of pair `p` was under `root` and no longer exists there."""
-    for path in (Path(p.src_path), Path(p.tgt_path)):
+    """Whether a file of pair `p` was under `root` and no longer exists there. A pair imported from a TMX file
+    names its documents FILE#NAME.LANG: the file is what counts."""
+    paths = [Path(x.split("#", 1)[0]) for x in (p.src_path, p.tgt_path)]
+    for path in paths:
         try:
             path.resolve().relative_to(root.resolve())
         except ValueError:
             return False
-    return not (Path(p.src_path).exists() and Path(p.tgt_path).exists())
+    return not all(path.exists() for path in paths)
 
 
 # ---- alignment -------------------------------------------------------------------------------------------------
@@ -433,7 +435,8 @@ def _commit(store: Store, r: PairResult, params: AlignParams, summary: BatchSumm
 
 
 def _reviewed(a) -> int:
-    """Beads of alignment `a` an editor confirmed, flagged or edited."""
+    """Beads of alignment `a` an editor confirmed, flagged or edited: the review work a new run may lose (more
+    than the review progress, which leaves edited beads out until they are confirmed)."""
     return sum(b.status is not BeadStatus.AUTO for b in a.beads)
 
 

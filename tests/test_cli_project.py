@@ -139,7 +139,7 @@ def test_reimporting_a_changed_file_keeps_confirmed_beads(tmp_path, corpus, proj
     assert "changed: gamma" in run("add", corpus, "--db", project).stdout
     result = run("align-all", "--db", project, "--model", "fake", "-j", "1", "--quiet")
     assert "aligned 1 pair (" in result.stdout
-    assert "note: gamma: review kept on 9 of 10 reviewed beads" in result.stderr
+    assert "note: gamma: review work kept on 9 of the 10 beads you confirmed, flagged or edited" in result.stderr
     with Store.open(project) as store:
         info = store.pair("gamma")
         assert (info.beads, info.reviewed) == (10, 9)
@@ -202,6 +202,9 @@ def test_a_pair_whose_files_are_gone_is_reported_and_can_be_removed(tmp_path, co
     assert "gamma" not in run("status", "--db", project).stdout
     result = run("add", corpus, "--db", project)
     assert "gone" not in result.stderr and "0 pairs added, 0 changed, 2 unchanged" in result.stdout
+    run("export", "tmx", "alpha", "-o", corpus / "old.tmx", "--db", project)  # a memory kept in the corpus folder
+    run("import", "tmx", corpus / "old.tmx", "--name", "old-memory", "--db", project)
+    assert "gone" not in run("add", corpus, "--db", project).stderr
 
 
 def test_add_warns_about_a_file_in_the_wrong_language_folder(tmp_path, fake_model):

@@ -600,6 +600,8 @@ def test_cli_flags_show_the_editors_flags_that_show_and_recompute_keeps_them(tmp
     r = runner.invoke(cli, ["flags", "eta", "--db", str(db)])
     assert r.exit_code == 0, r.output
     assert "ask the author" in r.output and "cleared" not in r.output
+    r = runner.invoke(cli, ["show", "eta", "--db", str(db)])
+    assert r.exit_code == 0 and "ask the author" in r.output and "cleared" not in r.output and "editor" in r.output
     r = runner.invoke(cli, ["flags", "eta", "--db", str(db), "--recompute", "--model", "fake"])
     assert r.exit_code == 0, r.output
     assert "ask the author" in r.output and "cleared" not in r.output

@@ -637,7 +637,7 @@ async def test_align_a_pair_in_the_background(db):
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert not app.project.has_class("-busy")
-        assert any("review kept on" in n.message for n in app._notifications)
+        assert any("review work kept on" in n.message for n in app._notifications)
     with Store.open(db) as store:
         assert len(store.runs("valdemar")) == 2
         assert store.pair("valdemar").model == "slow-fake"

@@ -61,7 +61,8 @@ def align_pair(db: Path, name: str, post, encoder_factory: EncoderFactory | None
     except AlignerError as exc:
         post.finish(str(exc))
         return
-    kept = "; ".join(f"review kept on {k} of {n} reviewed beads" for _, k, n in summary.review)
+    kept = "; ".join(f"review work kept on {k} of the {n} beads you confirmed, flagged or edited"
+                     for _, k, n in summary.review)
     post.finish(_failures(summary), f"aligned; {kept}" if kept else "")
 
 

@@ -268,8 +268,7 @@ def summarize_pairs(store: Store) -> list[PairSummary]:
             a = store.alignment(p.name)
             scored = [b.score for b in a.beads if not b.is_null]
             mean = sum(scored) / len(scored) if scored else 0.0
-            done = sum(b.status in (BeadStatus.CONFIRMED, BeadStatus.FLAGGED) for b in a.beads)
-            confirmed = 100.0 * done / max(len(a.beads), 1)
+            confirmed = 100.0 * p.reviewed / max(len(a.beads), 1)  # confirmed or flagged, as `aligner status`
             history = [e for e in store.history(p.name) if not e.undone]
             last = _local(history[-1].date) if history else ""
             flags = open_flags.get(p.name, 0)

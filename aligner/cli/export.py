@@ -73,10 +73,13 @@ def export_tmx_cmd(names, output, db, statuses, min_score, exclude_flagged, src_
                                        + ", ".join(f"{s}-{t}" for s, t in sorted(langs))
                                        + "): export them separately or give --src-lang and --tgt-lang")
         default = next(iter(langs), ("es", "en"))
-        for given, known, option in ((src_lang, {s for s, _ in langs}, "--src-lang"),
-                                     (tgt_lang, {t for _, t in langs}, "--tgt-lang")):
-            if given and len(known) == 1 and given.split("-")[0] != next(iter(known)).split("-")[0]:
-                raise click.BadParameter(f"{given} is not the documents' language ({next(iter(known))})",
+        for given, side, option in ((src_lang, 0, "--src-lang"), (tgt_lang, 1, "--tgt-lang")):
+            other = sorted({p.name for p in pairs
+                            if given and (p.src_lang, p.tgt_lang)[side].split("-")[0] != given.split("-")[0]})
+            if other:
+                known = ", ".join(sorted({(p.src_lang, p.tgt_lang)[side] for p in pairs}))
+                raise click.BadParameter(f"{given} is not the documents' language ({known}; "
+                                         f"{', '.join(other[:5])}{' ...' if len(other) > 5 else ''})",
                                          param_hint=option)
         summary = _export(store, pairs, output, "tmx", _filter(statuses, min_score, exclude_flagged),
                           src_lang=_lang_tag(src_lang or default[0]), tgt_lang=_lang_tag(tgt_lang or default[1]),

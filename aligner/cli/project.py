@@ -24,6 +24,9 @@ def db_option(f):
                         help="The project database.")(f)
 
 
+BATCH_TIMEOUT = 60.0  # seconds align-all waits for another process writing to the project
+
+
 def _open(db: Path, create: bool = False, timeout: float = 10.0):
     from ..store import Store
 
@@ -104,12 +107,13 @@ def align_all_cmd(ctx, names, db, model, force, jobs, threads, max_side, skip, q
         if names:             # worker starts (and before the progress bar)
             store.pairs(names)
         if store.busy():
-            click.echo(f"{db}: another process is writing to the project; waiting for it (up to 60 s)", err=True)
+            click.echo(f"{db}: another process is writing to the project; waiting for it (up to "
+                       f"{BATCH_TIMEOUT:g} s)", err=True)
     signal.signal(signal.SIGTERM, _interrupt)
     params = AlignParams(max_side=max_side, skip=skip)
     with _ProgressBar(quiet) as bar:
         summary = align_all(db, model=model, params=params, jobs=jobs, threads=threads, force=force,
-                            names=names or None, progress=bar.update)
+                            names=names or None, progress=bar.update, timeout=BATCH_TIMEOUT)
     done = f"aligned {counted(len(summary.aligned), 'pair')}"
     if summary.aligned and summary.seconds and summary.sentences:
         done += (f" ({summary.sentences:,} sentences in {summary.seconds:.1f} s, "
@@ -119,8 +123,9 @@ def align_all_cmd(ctx, names, db, model, force, jobs, threads, max_side, skip, q
         click.echo(f"warning: {name}: {message}", err=True)
     for name, kept, before in summary.review:
         if kept < before:
-            click.echo(f"note: {name}: review kept on {kept} of {counted(before, 'reviewed bead')}; the others' "
-                       f"sentences changed, or the new alignment draws their beads differently", err=True)
+            click.echo(f"note: {name}: review work kept on {kept} of the {counted(before, 'bead')} you confirmed, "
+                       f"flagged or edited; the others' sentences changed, or the new alignment draws their beads "
+                       f"differently", err=True)
     if summary.failed:  # each error was printed as it came
         click.echo(f"{len(summary.failed)} failed: {', '.join(name for name, _ in summary.failed)}", err=True)
     if summary.interrupted:
@@ -252,12 +257,18 @@ def show(name, db, flagged):
     from rich.console import Console
     from rich.table import Table
 
+    from ..store import flagged_sentences, is_editor, shown_editor_flags
+
     with _open(db) as store:
         info = store.pair(name)
         if info.run_id is None:
             raise click.ClickException(not_aligned(store, info))
         warn_if_stale(info)
         flags = store.flag_records(name)
+        # the editor's flags as the app shows them: only while their beads are flagged (a cleared one keeps its
+        # record, for undo)
+        shown = shown_editor_flags(flags, *flagged_sentences(store.alignment(name).beads)) if flags else set()
+        flags = [f for n, f in enumerate(flags) if not is_editor(f) or n in shown]
         table = Table(title=f"{name}: {info.src_path} ({info.src_lang}) / {info.tgt_path} ({info.tgt_lang})",
                       expand=True)
         for col, kw in (("#", {"justify": "right", "style": "dim"}), ("type", {}), ("score", {"justify": "right"}),
@@ -275,8 +286,9 @@ def show(name, db, flagged):
         console.print(f"flags ({len(flags)}):")
         for f in flags:
             where = " / ".join(f"{side} {_ids(f[side]['sentences'])}" for side in ("src", "tgt") if f.get(side))
+            status = "editor" if is_editor(f) else "accepted" if f["status"] == "confirmed" else f["status"]
             console.print(f"  [{'dim' if f['status'] == 'dismissed' else 'bold'}]{f['type']}[/] {where}  "
-                          f"confidence {f.get('confidence', 0):.2f}  {f['status']}  {f.get('note', '')}")
+                          f"confidence {f.get('confidence', 0):.2f}  {status}  {f.get('note', '')}")
     if info.error:
         console.print(f"[red]last run failed[/red]: {info.error}")
 

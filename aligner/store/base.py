@@ -201,7 +201,7 @@ class StoreBase:
 
     def busy(self) -> bool:
         """Whether another process holds the write lock right now (a transaction would have to wait for it)."""
-        with self._lock:
+        with self._lock, self._translate():
             if self._depth or self.readonly:
                 return False
             self._conn.execute("PRAGMA busy_timeout = 0")
