@@ -7,10 +7,11 @@ no external assets: the file can be mailed or archived as it is.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from html import escape
 from pathlib import Path
 
-from .flags import Flag, FlagStatus, FlagType, summarize
+from .flags import Flag, FlagStatus, FlagType, reading_order, summarize
 from .models import Alignment, Document
 
 LABELS = {
@@ -21,6 +22,8 @@ LABELS = {
     FlagType.FURNITURE: ("furniture", "web page furniture on one side only (share lines, captions, links)"),
 }
 
+STATUS_WORDS = {FlagStatus.CONFIRMED: "accepted"}  # as the review app says it
+
 CSS = """
 :root { --added:#d9f2d9; --added-b:#2e8b2e; --dropped:#fbdada; --dropped-b:#c0392b; --moved:#dcE6fb;
   --moved-b:#2c5fb8; --divergent:#fdf0c8; --divergent-b:#b8860b; --furniture:#ececec; --furniture-b:#888; }
@@ -30,6 +33,7 @@ header, section { padding: 12px 24px; }
 h1 { font-size: 20px; margin: 0 0 4px; }
 h2 { font-size: 16px; margin: 18px 0 8px; }
 .meta { color: #555; font-size: 13px; }
+.note { color: #8a4b00; font-size: 13px; margin: 4px 0; }
 .summary { display: flex; flex-wrap: wrap; gap: 8px; margin: 10px 0; }
 .summary .count { border-radius: 6px; padding: 6px 10px; border-left: 5px solid; background: #f6f6f6; }
 .summary .count b { font-size: 18px; margin-right: 4px; }
@@ -65,9 +69,15 @@ table { border-collapse: collapse; width: 100%; }
 
 
 def render_html(alignment: Alignment, src_doc: Document, tgt_doc: Document, flags: list[Flag],
-                title: str = "") -> str:
-    """The report page as a string (UTF-8 when written)."""
+                title: str = "", editor: Collection[int] = (), note: str = "") -> str:
+    """The report page as a string (UTF-8 when written). Flags are numbered in reading order, as `aligner flags`
+    lists them; editor: indices into `flags` of the editor's own flags (status 'editor'); note: a line under the
+    title (that the files changed since the alignment, say)."""
     title = title or f"{Path(src_doc.path).name} → {Path(tgt_doc.path).name}"
+    order = reading_order(alignment)
+    ranked = sorted(range(len(flags)), key=lambda k: order(flags[k]))
+    mine = {n for n, k in enumerate(ranked) if k in set(editor)}
+    flags = [flags[k] for k in ranked]
     marks_s, marks_t = _sentence_marks(flags)
     parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
              '<meta name="viewport" content="width=device-width, initial-scale=1">',
@@ -76,17 +86,18 @@ def render_html(alignment: Alignment, src_doc: Document, tgt_doc: Document, flag
              f'<div class="meta">source: {escape(src_doc.path)} ({escape(src_doc.lang)}, {len(src_doc)} sentences)'
              f' · target: {escape(tgt_doc.path)} ({escape(tgt_doc.lang)}, {len(tgt_doc)} sentences)'
              f" · {len(alignment)} links</div>",
+             f'<p class="note" id="note">{escape(note)}</p>' if note else "",
              _summary(flags, src_doc, tgt_doc), _legend(), "</header>",
-             _flag_list(flags, src_doc, tgt_doc),
+             _flag_list(flags, mine),
              _aligned(alignment, src_doc, tgt_doc, flags, marks_s, marks_t),
              "</body></html>"]
     return "\n".join(parts) + "\n"
 
 
 def write_html(path: str | Path, alignment: Alignment, src_doc: Document, tgt_doc: Document, flags: list[Flag],
-               title: str = "") -> Path:
+               title: str = "", editor: Collection[int] = (), note: str = "") -> Path:
     path = Path(path)
-    path.write_text(render_html(alignment, src_doc, tgt_doc, flags, title), encoding="utf-8")
+    path.write_text(render_html(alignment, src_doc, tgt_doc, flags, title, editor, note), encoding="utf-8")
     return path
 
 
@@ -127,16 +138,18 @@ def _where(f: Flag) -> str:
     return " → ".join(parts)
 
 
-def _flag_list(flags: list[Flag], src_doc: Document, tgt_doc: Document) -> str:
+def _flag_list(flags: list[Flag], mine: set[int]) -> str:
     rows = ["<section><h2>Flags</h2>",
             '<table class="flags" id="flag-list"><tr><th>#</th><th>type</th><th>where</th><th>confidence</th>'
             "<th>status</th><th>passage</th></tr>"]
     for k, f in enumerate(flags):
         status = f" {f.status.value}" if f.status is not FlagStatus.OPEN else ""
+        shown = "editor" if k in mine else STATUS_WORDS.get(f.status, f.status.value)
+        confidence = "-" if k in mine else f"{f.confidence:.2f}"
         rows.append(f'<tr class="flag flag-{f.type.value}{status}" id="list-{k}">'
                     f'<td><a class="marker m-{f.type.value}" href="#flag-{k}">{k + 1}</a></td>'
-                    f"<td>{f.type.value}</td><td>{_where(f)}</td><td>{f.confidence:.2f}</td>"
-                    f"<td>{f.status.value}</td><td>{escape(f.note)}</td></tr>")
+                    f"<td>{f.type.value}</td><td>{_where(f)}</td><td>{confidence}</td>"
+                    f"<td>{shown}</td><td>{escape(f.note)}</td></tr>")
     if not flags:
         rows.append('<tr><td colspan="6">No flags: every sentence is linked in place.</td></tr>')
     rows.append("</table></section>")
@@ -176,7 +189,10 @@ def _cell(doc: Document, ids: tuple[int, ...], side: str, flags: list[Flag], mar
         classes = ["s"] + [f"f-{flags[k].type.value}" for k in ks]
         if ks and all(flags[k].status is FlagStatus.DISMISSED for k in ks):
             classes.append("dismissed")
-        head = "".join(f'<a class="marker m-{flags[k].type.value}" id="flag-{k}" href="#list-{k}">{k + 1}</a>'
+        # one id per flag (its first place: the source side when it has one); a moved or divergent flag's
+        # other side gets its own
+        head = "".join(f'<a class="marker m-{flags[k].type.value}" '
+                       f'id="flag-{k}{"" if side == "s" or not flags[k].src else "-t"}" href="#list-{k}">{k + 1}</a>'
                        for k in firsts.get((side, i), []))
         jump = ""
         for k in firsts.get((side, i), []):

@@ -7,6 +7,8 @@ test); the tests skip, saying why, where they are missing.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import os
 import shutil
 import struct
@@ -125,12 +127,29 @@ def test_every_flag_is_listed_and_highlighted(case):
     assert c.ids["count-added"].strip().startswith("1")
 
 
+def test_ids_are_unique_flags_numbered_in_reading_order_the_editors_marked(case):
+    import re
+    from collections import Counter
+
+    al, src, tgt, flags = case
+    html = render_html(al, src, tgt, list(reversed(flags)), editor={0}, note="The files changed & more.")
+    ids = Counter(re.findall(r' id="([^"]+)"', html))
+    assert [i for i, n in ids.items() if n > 1] == []  # a moved or divergent flag marks both of its sides
+    c = parse(html)
+    listed = [c.ids[f"list-{k}"] for k in range(len(flags))]
+    assert "divergent" in listed[0] and "moved" in listed[-1]  # the first and the last in the text
+    assert "editor" in listed[-1] and "0.85" not in listed[-1]  # given as the editor's: no confidence
+    assert "The files changed & more." in c.ids["note"]
+
+
 def test_summary_words(case):
     al, src, tgt, flags = case
     s = summarize(flags, src, tgt)
     html = render_html(al, src, tgt, flags)
-    assert (s.words_added, s.words_dropped, s.words_moved, s.words_furniture) == (13, 10, 6, 5)
+    assert (s.words_added, s.words_dropped, s.words_moved, s.words_furniture) == (13, 0, 6, 5)  # dismissed: none
     assert f"<b>{s.words_added}</b>words added" in html and f"<b>{s.words_dropped}</b>words dropped" in html
+    s = summarize([replace(f, status=FlagStatus.OPEN) for f in flags], src, tgt)
+    assert (s.words_dropped, s.counts["dropped"]) == (10, 1)
 
 
 # ---- in headless Chromium ---------------------------------------------------------------------------------------
@@ -156,7 +175,8 @@ def test_chromium_renders_the_report_with_flags_legend_and_summary(case, tmp_pat
     assert "legend" in c.ids and c.classes["swatch"] == len(FlagType)
     for t in FlagType:
         assert c.classes.get(f"f-{t.value}", 0) >= 2, t  # swatch + highlighted sentence(s)
-        assert c.ids[f"count-{t.value}"].strip().startswith("1")
+        # the summary counts the flags not dismissed: the dropped one was
+        assert c.ids[f"count-{t.value}"].strip().startswith("0" if t is FlagType.DROPPED else "1")
     assert "words added" in c.ids["words"] and "words dropped" in c.ids["words"]
     assert sum(1 for tag, a in c.tags if tag == "tr" and "bead" in (a.get("class") or "")) == len(case[0])
     assert "<script>" not in dom.stdout  # the escaped text stayed text

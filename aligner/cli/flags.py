@@ -67,9 +67,16 @@ def write_pair_report(store, name: str, path: Path) -> Path:
     """Write the HTML report of pair `name` (flags derived first if the store has none)."""
     from ..report_html import write_html
 
-    flags, _ = pair_flags(store, name)
+    flags, editor = pair_flags(store, name)
     src, tgt = store.documents_for(name)
-    return write_html(path, store.alignment(name), src, tgt, flags, title=name)
+    return write_html(path, store.alignment(name), src, tgt, flags, name, editor, _stale_note(store, name))
+
+
+def _stale_note(store, name: str) -> str:
+    """The report's line for a pair whose files changed since it was aligned ('' otherwise)."""
+    if not store.pair(name).stale:
+        return ""
+    return "The files of this pair changed since it was aligned: this is the version it aligned."
 
 
 def flags_for_files(src_path: Path, tgt_path: Path, src_lang: str, tgt_lang: str, model: str,
@@ -122,7 +129,7 @@ def flags_cmd(name, db, src_file, tgt_file, src_lang, tgt_lang, presegmented, mo
         raise click.UsageError("give a pair NAME, or --src and --tgt files" + (" (not both)" if name else ""))
     if src_file:
         alignment, src, tgt, flags = flags_for_files(src_file, tgt_file, src_lang, tgt_lang, model, presegmented)
-        editor = {}
+        editor, note = {}, ""
         title = f"{src_file.name} → {tgt_file.name}"
     else:
         if not db.exists():
@@ -133,13 +140,14 @@ def flags_cmd(name, db, src_file, tgt_file, src_lang, tgt_lang, presegmented, mo
             flags, editor = pair_flags(store, name, recompute, model)
             src, tgt = store.documents_for(name)
             alignment = store.alignment(name)
+            note = _stale_note(store, name)
         title = name
     _print(flags, editor, src, tgt, alignment, types, statuses, by_score, as_json)
     if html:
         from ..report_html import write_html
 
         try:
-            write_html(html, alignment, src, tgt, flags, title)
+            write_html(html, alignment, src, tgt, flags, title, editor, note)
         except OSError as exc:
             raise click.ClickException(f"{html}: cannot write ({exc.strerror or exc})") from None
         click.echo(f"wrote {html}", err=True)

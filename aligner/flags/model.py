@@ -138,7 +138,8 @@ class Summary:
 
 
 def summarize(flags: Iterable[Flag], src_doc: Document, tgt_doc: Document) -> Summary:
-    flags = list(flags)
+    """Counts and words of the flags an editor has not dismissed."""
+    flags = [f for f in flags if f.status is not FlagStatus.DISMISSED]
     counts = {t.value: sum(f.type is t for f in flags) for t in FlagType}
 
     def words(kind: FlagType, doc: Document, side: str) -> int:
