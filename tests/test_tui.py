@@ -698,6 +698,7 @@ def test_status_counts_agree_with_the_state_of_each_bead(rows, flags):
     expected = Counter(nav.bead_state(b, flags.get(k)) for k, b in enumerate(beads))
     got = nav.counts(alignment, flags)
     assert {s: got[s] for s in nav.STATES} == {s: expected.get(s, 0) for s in nav.STATES}
+    assert got["edited beads"] == sum(b.status is BeadStatus.EDITED for b in beads)
 
 
 # --- a kill between two edits -----------------------------------------------------------------------------------

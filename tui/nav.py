@@ -158,13 +158,14 @@ def search(a: Alignment, src: Document, tgt: Document, pattern: re.Pattern, side
 
 
 def counts(a: Alignment, flags: Mapping[int, str] | None = None) -> dict[str, int]:
-    """How many beads are in each state, plus 'beads' and 'reviewed' (confirmed or flagged).
+    """How many beads are in each state, plus 'beads', 'reviewed' (confirmed or flagged) and 'edited beads' (status
+    EDITED, whatever their colour).
 
     One plain loop over the statuses (this runs after every edit of documents of thousands of beads), then a
     correction for the few beads that carry a flag.
     """
     conf_, flag_, edit_ = BeadStatus.CONFIRMED, BeadStatus.FLAGGED, BeadStatus.EDITED
-    confirmed = flagged = added = dropped = edited = low = 0
+    confirmed = flagged = added = dropped = edited = low = hand_made = 0
     for b in a.beads:
         status = b.status
         if status is conf_:
@@ -173,8 +174,10 @@ def counts(a: Alignment, flags: Mapping[int, str] | None = None) -> dict[str, in
             flagged += 1
         elif not b.src:
             added += 1
+            hand_made += status is edit_
         elif not b.tgt:
             dropped += 1
+            hand_made += status is edit_
         elif status is edit_:
             edited += 1
         elif b.score < LOW_SCORE:
@@ -190,6 +193,7 @@ def counts(a: Alignment, flags: Mapping[int, str] | None = None) -> dict[str, in
             out[after] += 1
     out["beads"] = len(a.beads)
     out["reviewed"] = confirmed + flagged
+    out["edited beads"] = edited + hand_made  # every EDITED bead, one-sided ones (coloured added or dropped) too
     return out
 
 
