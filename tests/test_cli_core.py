@@ -109,8 +109,10 @@ def test_align_output_file(pair, tmp_path, fmt):
     text = out.read_text(encoding="utf-8")
     if fmt == "gold":
         assert text == GOLD_OUT
-    else:  # the plain-text table
-        assert len(text.splitlines()) == 4 and "1-1" in text and "| The city" in text
+    else:  # the plain-text table: bead numbers from 1, as show and the review app, and sentence ids
+        lines = text.splitlines()
+        assert len(lines) == 4 and "1-1" in text and "| The city" in text
+        assert lines[0].split()[:2] == ["1", "1-1"] and " 0/0 | " in lines[0] and lines[3].split()[0] == "4"
 
 
 @pytest.mark.slow

@@ -117,9 +117,10 @@ def render(alignment: Alignment, src: Document, tgt: Document, fmt: str) -> str:
             "\t".join(clean(v) for v in (",".join(map(str, r["src_ids"])), ",".join(map(str, r["tgt_ids"])),
                                          r["type"], f"{r['score']:.3f}", r["src"], r["tgt"])) + "\n"
             for r in rows)
-    lines = []
-    for r in rows:
-        lines.append(f"{r['type']:>4} {r['score']:.2f} | {r['src']} | {r['tgt']}")
+    lines = []  # the table as plain text: bead number (from 1, as everywhere), type, score, sentence ids, texts
+    for n, r in enumerate(rows, 1):
+        ids = f"{','.join(map(str, r['src_ids'])) or '-'}/{','.join(map(str, r['tgt_ids'])) or '-'}"
+        lines.append(f"{n:>4} {r['type']:>4} {r['score']:.2f} {ids:>9} | {r['src']} | {r['tgt']}")
     return "\n".join(lines) + "\n"
 
 
@@ -133,7 +134,7 @@ def _print_table(alignment: Alignment, src: Document, tgt: Document) -> None:
     table.add_column("score", justify="right", no_wrap=True)
     table.add_column(f"{src.lang}: {Path(src.path).name}", ratio=1)
     table.add_column(f"{tgt.lang}: {Path(tgt.path).name}", ratio=1)
-    for n, b in enumerate(alignment.beads):
+    for n, b in enumerate(alignment.beads, 1):  # numbered from 1, as show, the review app and the HTML report
         style = "yellow" if b.is_null else ("red" if b.score < 0.4 else "")
         table.add_row(str(n), b.kind, f"{b.score:.2f}" if not b.is_null else "-",
                       " ".join(src.sentences[i].text for i in b.src) or "[dim]—[/dim]",

@@ -238,7 +238,7 @@ def project_frame(store):
         rows.append({"pair": p.name, "status": p.status.value, "src": p.n_src, "tgt": p.n_tgt, "beads": p.beads,
                      "1-1": c.get("1-1", 0), "null": c.get("null", 0), "merged": c.get("merged", 0),
                      **{s: c.get(s, 0) for s in STATUSES}, "flags": flags.get(p.name, 0),
-                     "reviewed_beads": p.reviewed, "reviewed_pct": 100.0 * p.reviewed / p.beads if p.beads else 0.0,
+                     "reviewed_beads": p.reviewed, "reviewed_pct": round(100.0 * p.reviewed / p.beads, 1) if p.beads else 0.0,
                      "model": p.model, "updated": p.updated, "src_path": p.src_path, "tgt_path": p.tgt_path,
                      "error": p.error})
     schema = {"pair": pl.String, "status": pl.String, "src": pl.Int64, "tgt": pl.Int64, "beads": pl.Int64,
