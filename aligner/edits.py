@@ -290,21 +290,23 @@ def unflag(a: Alignment, lo: int, hi: int) -> Edit:
     return Edit(_take_back(a, idx), hi, "unflag", {"first": lo, "last": hi})
 
 
-# the editor's decisions and hand-made beads: a re-alignment keeps them (as align-all carries them over)
-_FIXED = (BeadStatus.CONFIRMED, BeadStatus.FLAGGED, BeadStatus.EDITED)
+_FIXED = (BeadStatus.CONFIRMED, BeadStatus.FLAGGED)  # the editor's decisions: a re-alignment keeps them
 
 
 def unconfirmed_stretch(a: Alignment, i: int) -> tuple[int, int]:
-    """The beads lo..hi-1 around i bounded by confirmed, flagged or edited beads (or the document's ends): what a
-    re-alignment may change."""
+    """The beads lo..hi-1 around i that a re-alignment may change: bounded by confirmed or flagged beads (or the
+    document's ends) and, from an automatic bead, by the beads an editor made (a sentence split off by hand stays
+    so, as align-all carries it over). From an edited bead the stretch takes edited beads in: a shift makes every
+    bead down to the next confirmed one edited, and re-aligning what it left is the usual repair."""
     b = _bead(a, i)
     if b.status in _FIXED:
         raise EditError(f"bead {i + 1} is {b.status.value}: a re-alignment keeps it as it is")
+    fixed = _FIXED if b.status is BeadStatus.EDITED else (*_FIXED, BeadStatus.EDITED)
     lo = i
-    while lo > 0 and a.beads[lo - 1].status not in _FIXED:
+    while lo > 0 and a.beads[lo - 1].status not in fixed:
         lo -= 1
     hi = i + 1
-    while hi < len(a.beads) and a.beads[hi].status not in _FIXED:
+    while hi < len(a.beads) and a.beads[hi].status not in fixed:
         hi += 1
     return lo, hi
 
@@ -316,8 +318,9 @@ def sub_document(doc: Document, first: int, stop: int) -> Document:
 
 
 def realign(a: Alignment, i: int, src: Document, tgt: Document, align: AlignFn) -> Edit:
-    """Re-align the unreviewed stretch around bead i with `align`, keeping every confirmed, flagged or edited bead
-    fixed; the cursor stays on the bead that now holds bead i's first sentence.
+    """Re-align the unreviewed stretch around bead i with `align` (unconfirmed_stretch: confirmed and flagged beads
+    stay fixed, and edited ones too unless the cursor is on one); the cursor stays on the bead that now holds bead
+    i's first sentence.
 
     align(sub_src, sub_tgt) -> Alignment of two sub-documents with ids from 0; its beads are shifted back into
     place and come in as AUTO beads.

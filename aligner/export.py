@@ -58,10 +58,12 @@ class BeadRow:
         return self.unpaired or not self.src_ids or not self.tgt_ids or not self.src.strip() or not self.tgt.strip()
 
     @property
-    def hand_made(self) -> bool:
-        """A pair an editor made (merged, split, moved sentences): it has no score, 0.0, which the aligner never
-        gives a pair (align.driver.ALIGNED_NONZERO)."""
-        return bool(self.src_ids and self.tgt_ids) and self.score == 0.0
+    def vouched(self) -> bool:
+        """A pair an editor made by hand (no score: 0.0, which the aligner never gives a pair, see
+        align.driver.ALIGNED_NONZERO) and then confirmed or flagged. Edited beads alone do not count: a shift
+        makes every bead down to the next confirmed one edited, reviewed or not."""
+        return (bool(self.src_ids and self.tgt_ids) and self.score == 0.0
+                and self.status in (BeadStatus.CONFIRMED, BeadStatus.FLAGGED))
 
     @property
     def is_flagged(self) -> bool:
@@ -71,7 +73,8 @@ class BeadRow:
 @dataclass(frozen=True, slots=True)
 class ExportFilter:
     """Which beads to export. statuses: None for all; 'reviewed' on the command line means confirmed + edited.
-    min_score: the least score of a bead the aligner made; one an editor made has no score and passes."""
+    min_score: the least score of a bead the aligner made; one an editor made and confirmed has no score and
+    passes."""
 
     statuses: frozenset[BeadStatus] | None = None
     min_score: float | None = None
@@ -81,7 +84,7 @@ class ExportFilter:
         """Why `row` is left out ('status', 'min-score', 'flagged'), or None to keep it."""
         if self.statuses is not None and row.status not in self.statuses:
             return "status"
-        if self.min_score is not None and row.score < self.min_score and not row.hand_made:
+        if self.min_score is not None and row.score < self.min_score and not row.vouched:
             return "min-score"
         if self.exclude_flagged and row.is_flagged:
             return "flagged"

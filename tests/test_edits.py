@@ -172,7 +172,8 @@ def test_realign_keeps_confirmed_and_rebases_ids():
 
 
 def test_realign_keeps_the_beads_an_editor_made():
-    """A bead the editor split off by hand (EDITED) is a decision too: `r` nearby leaves it as it is."""
+    """A bead the editor split off by hand (EDITED) is a decision too: `r` from an automatic bead nearby leaves it
+    as it is."""
     a = edits.detach(make("1-1", "1-1", "1-1", "1-1"), 2, S).alignment  # bead 2 -> 1-0 and 0-1, edited
 
     def one_to_one(s: Document, t: Document) -> Alignment:
@@ -182,8 +183,10 @@ def test_realign_keeps_the_beads_an_editor_made():
     assert edits.unconfirmed_stretch(a, 0) == (0, 2)
     e = edits.realign(a, 0, doc(4, "es"), doc(4, "en"), one_to_one)
     assert e.alignment.beads[2:] == a.beads[2:]
-    with pytest.raises(EditError, match="edited"):
-        edits.realign(a, 2, doc(4, "es"), doc(4, "en"), one_to_one)
+    # from an edited bead (after a shift, every bead down to the next confirmed one is), the edited beads go too
+    assert edits.unconfirmed_stretch(a, 2) == (0, 5)
+    again = edits.realign(a, 2, doc(4, "es"), doc(4, "en"), one_to_one).alignment
+    assert again.links() == [((k,), (k,)) for k in range(4)]
 
 
 def test_realign_keeps_flagged_beads_and_the_cursors_sentence():

@@ -71,8 +71,10 @@ def test_filter_reasons():
     assert ExportFilter(exclude_flagged=True).reason(ROWS[4]) == "flagged"
     assert ExportFilter(exclude_flagged=True).reason(ROWS[5]) == "flagged"  # a derived flag counts too
     assert ExportFilter(exclude_flagged=True).reason(ROWS[0]) is None
-    # a pair an editor made has no score (0.0): --min-score lets it through, not an automatic one-sided bead
+    # a pair an editor made and confirmed has no score (0.0): --min-score lets it through; not one a shift left
+    # edited and unreviewed, nor an automatic one-sided bead
     assert ExportFilter(min_score=0.5).reason(row(status=BeadStatus.CONFIRMED, score=0.0)) is None
+    assert ExportFilter(min_score=0.5).reason(row(status=BeadStatus.EDITED, score=0.0)) == "min-score"
     assert ExportFilter(min_score=0.5).reason(row(score=0.0, tgt="", tgt_ids=())) == "min-score"
 
 

@@ -40,7 +40,7 @@ def _common(f):
                      help="Only beads with this review status (repeatable); 'reviewed' means confirmed or edited."),
         click.option("--min-score", type=click.FloatRange(0.0, 1.0), metavar="X",
                      help="Only beads scoring at least X, 0-1 (the similarity of their sides); beads an editor "
-                          "made by hand have no score and pass."),
+                          "made by hand and confirmed have no score and pass."),
         click.option("--exclude-flagged", is_flag=True,
                      help="Leave out beads a reviewer flagged and beads that a flag not dismissed "
                           "(added, dropped, divergent, ...) touches."),

@@ -65,7 +65,8 @@ class ReviewScreen(FlagActions, Screen):
         _key("x", "detach", "No counterpart", "edit.detach",
              "Give the last sentence of the active side an empty counterpart (dropped or added)"),
         _key("r", "realign", "Re-align", "edit.realign",
-             "Re-align the stretch around the cursor; confirmed, flagged and edited beads stay fixed"),
+             "Re-align the stretch around the cursor; confirmed, flagged and (unless the cursor is on one) edited "
+             "beads stay fixed"),
         _key("ctrl+z", "undo", "Undo", "edit.undo", "Undo the last edit (also after a restart)", show=True),
         _key("ctrl+y", "redo", "Redo", "edit.redo", "Redo the last undone edit"),
         _key("v", "mark", "Mark", "flag.mark", "Start (or drop) a marked run of beads for flagging"),
@@ -242,7 +243,7 @@ class ReviewScreen(FlagActions, Screen):
         except EditError as exc:
             self.notify(str(exc), severity="warning")
             return
-        self.notify(f"re-aligning beads {lo + 1}-{hi} (confirmed, flagged and edited beads stay fixed)")
+        self.notify(f"re-aligning beads {lo + 1}-{hi} (the beads around them stay fixed)")
         self.app.realign(self.grid.cursor)
 
     def action_undo(self) -> None:
