@@ -33,9 +33,11 @@ from .models import Alignment, BeadStatus
 from .store import (
     CACHE_DTYPE,
     EDITOR_KEY,
+    IMPORTED_KEY,
     PairInfo,
     PairStatus,
     Store,
+    is_kept,
     sentence_id_map,
     window_hashes,
 )
@@ -443,8 +445,9 @@ def _reviewed(a) -> int:
 def _carry_flags(store: Store, r: PairResult, old: PairInfo, previous: list[dict]) -> list[dict]:
     """The new run's flags with the review work done on the old run's (`previous`, flag records) where their
     sentences are unchanged (by content hash; ids follow sentences inserted or removed elsewhere): a derived flag
-    found again (same type and sentences) keeps its review status; a flag an editor made (key EDITOR_KEY...)
-    is kept whole, kind, note and status, also when deriving the new flags failed (r.flags None)."""
+    found again (same type and sentences) keeps its review status; a flag an editor made (key EDITOR_KEY...),
+    or that an imported memory brought (IMPORTED_KEY...), is kept whole, kind, note and status, also when deriving
+    the new flags failed (r.flags None)."""
     from .flags import Flag
 
     flags = list(r.flags or [])
@@ -460,7 +463,7 @@ def _carry_flags(store: Store, r: PairResult, old: PairInfo, previous: list[dict
         moved = _moved_flag(f, maps)
         if moved is None:
             continue
-        if not f.get("key", "").startswith(EDITOR_KEY):
+        if not is_kept(f):  # the flagger's: derived again; the editor's and an imported memory's: kept whole
             status[Flag.from_dict(moved).key] = f["status"]
             continue
         if maps is not None:  # offsets and paragraphs in the new document versions
@@ -468,7 +471,8 @@ def _carry_flags(store: Store, r: PairResult, old: PairInfo, previous: list[dict
             for side, doc in zip(("src", "tgt"), docs):
                 if moved.get(side):
                     moved[side] = _span(doc, moved[side]["sentences"])
-            moved["key"] = EDITOR_KEY + Flag.from_dict(moved).key
+            prefix = EDITOR_KEY if f["key"].startswith(EDITOR_KEY) else IMPORTED_KEY
+            moved["key"] = prefix + Flag.from_dict(moved).key
         kept.append({k: v for k, v in moved.items() if k != "id"})
     return [{**f, "status": status.get(f["key"], f["status"])} for f in flags] + kept
 

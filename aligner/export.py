@@ -118,37 +118,59 @@ class ExportSummary:
         if len(self.long_segments) > examples:
             out.append(f"warning: {counted(len(self.long_segments) - examples, 'more long segment')}")
         if report is not None:
-            moved = sum("moved" in row.flags for row in self.one_sided)
             out.append(f"{report} lists {counted(len(self.one_sided), 'one-sided bead')} (added or dropped "
-                       f"passages, not units{f'; {moved} in moved passages' if moved else ''})")
+                       f"passages, not units)")
             return out
-        lone = [row for row in self.one_sided if "moved" not in row.flags]  # the moved ones are units of their own
-        for row in lone[:examples]:
+        for row in self.one_sided[:examples]:
             side, text = ("source only", row.src) if row.src.strip() else ("target only", row.tgt)
             if row.unpaired:
                 side, text = f"flagged {', '.join(row.flags)}", f"{row.src} / {row.tgt}"
             out.append(f"not a unit ({side}): {row.document} {row.kind} {_ids(row.src_ids) or '-'}/"
                        f"{_ids(row.tgt_ids) or '-'}: {_abbrev(text)}")
-        if len(lone) > examples:
-            more = counted(len(lone) - examples, "more one-sided bead")
+        if len(self.one_sided) > examples:
+            more = counted(len(self.one_sided) - examples, "more one-sided bead")
             out.append(f"... and {more} (--report FILE lists all)")
         return out
 
 
 def select(rows: Iterable[BeadRow], flt: ExportFilter, summary: ExportSummary,
            keep_one_sided: bool) -> Iterator[BeadRow]:
-    """The rows that pass `flt`, counting the others in `summary`; one-sided beads go to its report first."""
+    """The rows that pass `flt`, counting the others in `summary`; one-sided beads go to its report first.
+
+    Without one-sided beads (TMX), those of a moved passage wait for the passage's own row, which ends its
+    document's rows (Store.iter_beads(moved=True)): written, it stands for them; left out by a filter, or never
+    coming (a flag that lags behind the alignment), they are reported like any other one-sided bead."""
+    waiting: list[BeadRow] = []  # one-sided beads of moved passages in the current document
+
+    def settle(unit: BeadRow | None = None) -> None:
+        for row in list(waiting):
+            if unit is None or set(row.src_ids) & set(unit.src_ids) or set(row.tgt_ids) & set(unit.tgt_ids):
+                waiting.remove(row)
+                if unit is None:
+                    summary.one_sided.append(row)
+                    summary.skipped["one-sided"] += 1
+                else:
+                    summary.skipped["one-sided, in a moved passage"] += 1
+
     for row in rows:
         summary.read += 1
+        if waiting and row.document != waiting[0].document:
+            settle()
         if row.is_one_sided and not keep_one_sided:
-            summary.one_sided.append(row)  # for the report; one in a moved passage also comes as a moved row
-            summary.skipped["one-sided, in a moved passage" if "moved" in row.flags else "one-sided"] += 1
+            if "moved" in row.flags:
+                waiting.append(row)
+            else:
+                summary.one_sided.append(row)
+                summary.skipped["one-sided"] += 1
             continue
         why = flt.reason(row)
         if why is not None:
             summary.skipped[why] += 1
             continue
+        if waiting and "moved" in row.flags:
+            settle(row)
         yield row
+    settle()
 
 
 def to_unit(row: BeadRow) -> TranslationUnit:
@@ -219,10 +241,11 @@ def write_report(rows: Iterable[BeadRow], path: str | Path) -> None:
     """The beads that are not units (added or dropped passages) as TSV, for whoever checks the adaptation."""
     with open(path, "w", encoding="utf-8", newline="\n") as out:
         out.write("document\tsrc_ids\ttgt_ids\ttype\tside\ttext\n")
-        for r in rows:
-            side, text = ("src", r.src) if r.src.strip() else ("tgt", r.tgt)
-            out.write("\t".join((r.document, _ids(r.src_ids), _ids(r.tgt_ids), r.kind, side, " ".join(text.split())))
-                      + "\n")
+        for r in rows:  # an unpaired two-sided bead (BeadRow.unpaired) gives a line per side
+            for side, text in (("src", r.src), ("tgt", r.tgt)):
+                if text.strip():
+                    out.write("\t".join((r.document, _ids(r.src_ids), _ids(r.tgt_ids), r.kind, side,
+                                         " ".join(text.split()))) + "\n")
 
 
 def export_table(rows: Iterable[BeadRow], path: str | Path, fmt: str, flt: ExportFilter = ExportFilter(), *,
@@ -456,9 +479,9 @@ def _save_pair(store, path: Path, name: str, units: list[TranslationUnit], src_l
         from .store import IMPORTED_KEY
 
         src, tgt = store.documents_for(name)
+        # accepted: a person kept the pair in a memory, and nothing is left to review about it
         flags = [Flag(FlagType.MOVED, Span.of(src, b.src), Span.of(tgt, b.tgt), 1.0, b.score,
-                      "moved passage, imported from TMX",
-                      FlagStatus.CONFIRMED if b.status is BeadStatus.CONFIRMED else FlagStatus.OPEN) for b in moved]
+                      "moved passage, imported from TMX", FlagStatus.CONFIRMED) for b in moved]
         store.save_flags(name, [{**f.to_dict(), "key": IMPORTED_KEY + f.key} for f in flags])
 
 

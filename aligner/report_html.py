@@ -71,7 +71,7 @@ table { border-collapse: collapse; width: 100%; }
 def render_html(alignment: Alignment, src_doc: Document, tgt_doc: Document, flags: list[Flag],
                 title: str = "", editor: Collection[int] = (), note: str = "") -> str:
     """The report page as a string (UTF-8 when written). Flags are numbered in reading order, as `aligner flags`
-    lists them; editor: indices into `flags` of the editor's own flags (status 'editor'); note: a line under the
+    lists them by default (all of them: its --type, --status and --by-score change its own list only); editor: indices into `flags` of the editor's own flags (status 'editor'); note: a line under the
     title (that the files changed since the alignment, say)."""
     title = title or f"{Path(src_doc.path).name} → {Path(tgt_doc.path).name}"
     order = reading_order(alignment)

@@ -94,7 +94,7 @@ def test_export_tmx_gives_one_unit_per_two_sided_bead(project, tmp_path):
     assert "not a unit (target only): tale 0-1 -/3: A line the adapter added." in result.stderr
 
 
-def test_a_moved_passage_is_one_unit_of_the_tmx(project, tmp_path, monkeypatch):
+def test_a_moved_passage_is_one_unit_of_the_tmx(project, tmp_path, monkeypatch, fake_model):
     """The monotone alignment leaves both places of a moved passage one-sided; the moved flag pairs them, and the
     memory keeps that pair (not while the flag is dismissed). Imported, it stays a moved unit, and the flagger
     still derives the imported pair's own flags."""
@@ -114,13 +114,20 @@ def test_a_moved_passage_is_one_unit_of_the_tmx(project, tmp_path, monkeypatch):
     report = tmp_path / "r.tsv"  # a filter that leaves the moved unit out: its sentences are still reported
     result = run("export", "tmx", "--db", project, "-o", tmp_path / "c.tmx", "--status", "confirmed", "--report",
                  report)
-    assert "2 in moved passages" in result.stderr and len(report.read_text("utf-8").splitlines()) == 1 + 2
+    assert "skipped: 2 one-sided, 4 status" in result.stderr and len(report.read_text("utf-8").splitlines()) == 1 + 2
+    result = run("export", "tmx", "--db", project, "-o", tmp_path / "d.tmx", "--report", report)  # written: not
+    assert "lists 0 one-sided beads" in result.stderr and len(report.read_text("utf-8").splitlines()) == 1
     monkeypatch.setitem(embed._instances, embed.DEFAULT_MODEL, FakeEncoder())
     fresh, again = tmp_path / "fresh.db", tmp_path / "again.tmx"
     run("import", "tmx", out, "--db", fresh)
     assert "deriving its flags with" in run("flags", "tale", "--db", fresh).stderr
+    with Store.open(fresh) as store:  # its sentences, last; accepted (a person kept it): not open anywhere
+        assert ("import:moved:5:4", "confirmed") in {(f["key"], f["status"]) for f in store.flag_records("tale")}
+        assert store.open_flag_counts().get("tale", 0) == sum(
+            f["status"] == "open" and not f["key"].startswith(("editor:", "import:")) for f in store.flag_records("tale"))
+    run("align-all", "--db", fresh, "--model", "fake", "-j", "1", "--quiet", "--force")  # aligned by a model now
     with Store.open(fresh) as store:
-        assert "import:moved:5:4" in {f["key"] for f in store.flag_records("tale")}  # its sentences, last
+        assert "import:moved:5:4" in {f["key"] for f in store.flag_records("tale")}
     run("export", "tmx", "--db", fresh, "-o", again)
     assert toolkit_units(again)[-1] == moved and '<prop type="x-moved">yes</prop>' in again.read_text("utf-8")
     run("export", "tsv", "--db", project, "-o", tmp_path / "tale.tsv")  # a table lists beads: no extra row
@@ -167,9 +174,10 @@ def test_a_moved_flag_whose_sentence_was_paired_since_gives_no_second_unit(proje
         store.apply_edit("tale", a.with_beads(a.beads[:4] + (Bead((5,), (3, 4), 0.0, BeadStatus.EDITED),)),
                          "shift", {})
     out = tmp_path / "tale.tmx"
-    run("export", "tmx", "--db", project, "-o", out)
+    result = run("export", "tmx", "--db", project, "-o", out)
     texts = [t for _, t in toolkit_units(out)]
     assert sum("A line the adapter added." in t for t in texts) == 1 and len(texts) == 4
+    assert "not a unit (source only): tale 1-0 4/-" in result.stderr  # in no unit: reported
 
 
 def test_an_automatic_pair_the_flagger_took_apart_is_no_unit(project, tmp_path):
@@ -181,6 +189,10 @@ def test_an_automatic_pair_the_flagger_took_apart_is_no_unit(project, tmp_path):
     result = run("export", "tmx", "--db", project, "-o", out)
     assert toolkit_units(out) == [UNITS[0], UNITS[2], UNITS[3]]
     assert "not a unit (flagged dropped, furniture): tale 1-1 1/1: Vivía en Madrid" in result.stderr
+    run("export", "tmx", "--db", project, "-o", out, "--report", tmp_path / "r.tsv")  # both sides reported
+    lines = (tmp_path / "r.tsv").read_text("utf-8").splitlines()
+    assert "tale\t1\t1\t1-1\tsrc\tVivía en Madrid & comía <b>pescado</b>." in lines
+    assert "tale\t1\t1\t1-1\ttgt\tIt lived in Madrid & ate <b>fish</b>." in lines
     run("export", "tsv", "--db", project, "-o", tmp_path / "t.tsv")  # a table still lists every bead
     assert len((tmp_path / "t.tsv").read_text("utf-8").splitlines()) == 1 + len(BEADS)
     with Store.open(project) as store:

@@ -699,6 +699,7 @@ def test_status_counts_agree_with_the_state_of_each_bead(rows, flags):
     got = nav.counts(alignment, flags)
     assert {s: got[s] for s in nav.STATES} == {s: expected.get(s, 0) for s in nav.STATES}
     assert got["edited beads"] == sum(b.status is BeadStatus.EDITED for b in beads)
+    assert got["flagged beads"] == sum(b.status is BeadStatus.FLAGGED for b in beads)
 
 
 # --- a kill between two edits -----------------------------------------------------------------------------------
@@ -801,6 +802,19 @@ async def test_the_flaggers_flags_are_accepted_dismissed_and_opened_again(db):
     with Store.open(db) as store:  # an export keeps the beads of dismissed flags only
         flagged = {(r.src_ids, r.tgt_ids): r.flags for r in store.iter_beads(["valdemar"])}
     assert flagged[((7,), ())] == () and flagged[((), (7,))] == () and flagged[((10,), ())] == ("furniture",)
+
+
+def test_a_bead_the_editor_flagged_is_never_drawn_settled(db):
+    """Dim means nothing is left to do; a bead carrying the editor's own flag is their open question."""
+    from tui.session import PairSession
+
+    save_flaggers_flags(db)
+    with Store.open(db) as store:
+        added = next(f["id"] for f in store.flag_records("valdemar") if f["type"] == "added")
+        store.set_flag_status(added, "confirmed")
+        assert PairSession.open(store, "valdemar").settled_beads() == {8}
+        store.set_status("valdemar", [8], "flagged")
+        assert PairSession.open(store, "valdemar").settled_beads() == set()
 
 
 async def test_f_stops_once_per_flag_and_t_lists_them_by_confidence(db):

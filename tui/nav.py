@@ -158,8 +158,8 @@ def search(a: Alignment, src: Document, tgt: Document, pattern: re.Pattern, side
 
 
 def counts(a: Alignment, flags: Mapping[int, str] | None = None) -> dict[str, int]:
-    """How many beads are in each state, plus 'beads', 'reviewed' (confirmed or flagged) and 'edited beads' (status
-    EDITED, whatever their colour).
+    """How many beads are in each state, plus 'beads', 'reviewed' (confirmed or flagged), and 'edited beads' and
+    'flagged beads' (by status, whatever their colour).
 
     One plain loop over the statuses (this runs after every edit of documents of thousands of beads), then a
     correction for the few beads that carry a flag.
@@ -194,6 +194,7 @@ def counts(a: Alignment, flags: Mapping[int, str] | None = None) -> dict[str, in
     out["beads"] = len(a.beads)
     out["reviewed"] = confirmed + flagged
     out["edited beads"] = edited + hand_made  # every EDITED bead, one-sided ones (coloured added or dropped) too
+    out["flagged beads"] = flagged  # every bead the editor flagged, whatever colour its flag's kind gives it
     return out
 
 

@@ -203,7 +203,8 @@ class PairSession:
             for side, span in enumerate((f.get("src"), f.get("tgt"))):
                 into.update(bisect_right(starts[side], i) - 1 for i in (span or {}).get("sentences", ())
                             if 0 <= i < starts[side][-1])
-        return accepted - open_
+        flagged = {k for k in accepted if beads[k].status is BeadStatus.FLAGGED}  # the editor's own question
+        return accepted - open_ - flagged
 
     def beads_of_flags(self) -> dict[int, int | None]:
         """Flag id -> the first bead it touches; None for an editor's flag that does not show."""

@@ -71,7 +71,8 @@ def export_tmx_cmd(names, output, db, statuses, min_score, exclude_flagged, src_
         if len(langs) > 1 and not (src_lang and tgt_lang):
             raise click.ClickException("the pairs have different languages ("
                                        + ", ".join(f"{s}-{t}" for s, t in sorted(langs))
-                                       + "): export them separately or give --src-lang and --tgt-lang")
+                                       + "): export them separately (or give --src-lang and --tgt-lang when they "
+                                         "differ only by region)")
         default = next(iter(langs), ("es", "en"))
         for given, side, option in ((src_lang, 0, "--src-lang"), (tgt_lang, 1, "--tgt-lang")):
             other = sorted({p.name for p in pairs

@@ -62,7 +62,7 @@ class StatusLine(Static):
         if note:
             parts.append(f"[b]{note}[/b]")
         parts += [f"reviewed {c['reviewed']} ({pct:.0f}%)", f"low {c['low']}", f"added {c['added']}",
-                  f"dropped {c['dropped']}", f"your flags {c['flagged']}", f"edited {c['edited beads']}",
+                  f"dropped {c['dropped']}", f"your flags {c['flagged beads']}", f"edited {c['edited beads']}",
                   f"open flags {open_flags}"]
         self.update(" · ".join(parts), layout=False)  # one line, always: no layout pass
 
