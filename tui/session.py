@@ -191,6 +191,9 @@ class PairSession:
     def settled_beads(self) -> set[int]:
         """Beads that the flagger's flags touch, all of them accepted by an editor (none open; dismissed ones do
         not count): the grid draws them dim, so that what is left to review stands out."""
+        confirmed = FlagStatus.CONFIRMED.value
+        if not any(f["status"] == confirmed for f in self.flags):  # nothing accepted: no pass over the beads
+            return set()
         beads = self.alignment.beads
         starts = ([*accumulate((len(b.src) for b in beads), initial=0)],
                   [*accumulate((len(b.tgt) for b in beads), initial=0)])

@@ -169,9 +169,13 @@ class BeadGrid(ScrollView, can_focus=True):
         """Colour the beads by new flags, dimming those in `settled`; the rows keep their layout (drawn lines are
         keyed by their flag)."""
         settled = frozenset(settled)
-        if flags != self.flags or settled != self.settled:
+        if flags != self.flags:
             self.flags, self.settled = dict(flags), settled
             self.refresh()
+        elif settled != self.settled:  # a flag accepted or opened again: only those beads' rows change
+            changed, self.settled = settled ^ self.settled, settled
+            for k in changed:
+                self._refresh_bead(k)
 
     def _clamp(self, i: int) -> int:
         return max(0, min(i, len(self.alignment.beads) - 1))
