@@ -26,7 +26,7 @@ from aligner.flags import (
     strong_furniture,
     summarize,
 )
-from aligner.models import Alignment, Bead
+from aligner.models import Alignment, Bead, BeadStatus
 
 ROOT = Path(__file__).resolve().parent.parent
 DIM = 64
@@ -146,6 +146,22 @@ def test_a_missed_link_inside_one_gap_is_not_a_flag():
     assert derive_flags(al, src, tgt, m.vecs(keys), m.vecs(keys)) == []
 
 
+def test_a_link_the_editor_took_apart_stays_apart():
+    """The same 1-0 and 0-1 made by an editor (edited beads) are their decision: dropped and added, not a missed
+    link; a split-off half made by hand is not rejoined to its neighbour either."""
+    from dataclasses import replace
+
+    m = Meanings(3)
+    keys = [f"m{k}" for k in range(8)]
+    src = make_doc([[prose(k) for k in keys]], "es")
+    tgt = make_doc([[prose(k) for k in keys]])
+    al = Alignment(beads(*one_to_one(3), ((3,), ()), ((), (3,)), *one_to_one(4, 4, 4)), 8, 8)
+    edited = al.with_beads([replace(b, status=BeadStatus.EDITED) if b.is_null else b for b in al.beads])
+    flags = derive_flags(edited, src, tgt, m.vecs(keys), m.vecs(keys))
+    assert [(f.type, f.src and f.src.sentences, f.tgt and f.tgt.sentences) for f in flags] == [
+        (FlagType.DROPPED, (3,), None), (FlagType.ADDED, None, (3,))]
+
+
 def test_the_rest_of_a_split_sentence_left_alone_by_the_aligner_is_no_addition():
     """The target splits source sentence 3 in two and adds an unrelated sentence; the aligner left both halves'
     second part one-sided. The half rejoins its pair (it raises the pair's similarity); the addition stays."""
@@ -164,6 +180,9 @@ def test_the_rest_of_a_split_sentence_left_alone_by_the_aligner_is_no_addition()
     assert [f.tgt.sentences for f in flags_of(FlagType.ADDED, flags)] == [(5,)]
     without = derive_flags(al, src, tgt, src_vecs, tgt_vecs, FlagParams(reattach_gain=None))
     assert [f.tgt.sentences for f in flags_of(FlagType.ADDED, without)] == [(4, 5)]
+    by_hand = al.with_beads(al.beads[:4] + (Bead((), (4,), 0.0, BeadStatus.EDITED),) + al.beads[5:])
+    flags = derive_flags(by_hand, src, tgt, src_vecs, tgt_vecs)  # split off by an editor: it stays added
+    assert [f.tgt.sentences for f in flags_of(FlagType.ADDED, flags)] == [(4, 5)]
 
 
 # ---- moved ------------------------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from dataclasses import replace
 import numpy as np
 
 from ..align.numbers import numbers_in
-from ..models import Alignment, Document
+from ..models import Alignment, BeadStatus, Document
 from .furniture import _furniture_candidates, _furniture_flags, furniture_mask
 from .model import Flag, FlagParams, FlagType, Pair, Span, carry_status
 from .moved import _match_lone
@@ -53,9 +53,12 @@ def derive_flags(alignment: Alignment, src_doc: Document, tgt_doc: Document, src
     if (again_s != furn_s).any() or (again_t != furn_t).any():
         furn_s, furn_t = again_s, again_t
         units = _units(alignment, furn_s, furn_t, sv, tv, weak, params, lengths)
-    units = _absorb(units, sv, tv, lengths)
-    moved, realigned, pairs, lone_s, lone_t = _match_lone(units, src_doc, tgt_doc, sv, tv, cal, params)
-    pairs, lone_s, lone_t = _reattach(pairs + realigned, lone_s, lone_t, sv, tv, params.reattach_gain)
+    # one-sided beads an editor made or confirmed are their decision: no second reading joins them to a neighbour
+    pinned = ({i for b in alignment.beads if not b.tgt and b.status is not BeadStatus.AUTO for i in b.src},
+              {j for b in alignment.beads if not b.src and b.status is not BeadStatus.AUTO for j in b.tgt})
+    units = _absorb(units, sv, tv, lengths, pinned)
+    moved, realigned, pairs, lone_s, lone_t = _match_lone(units, src_doc, tgt_doc, sv, tv, cal, params, pinned)
+    pairs, lone_s, lone_t = _reattach(pairs + realigned, lone_s, lone_t, sv, tv, params.reattach_gain, pinned)
     moved, lone_s, lone_t = _whole_paragraphs(moved, lone_s, lone_t, src_doc, tgt_doc)
     flags = _furniture_flags(src_doc, furn_s, "src") + _furniture_flags(tgt_doc, furn_t, "tgt") + moved
     flags += _one_sided(FlagType.DROPPED, src_doc, lone_s, sv, tv, cal, _merged_beside(pairs, 0), params)

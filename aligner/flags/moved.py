@@ -9,13 +9,15 @@ from .model import Flag, FlagParams, FlagType, Pair, Span
 from .passages import _Calibration, _mean, _preview, _runs, _sim
 
 
-def _match_lone(units: list[Pair], src_doc, tgt_doc, sv, tv, cal: _Calibration, p: FlagParams):
+def _match_lone(units: list[Pair], src_doc, tgt_doc, sv, tv, cal: _Calibration, p: FlagParams,
+                pinned: tuple[set[int], set[int]] = (set(), set())):
     """Pair one-sided source and target passages that translate each other.
 
     The DP is monotone, so a reordered passage leaves a one-sided run at each end: matched across different
     gaps between pairs it is a move; matched inside one gap it is a link the aligner missed, and becomes a
     pair again. Blocks come from a local alignment of each pair of runs, best first, then grow (`_extend`).
     Returns (moved flags, realigned pairs, pairs as left by moves, remaining one-sided source and target ids).
+    pinned: source and target ids of one-sided beads an editor made, never re-paired within their gap.
     """
     pool = _Pool(units)
     moved, realigned = [], []
@@ -37,6 +39,8 @@ def _match_lone(units: list[Pair], src_doc, tgt_doc, sv, tv, cal: _Calibration, 
             if sim < tau or not same_gap and (sim < p.moved_min_sim or len(bs) == len(bt) == 1 and not
                                               _clear_single(bs[0], bt[0], sv, tv, pool, p)):
                 continue
+            if same_gap and (pinned[0].intersection(bs) or pinned[1].intersection(bt)):
+                continue  # an editor took these apart: not a link the aligner missed
             taken += 1
             if same_gap:
                 pool.take(bs, bt)

@@ -134,7 +134,8 @@ def _units(alignment: Alignment, furn_s, furn_t, sv, tv, weak: float, p: FlagPar
     return units
 
 
-def _absorb(units: list[Pair], sv, tv, lengths: _Lengths) -> list[Pair]:
+def _absorb(units: list[Pair], sv, tv, lengths: _Lengths,
+            pinned: tuple[set[int], set[int]] = (set(), set())) -> list[Pair]:
     """Give a one-sided sentence back to the pair next to it when it completes that pair's translation.
 
     The aligner leaves short lines of a split or merged sentence on their own; one belongs to its neighbour when
@@ -145,7 +146,7 @@ def _absorb(units: list[Pair], sv, tv, lengths: _Lengths) -> list[Pair]:
     k = 0
     while k < len(units):
         s, t = units[k]
-        if s and t:
+        if (s and t) or (s and s[0] in pinned[0]) or (t and t[0] in pinned[1]):  # pinned: left one-sided
             k += 1
             continue
         best = None
@@ -176,11 +177,13 @@ def _absorb(units: list[Pair], sv, tv, lengths: _Lengths) -> list[Pair]:
     return units
 
 
-def _reattach(pairs: list[Pair], lone_s: list[int], lone_t: list[int], sv, tv, gain: float | None):
+def _reattach(pairs: list[Pair], lone_s: list[int], lone_t: list[int], sv, tv, gain: float | None,
+              pinned: tuple[set[int], set[int]] = (set(), set())):
     """Give a sentence left one-sided after moved passages were matched back to the pair next to it when it
     raises that pair's similarity by `gain`: the rest of a merged or split sentence that the aligner left alone
     (in free translations the DP's skip cost often wins over a merge by a hair), not an addition, which dilutes
-    the pair. Returns (pairs, lone_s, lone_t), all in document order.
+    the pair. Sentences in `pinned` (source ids, target ids: one-sided beads an editor made) stay alone.
+    Returns (pairs, lone_s, lone_t), all in document order.
     """
     pairs = sorted(pairs)
     lone = {0: sorted(lone_s), 1: sorted(lone_t)}
@@ -192,7 +195,7 @@ def _reattach(pairs: list[Pair], lone_s: list[int], lone_t: list[int], sv, tv, g
     while changed:
         changed = False
         for side in (0, 1):
-            for x in list(lone[side]):
+            for x in [x for x in lone[side] if x not in pinned[side]]:
                 best = None
                 for k in (last[side].get(x - 1), first[side].get(x + 1)):
                     if k is None:
