@@ -44,7 +44,8 @@ class BeadRow:
     changed: datetime | None = None
     src_lengths: tuple[int, ...] = ()
     tgt_lengths: tuple[int, ...] = ()
-    unpaired: bool = False  # an automatic pair whose whole source (or target) side the flagger found one-sided
+    unpaired: bool = False  # an automatic pair whose whole source (or target) side the flagger found one-sided,
+                            # or web furniture on both sides
 
     @property
     def kind(self) -> str:
@@ -54,7 +55,7 @@ class BeadRow:
     def is_one_sided(self) -> bool:
         """An added or dropped passage: no counterpart, so never a translation unit. That includes an automatic
         pair of two unrelated passages (a dropped sentence beside an added line of web furniture) that the
-        aligner paired and the flagger took apart."""
+        aligner paired and the flagger took apart, and a pair of web furniture lines (share buttons, credits)."""
         return self.unpaired or not self.src_ids or not self.tgt_ids or not self.src.strip() or not self.tgt.strip()
 
     @property
@@ -124,7 +125,8 @@ class ExportSummary:
         for row in self.one_sided[:examples]:
             side, text = ("source only", row.src) if row.src.strip() else ("target only", row.tgt)
             if row.unpaired:
-                side, text = f"flagged {', '.join(row.flags)}", f"{row.src} / {row.tgt}"
+                why = f"flagged {', '.join(row.flags)}" if row.flags else "web furniture on both sides"
+                side, text = why, f"{row.src} / {row.tgt}"
             out.append(f"not a unit ({side}): {row.document} {row.kind} {_ids(row.src_ids) or '-'}/"
                        f"{_ids(row.tgt_ids) or '-'}: {_abbrev(text)}")
         if len(self.one_sided) > examples:

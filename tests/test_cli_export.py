@@ -201,6 +201,25 @@ def test_an_automatic_pair_the_flagger_took_apart_is_no_unit(project, tmp_path):
     assert toolkit_units(out) == UNITS
 
 
+def test_web_furniture_on_both_sides_is_no_unit(tmp_path):
+    """A share line the adaptation translated is the page's furniture, not the article: it stays out of the memory
+    (and goes to the report) unless an editor confirmed it."""
+    db, out = tmp_path / "p.db", tmp_path / "w.tmx"
+    with Store.open(db) as store:
+        store.add_pair("web", store.add_document("es/web.txt", "es", "El puerto abrió en 1901.\n\nSíguenos en "
+                                                 "Facebook y Twitter.\n"),
+                       store.add_document("en/web.txt", "en", "The port opened in 1901.\n\nShare on Facebook "
+                                          "Twitter WhatsApp\n"))
+        store.save_alignment("web", Alignment((Bead((0,), (0,), 0.9), Bead((1,), (1,), 0.54)), 2, 2), {"model": "x"})
+    result = run("export", "tmx", "--db", db, "-o", out)
+    assert toolkit_units(out) == [("El puerto abrió en 1901.", "The port opened in 1901.")]
+    assert "not a unit (web furniture on both sides): web 1-1 1/1: Síguenos en Facebook" in result.stderr
+    with Store.open(db) as store:
+        store.set_status("web", [1], "confirmed")
+    run("export", "tmx", "--db", db, "-o", out)
+    assert len(toolkit_units(out)) == 2
+
+
 def test_exported_header_props_and_dates(project, tmp_path):
     out = tmp_path / "tale.tmx"
     run("export", "tmx", "tale", "--db", project, "-o", out)

@@ -113,7 +113,8 @@ def _pair_rows(conn: sqlite3.Connection, p: PairInfo, wanted, min_score, batch_s
             found = marks[False]
             unpaired = status is BeadStatus.AUTO and bool(s_ids and t_ids) and (
                 all(found[0].get(i, set()) & {"dropped", "furniture"} for i in s_ids)
-                or all(found[1].get(j, set()) & {"added", "furniture"} for j in t_ids))
+                or all(found[1].get(j, set()) & {"added", "furniture"} for j in t_ids)
+                or _all_furniture(s_text, s_lens) and _all_furniture(t_text, t_lens))
             yield BeadRow(p.name, s_ids, t_ids, s_text, t_text, score, status, tuple(sorted(kinds)),
                           s_para if s_para is not None else t_para, created, _when(changed) or created, s_lens,
                           t_lens, unpaired)
@@ -150,3 +151,18 @@ def _texts(conn: sqlite3.Connection, doc_id: int, ids: tuple[int, ...]) -> tuple
     rows = conn.execute("SELECT text, paragraph FROM sentences WHERE doc_id = ? AND idx BETWEEN ? AND ? ORDER BY idx",
                         (doc_id, ids[0], ids[-1])).fetchall()
     return " ".join(t for t, _ in rows), rows[0][1] if rows else None, tuple(len(t) for t, _ in rows)
+
+
+def _all_furniture(text: str, lengths: tuple[int, ...]) -> bool:
+    """Whether every sentence of a bead side (`text`: its sentences joined by spaces, `lengths` theirs) is a line
+    of web furniture (a share line, a credit, a link lead-in, a date): such a pair on both sides is the page's
+    furniture translated, not a sentence of the article, and no unit of a translation memory."""
+    from ..flags import strong_furniture
+
+    if not lengths or max(lengths) > 80:  # furniture lines are short; most article sentences are not (and the
+        return False                      # check costs 18 µs a sentence: an export of prose would take twice as long)
+    pos, out = 0, True
+    for n in lengths:
+        out = out and strong_furniture(text[pos:pos + n])
+        pos += n + 1
+    return out
