@@ -351,6 +351,22 @@ def test_carry_review_keeps_a_reviewed_one_sided_passage_when_its_neighbour_on_t
     merged.validate()
 
 
+def test_carry_review_keeps_an_editors_split_that_the_aligner_pairs_up_again():
+    """The editor split a 1-1 bead into a dropped and an added sentence; the new run pairs them again (its bead
+    boundaries fall inside the editor's run): the run of reviewed beads comes back whole."""
+    E = BeadStatus.EDITED
+    old = Alignment((Bead((0,), (0,), 0.9), Bead((1,), (), 0.0, E), Bead((), (1,), 0.0, E), Bead((2,), (2,), 0.8)),
+                    3, 3)
+    src, tgt = ["a", "b", "c"], ["A", "B", "C"]
+    new = Alignment((Bead((0,), (0,), 0.9), Bead((1,), (1,), 0.7), Bead((2,), (2,), 0.8), Bead((3,), ())), 4, 3)
+    merged, changed, carried = carry_review(old, src, tgt, new, src + ["d"], tgt, [None, "t1", "t2", None])
+    assert carried == 2 and changed == [None, "t1", "t2", None, None]
+    assert [(b.src, b.tgt, b.status) for b in merged.beads] == [
+        ((0,), (0,), BeadStatus.AUTO), ((1,), (), E), ((), (1,), E), ((2,), (2,), BeadStatus.AUTO),
+        ((3,), (), BeadStatus.AUTO)]
+    merged.validate()
+
+
 def test_carry_review_keeps_the_new_beads_own_dates_where_nothing_is_carried():
     old = Alignment((Bead((0,), (0,), 0.9, BeadStatus.CONFIRMED), Bead((1,), (1,), 0.9)), 2, 2)
     new = Alignment((Bead((0,), (0,), 0.8), Bead((1,), (1,), 0.8, BeadStatus.EDITED)), 2, 2)
