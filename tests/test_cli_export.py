@@ -220,6 +220,20 @@ def test_web_furniture_on_both_sides_is_no_unit(tmp_path):
     assert len(toolkit_units(out)) == 2
 
 
+@pytest.mark.parametrize("command", [["export", "tmx", "-o", "{db}"], ["export", "csv", "-o", "{db}-wal"],
+                                     ["export", "tmx", "-o", "{tmp}/x.tmx", "--report", "{db}"],
+                                     ["report", "--format", "csv", "-o", "{db}"], ["report", "tale", "--html", "{db}"],
+                                     ["flags", "tale", "--html", "{db}"]])
+def test_nothing_is_written_over_the_project_database(project, tmp_path, command):
+    before = project.read_bytes()
+    args = [a.format(db=project, tmp=tmp_path) for a in command]
+    result = CliRunner().invoke(cli, [*args, "--db", str(project)])
+    assert result.exit_code == 1 and "that is the project database" in result.output, result.output
+    assert project.read_bytes() == before
+    with Store.open(project) as store:
+        assert store.integrity_check() == "ok" and store.pair("tale").beads == len(BEADS)
+
+
 def test_exported_header_props_and_dates(project, tmp_path):
     out = tmp_path / "tale.tmx"
     run("export", "tmx", "tale", "--db", project, "-o", out)

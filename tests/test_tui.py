@@ -568,6 +568,20 @@ async def test_export_pair_and_project_to_tmx(db, tmp_path):
     assert "Valdemar" in pair and "x-document" in everything and everything.count("<tu") > pair.count("<tu")
 
 
+async def test_an_export_onto_the_project_database_is_refused(db):
+    before = db.read_bytes()
+    async with app_for(db).run_test(size=SIZE) as pilot:
+        await pilot.press("E")
+        await pilot.pause()
+        pilot.app.screen.query_one("Input").value = str(db)
+        await pilot.press("enter")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        assert any("that is the project database" in str(n.message) for n in pilot.app._notifications)
+    assert db.read_bytes()[:16] == before[:16] == b"SQLite format 3\x00"
+    assert len(saved(db).beads) == 11
+
+
 # --- the project screen ---------------------------------------------------------------------------------------
 
 async def test_a_pair_whose_files_changed_opens_on_the_version_it_aligned(db):

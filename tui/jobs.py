@@ -92,6 +92,9 @@ def export_tmx(db: Path, name: str | None, path: Path, post) -> None:
             pairs = store.pairs([name] if name else None)
             if not pairs:
                 raise AlignerError("nothing to export: the project has no pairs")
+            if name and pairs[0].run_id is None:
+                raise AlignerError(f"{name}: not aligned yet; nothing to export")
+            store.guard_output(path)
             summary = export_file(store.iter_beads([name] if name else None, moved=True), path, "tmx",
                                   src_lang=pairs[0].src_lang, tgt_lang=pairs[0].tgt_lang)
     except (AlignerError, OSError) as exc:

@@ -66,6 +66,8 @@ def export_tmx_cmd(names, output, db, statuses, min_score, exclude_flagged, src_
     from ..export import write_report
 
     with _open(db) as store:
+        if report:
+            store.guard_output(report)
         pairs = _pairs(store, names)
         langs = {(p.src_lang, p.tgt_lang) for p in pairs}
         if len(langs) > 1 and not (src_lang and tgt_lang):
@@ -135,6 +137,7 @@ def import_tmx_cmd(file, name, db, src_lang, tgt_lang):
 def _export(store, pairs, output: Path, fmt: str, flt, **options):
     from ..export import export_file
 
+    store.guard_output(output)
     try:
         return export_file(store.iter_beads([p.name for p in pairs], moved=fmt == "tmx"), output, fmt, flt,
                            **options)

@@ -67,6 +67,7 @@ def write_pair_report(store, name: str, path: Path) -> Path:
     """Write the HTML report of pair `name` (flags derived first if the store has none)."""
     from ..report_html import write_html
 
+    store.guard_output(path)
     flags, editor = pair_flags(store, name)
     src, tgt = store.documents_for(name)
     return write_html(path, store.alignment(name), src, tgt, flags, name, editor, _stale_note(store, name))
@@ -137,6 +138,8 @@ def flags_cmd(name, db, src_file, tgt_file, src_lang, tgt_lang, presegmented, mo
         from ..store import Store
 
         with Store.open(db, create=False) as store:
+            if html:
+                store.guard_output(html)
             flags, editor = pair_flags(store, name, recompute, model)
             src, tgt = store.documents_for(name)
             alignment = store.alignment(name)

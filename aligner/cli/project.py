@@ -335,6 +335,8 @@ def report(name, db, fmt, output, html):
         return
     with _open(db) as store:
         frame = project_frame(store)
+        if output:
+            store.guard_output(output)
     if fmt == "parquet" and output is None:
         raise click.UsageError("--format parquet needs -o FILE")
     if not output:

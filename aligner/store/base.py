@@ -226,6 +226,14 @@ class StoreBase:
         with self._reading():
             return list(self.db.query(sql, args))
 
+    def guard_output(self, path: str | Path) -> None:
+        """Refuse to write an export or report over the project itself (its database file, or the WAL and shared
+        memory files next to it): StoreError naming the file."""
+        target = Path(path).resolve()
+        mine = self.path.resolve()
+        if target in {mine, *(mine.with_name(mine.name + s) for s in ("-wal", "-shm", "-journal"))}:
+            raise StoreError(f"{path}: that is the project database; write the export to another file")
+
     def integrity_check(self) -> str:
         """SQLite's verdict on the file: 'ok' or a description of the damage."""
         return self._q("PRAGMA integrity_check")[0]["integrity_check"]
