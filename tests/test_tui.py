@@ -658,6 +658,26 @@ async def test_align_a_pair_in_the_background(db):
         assert store.alignment("valdemar").beads[0].status is CONF  # review work is carried over
 
 
+async def test_a_pair_open_while_it_is_re_aligned_shows_the_new_run(db):
+    """`a` on the project screen, then the pair opened before the job ends: the new run replaces what is on
+    screen, so that the next edit is saved (each was refused as made on a replaced run)."""
+    app = create_app(db, None, None, encoder_factory=SlowFakeEncoder)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("a", "enter")
+        await pilot.pause()
+        assert app.session.name == "valdemar"
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        with Store.open(db) as store:
+            assert app.session.alignment.meta["run_id"] == store.pair("valdemar").run_id
+        k = next(k for k, b in enumerate(app.session.alignment.beads) if b.status is BeadStatus.AUTO)
+        app.review.grid.cursor = k
+        await pilot.press("space")
+        await pilot.pause()
+        assert not any("replaced by a new run" in str(n.message) for n in app._notifications)
+    assert saved(db).beads[k].status is CONF
+
+
 async def test_no_database_offers_to_import_the_corpus(tmp_path):
     root = tmp_path / "corpus"
     for name, n in (("alpha", 5), ("beta", 7)):

@@ -374,6 +374,11 @@ class ReviewApp(App):
             await self._open_store()
         elif message.job == "align" and self.store is not None:
             self.refresh_project()
+            s = self.session  # the pair on screen was re-aligned meanwhile: its edits would all be refused
+            if s is not None and self.screen is self.review and \
+                    self.store.pair(s.name).run_id != s.alignment.meta.get("run_id"):
+                await self.open_pair(s.name)
+                self.notify(f"{s.name}: re-aligned; this is the new alignment", timeout=5)
 
     # --- help and the command palette ---------------------------------------------------------------------
 
