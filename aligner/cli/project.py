@@ -194,7 +194,8 @@ def status(db):
         click.echo(f"{db}: no pairs yet; import some with `aligner add CORPUS`")
         return
     shown = frame.select("pair", "status", "src", "tgt", "beads", "1-1", "null", "merged", "confirmed", "edited",
-                         "flagged", pl.col("flags").alias("open flags"), pl.format("{}%", pl.col("reviewed_pct").round(0).cast(pl.Int64))
+                         "flagged", pl.col("flags").alias("open flags"), pl.format("{}%", (100.0 * pl.col("reviewed_beads") / pl.max_horizontal(pl.col("beads"), 1)).round(0)
+                                   .cast(pl.Int64))
                          .alias("reviewed"))
     with _table_config():
         click.echo(shown)
