@@ -591,6 +591,9 @@ async def test_a_pair_whose_files_changed_opens_on_the_version_it_aligned(db):
         store.add_pair("valdemar", store.add_document("es/valdemar.txt", "es", "Una sola frase nueva."),
                        store.pair("valdemar").tgt_doc)
         assert store.pair("valdemar").stale
+        from tui.session import summarize_pairs
+
+        assert summarize_pairs(store)[0].cells()[3] == "11 (changed)"  # the project screen says so, as status
     app = app_for(db)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()

@@ -253,9 +253,12 @@ class PairSummary:
     flags: int
     mean_score: float
     last_edit: str
+    state: str = ""  # what `aligner status` says beyond 'aligned': 'changed' (files imported again), 'failed'
 
     def cells(self) -> tuple[str, ...]:
-        beads = str(self.beads) if self.beads else "not aligned"
+        beads = str(self.beads) if self.beads else ("failed" if self.state == "failed" else "not aligned")
+        if self.beads and self.state:
+            beads += f" ({self.state})"
         return (self.name, str(self.n_src), str(self.n_tgt), beads, f"{self.confirmed:.0f}%", str(self.flags),
                 f"{self.mean_score:.2f}" if self.beads else "--", self.last_edit or "--")
 
@@ -276,7 +279,8 @@ def summarize_pairs(store: Store) -> list[PairSummary]:
             history = [e for e in store.history(p.name) if not e.undone]
             last = _local(history[-1].date) if history else ""
             flags = open_flags.get(p.name, 0)
-        out.append(PairSummary(p.name, p.n_src, p.n_tgt, p.beads, confirmed, flags, mean, last))
+        state = p.status.value if p.status.value in ("changed", "failed") else ""
+        out.append(PairSummary(p.name, p.n_src, p.n_tgt, p.beads, confirmed, flags, mean, last, state))
     return out
 
 
