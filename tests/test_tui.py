@@ -481,6 +481,20 @@ async def test_next_and_previous_pair(db):
         assert pilot.app.session.name == "valdemar"
 
 
+async def test_next_pair_follows_the_project_screens_order(db):
+    async with app_for(db, pair=None).run_test(size=SIZE) as pilot:
+        await pilot.press("S")  # names descending: zeta, valdemar
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        assert pilot.app.session.name == "valdemar"
+        await pilot.press("right_square_bracket")
+        await pilot.pause()
+        assert pilot.app.session.name == "valdemar"  # the last on the screen
+        await pilot.press("left_square_bracket")
+        await pilot.pause()
+        assert pilot.app.session.name == "zeta"
+
+
 async def test_reopening_a_pair_returns_to_where_it_was_left(db):
     async with app_for(db, pair=None).run_test(size=SIZE) as pilot:
         await pilot.press("enter")

@@ -138,7 +138,12 @@ class ReviewApp(App):
         self.review.load(at)
 
     async def open_neighbour(self, step: int) -> None:
-        names = [p.name for p in self.store.pairs() if p.run_id is not None]
+        """The next (step 1) or previous pair in the order the project screen lists them, sorted and filtered
+        (the pair on screen counts even when the filter hides it); pairs not aligned are skipped."""
+        aligned = {p.name for p in self.store.pairs() if p.run_id is not None}
+        names = [r.name for r in self.project.shown() if r.name in aligned] if self.project.rows else sorted(aligned)
+        if self.session.name not in names:
+            names = sorted({*names, self.session.name}, key=lambda n: names.index(n) if n in names else -1)
         k = names.index(self.session.name) + step
         if 0 <= k < len(names):
             await self.open_pair(names[k])

@@ -58,13 +58,18 @@ class ProjectScreen(Screen):
         self.rows = rows
         self._fill()
 
+    def shown(self) -> list[PairSummary]:
+        """The rows as the screen lists them: filtered and sorted (`]` and `[` in the review screen follow it)."""
+        rows = [r for r in self.rows if self.text.lower() in r.name.lower()]
+        rows.sort(key=lambda r: getattr(r, self.sort_key), reverse=self.descending)
+        return rows
+
     def _fill(self) -> None:
         table = self.query_one(DataTable)
         keep = table.cursor_row
         selected = self.selected()
         table.clear()
-        rows = [r for r in self.rows if self.text.lower() in r.name.lower()]
-        rows.sort(key=lambda r: getattr(r, self.sort_key), reverse=self.descending)
+        rows = self.shown()
         for r in rows:
             table.add_row(*r.cells(), key=r.name)
         if selected in {r.name for r in rows}:
