@@ -570,10 +570,8 @@ def test_cli_flags_on_a_stored_pair_and_status_survives_recompute(tmp_path, fake
         assert "[accepted]" in r.output and "1 of 1 flag (" in r.output
 
 
-def test_cli_flags_lists_stored_flags_in_reading_order(tmp_path, fake_model):
-    # flags made in the review app are saved after the derived ones; the list shows them where they stand
-    from aligner.store import Store
-
+def aligned_eta(tmp_path: Path) -> Path:
+    """A project with pair 'eta' (eight 1-1 sentences) aligned with the fake model: its database."""
     root = tmp_path / "corpus"
     for lang in ("es", "en"):
         (root / lang).mkdir(parents=True)
@@ -584,6 +582,14 @@ def test_cli_flags_lists_stored_flags_in_reading_order(tmp_path, fake_model):
     runner = CliRunner()
     assert runner.invoke(cli, ["add", str(root), "--db", str(db)]).exit_code == 0
     assert runner.invoke(cli, ["align-all", "--db", str(db), "--model", "fake", "--quiet"]).exit_code == 0
+    return db
+
+
+def test_cli_flags_lists_stored_flags_in_reading_order(tmp_path, fake_model):
+    # flags made in the review app are saved after the derived ones; the list shows them where they stand
+    from aligner.store import Store
+
+    db, runner = aligned_eta(tmp_path), CliRunner()
     with Store.open(db) as store:
         src, tgt = store.documents_for("eta")
         late = Flag(FlagType.ADDED, None, Span.of(tgt, [6]), 0.9)
@@ -599,16 +605,7 @@ def test_cli_flags_show_the_editors_flags_that_show_and_recompute_keeps_them(tmp
     record stays, for undo); deriving the flags again keeps both records."""
     from aligner.store import EDITOR_KEY, Store
 
-    root = tmp_path / "corpus"
-    for lang in ("es", "en"):
-        (root / lang).mkdir(parents=True)
-        lines = [f"La frase {k} habla de tomate{k} y mango{k}." if lang == "es" else
-                 f"Sentence {k} is about tomate{k} and mango{k}." for k in range(8)]
-        (root / lang / "eta.txt").write_text("\n\n".join(lines), encoding="utf-8")
-    db = tmp_path / "p.db"
-    runner = CliRunner()
-    assert runner.invoke(cli, ["add", str(root), "--db", str(db)]).exit_code == 0
-    assert runner.invoke(cli, ["align-all", "--db", str(db), "--model", "fake", "--quiet"]).exit_code == 0
+    db, runner = aligned_eta(tmp_path), CliRunner()
     with Store.open(db) as store:
         src, tgt = store.documents_for("eta")
         store.set_status("eta", [2], "flagged")
