@@ -22,8 +22,6 @@ LABELS = {
     FlagType.FURNITURE: ("furniture", "web page furniture on one side only (share lines, captions, links)"),
 }
 
-STATUS_WORDS = {FlagStatus.CONFIRMED: "accepted"}  # as the review app says it
-
 CSS = """
 :root { --added:#d9f2d9; --added-b:#2e8b2e; --dropped:#fbdada; --dropped-b:#c0392b; --moved:#dcE6fb;
   --moved-b:#2c5fb8; --divergent:#fdf0c8; --divergent-b:#b8860b; --furniture:#ececec; --furniture-b:#888; }
@@ -144,7 +142,7 @@ def _flag_list(flags: list[Flag], mine: set[int]) -> str:
             "<th>status</th><th>passage</th></tr>"]
     for k, f in enumerate(flags):
         status = f" {f.status.value}" if f.status is not FlagStatus.OPEN else ""
-        shown = "editor" if k in mine else STATUS_WORDS.get(f.status, f.status.value)
+        shown = "editor" if k in mine else f.status.word
         confidence = "-" if k in mine else f"{f.confidence:.2f}"
         rows.append(f'<tr class="flag flag-{f.type.value}{status}" id="list-{k}">'
                     f'<td><a class="marker m-{f.type.value}" href="#flag-{k}">{k + 1}</a></td>'

@@ -172,8 +172,7 @@ class PairSession:
         """Each flag record with the first bead it touches on each of its sides (one place for most flags, two
         for a moved passage); no place for an editor's flag that does not show (its record stays, for an undo)."""
         beads = self.alignment.beads
-        starts = ([*accumulate((len(b.src) for b in beads), initial=0)],
-                  [*accumulate((len(b.tgt) for b in beads), initial=0)])
+        starts = self._starts()
         shown, out = self._shown_editor_flags(), []
         for n, f in enumerate(self.flags):
             places = []
@@ -188,6 +187,12 @@ class PairSession:
             out.append((f, places))
         return out
 
+    def _starts(self) -> tuple[list[int], list[int]]:
+        """Per side, the first sentence id of every bead and the total: a sentence's bead is found by bisection."""
+        beads = self.alignment.beads
+        return ([*accumulate((len(b.src) for b in beads), initial=0)],
+                [*accumulate((len(b.tgt) for b in beads), initial=0)])
+
     def settled_beads(self) -> set[int]:
         """Beads that the flagger's flags touch, all of them accepted by an editor (none open; dismissed ones do
         not count): the grid draws them dim, so that what is left to review stands out."""
@@ -195,8 +200,7 @@ class PairSession:
         if not any(f["status"] == confirmed for f in self.flags):  # nothing accepted: no pass over the beads
             return set()
         beads = self.alignment.beads
-        starts = ([*accumulate((len(b.src) for b in beads), initial=0)],
-                  [*accumulate((len(b.tgt) for b in beads), initial=0)])
+        starts = self._starts()
         accepted: set[int] = set()
         open_: set[int] = set()
         for f in self.flags:

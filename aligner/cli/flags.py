@@ -28,7 +28,7 @@ def pair_flags(store, name: str, recompute: bool = False, model: str | None = No
     from ..batch import embed_cached
     from ..embed import get_encoder
     from ..flags import Flag, rederive
-    from ..store import flagged_sentences, is_editor, is_kept, shown_editor_flags
+    from ..store import is_editor, is_kept, visible_flags
     from .project import not_aligned, warn_if_stale
 
     info = store.pair(name)
@@ -46,8 +46,7 @@ def pair_flags(store, name: str, recompute: bool = False, model: str | None = No
             store.store_windows(encoder.name, k, hashes, vectors)
         store.save_flags(name, rederive(records, alignment, src, tgt, sv, tv))
         records = store.flag_records(name)
-    shown = shown_editor_flags(records, *flagged_sentences(alignment.beads))
-    kept = [r for n, r in enumerate(records) if not is_editor(r) or n in shown]
+    kept = visible_flags(records, alignment.beads)
     return [Flag.from_dict(r) for r in kept], {n: r["key"] for n, r in enumerate(kept) if is_editor(r)}
 
 
@@ -156,22 +155,14 @@ def flags_cmd(name, db, src_file, tgt_file, src_lang, tgt_lang, presegmented, mo
         click.echo(f"wrote {html}", err=True)
 
 
-_ALIAS = {"confirmed": "accepted"}
-
-
-def _label(status) -> str:
-    """A flag's review status as the review app names it: a confirmed flag is 'accepted' (key y)."""
-    return _ALIAS.get(status.value, status.value)
-
-
 def _print(flags, editor, src, tgt, alignment, types, statuses, by_score, as_json) -> None:
     """List `flags`; editor: {index into flags: stored key} of the editor's own flags, marked [editor] (their
     stored key in JSON)."""
     from ..flags import reading_order, summarize
 
+    wanted = {"confirmed" if s == "accepted" else s for s in statuses}  # accepted: the app's word
     shown = [k for k, f in enumerate(flags)
-             if (not types or f.type.value in types) and (not statuses or _label(f.status) in
-                                                           {_ALIAS.get(s, s) for s in statuses})]
+             if (not types or f.type.value in types) and (not statuses or f.status.value in wanted)]
     # the store keeps flags in the order they were saved: editors' flags and flags re-derived after an edit
     # come last there, but are listed where they stand in the text
     order = reading_order(alignment)
@@ -185,7 +176,7 @@ def _print(flags, editor, src, tgt, alignment, types, statuses, by_score, as_jso
         f = flags[k]
         where = " -> ".join(x for x in (f"src {f.src.label()}" if f.src else "",
                                         f"tgt {f.tgt.label()}" if f.tgt else "") if x)
-        status = " [editor]" if k in editor else "" if f.status.value == "open" else f" [{_label(f.status)}]"
+        status = " [editor]" if k in editor else "" if f.status.value == "open" else f" [{f.status.word}]"
         click.echo(f"{n:>3} {f.type.value:<9} {where:<22} conf {f.confidence:.2f}{status}  {f.note}")
     s = summarize(flags, src, tgt)
     counts = ", ".join(f"{v} {k}" for k, v in s.counts.items())

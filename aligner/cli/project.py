@@ -258,18 +258,15 @@ def show(name, db, flagged):
     from rich.console import Console
     from rich.table import Table
 
-    from ..store import flagged_sentences, is_editor, shown_editor_flags
+    from ..flags import FlagStatus
+    from ..store import is_editor, visible_flags
 
     with _open(db) as store:
         info = store.pair(name)
         if info.run_id is None:
             raise click.ClickException(not_aligned(store, info))
         warn_if_stale(info)
-        flags = store.flag_records(name)
-        # the editor's flags as the app shows them: only while their beads are flagged (a cleared one keeps its
-        # record, for undo)
-        shown = shown_editor_flags(flags, *flagged_sentences(store.alignment(name).beads)) if flags else set()
-        flags = [f for n, f in enumerate(flags) if not is_editor(f) or n in shown]
+        flags = visible_flags(store.flag_records(name), store.alignment(name).beads)  # as the app shows them
         table = Table(title=f"{name}: {info.src_path} ({info.src_lang}) / {info.tgt_path} ({info.tgt_lang})",
                       expand=True)
         for col, kw in (("#", {"justify": "right", "style": "dim"}), ("type", {}), ("score", {"justify": "right"}),
@@ -287,7 +284,7 @@ def show(name, db, flagged):
         console.print(f"flags ({len(flags)}):")
         for f in flags:
             where = " / ".join(f"{side} {_ids(f[side]['sentences'])}" for side in ("src", "tgt") if f.get(side))
-            status = "editor" if is_editor(f) else "accepted" if f["status"] == "confirmed" else f["status"]
+            status = "editor" if is_editor(f) else FlagStatus(f["status"]).word
             console.print(f"  [{'dim' if f['status'] == 'dismissed' else 'bold'}]{f['type']}[/] {where}  "
                           f"confidence {f.get('confidence', 0):.2f}  {status}  {f.get('note', '')}")
     if info.error:

@@ -28,6 +28,11 @@ class FlagStatus(str, enum.Enum):
     CONFIRMED = "confirmed"
     DISMISSED = "dismissed"
 
+    @property
+    def word(self) -> str:
+        """The status as editors read it: a confirmed flag is 'accepted' (the review app's `y`)."""
+        return "accepted" if self is FlagStatus.CONFIRMED else self.value
+
 
 @dataclass(frozen=True, slots=True)
 class Span:

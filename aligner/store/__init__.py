@@ -35,6 +35,7 @@ from .flags import (
     is_editor,
     is_kept,
     shown_editor_flags,
+    visible_flags,
 )
 from .prune import PruneReport, prune, remove_pairs
 from .rows import Rows
@@ -42,7 +43,7 @@ from .schema import MIGRATIONS
 
 __all__ = ["CACHE_DTYPE", "DEFAULT_DB", "EDITOR_KEY", "IMPORTED_KEY", "MIGRATIONS", "EditInfo", "PairInfo", "PairStatus",
            "PruneReport", "Store", "carry_review", "flagged_sentences", "is_editor", "is_kept", "now", "prune", "remove_pairs",
-           "sentence_id_map", "sha1", "shown_editor_flags", "window_hashes"]
+           "sentence_id_map", "sha1", "shown_editor_flags", "visible_flags", "window_hashes"]
 
 
 class Store(Alignments, Flags, Rows, EmbeddingCache):

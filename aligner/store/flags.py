@@ -54,6 +54,13 @@ def shown_editor_flags(records: Sequence[Mapping], flagged_src: set[int], flagge
     return shown
 
 
+def visible_flags(records: Sequence[Mapping], beads: Iterable) -> list:
+    """The flag records as the review app shows them: the editor's only while they show (shown_editor_flags; a
+    cleared one keeps its record, for undo), every other one whatever its status. beads: the alignment's."""
+    shown = shown_editor_flags(records, *flagged_sentences(beads)) if records else set()
+    return [f for n, f in enumerate(records) if not is_editor(f) or n in shown]
+
+
 class Flags(Documents):
     """Saving and reading flags, and their review status."""
 
