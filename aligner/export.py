@@ -398,6 +398,7 @@ class ImportSummary:
     pairs: dict[str, int] = field(default_factory=dict)
     one_sided: int = 0
     respaced: int = 0
+    coded: int = 0
 
     def lines(self) -> list[str]:
         out = [f"imported {counted(n, 'unit')} from {self.path} as pair {name!r} ({self.src_lang}-{self.tgt_lang})"
@@ -407,6 +408,9 @@ class ImportSummary:
                        f"text")
         if self.respaced:
             out.append(f"note: collapsed whitespace in {counted(self.respaced, 'segment')} (one sentence per line)")
+        if self.coded:
+            out.append(f"note: {counted(self.coded, 'unit')} held inline formatting codes (<bpt>, <ph>...): the codes "
+                       f"are dropped, their text and footnotes (<sub>) kept as plain text; exports will not have them")
         return out
 
 
@@ -437,6 +441,7 @@ def import_tmx(store, path: str | Path, name: str | None = None, src_lang: str |
             summary.one_sided += 1
             continue
         summary.respaced += (src != unit.src) + (tgt != unit.tgt)
+        summary.coded += unit.codes > 0
         key = name or unit.props.get("x-document") or path.stem
         groups.setdefault(key, []).append(TranslationUnit(src, tgt, unit.props, unit.created, unit.changed))
     if not groups:

@@ -25,6 +25,8 @@ XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 # Inline elements whose content is the original formatting code (e.g. "<b>"), not translatable text.
 _CODE_TAGS = frozenset({"bpt", "ept", "it", "ph", "ut"})
+_SUB_END = "\x00"  # never in XML text
+_AFTER_SUB = re.compile("\x00(?=[\\s.,;:!?)\\]}»”’]|\x00|$)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +38,7 @@ class TranslationUnit:
     props: Mapping[str, str] = field(default_factory=dict)
     created: datetime | None = None
     changed: datetime | None = None
+    codes: int = 0  # inline formatting codes (<bpt>, <ph>, ...) dropped from both sides' text
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,7 +149,9 @@ def read_tmx(path: str | Path, src_lang: str | None = None,
     src_lang defaults to the header's srclang, tgt_lang to the first other language of the first unit; 'es'
     matches 'es-ES' and 'es_es', and TmxInfo gives the tags as the first unit writes them. A unit lacking one of
     the two languages comes back with that side empty.
-    Inline codes (<bpt>, <ept>, <ph>, <it>, <ut>) are dropped and the text around them kept; <hi> text is kept.
+    Inline codes (<bpt>, <ept>, <ph>, <it>, <ut>) are dropped and the text around them kept (the unit's `codes`
+    counts them); the translatable text of a <sub> inside a code (a footnote, an alt text) is kept where the code
+    stood, set off by spaces, and <hi> text is kept.
     """
     events = _events(Path(path))
     version, header = "", {}
@@ -204,27 +209,47 @@ def _unit(tu: ET.Element, src_lang: str, tgt_lang: str) -> TranslationUnit:
         dates = [parse_tmx_date(d) if d else None for d in (created, changed)]
     except ValueError:
         raise ValueError(f"unit dates {created!r}, {changed!r} are not YYYYMMDDThhmmssZ") from None
-    return TranslationUnit(_side(tu, src_lang), _side(tu, tgt_lang), props, dates[0], dates[1])
+    (src, src_codes), (tgt, tgt_codes) = _side(tu, src_lang), _side(tu, tgt_lang)
+    return TranslationUnit(src, tgt, props, dates[0], dates[1], src_codes + tgt_codes)
 
 
-def _side(tu: ET.Element, lang: str) -> str:
-    """The text of the <tuv> that best matches `lang` (exact, then same primary language), '' if none."""
+def _side(tu: ET.Element, lang: str) -> tuple[str, int]:
+    """The text of the <tuv> that best matches `lang` (exact, then same primary language), '' if none, and how
+    many inline codes it dropped."""
     best, best_score = None, 0
     for tuv in tu.findall("tuv"):
         score = _lang_score(lang, tuv.get(XML_LANG) or tuv.get("lang") or "")
         if score > best_score:
             best, best_score = tuv, score
     seg = best.find("seg") if best is not None else None
-    return _seg_text(seg) if seg is not None else ""
+    if seg is None:
+        return "", 0
+    text = _AFTER_SUB.sub("", "".join(_seg_text(seg, []))).replace(_SUB_END, " ")
+    return text, sum(1 for elem in seg.iter() if elem.tag in _CODE_TAGS)
 
 
-def _seg_text(elem: ET.Element) -> str:
-    parts = [elem.text or ""]
+def _seg_text(elem: ET.Element, parts: list[str], in_code: bool = False) -> list[str]:
+    """Append the text of `elem` to `parts`: codes dropped, the <sub> text inside them kept and set off by spaces."""
+    code = in_code or elem.tag in _CODE_TAGS
+    if not code:
+        parts.append(elem.text or "")
     for child in elem:
-        if child.tag not in _CODE_TAGS:
-            parts.append(_seg_text(child))
-        parts.append(child.tail or "")
-    return "".join(parts)
+        if child.tag == "sub":
+            _spaced(parts, _seg_text(child, []))
+        else:
+            _seg_text(child, parts, code)
+        if not code:
+            parts.append(child.tail or "")
+    return parts
+
+
+def _spaced(parts: list[str], inner: list[str]) -> None:
+    """Append a sub-flow's text with a space before it where the text has none, and a mark after it that becomes a
+    space unless a space, a closing punctuation mark or the end follows."""
+    text = "".join(inner).strip()
+    if text:
+        before = "".join(parts)
+        parts.append((" " if before and not before[-1].isspace() else "") + text + _SUB_END)
 
 
 def _tuv_langs(tu: ET.Element) -> list[str]:

@@ -493,6 +493,7 @@ def test_import_another_tools_memory_choosing_the_languages(tmp_path, frozen_clo
     assert "imported 2 units from" in result.stderr and "as pair 'trados' (es-ES-en-US)" in result.stderr
     assert "skipped 1 unit without both" in result.stderr
     assert "collapsed whitespace in 1 segment (" in result.stderr
+    assert "note: 1 unit held inline formatting codes" in result.stderr
     with Store.open(db) as store:
         rows = list(store.iter_beads())
         assert store.pair("trados").src_lang == "es-es"

@@ -187,6 +187,26 @@ def test_reads_a_trados_style_utf16_file_with_inline_codes(tmp_path):
                                              ("Sólo en español.", "")]
     assert units[0].created == datetime(2023, 4, 5, 10, 11, 12, tzinfo=UTC)
     assert units[0].props == {"x-Origin": "TM"}
+    assert [u.codes for u in units] == [4, 2, 0]
+
+
+SUBFLOWS = """<?xml version="1.0" encoding="UTF-8"?>
+<tmx version="1.4"><header creationtool="t" creationtoolversion="1" o-tmf="t" datatype="rtf" segtype="sentence"
+ adminlang="en" srclang="es"/>
+<body>
+<tu><tuv xml:lang="es"><seg>Ver la nota<ph x="1">{\\footnote <sub>Cifras de <hi>2023</hi>.</sub>}</ph>. Un <bpt i="1">&lt;a title="<sub>Mapa</sub>"&gt;</bpt>enlace<ept i="1">&lt;/a&gt;</ept> aquí<ph><sub>uno</sub></ph><ph><sub>dos</sub></ph></seg></tuv>
+<tuv xml:lang="en"><seg>See the note<ph x="1">{\\footnote <sub>Figures <ph>&lt;b/&gt;</ph>for 2023.</sub>}</ph> and a link</seg></tuv></tu>
+</body></tmx>
+"""
+
+
+def test_the_text_of_a_subflow_inside_a_code_is_kept_and_the_code_dropped(tmp_path):
+    path = tmp_path / "rtf.tmx"
+    path.write_text(SUBFLOWS, encoding="utf-8")
+    [unit] = read_tmx(path)[1]
+    assert unit.src == "Ver la nota Cifras de 2023.. Un Mapa enlace aquí uno dos"
+    assert unit.tgt == "See the note Figures for 2023. and a link"
+    assert unit.codes == 7
 
 
 def test_languages_default_to_the_header_and_the_first_other_tuv(tmp_path):
