@@ -637,6 +637,27 @@ async def test_project_screen_sort_filter_and_open(db):
         assert isinstance(pilot.app.screen, ReviewScreen) and pilot.app.session.name == "zeta"
 
 
+def test_the_last_edit_column_keeps_the_editors_last_edit_after_a_re_alignment(db):
+    """Re-aligning starts a new edit log and carries the review work over: the pair's last edit is still the
+    editor's (the column showed -- once the pair had been re-aligned)."""
+    from tui.session import summarize_pairs
+
+    with Store.open(db) as store:
+        from aligner import edits
+
+        e = edits.confirm(store.alignment("valdemar"), 1)
+        store.apply_edit("valdemar", e.alignment, e.op, e.detail)
+        edited = store.history("valdemar")[-1].date
+        rows = {p.name: p.last_edit for p in summarize_pairs(store)}
+        assert rows["valdemar"] and rows["zeta"] == ""
+        store.save_alignment("valdemar", Alignment(tuple(valdemar_beads()), 11, 9), {"model": "fake"})
+        assert store.history("valdemar") == [] and store.alignment("valdemar").beads[1].status is BeadStatus.CONFIRMED
+        assert store.last_edit_dates() == {"valdemar": edited}
+        assert {p.name: p.last_edit for p in summarize_pairs(store)} == rows
+        store.undo("valdemar")  # nothing to undo in the new run: the old edit stays the last
+        assert store.last_edit_dates() == {"valdemar": edited}
+
+
 def test_project_screen_and_status_count_the_same_open_flags(db):
     from click.testing import CliRunner
 

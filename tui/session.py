@@ -271,7 +271,7 @@ def summarize_pairs(store: Store) -> list[PairSummary]:
     """Review figures of every pair. Reads each alignment for its mean score and status counts; its flags are
     those left to review, as `aligner status` counts them (Store.open_flag_counts)."""
     out = []
-    open_flags = store.open_flag_counts()
+    open_flags, edited = store.open_flag_counts(), store.last_edit_dates()
     for p in store.pairs():
         confirmed = mean = 0.0
         last, flags = "", 0
@@ -280,8 +280,7 @@ def summarize_pairs(store: Store) -> list[PairSummary]:
             scored = [b.score for b in a.beads if not b.is_null]
             mean = sum(scored) / len(scored) if scored else 0.0
             confirmed = 100.0 * p.reviewed / max(len(a.beads), 1)  # confirmed or flagged, as `aligner status`
-            history = [e for e in store.history(p.name) if not e.undone]
-            last = _local(history[-1].date) if history else ""
+            last = _local(edited[p.name]) if p.name in edited else ""
             flags = open_flags.get(p.name, 0)
         state = p.status.value if p.status.value in ("changed", "failed") else ""
         out.append(PairSummary(p.name, p.n_src, p.n_tgt, p.beads, confirmed, flags, mean, last, state))

@@ -260,6 +260,14 @@ class Alignments(Documents):
                        "p.run_id = e.run_id WHERE p.name = ? ORDER BY e.id", (pair,))
         return [EditInfo(r["id"], r["op"], json.loads(r["detail"]), r["date"], bool(r["undone"])) for r in rows]
 
+    def last_edit_dates(self) -> dict[str, str]:
+        """When each pair was last edited by hand (an edit not undone), in any of its alignments: re-aligning starts
+        a new edit log but carries the review work over, so the editor's last edit stays the pair's. Pairs never
+        edited are left out."""
+        return {r["name"]: r["last"] for r in self._q(
+            "SELECT p.name, max(e.date) AS last FROM pairs p JOIN runs r ON r.pair_id = p.id "
+            "JOIN edits e ON e.run_id = r.id WHERE NOT e.undone GROUP BY p.name")}
+
 
 # ---- helpers ---------------------------------------------------------------------------------------------------
 
