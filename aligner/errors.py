@@ -33,3 +33,7 @@ class GoldFormatError(AlignerError):
 
 class StoreError(AlignerError):
     """The project database cannot be used (locked by another process, corrupt, wrong schema)."""
+
+
+class StoreBusy(StoreError):
+    """Another process held the project's write lock for longer than the store waits."""

@@ -1165,3 +1165,41 @@ async def test_a_realignment_that_changes_nothing_is_no_edit(db):
         assert any("the aligner finds the same beads" in str(n.message) for n in pilot.app._notifications)
     with Store.open(db) as store:
         assert [e.op for e in store.history("valdemar")] == ["realign"]
+
+
+async def test_while_another_process_holds_the_project_edits_are_refused_at_once_after_the_first(db):
+    """The first edit waits the store's timeout and says "not saved: busy"; the next ones, while the other process
+    still holds the lock, are refused at once (each key froze the app for the whole timeout); undo too, which
+    crashed the app; once the lock is gone an edit saves again."""
+    script = textwrap.dedent(f"""
+        import time
+        from aligner.store import Store
+        s = Store.open({str(db)!r})
+        with s.transaction():
+            s.set_status("zeta", [0], "confirmed")
+            print("locked", flush=True)
+            time.sleep(3)
+    """)
+    app = app_for(db)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.store.timeout = 0.5
+        app.store._conn.execute("PRAGMA busy_timeout = 500")
+        proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+        try:
+            assert proc.stdout.readline().strip() == "locked"
+            await go_to(pilot, 2)
+            await pilot.press("space")
+            assert any("not saved" in n.message and "the project is busy" in n.message for n in app._notifications)
+            started, before = time.monotonic(), len(app._notifications)
+            await pilot.press("space", "ctrl+z", "space")
+            assert time.monotonic() - started < 0.5
+            messages = [n.message for n in app._notifications][before:]
+            assert messages == ["not saved: the project is still busy: another process (a batch run?) is writing to "
+                                "it; try again when it is done"] * 3
+            assert app.session.alignment.beads[1].status is BeadStatus.AUTO
+        finally:
+            proc.wait(10)
+        await pilot.press("space")
+        await pilot.pause()
+    assert saved(db).beads[1].status is BeadStatus.CONFIRMED

@@ -3,7 +3,7 @@ export. Slow work runs in thread workers that only post messages (tui.messages).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
 from typing import ClassVar
@@ -14,7 +14,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from aligner.edits import Edit, EditError, realign
-from aligner.errors import AlignerError
+from aligner.errors import AlignerError, StoreBusy
 from aligner.models import Alignment
 
 from . import jobs, nav, reflag
@@ -62,6 +62,7 @@ class ReviewApp(App):
         self._due: dict[str, PairSession] = {}  # pairs whose flags are due, by name: the open one, and any left
         self._reflagging: PairSession | None = None  # the pair whose flags a worker is deriving
         self.quit_note = ""  # said on the terminal after the app has gone
+        self._busy = False  # a write gave up waiting for another process's lock, and none has succeeded since
         self.project = ProjectScreen()
         self.review = ReviewScreen()
 
@@ -162,11 +163,16 @@ class ReviewApp(App):
         if self._cursor_timer is not None:
             self._cursor_timer.stop()
         self._cursor_timer = None
-        if self.session is not None:
-            try:
-                self.session.save_cursor()
-            except AlignerError as exc:  # a lost cursor position only costs a scroll next time
-                self.notify(f"cursor position not saved: {exc}", severity="warning", timeout=4)
+        if self.session is None:
+            return
+        if self._busy and self.store.busy():  # tried again later, rather than freezing the app while it waits
+            self._cursor_timer = self.set_timer(1.0, self._save_cursor)
+            return
+        try:
+            self.session.save_cursor()
+        except AlignerError as exc:  # a lost cursor position only costs a scroll next time
+            self._busy = isinstance(exc, StoreBusy)
+            self.notify(f"cursor position not saved: {exc}", severity="warning", timeout=4)
 
     def leave_pair(self) -> None:
         self._save_cursor()
@@ -179,21 +185,35 @@ class ReviewApp(App):
     def commit(self, edit: Edit, flag: tuple[str, str] | None = None) -> None:
         """Save one edit in its own transaction, then show it."""
         before = self.session.alignment
-        try:
-            if flag is None:
-                self.session.apply(edit)
-            else:
-                self.session.add_flag(edit, *flag)
-        except AlignerError as exc:
-            self.notify(f"not saved: {exc}", severity="error", timeout=8)
-            return
-        self._edited(before, edit.cursor)
+        if self.saving(lambda: self.session.apply(edit) if flag is None else self.session.add_flag(edit, *flag)):
+            self._edited(before, edit.cursor)
 
     def undo(self) -> None:
-        self._show_step(self.session.alignment, self.session.undo(), "nothing to undo")
+        before, step = self.session.alignment, []
+        if self.saving(lambda: step.append(self.session.undo())):
+            self._show_step(before, step[0], "nothing to undo")
 
     def redo(self) -> None:
-        self._show_step(self.session.alignment, self.session.redo(), "nothing to redo")
+        before, step = self.session.alignment, []
+        if self.saving(lambda: step.append(self.session.redo())):
+            self._show_step(before, step[0], "nothing to redo")
+
+    def saving(self, write: Callable[[], object]) -> bool:
+        """Run one write of the editor's; on a library error say "not saved" and why, and return False. Once a
+        write gave up waiting for another process's lock, the next ones are refused at once while that process
+        still holds it, instead of each key freezing the app for the store's whole timeout."""
+        if self._busy and self.store.busy():
+            self.notify("not saved: the project is still busy: another process (a batch run?) is writing to it; "
+                        "try again when it is done", severity="error", timeout=4)
+            return False
+        try:
+            write()
+        except AlignerError as exc:
+            self._busy = isinstance(exc, StoreBusy)
+            self.notify(f"not saved: {exc}", severity="error", timeout=8)
+            return False
+        self._busy = False
+        return True
 
     def _show_step(self, before: Alignment, step: tuple[int, tuple[int, int, int]] | None, nothing: str) -> None:
         if step is None:

@@ -14,7 +14,7 @@ from typing import Self
 
 import sqlite_utils
 
-from ..errors import StoreError
+from ..errors import StoreBusy, StoreError
 from .schema import MIGRATIONS
 
 DEFAULT_DB = "aligner.db"
@@ -156,7 +156,7 @@ class StoreBase:
         except sqlite3.OperationalError as exc:
             msg = str(exc)
             if "locked" in msg or "busy" in msg:
-                raise StoreError(
+                raise StoreBusy(
                     f"{self.path}: the project is busy: another process (a batch run or the review app) is "
                     f"writing to it and did not finish within {self.timeout:g} s; try again when it is done"
                 ) from None

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from aligner import edits
 from aligner.edits import EditError
-from aligner.errors import AlignerError
 from aligner.flags import FlagStatus
 from aligner.store import is_editor
 
@@ -72,10 +71,7 @@ class FlagActions:
             records = other
         else:
             status = FlagStatus.OPEN
-        try:
-            self.session.review_flags(records, status)
-        except AlignerError as exc:
-            self.notify(f"not saved: {exc}", severity="error", timeout=8)
+        if not self.app.saving(lambda: self.session.review_flags(records, status)):
             self.refresh_flags()
             return
         self.grid.mark = None
