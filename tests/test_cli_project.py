@@ -170,6 +170,9 @@ def test_a_pair_whose_files_changed_shows_and_exports_the_version_it_aligned(tmp
     for command in (["show", "gamma"], ["flags", "gamma"]):
         result = run(*command, "--db", project)
         assert result.exit_code == 0 and note in result.stderr
+    page = tmp_path / "gamma.html"
+    assert note in run("report", "gamma", "--html", page, "--db", project).stderr
+    assert f'<p class="note" id="note">{note} (run `aligner align-all gamma` to align' in page.read_text("utf-8")
     assert "aligned 1 pair (" in run("align-all", "--db", project, "--model", "fake", "-j", "1", "--quiet").stdout
     with Store.open(project) as store:
         assert not store.pair("gamma").stale and store.documents_for("gamma")[0].texts == src[:2] + src[5:]

@@ -126,10 +126,8 @@ class ReviewApp(App):
         if not session.alignment.beads:
             self.notify(f"{name}: nothing to review", severity="warning")
             return
-        if self.store.pair(name).stale:
-            self.notify(f"{name}: its files changed since it was aligned; this is the aligned version (re-align "
-                        f"it with a on the project screen: your review carries over where the text is unchanged)",
-                        severity="warning", timeout=10)
+        if stale := self.store.pair(name).stale_note("re-align it with a on the project screen"):
+            self.notify(stale, severity="warning", timeout=10)
         at = session.cursor  # mounting the grid reports its initial cursor, which must not overwrite this
         self._save_cursor()  # of the pair left
         self._flush_reflag()

@@ -69,14 +69,7 @@ def write_pair_report(store, name: str, path: Path) -> Path:
     store.guard_output(path)
     flags, editor = pair_flags(store, name)
     src, tgt = store.documents_for(name)
-    return write_html(path, store.alignment(name), src, tgt, flags, name, editor, _stale_note(store, name))
-
-
-def _stale_note(store, name: str) -> str:
-    """The report's line for a pair whose files changed since it was aligned ('' otherwise)."""
-    if not store.pair(name).stale:
-        return ""
-    return "The files of this pair changed since it was aligned: this is the version it aligned."
+    return write_html(path, store.alignment(name), src, tgt, flags, name, editor, store.pair(name).stale_note())
 
 
 def flags_for_files(src_path: Path, tgt_path: Path, src_lang: str, tgt_lang: str, model: str,
@@ -142,7 +135,7 @@ def flags_cmd(name, db, src_file, tgt_file, src_lang, tgt_lang, presegmented, mo
             flags, editor = pair_flags(store, name, recompute, model)
             src, tgt = store.documents_for(name)
             alignment = store.alignment(name)
-            note = _stale_note(store, name)
+            note = store.pair(name).stale_note()
         title = name
     _print(flags, editor, src, tgt, alignment, types, statuses, by_score, as_json)
     if html:

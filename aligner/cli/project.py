@@ -49,9 +49,7 @@ def warn_if_stale(info) -> None:
     """Say on stderr when pair `info`'s files were imported again since its alignment was made: what is shown or
     exported is the aligned version of the text, with its review, not the new files."""
     if info.stale:
-        click.echo(f"note: {info.name}: its files changed since it was aligned; this is the aligned version "
-                   f"(run `aligner align-all {info.name}` to align the new files; review work carries over where "
-                   f"the text is unchanged)", err=True)
+        click.echo(f"note: {info.stale_note()}", err=True)
 
 
 @cli.command()

@@ -54,6 +54,15 @@ class PairInfo:
         its review and its flags still refer to the documents as they were (Store.documents_for gives those)."""
         return self.run_id is not None and (self.run_src_doc, self.run_tgt_doc) != (self.src_doc, self.tgt_doc)
 
+    def stale_note(self, realign: str | None = None) -> str:
+        """What the CLI, the report and the review app say about a stale pair ('' for one that is not): that what
+        they show is the aligned version, and how to align the new files (`realign`, the command by default)."""
+        if not self.stale:
+            return ""
+        realign = realign or f"run `aligner align-all {self.name}` to align the new files"
+        return (f"{self.name}: its files changed since it was aligned; this is the aligned version ({realign}; "
+                f"review work carries over where the text is unchanged)")
+
 
 class Documents(StoreBase):
     """Documents, pairs and view state."""
