@@ -307,7 +307,8 @@ def _write_text_batch(df, out: IO[bytes], fmt: str, header: bool) -> None:
     if fmt == "jsonl":
         df.write_ndjson(out)
         return
-    flat = df.with_columns(pl.col("src_ids", "tgt_ids").list.eval(pl.element().cast(pl.String)).list.join(","),
+    # ids joined by spaces: "2,3" reads as the number 2.3 in a spreadsheet set to Spanish (a decimal comma)
+    flat = df.with_columns(pl.col("src_ids", "tgt_ids").list.eval(pl.element().cast(pl.String)).list.join(" "),
                            pl.col("flags").list.join(","))
     if fmt == "tsv":
         flat = flat.with_columns(pl.col(pl.String).str.replace_all(r"[\t\r\n]", " "))
@@ -378,7 +379,7 @@ def counted(n: int, noun: str) -> str:
 
 
 def _ids(ids: tuple[int, ...]) -> str:
-    return ",".join(map(str, ids))
+    return " ".join(map(str, ids))
 
 
 def _abbrev(text: str, width: int = 60) -> str:

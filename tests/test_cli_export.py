@@ -339,7 +339,7 @@ def test_table_formats_have_one_row_per_bead(project, tmp_path, fmt):
 def test_table_filters(project, tmp_path):
     out = tmp_path / "x.csv"
     result = run("export", "csv", "--db", project, "-o", out, "--exclude-flagged")
-    assert pl.read_csv(out)["src_ids"].to_list() == ["0", "2,3"]
+    assert pl.read_csv(out)["src_ids"].to_list() == ["0", "2 3"]
     assert "skipped: 4 flagged" in result.stderr
 
 

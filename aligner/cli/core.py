@@ -114,7 +114,7 @@ def render(alignment: Alignment, src: Document, tgt: Document, fmt: str) -> str:
             return str(x).replace("\t", " ").replace("\n", " ")
         head = "src_ids\ttgt_ids\ttype\tscore\tsrc\ttgt\n"
         return head + "".join(
-            "\t".join(clean(v) for v in (",".join(map(str, r["src_ids"])), ",".join(map(str, r["tgt_ids"])),
+            "\t".join(clean(v) for v in (" ".join(map(str, r["src_ids"])), " ".join(map(str, r["tgt_ids"])),
                                          r["type"], f"{r['score']:.3f}", r["src"], r["tgt"])) + "\n"
             for r in rows)
     lines = []  # the table as plain text: bead number (from 1, as everywhere), type, score, sentence ids, texts
