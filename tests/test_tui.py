@@ -670,10 +670,14 @@ def test_project_screen_and_status_count_the_same_open_flags(db):
               "confidence": 0.5, "score": 0.1, "note": "", "status": s}
              for t, s in (("added", "open"), ("dropped", "dismissed"), ("divergent", "confirmed"))]
     with Store.open(db) as store:
-        store.save_flags("valdemar", flags + [{**flags[2], "status": "confirmed", "key": "editor:divergent:1:1"}])
+        store.save_flags("valdemar", flags + [{**flags[2], "status": "confirmed", "key": "editor:divergent:1:1"},
+                                              {**flags[0], "status": "open", "key": "import:moved:1:1"}])
         screen = {p.name: p.flags for p in summarize_pairs(store)}
         status = dict(project_frame(store).select("pair", "flags").iter_rows())
-    assert screen == status == {"valdemar": 1, "zeta": 0}
+        from tui.session import PairSession
+
+        status_line = PairSession.open(store, "valdemar").open_flags()
+    assert screen == status == {"valdemar": 1, "zeta": 0} and status_line == 1
     shown = CliRunner().invoke(cli, ["status", "--db", str(db)])
     assert "open flags" in shown.stdout and "1 open flag" in shown.stdout
 

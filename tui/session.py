@@ -25,6 +25,7 @@ from aligner.store import (
     Store,
     flagged_sentences,
     is_editor,
+    is_open,
     shown_editor_flags,
 )
 
@@ -219,7 +220,7 @@ class PairSession:
 
     def open_flags(self) -> int:
         """How many of the flagger's flags no editor has settled yet."""
-        return sum(f["status"] == FlagStatus.OPEN.value and not is_editor(f) for f in self.flags)
+        return sum(map(is_open, self.flags))
 
     def flag_starts(self) -> list[int]:
         """Where the flags shown start, in bead order: the first bead of each flag on each of its sides (the two

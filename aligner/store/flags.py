@@ -30,6 +30,12 @@ def is_kept(flag: Mapping) -> bool:
     return flag.get("key", "").startswith((EDITOR_KEY, IMPORTED_KEY))
 
 
+def is_open(flag: Mapping) -> bool:
+    """Whether a flag record is one of the flagger's that no editor has accepted or dismissed yet: what the
+    counts of open flags count (Store.open_flag_counts is the same rule in SQL)."""
+    return flag.get("status") == "open" and not is_kept(flag)
+
+
 def flagged_sentences(beads: Iterable) -> tuple[set[int], set[int]]:
     """The source and target sentences of the beads an editor flagged (status FLAGGED)."""
     flagged = [b for b in beads if b.status is BeadStatus.FLAGGED]
@@ -104,8 +110,8 @@ class Flags(Documents):
         return [{**json.loads(r["data"]), "id": r["id"], "status": r["status"]} for r in rows]
 
     def open_flag_counts(self) -> dict[str, int]:
-        """The flagger's flags that no editor has accepted or dismissed yet, per pair (pairs without any left
-        out). `aligner status`, the review app's project screen and its status line count these; the editor's
+        """The flagger's flags that no editor has accepted or dismissed yet (`is_open`), per pair (pairs without any
+        left out). `aligner status`, the review app's project screen and its status line count these; the editor's
         own flags show there as flagged beads."""
         return {r["name"]: r["n"] for r in self._q(
             "SELECT p.name, count(*) AS n FROM pairs p JOIN flags f ON f.run_id = p.run_id "
