@@ -12,7 +12,7 @@ from aligner.align import dp
 from aligner.align.band import band_around_path, full_band
 from aligner.align.driver import first_pass_path
 from aligner.align.moves import pair_moves
-from aligner.align.score import part_sims, window_sims
+from aligner.align.score import neighbour_sims, part_sims, window_sims
 from aligner.models import Alignment, Bead
 
 
@@ -85,6 +85,25 @@ def test_dp_finds_each_bead_type(mv):
     assert links == [(tuple(range(a)), tuple(range(b))), ((n - 1,), (m - 1,))]
 
 
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 25), st.integers(1, 25), st.integers(0, 2**32 - 1))
+def test_the_traced_path_scores_what_the_fill_says_even_with_many_ties(n, m, seed):
+    """Scores drawn from a few float64 values make many exact ties; the path traced back must still add up to the
+    best score (an insertion test done after adding the running sum back could round into a worse path)."""
+    rng = np.random.default_rng(seed)
+    moves = pair_moves(4, 5)
+    band = full_band(n, m)
+    vals = np.array([0.1, 0.2, 0.3, 0.7, -0.1])
+    scores = rng.choice(vals, size=(len(moves), band.cells))
+    dels, inss = rng.choice(vals, size=n), rng.choice(vals, size=m)
+    D, back = dp.fill(band, moves, scores, dels, inss)
+    total = 0.0
+    for i, j, k in dp.traceback(band, moves, back):
+        total += (scores[k, band.offs[i] + j - band.lo[i]] if k < len(moves)
+                  else dels[i - 1] if k == len(moves) else inss[j - 1])
+    assert total == pytest.approx(D[-1], abs=1e-9)
+
+
 def test_traceback_rejects_disconnected_band():
     band = full_band(2, 2)
     back = np.full(band.cells, dp.START, np.int8)
@@ -134,6 +153,32 @@ def test_part_sims_is_the_weakest_sentence_against_the_other_window():
     assert parts[1, offs[i] + j] == pytest.approx(float(want21), abs=1e-5)
     want12 = min(sw[0][2] @ t[2], sw[0][2] @ t[3])
     assert parts[2, offs[i] + j] == pytest.approx(float(want12), abs=1e-5)
+
+
+def test_neighbour_sims_is_bertalign_margin_with_missing_neighbours_left_out():
+    rng = np.random.default_rng(2)
+    s, t = _unit(rng, 4), _unit(rng, 5)
+    sw, tw = _windows(s, 2), _windows(t, 2)
+    band = full_band(4, 5)
+    moves = [Move.ONE_ONE, Move.TWO_ONE, Move.ONE_TWO]
+    nb = neighbour_sims(band, moves, sw, tw)
+    offs = band.offs
+    # the 2-1 bead of source 1-2 and target 3: target neighbours 2 and 4, source neighbours 0 and 3
+    i, j = 3, 4
+    want = 0.5 * ((sw[1][1] @ t[2] + sw[1][1] @ t[4]) / 2 + (s[0] @ t[3] + s[3] @ t[3]) / 2)
+    assert nb[1, offs[i] + j] == pytest.approx(float(want), abs=1e-5)
+    # the 1-2 bead of source 0 and targets 0-1: no source sentence before it, no target sentence before it
+    i, j = 1, 2
+    want = 0.5 * (s[0] @ t[2] + tw[1][0] @ s[1])
+    assert nb[2, offs[i] + j] == pytest.approx(float(want), abs=1e-5)
+    # the last 1-1 bead: no neighbour after it on either side
+    i, j = 4, 5
+    want = 0.5 * (s[3] @ t[3] + t[4] @ s[2])
+    assert nb[0, offs[i] + j] == pytest.approx(float(want), abs=1e-5)
+    assert nb[0, offs[0] + 0] == 0.0  # no bead ends at the origin
+    params = AlignParams(neighbour_margin=1.0, max_side=2, max_total=3)
+    a = align_windows(sw, tw, np.full(4, 50.0), np.full(5, 50.0), params)
+    assert [i for b in a.beads for i in b.src] == list(range(4))
 
 
 def _translation_pair(rng, kinds, d=64):

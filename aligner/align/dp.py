@@ -61,10 +61,13 @@ def fill(band: Band, moves: list[Move], scores: np.ndarray, del_score: np.ndarra
         g = ins[L:H].copy()
         g[0] = 0.0
         c = np.cumsum(g)
-        run = np.maximum.accumulate(best - c) + c
-        via_ins = run > best
+        v = best - c
+        run = np.maximum.accumulate(v)
+        # compared before c is added back: (best - c) + c can round above best, which sent the back pointer to a
+        # worse cell on the left (seen with float64 scores)
+        via_ins = run > v
         arg[via_ins] = k_ins
-        D[o:o + w] = run
+        D[o:o + w] = np.where(via_ins, run + c, best)
         back[o:o + w] = arg
     return D, back
 
