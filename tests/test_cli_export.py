@@ -234,6 +234,28 @@ def test_nothing_is_written_over_the_project_database(project, tmp_path, command
         assert store.integrity_check() == "ok" and store.pair("tale").beads == len(BEADS)
 
 
+@pytest.mark.parametrize("where", ["imported", "copy"])
+def test_nothing_is_written_over_a_document_of_the_project(tmp_path, monkeypatch, where):
+    """`export tmx -o corpus/es/x.txt` replaced the Spanish original with the TMX, which the next `add` took in as
+    the new text; a document is recognised by the path `add` stored, or by its bytes anywhere."""
+    (tmp_path / "c" / "es").mkdir(parents=True)
+    (tmp_path / "c" / "en").mkdir()
+    (tmp_path / "c" / "es" / "x.txt").write_text("Hola. Adiós.", encoding="utf-8")
+    (tmp_path / "c" / "en" / "x.txt").write_text("Hello. Bye.", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    run("add", "c", "--db", "p.db")
+    target = Path("c/es/x.txt")
+    if where == "copy":
+        target = Path("elsewhere.txt")
+        target.write_bytes(Path("c/es/x.txt").read_bytes())
+    for command in (["export", "tmx", "-o", str(target)], ["flags", "x", "--html", str(target)]):
+        result = CliRunner().invoke(cli, [*command, "--db", "p.db"])
+        assert result.exit_code == 1 and "that is a document of the project" in result.output, result.output
+        assert target.read_text(encoding="utf-8") == "Hola. Adiós."
+    run("export", "tmx", "-o", "c/es/y.tmx", "--db", "p.db")  # any other file is written as before
+    assert Path("c/es/y.tmx").exists()
+
+
 def test_exported_header_props_and_dates(project, tmp_path):
     out = tmp_path / "tale.tmx"
     run("export", "tmx", "tale", "--db", project, "-o", out)

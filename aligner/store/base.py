@@ -233,6 +233,23 @@ class StoreBase:
         mine = self.path.resolve()
         if target in {mine, *(mine.with_name(mine.name + s) for s in ("-wal", "-shm", "-journal"))}:
             raise StoreError(f"{path}: that is the project database; write the export to another file")
+        if target.is_file() and self._is_document(target):
+            raise StoreError(f"{path}: that is a document of the project (imported by `aligner add`); write the "
+                             f"export to another file")
+
+    def _is_document(self, target: Path) -> bool:
+        """Whether an existing file is one the project imported: by its path (as `add` stored it, read from here),
+        or by its bytes, whatever the path (an export run from another folder)."""
+        paths = {r["path"].split("#", 1)[0] for r in self._q("SELECT DISTINCT path FROM documents")}
+        if any(Path(p).resolve() == target for p in paths):
+            return True
+        try:
+            if target.stat().st_size > 256 * 2**20:
+                return False
+            digest = sha1(target.read_bytes())
+        except OSError:
+            return False
+        return bool(self._q("SELECT 1 FROM documents WHERE sha1 = ? LIMIT 1", (digest,)))
 
     def integrity_check(self) -> str:
         """SQLite's verdict on the file: 'ok' or a description of the damage."""
