@@ -25,6 +25,7 @@ XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 # Inline elements whose content is the original formatting code (e.g. "<b>"), not translatable text.
 _CODE_TAGS = frozenset({"bpt", "ept", "it", "ph", "ut"})
+_BREAK_CODE = re.compile(r"<br\b|<p\b|</p>|\\line\b|\\par\b|\n", re.IGNORECASE)
 _SUB_END = "\x00"  # never in XML text
 _AFTER_SUB = re.compile("\x00(?=[\\s.,;:!?)\\]}»”’]|\x00|$)")
 
@@ -229,8 +230,11 @@ def _side(tu: ET.Element, lang: str) -> tuple[str, int]:
 
 
 def _seg_text(elem: ET.Element, parts: list[str], in_code: bool = False) -> list[str]:
-    """Append the text of `elem` to `parts`: codes dropped, the <sub> text inside them kept and set off by spaces."""
+    """Append the text of `elem` to `parts`: codes dropped (a line, page or column break as a space), the <sub>
+    text inside them kept and set off by spaces."""
     code = in_code or elem.tag in _CODE_TAGS
+    if code and not in_code and _is_break(elem) and (before := "".join(parts)) and not before[-1].isspace():
+        parts.append(_SUB_END)  # a space, unless a space or a punctuation mark follows
     if not code:
         parts.append(elem.text or "")
     for child in elem:
@@ -241,6 +245,12 @@ def _seg_text(elem: ET.Element, parts: list[str], in_code: bool = False) -> list
         if not code:
             parts.append(child.tail or "")
     return parts
+
+
+def _is_break(code: ET.Element) -> bool:
+    """A standalone code that stands for a break: TMX's types lb, pb, cb, or markup such as <br/>, \\line, \\par."""
+    return code.tag in ("ph", "it", "ut") and (code.get("type") in ("lb", "pb", "cb") or
+                                               bool(_BREAK_CODE.search("".join(code.itertext()))))
 
 
 def _spaced(parts: list[str], inner: list[str]) -> None:

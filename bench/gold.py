@@ -3,8 +3,9 @@
 Prints, per set: strict and lax P/R/F1, added and dropped sentence P/R, embedding and alignment time, and the
 ratio of the end-to-end time to the embed-once floor (encoding every sentence of both sides once).
 Our rows use window vectors composed inside the encoder, stored as float16 as the pipeline does.
-`--baseline` adds Bertalign's published scoring (margin, log2 length penalty, skip -0.1, beads up to 5
-sentences) run in our DP on real window embeddings (each window's joined text encoded), the peers' method.
+`--baseline` adds Bertalign's published scoring (its margin: the similarity with the sentences beside a bead,
+subtracted; log2 length penalty; skip -0.1; beads up to 5 sentences) run in our DP on real window embeddings
+(each window's joined text encoded), the peers' method.
 `--variants` adds our scoring on real window embeddings (what composing windows costs in accuracy), on
 float32 windows (what float16 costs), without the paragraph penalty (only documents with paragraphs differ), and
 with a flat merge penalty instead (what the paragraph penalty gains that fewer merges alone would not).
@@ -36,7 +37,7 @@ from aligner.evaluate import Counts, count, read_links  # noqa: E402
 from aligner.pipeline import WINDOW_DTYPE  # noqa: E402
 from aligner.segment import load_document  # noqa: E402
 
-BERTALIGN = AlignParams(tau=0.0, len_weight=0.0, len_mult=True, margin=1.0, part_weight=0.0, skip=-0.1,
+BERTALIGN = AlignParams(tau=0.0, len_weight=0.0, len_mult=True, neighbour_margin=1.0, part_weight=0.0, skip=-0.1,
                         max_side=4, max_total=5, para_penalty=0.0, number_weight=0.0)
 
 

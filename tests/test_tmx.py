@@ -200,6 +200,25 @@ SUBFLOWS = """<?xml version="1.0" encoding="UTF-8"?>
 """
 
 
+BREAKS = """<?xml version="1.0" encoding="UTF-8"?>
+<tmx version="1.4"><header creationtool="t" creationtoolversion="1" o-tmf="t" datatype="html" segtype="sentence"
+ adminlang="en" srclang="es"/>
+<body>
+<tu><tuv xml:lang="es"><seg>Precio: 5 €<ph x="2">&lt;br/&gt;</ph>IVA incluido<ph x="3">&lt;br&gt;</ph>.</seg></tuv>
+<tuv xml:lang="en"><seg>Price: €5<ph type="lb"/>VAT in<bpt i="1">&lt;b&gt;</bpt>cl<ept i="1">&lt;/b&gt;</ept>uded <ph x="1">&lt;br/&gt;</ph>now</seg></tuv></tu>
+</body></tmx>
+"""
+
+
+def test_a_code_for_a_line_break_reads_as_a_space(tmp_path):
+    """Dropping <ph>&lt;br/&gt;</ph> glued the words on either side ("5 €IVA"); formatting codes inside a word
+    still join it."""
+    path = tmp_path / "html.tmx"
+    path.write_text(BREAKS, encoding="utf-8")
+    [unit] = read_tmx(path)[1]
+    assert (unit.src, unit.tgt) == ("Precio: 5 € IVA incluido.", "Price: €5 VAT included now")
+
+
 def test_the_text_of_a_subflow_inside_a_code_is_kept_and_the_code_dropped(tmp_path):
     path = tmp_path / "rtf.tmx"
     path.write_text(SUBFLOWS, encoding="utf-8")

@@ -15,7 +15,7 @@ from . import dp
 from .band import Band, band_around_path, full_band, upsample_path
 from .moves import Move, pair_moves
 from .numbers import NumberWindows, mismatches
-from .score import part_sims, window_lengths, window_sims
+from .score import neighbour_sims, part_sims, window_lengths, window_sims
 
 FULL_CELLS = 2_000_000  # documents up to about 1,400 x 1,400 sentences get an exact first pass
 
@@ -34,6 +34,8 @@ class AlignParams:
     len_mult: bool = False     # multiply the similarity by log2(1 + short/long) of the character lengths
     margin: float = 0.0        # weight of the margin (subtract the mean of each side's k best 1-1 scores)
     margin_k: int = 4
+    neighbour_margin: float = 0.0  # weight of Bertalign's margin (subtract the similarity of each side's window
+                                   # with the sentences beside the bead on the other side); its baseline uses 1
     part_weight: float = 0.3   # weight of the penalty for a bead sentence unrelated to the other side
     part_floor: float = 0.2    # part similarity below which that penalty starts
     width: int = 8             # half-width, in sentences, of the band around the first-pass path
@@ -77,16 +79,19 @@ def _pool(v: np.ndarray) -> np.ndarray:
 def bead_scores(band: Band, moves: list[Move], sims: np.ndarray, src_len: np.ndarray, tgt_len: np.ndarray,
                 p: AlignParams, parts: np.ndarray | None = None, src_par: np.ndarray | None = None,
                 tgt_par: np.ndarray | None = None, src_num: NumberWindows | None = None,
-                tgt_num: NumberWindows | None = None) -> np.ndarray:
+                tgt_num: NumberWindows | None = None, neighbours: np.ndarray | None = None) -> np.ndarray:
     """DP scores of every pair bead in the band from its window similarity: float32 (len(moves), cells).
 
     src_par: int (n,), tgt_par: int (m,) paragraph of each sentence, or None when unknown; src_num, tgt_num:
-    the documents' number counts (numbers.NumberWindows), or None when unknown.
+    the documents' number counts (numbers.NumberWindows), or None when unknown; neighbours: score.neighbour_sims,
+    for params.neighbour_margin.
     Worked out one move (one row) at a time, so the temporaries are the size of one row, not of the band.
     """
     score = sims.astype(np.float32)  # a copy
     if p.margin:
         score -= p.margin * _margins(band, moves, sims, p.margin_k)
+    if p.neighbour_margin and neighbours is not None:
+        score -= p.neighbour_margin * neighbours
     paras = p.para_penalty and (src_par is not None or tgt_par is not None)
     nums = p.number_weight and src_num is not None and tgt_num is not None
     rows, cols = band.cell_rows(), band.cell_cols()
@@ -250,8 +255,9 @@ def _align_windows(src_win, tgt_win, src_len, tgt_len, params, src_par=None, tgt
     parts = part_sims(band, moves, src_win, tgt_win) if params.part_weight else None
     numbers = (NumberWindows(src_num), NumberWindows(tgt_num)) if src_num is not None and tgt_num is not None \
         else (None, None)
+    neighbours = neighbour_sims(band, moves, src_win, tgt_win) if params.neighbour_margin else None
     score = bead_scores(band, moves, sims, np.asarray(src_len, np.float64), np.asarray(tgt_len, np.float64),
-                        params, parts, src_par, tgt_par, *numbers)
+                        params, parts, src_par, tgt_par, *numbers, neighbours=neighbours)
     D, back = dp.fill(band, moves, score, np.full(n, params.skip, np.float32),
                       np.full(m, params.skip, np.float32))
     steps = dp.traceback(band, moves, back)

@@ -52,6 +52,37 @@ def window_sims(band: Band, moves: list[Move], src_win: list[np.ndarray],
     return banded_products(band, moves, lambda mv: src_win[mv.src - 1], lambda mv: tgt_win[mv.tgt - 1])
 
 
+def neighbour_sims(band: Band, moves: list[Move], src_win: list[np.ndarray],
+                   tgt_win: list[np.ndarray]) -> np.ndarray:
+    """Bertalign's margin: for each bead, the mean cosine of each side's window with the sentences just before
+    and just after the bead on the other side, averaged over the two sides (a missing neighbour, at a document's
+    edge, is left out; none at all counts 0). float32 (len(moves), cells); 0 where there is no bead.
+
+    A bead whose window also resembles the sentences beside it is a weak boundary: subtracting this favours the
+    bead that takes them in, or the one that leaves a clearly unrelated neighbour out.
+    """
+    def padded(win: np.ndarray) -> np.ndarray:
+        """The sentence vectors with a NaN row before and after (the missing neighbours)."""
+        nan = np.full((1, win.shape[1]), np.nan, win.dtype)
+        return np.concatenate([nan, win, nan])
+
+    src1, tgt1 = padded(src_win[0]), padded(tgt_win[0])
+    # row s of src1 is sentence s-1: the one before a bead starting at s; row s+a of src1[1:] the one after
+    sides = []
+    for before, after, window, on_left in (
+            (lambda mv: tgt1, lambda mv: tgt1[1 + mv.tgt:], lambda mv: src_win[mv.src - 1], True),
+            (lambda mv: src1, lambda mv: src1[1 + mv.src:], lambda mv: tgt_win[mv.tgt - 1], False)):
+        pair = [banded_products(band, moves, window, other) if on_left else banded_products(band, moves, other, window)
+                for other in (before, after)]
+        with np.errstate(invalid="ignore"):
+            stacked = np.stack(pair)
+            known = np.isfinite(stacked)
+            side = np.where(known, stacked, 0.0).sum(0) / np.maximum(known.sum(0), 1)
+        sides.append(side)
+    out = (0.5 * (sides[0] + sides[1])).astype(np.float32)
+    return out
+
+
 def part_sims(band: Band, moves: list[Move], src_win: list[np.ndarray],
               tgt_win: list[np.ndarray]) -> np.ndarray:
     """For many-sided beads, the lowest cosine between one of its sentences and the other side's window.
