@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import IO
 
 from .models import BeadStatus
+from .textio import one_line
 from .tmx import DEFAULT_MAX_LENGTH, LongSegment, TranslationUnit, clean_text, write_tmx
 
 TABLE_FORMATS = ("tsv", "csv", "jsonl", "parquet")
@@ -247,7 +248,7 @@ def write_report(rows: Iterable[BeadRow], path: str | Path) -> None:
             for side, text in (("src", r.src), ("tgt", r.tgt)):
                 if text.strip():
                     out.write("\t".join((r.document, _ids(r.src_ids), _ids(r.tgt_ids), r.kind, side,
-                                         " ".join(text.split()))) + "\n")
+                                         one_line(text))) + "\n")
 
 
 def export_table(rows: Iterable[BeadRow], path: str | Path, fmt: str, flt: ExportFilter = ExportFilter(), *,
@@ -437,7 +438,7 @@ def import_tmx(store, path: str | Path, name: str | None = None, src_lang: str |
     summary = ImportSummary(str(path), info.src_lang, info.tgt_lang)
     groups: dict[str, list[TranslationUnit]] = {}
     for unit in units:
-        src, tgt = _one_line(unit.src), _one_line(unit.tgt)
+        src, tgt = one_line(unit.src), one_line(unit.tgt)
         if not src or not tgt:
             summary.one_sided += 1
             continue
@@ -514,7 +515,7 @@ def _sentences(text: str, count: int, lang: str, lengths: str = "") -> list[str]
         if len(parts) != count:
             from .segment import split_sentences
 
-            parts = [_one_line(text[a:b]) for a, b in split_sentences(text, lang)]
+            parts = [one_line(text[a:b]) for a, b in split_sentences(text, lang)]
         if len(parts) == count and all(parts) and " ".join(parts) == text:
             return parts
     return [text]
@@ -529,13 +530,8 @@ def _cut(text: str, lengths: str) -> list[str]:
     for n in map(int, sizes):
         parts.append(text[pos:pos + n])
         pos += n + 1
-    ok = pos == len(text) + 1 and all(p and p == _one_line(p) for p in parts) and " ".join(parts) == text
+    ok = pos == len(text) + 1 and all(p and p == one_line(p) for p in parts) and " ".join(parts) == text
     return parts if ok else []
-
-
-def _one_line(text: str) -> str:
-    """A segment as the store keeps a sentence: whitespace runs collapsed, so that it fits on one line."""
-    return " ".join(text.replace("\ufeff", " ").split())
 
 
 def _score(unit: TranslationUnit) -> float:

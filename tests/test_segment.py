@@ -262,3 +262,12 @@ def test_load_document_errors_name_the_file(tmp_path):
     (tmp_path / "blank.txt").write_text("\n\n")
     with pytest.raises(InputError, match="blank.txt: the file is empty"):
         load_document(tmp_path / "blank.txt", "es")
+
+
+def test_no_break_spaces_are_text_and_other_whitespace_collapses():
+    """'21 %' and '14 000' with no-break spaces are typography that CAT tools keep (they became plain spaces);
+    line breaks, tabs, em spaces and a BOM still collapse to one space."""
+    doc = segment_text("El IVA sube al 21\u00a0% desde hoy.\tSon 14\u202f000\neuros.\u2003\ufeffFin.", "es")
+    assert [s.text for s in doc.sentences] == ["El IVA sube al 21\u00a0% desde hoy.", "Son 14\u202f000 euros.", "Fin."]
+    lines = segment_lines("  Cifra:\u00a0\u2007 7 \r\nOtra\u00a0línea.\u2028\n", "es")
+    assert [s.text for s in lines.sentences] == ["Cifra:\u00a0\u2007 7", "Otra\u00a0línea."]
