@@ -20,6 +20,9 @@ def one_line(text: str) -> str:
     return _BREAKING_SPACE.sub(" ", text).strip()
 
 
+# C1 controls: what Windows-1252's quotes and dashes become when the file is decoded as Latin-1 (and never text)
+_C1 = re.compile("[\x80-\x9f]")
+
 # Bytes that never occur in text: a NUL, or other C0 controls beyond a small tolerance, mean a binary file.
 _CONTROL = set(range(0, 9)) | {11, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31}
 
@@ -42,12 +45,30 @@ def decode_text(data: bytes, name: str) -> str:
         line = data[: exc.start].count(b"\n") + 1
         raise InputError(
             f"{name}: not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}, line {line}); "
-            "convert it to UTF-8 (for example: iconv -f latin1 -t utf-8)"
+            f"convert it to UTF-8 (for example: iconv -f {_legacy_encoding(data)} -t utf-8)"
         ) from None
+    if c1 := _C1.search(text):
+        line = text[: c1.start()].count("\n") + 1
+        raise InputError(
+            f"{name}: control character U+{ord(c1.group()):04X} on line {line}, where Windows-1252 has a "
+            f"typographic character (quote, dash): the file was converted from Windows-1252 as if it were Latin-1; "
+            f"convert the original again with iconv -f cp1252 -t utf-8")
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
         raise InputError(f"{name}: the file is empty")
     return text
+
+
+def _legacy_encoding(data: bytes) -> str:
+    """The 8-bit encoding a non-UTF-8 file most likely has: Windows-1252 when it uses bytes 0x80-0x9F (curly
+    quotes, dashes, the euro sign), which are control characters in Latin-1; Latin-1 otherwise."""
+    if any(0x80 <= b <= 0x9F for b in data):
+        try:
+            data.decode("cp1252")
+            return "cp1252"
+        except UnicodeDecodeError:
+            pass
+    return "latin1"
 
 
 def read_text(path: str | Path) -> str:

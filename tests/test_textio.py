@@ -41,7 +41,18 @@ def test_latin1_names_file_byte_and_line():
     msg = str(exc.value)
     assert msg.startswith("lat.txt: not valid UTF-8")
     assert "0xed" in msg and "line 1" in msg
-    assert "iconv" in msg
+    assert "iconv -f latin1 -t utf-8" in msg
+
+
+def test_a_windows_1252_file_is_told_to_convert_from_cp1252():
+    """Curly quotes and dashes are bytes 0x80-0x9F in Windows-1252: converted as Latin-1 (the advice given
+    before), they turn into invisible control characters."""
+    data = "Dijo \u201cno\u201d \u2013 y se fue; cuesta 5 \u20ac.\n".encode("cp1252")
+    with pytest.raises(InputError, match=r"iconv -f cp1252 -t utf-8"):
+        decode_text(data, "w.txt")
+    wrongly = data.decode("latin-1").encode("utf-8")  # what iconv -f latin1 makes of it
+    with pytest.raises(InputError, match=r"^w\.txt: control character U\+0093 on line 1, .*iconv -f cp1252"):
+        decode_text(wrongly, "w.txt")
 
 
 def test_undecodable_byte_on_a_later_line_reports_that_line():
