@@ -318,7 +318,8 @@ class _Run:
         self.done.add(result.name)
         self.pairs_done += 1
         self.sentences_done += result.sentences - self.credited.pop(result.name, 0)
-        self.summary.sentences += result.sentences
+        if result.error is None:  # the summary's rate counts the sentences aligned, not those of failed pairs
+            self.summary.sentences += result.sentences
         self.event(result.name, result.error)
 
     def chunk_done(self, name: str, sentences: int, windows: list) -> None:

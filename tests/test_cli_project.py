@@ -69,6 +69,9 @@ def test_align_all_lists_failures_and_exits_1(tmp_path, corpus, fake_model):
     result = run("align-all", "--db", db, "--model", "fake", "-j", "1", "--quiet")
     assert result.exit_code == 1
     assert "aligned 3 pairs" in result.stdout
+    with Store.open(db) as store:  # the sentences aligned: the failed pair's are not counted
+        aligned = sum(p.n_src + p.n_tgt for p in store.pairs() if p.name != "bad")
+    assert f"aligned 3 pairs ({aligned} sentences in " in result.stdout
     assert "1 failed:" in result.stderr and "bad: " in result.stderr
     status = run("status", "--db", db)
     assert "failed" in status.stdout and "bad" in status.stderr
@@ -378,7 +381,9 @@ def test_align_all_prints_each_failure_once(broken):
     result = run("align-all", "--db", broken, "--model", "fake", "-j", "1", "--quiet")
     assert result.exit_code == 1
     assert result.stderr.count("this looks like a binary file") == 1
-    assert "failed bad: " in result.stderr and result.stderr.endswith("\n1 failed: bad\n")
+    assert "failed: bad: " in result.stderr
+    assert result.stderr.endswith("\n1 failed: bad\n" f"{broken.parent / 'corpus' / 'es' / 'bad.txt'}: fix the file, "
+                                  "then run `aligner add` again (align-all aligns a file as it was imported)\n")
 
 
 @pytest.mark.parametrize("command", [["show", "bad"], ["flags", "bad", "--model", "fake"]])

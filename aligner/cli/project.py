@@ -126,12 +126,23 @@ def align_all_cmd(ctx, names, db, model, force, jobs, threads, max_side, skip, q
                        f"differently", err=True)
     if summary.failed:  # each error was printed as it came
         click.echo(f"{len(summary.failed)} failed: {', '.join(name for name, _ in summary.failed)}", err=True)
+        if broken := _broken_files(db, [name for name, _ in summary.failed]):
+            click.echo(f"{', '.join(broken)}: fix the file{'s' if len(broken) > 1 else ''}, then run `aligner add` "
+                       f"again (align-all aligns a file as it was imported)", err=True)
     if summary.interrupted:
         click.echo(f"interrupted: {counted(len(summary.pending), 'pair')} left; run align-all again to finish them",
                    err=True)
         ctx.exit(130)
     if summary.failed:
         ctx.exit(1)
+
+
+def _broken_files(db: Path, names: list[str]) -> list[str]:
+    """The files of pairs `names` that were imported with an error (undecodable, empty, binary)."""
+    with _open(db) as store:
+        infos = [store.pair(name) for name in names]
+        docs = [store.document_info(d) for p in infos for d in (p.src_doc, p.tgt_doc)]
+    return [d["path"] for d in docs if d["error"]]
 
 
 def _interrupt(signum, frame):
@@ -175,7 +186,7 @@ class _ProgressBar:
         if event.error:
             from rich.markup import escape
 
-            self.progress.console.print(f"[red]failed[/red] {escape(f'{event.pair}: {event.error.splitlines()[0]}')}",
+            self.progress.console.print(f"[red]failed[/red]: {escape(f'{event.pair}: {event.error.splitlines()[0]}')}",
                                         soft_wrap=True)
 
 
