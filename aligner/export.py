@@ -105,11 +105,13 @@ class ExportSummary:
     one_sided: list[BeadRow] = field(default_factory=list)
     removed_chars: int = 0
     long_segments: list[LongSegment] = field(default_factory=list)
+    kept: bool = False  # nothing to write, and the file that was there is left as it was
 
     def lines(self, examples: int = 10, report: str | Path | None = None) -> list[str]:
         """The summary as short lines for a terminal. With `report` (the file `write_report` wrote the one-sided
         beads to), one line names it instead of listing examples of them."""
-        out = [f"wrote {counted(self.written, 'unit' if self.format == 'tmx' else 'row')} to {self.path}"]
+        out = [f"nothing to write: {self.path} left as it was" if self.kept else
+               f"wrote {counted(self.written, 'unit' if self.format == 'tmx' else 'row')} to {self.path}"]
         if self.skipped:
             out.append("skipped: " + ", ".join(f"{n} {why}" for why, n in sorted(self.skipped.items())))
         if self.removed_chars:
@@ -222,7 +224,9 @@ def export_file(rows: Iterable[BeadRow], path: str | Path, fmt: str, flt: Export
                 src_lang: str = "es", tgt_lang: str = "en", created: datetime | None = None,
                 max_length: int | None = DEFAULT_MAX_LENGTH, batch_size: int = BATCH_SIZE,
                 bom: bool = False) -> ExportSummary:
-    """Export to `path` in `fmt` (one of FORMATS). The file appears only once complete (written aside, renamed)."""
+    """Export to `path` in `fmt` (one of FORMATS). The file appears only once complete (written aside, renamed).
+    An export that writes nothing leaves a file already at `path` as it is (a filter that matches nothing must
+    not wipe a memory); with no file there, it writes the empty one (an empty memory is valid)."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; expected one of {', '.join(FORMATS)}")
     path = Path(path)
@@ -233,7 +237,9 @@ def export_file(rows: Iterable[BeadRow], path: str | Path, fmt: str, flt: Export
                 summary = export_tmx(rows, out, src_lang, tgt_lang, flt, created=created, max_length=max_length)
         else:
             summary = export_table(rows, part, fmt, flt, batch_size=batch_size, bom=bom)
-        os.replace(part, path)
+        summary.kept = not summary.written and path.exists()
+        if not summary.kept:
+            os.replace(part, path)
     finally:
         part.unlink(missing_ok=True)
     summary.path, summary.format = str(path), fmt

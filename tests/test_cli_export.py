@@ -329,6 +329,10 @@ def test_an_export_that_filters_out_everything_says_why(project, tmp_path, fmt, 
     assert out.exists() and result.stderr.startswith(f"wrote 0 {'units' if fmt == 'tmx' else 'rows'} to ")
     assert result.stderr.endswith(f"\nwarning: {why}\n")
     assert "warning" not in run("export", fmt, "--db", project, "-o", out, "--status", "edited").stderr
+    written = out.read_bytes()  # an export that matches nothing leaves the file it would replace as it was
+    result = run("export", fmt, "--db", project, "-o", out, *options)
+    assert result.stderr.startswith(f"nothing to write: {out} left as it was\n") and out.read_bytes() == written
+    assert not out.with_name(out.name + ".part").exists()
 
 
 def test_one_unit_is_counted_in_the_singular(project, tmp_path):
