@@ -109,6 +109,10 @@ def _table_command(fmt: str):
 
     command.help = (f"Write one {fmt} row per bead: document, sentence ids, source and target text, type, score, "
                     f"status, flags, paragraph, dates.")
+    if fmt == "tsv":
+        command.help += (" Unquoted, as parallel-corpus tools read it (tabs and line breaks in a text become "
+                         "spaces): read it with quoting off (polars quote_char=None, Python csv.QUOTE_NONE), since a "
+                         "text may start with a quotation mark; for a spreadsheet, export csv.")
     return command
 
 
