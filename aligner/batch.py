@@ -101,10 +101,12 @@ def find_pairs(root: str | Path, src_lang: str = "es", tgt_lang: str = "en") -> 
             if len(paths) > 1:
                 problems.append((stem, (f"{len(paths)} files named {stem}.* in {folder}: "
                                         f"{', '.join(p.name for p in paths)}; keep one")))
-        sides.append({s: ps[0] for s, ps in by_stem.items() if len(ps) == 1})
-    src, tgt = sides
+        sides.append(by_stem)
+    # a name with several files on a side is a problem (above), not a file without a counterpart
+    src, tgt = ({s: ps[0] for s, ps in side.items() if len(ps) == 1} for side in sides)
     pairs = [FoundPair(n, src[n], tgt[n], src_lang, tgt_lang) for n in sorted(src.keys() & tgt.keys())]
-    unmatched = [src[n] for n in sorted(src.keys() - tgt.keys())] + [tgt[n] for n in sorted(tgt.keys() - src.keys())]
+    unmatched = [src[n] for n in sorted(src.keys() - sides[1].keys())] + \
+                [tgt[n] for n in sorted(tgt.keys() - sides[0].keys())]
     return pairs, unmatched, problems
 
 
