@@ -407,15 +407,20 @@ class ImportSummary:
     one_sided: int = 0
     respaced: int = 0
     coded: int = 0
+    others: set[str] = field(default_factory=set)  # languages of the file left out
 
     def lines(self) -> list[str]:
-        out = [f"imported {counted(n, 'unit')} from {self.path} as pair {name!r} ({self.src_lang}-{self.tgt_lang})"
-               for name, n in self.pairs.items()]
+        out = [f"imported {counted(n, 'unit')} from {self.path} as pair {name!r} ({self.src_lang} to "
+               f"{self.tgt_lang})" for name, n in self.pairs.items()]
         if self.one_sided:
             out.append(f"skipped {counted(self.one_sided, 'unit')} without both {self.src_lang} and {self.tgt_lang} "
                        f"text")
         if self.respaced:
             out.append(f"note: collapsed whitespace in {counted(self.respaced, 'segment')} (one sentence per line)")
+        if self.others:
+            langs = ", ".join(sorted(self.others))
+            out.append(f"note: the file also holds {langs} text, not imported (a pair has two languages; import "
+                       f"the file again with --tgt-lang and --name for another pair)")
         if self.coded:
             out.append(f"note: {counted(self.coded, 'unit')} held inline formatting codes (<bpt>, <ph>...): the codes "
                        f"are dropped, their text and footnotes (<sub>) kept as plain text; exports will not have them")
@@ -444,6 +449,7 @@ def import_tmx(store, path: str | Path, name: str | None = None, src_lang: str |
     summary = ImportSummary(str(path), info.src_lang, info.tgt_lang)
     groups: dict[str, list[TranslationUnit]] = {}
     for unit in units:
+        summary.others.update(unit.others)
         src, tgt = one_line(unit.src), one_line(unit.tgt)
         if not src or not tgt:
             summary.one_sided += 1

@@ -40,6 +40,7 @@ class TranslationUnit:
     created: datetime | None = None
     changed: datetime | None = None
     codes: int = 0  # inline formatting codes (<bpt>, <ph>, ...) dropped from both sides' text
+    others: tuple[str, ...] = ()  # the unit's other languages, left out (a pair holds two)
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,7 +212,8 @@ def _unit(tu: ET.Element, src_lang: str, tgt_lang: str) -> TranslationUnit:
     except ValueError:
         raise ValueError(f"unit dates {created!r}, {changed!r} are not YYYYMMDDThhmmssZ") from None
     (src, src_codes), (tgt, tgt_codes) = _side(tu, src_lang), _side(tu, tgt_lang)
-    return TranslationUnit(src, tgt, props, dates[0], dates[1], src_codes + tgt_codes)
+    others = tuple(lang for lang in _tuv_langs(tu) if not _lang_score(src_lang, lang) and not _lang_score(tgt_lang, lang))
+    return TranslationUnit(src, tgt, props, dates[0], dates[1], src_codes + tgt_codes, others)
 
 
 def _side(tu: ET.Element, lang: str) -> tuple[str, int]:

@@ -391,7 +391,7 @@ def test_import_tmx_makes_a_reviewed_pair(project, tmp_path):
     out, db2 = tmp_path / "tale.tmx", tmp_path / "copy.db"
     run("export", "tmx", "--db", project, "-o", out)
     result = run("import", "tmx", out, "--db", db2)
-    assert "imported 4 units" in result.stderr and "as pair 'tale' (es-en)" in result.stderr
+    assert "imported 4 units" in result.stderr and "as pair 'tale' (es to en)" in result.stderr
     with Store.open(db2) as store:
         src, _ = store.documents_for("tale")
         beads = store.alignment("tale").beads
@@ -504,7 +504,7 @@ TRADOS = """<?xml version="1.0" encoding="UTF-8"?>
 <body>
 <tu><tuv xml:lang="en-US"><seg>Press <bpt i="1">&lt;b&gt;</bpt>OK<ept i="1">&lt;/b&gt;</ept>.</seg></tuv>
 <tuv xml:lang="es-ES"><seg>Pulse <bpt i="1">&lt;b&gt;</bpt>Aceptar<ept i="1">&lt;/b&gt;</ept>.</seg></tuv></tu>
-<tu><tuv xml:lang="en-US"><seg>Only English.</seg></tuv></tu>
+<tu><tuv xml:lang="en-US"><seg>Only English.</seg></tuv><tuv xml:lang="fr-FR"><seg>Seulement.</seg></tuv></tu>
 <tu changedate="20230101T000000Z"><tuv xml:lang="es-ES"><seg>Dos   espacios
 y salto.</seg></tuv><tuv xml:lang="en-US"><seg>Two lines.</seg></tuv></tu>
 </body></tmx>
@@ -516,10 +516,11 @@ def test_import_another_tools_memory_choosing_the_languages(tmp_path, frozen_clo
     path.write_text(TRADOS, encoding="utf-8")
     Store.open(db).close()
     result = run("import", "tmx", path, "--db", db, "--src-lang", "es", "--tgt-lang", "en")
-    assert "imported 2 units from" in result.stderr and "as pair 'trados' (es-ES-en-US)" in result.stderr
+    assert "imported 2 units from" in result.stderr and "as pair 'trados' (es-ES to en-US)" in result.stderr
     assert "skipped 1 unit without both" in result.stderr
     assert "collapsed whitespace in 1 segment (" in result.stderr
     assert "note: 1 unit held inline formatting codes" in result.stderr
+    assert "note: the file also holds fr-FR text, not imported" in result.stderr
     with Store.open(db) as store:
         rows = list(store.iter_beads())
         assert store.pair("trados").src_lang == "es-es"
