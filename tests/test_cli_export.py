@@ -542,6 +542,11 @@ def test_import_of_a_broken_file_is_a_clear_error(tmp_path):
     Store.open(db).close()
     result = CliRunner().invoke(cli, ["import", "tmx", str(path), "--db", str(db)])
     assert result.exit_code == 1 and "bad.tmx: not a well-formed TMX file" in result.output
+    assert db.exists()  # the project was there before: kept
+    new = tmp_path / "new.db"
+    result = CliRunner().invoke(cli, ["import", "tmx", str(path), "--db", str(new)])
+    assert result.exit_code == 1 and "bad.tmx: not a well-formed TMX file" in result.output
+    assert list(tmp_path.glob("new.db*")) == []  # made for the import, not left behind empty
 
 
 def test_flags_of_an_imported_pair_are_derived_with_the_default_model(tmp_path, monkeypatch):

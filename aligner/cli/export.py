@@ -130,10 +130,18 @@ for _fmt in ("tsv", "csv", "jsonl", "parquet"):
 def import_tmx_cmd(file, name, db, src_lang, tgt_lang):
     """Load a TMX file (ours or another tool's) as a reviewed document pair, ready to be reviewed again; creates the
     project database if there is none."""
+    from ..errors import AlignerError
     from ..export import import_tmx
 
-    with _open(db, create=True) as store:
-        summary = import_tmx(store, file, name, src_lang, tgt_lang)
+    new = not Path(db).exists()
+    try:
+        with _open(db, create=True) as store:
+            summary = import_tmx(store, file, name, src_lang, tgt_lang)
+    except AlignerError:
+        if new:  # a project made for this import only: not left behind, empty, by a file that failed
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{db}{suffix}").unlink(missing_ok=True)
+        raise
     for line in summary.lines():
         click.echo(line, err=True)
 
