@@ -223,7 +223,7 @@ def export_tmx(rows: Iterable[BeadRow], out: IO[str], src_lang: str, tgt_lang: s
 def export_file(rows: Iterable[BeadRow], path: str | Path, fmt: str, flt: ExportFilter = ExportFilter(), *,
                 src_lang: str = "es", tgt_lang: str = "en", created: datetime | None = None,
                 max_length: int | None = DEFAULT_MAX_LENGTH, batch_size: int = BATCH_SIZE,
-                bom: bool = False) -> ExportSummary:
+                bom: bool = False, excel: bool = False) -> ExportSummary:
     """Export to `path` in `fmt` (one of FORMATS). The file appears only once complete (written aside, renamed).
     An export that writes nothing leaves a file already at `path` as it is (a filter that matches nothing must
     not wipe a memory); with no file there, it writes the empty one (an empty memory is valid)."""
@@ -236,7 +236,7 @@ def export_file(rows: Iterable[BeadRow], path: str | Path, fmt: str, flt: Export
             with open(part, "w", encoding="utf-8", newline="\n") as out:
                 summary = export_tmx(rows, out, src_lang, tgt_lang, flt, created=created, max_length=max_length)
         else:
-            summary = export_table(rows, part, fmt, flt, batch_size=batch_size, bom=bom)
+            summary = export_table(rows, part, fmt, flt, batch_size=batch_size, bom=bom, excel=excel)
         summary.kept = not summary.written and path.exists()
         if not summary.kept:
             os.replace(part, path)
@@ -258,9 +258,12 @@ def write_report(rows: Iterable[BeadRow], path: str | Path) -> None:
 
 
 def export_table(rows: Iterable[BeadRow], path: str | Path, fmt: str, flt: ExportFilter = ExportFilter(), *,
-                 batch_size: int = BATCH_SIZE, bom: bool = False) -> ExportSummary:
+                 batch_size: int = BATCH_SIZE, bom: bool = False, excel: bool = False) -> ExportSummary:
     """One row per bead (one-sided beads included) written in batches of `batch_size` through polars. bom: a
-    text file (tsv, csv) starts with the UTF-8 byte order mark, by which Excel recognises UTF-8."""
+    text file (tsv, csv) starts with the UTF-8 byte order mark, by which Excel recognises UTF-8. excel (csv): the
+    BOM, and a text that a spreadsheet would run as a formula (it starts with =, +, -, @) gets a leading
+    apostrophe, which spreadsheets take as "this is text" and do not show."""
+    bom = bom or excel
     summary = ExportSummary(format=fmt)
     batches = _batches(select(rows, flt, summary, keep_one_sided=True), batch_size)
     if fmt == "parquet":
@@ -271,7 +274,7 @@ def export_table(rows: Iterable[BeadRow], path: str | Path, fmt: str, flt: Expor
                 out.write("\ufeff".encode())
             first = True
             for df in batches:
-                _write_text_batch(df, out, fmt, header=first)
+                _write_text_batch(_as_text(df) if excel else df, out, fmt, header=first)
                 first = False
             if first:
                 _write_text_batch(_frame([]), out, fmt, header=True)
@@ -304,6 +307,15 @@ def _batches(rows: Iterable[BeadRow], size: int):
     it = iter(rows)
     while batch := list(islice(it, size)):
         yield _frame(batch)
+
+
+def _as_text(df):
+    """The batch with every text that starts like a spreadsheet formula prefixed with an apostrophe."""
+    import polars as pl
+
+    texts = ("document", "src", "tgt")
+    return df.with_columns(pl.when(pl.col(c).str.contains(r"^[=+\-@\t\r]")).then(pl.lit("'") + pl.col(c))
+                           .otherwise(pl.col(c)).alias(c) for c in texts)
 
 
 def _write_text_batch(df, out: IO[bytes], fmt: str, header: bool) -> None:

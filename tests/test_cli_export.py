@@ -165,6 +165,29 @@ def test_csv_for_excel_starts_with_a_byte_order_mark_on_request(project, tmp_pat
                                     "--bom"]).exit_code == 2  # only the text tables
 
 
+def test_csv_for_excel_keeps_formula_like_text_as_text(tmp_path):
+    """A sentence starting with =, +, - or @ would run as a formula in a spreadsheet; --excel prefixes it with an
+    apostrophe (and writes the BOM); a plain CSV keeps every character."""
+    import csv
+
+    db = tmp_path / "p.db"
+    es = ["=SUMA(A1:A3) empieza con igual.", "-Ven aquí -dijo.", "Normal."]
+    en = ["@home starts with an at sign.", "+1 more.", "Plain."]
+    with Store.open(db) as store:
+        store.add_pair("f", store.add_sentences("es/f.txt", "es", [(t, 0) for t in es]),
+                       store.add_sentences("en/f.txt", "en", [(t, 0) for t in en]))
+        store.save_alignment("f", Alignment(tuple(Bead((k,), (k,), 0.9) for k in range(3)), 3, 3), {"model": "x"})
+    plain, excel = tmp_path / "plain.csv", tmp_path / "excel.csv"
+    run("export", "csv", "--db", db, "-o", plain)
+    run("export", "csv", "--db", db, "-o", excel, "--excel")
+    assert excel.read_bytes().startswith(b"\xef\xbb\xbf")
+    with open(excel, encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [(r["src"], r["tgt"]) for r in rows] == [("'=SUMA(A1:A3) empieza con igual.", "'@home starts with an at sign."),
+                                                   ("'-Ven aquí -dijo.", "'+1 more."), ("Normal.", "Plain.")]
+    assert pl.read_csv(plain)["src"].to_list() == es
+
+
 def test_a_moved_flag_whose_sentence_was_paired_since_gives_no_second_unit(project, tmp_path):
     """Flags that lag behind the alignment (not derived again after an edit): a moved passage one of whose
     sentences is now in a two-sided bead is written only there."""

@@ -96,12 +96,16 @@ def export_tmx_cmd(names, output, db, statuses, min_score, exclude_flagged, src_
 
 
 def _table_command(fmt: str):
-    def command(names, output, db, statuses, min_score, exclude_flagged, bom=False):
+    def command(names, output, db, statuses, min_score, exclude_flagged, bom=False, excel=False):
         with _open(db) as store:
             summary = _export(store, _pairs(store, names), output, fmt, _filter(statuses, min_score, exclude_flagged),
-                              **({"bom": True} if bom else {}))
+                              **({"bom": True} if bom else {}), **({"excel": True} if excel else {}))
         _echo_summary(summary, statuses, min_score)
 
+    if fmt == "csv":
+        command = click.option("--excel", is_flag=True, help="For a spreadsheet: --bom, and a text starting with "
+                                                             "=, +, - or @ gets a leading apostrophe, so that it is "
+                                                             "shown as text, not run as a formula.")(command)
     if fmt in ("tsv", "csv"):
         command = click.option("--bom", is_flag=True, help="Start the file with a UTF-8 byte order mark, by which "
                                                            "Excel recognises UTF-8 (accents shown right).")(command)
