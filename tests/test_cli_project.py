@@ -408,3 +408,30 @@ def test_every_command_names_an_unknown_pair_alike(tmp_path, fake_model):
         result = run(*command, "--db", db)
         assert (result.exit_code, result.stderr) == (1, message), command
     assert not list(tmp_path.glob("x.*"))
+
+
+def test_add_says_that_it_waits_for_another_process_and_then_imports(tmp_path, corpus, project):
+    """`add` gave up after 10 s without a word while a batch run held the project; it now says that it waits,
+    as align-all does, and imports once the other process is done."""
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent(f"""
+        import time
+        from aligner.store import Store
+        s = Store.open({str(project)!r})
+        with s.transaction():
+            s.set_status("alpha", [0], "confirmed")
+            print("locked", flush=True)
+            time.sleep(1.5)
+    """)
+    write_pair(corpus, "delta", *made_up_pair(4, seed=9))
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "locked"
+        result = run("add", corpus, "--db", project)
+    finally:
+        proc.wait(10)
+    assert "another process is writing to the project; waiting for it" in result.stderr
+    assert "added: delta" in result.stdout

@@ -24,7 +24,7 @@ def db_option(f):
                         help="The project database.")(f)
 
 
-BATCH_TIMEOUT = 60.0  # seconds align-all waits for another process writing to the project
+BATCH_TIMEOUT = 60.0  # seconds add and align-all wait for another process writing to the project
 
 
 def _open(db: Path, create: bool = False, timeout: float = 10.0):
@@ -63,7 +63,10 @@ def add(corpus, db, src_lang, tgt_lang, presegmented):
     (columns name,src,tgt and optionally src_lang,tgt_lang). A changed file becomes a new version of its pair."""
     from ..batch import import_corpus
 
-    with _open(db, create=True) as store:
+    with _open(db, create=True, timeout=BATCH_TIMEOUT) as store:
+        if store.busy():
+            click.echo(f"{db}: another process is writing to the project; waiting for it (up to "
+                       f"{BATCH_TIMEOUT:g} s)", err=True)
         report = import_corpus(store, corpus, src_lang, tgt_lang, presegmented)
     for path in report.unmatched:
         click.echo(f"warning: {path}: no counterpart in the other language; skipped", err=True)
