@@ -113,7 +113,7 @@ class ExportSummary:
         out = [f"nothing to write: {self.path} left as it was" if self.kept else
                f"wrote {counted(self.written, 'unit' if self.format == 'tmx' else 'row')} to {self.path}"]
         if self.skipped:
-            out.append("skipped: " + ", ".join(f"{n} {why}" for why, n in sorted(self.skipped.items())))
+            out.append("skipped: " + "; ".join(f"{n} {why}" for why, n in sorted(self.skipped.items())))
         if self.removed_chars:
             out.append(f"removed {counted(self.removed_chars, 'character')} not allowed in XML 1.0")
         for seg in self.long_segments[:examples]:
@@ -155,7 +155,7 @@ def select(rows: Iterable[BeadRow], flt: ExportFilter, summary: ExportSummary,
                     summary.one_sided.append(row)
                     summary.skipped["one-sided"] += 1
                 else:
-                    summary.skipped["one-sided, in a moved passage"] += 1
+                    summary.skipped["one-sided in moved passages (a unit each passage)"] += 1
 
     for row in rows:
         summary.read += 1

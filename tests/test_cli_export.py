@@ -108,13 +108,13 @@ def test_a_moved_passage_is_one_unit_of_the_tmx(project, tmp_path, monkeypatch, 
     result = run("export", "tmx", "--db", project, "-o", out)
     moved = ("Este párrafo se perdió en la adaptación.", "A line the adapter added.")
     assert toolkit_units(out) == UNITS + [moved]
-    assert "skipped: 2 one-sided, in a moved passage" in result.stderr and "not a unit" not in result.stderr
+    assert "skipped: 2 one-sided in moved passages (a unit each passage)" in result.stderr and "not a unit" not in result.stderr
     props = {p.get("type"): p.text for p in ET.parse(out).getroot().findall("body/tu")[-1].findall("prop")}
     assert props["x-moved"] == "yes" and props["x-score"] == "0.6200" and props["x-bead-type"] == "1-1"
     report = tmp_path / "r.tsv"  # a filter that leaves the moved unit out: its sentences are still reported
     result = run("export", "tmx", "--db", project, "-o", tmp_path / "c.tmx", "--status", "confirmed", "--report",
                  report)
-    assert "skipped: 2 one-sided, 4 status" in result.stderr and len(report.read_text("utf-8").splitlines()) == 1 + 2
+    assert "skipped: 2 one-sided; 4 status" in result.stderr and len(report.read_text("utf-8").splitlines()) == 1 + 2
     result = run("export", "tmx", "--db", project, "-o", tmp_path / "d.tmx", "--report", report)  # written: not
     assert "lists 0 one-sided beads" in result.stderr and len(report.read_text("utf-8").splitlines()) == 1
     monkeypatch.setitem(embed._instances, embed.DEFAULT_MODEL, FakeEncoder())
