@@ -1175,6 +1175,11 @@ async def test_a_realignment_that_changes_nothing_is_no_edit(db):
         assert [e.op for e in store.history("valdemar")] == ["realign"]
 
 
+def _start(script: str) -> subprocess.Popen:
+    """A Python process running `script`, its stdout readable line by line."""
+    return subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+
+
 async def test_while_another_process_holds_the_project_edits_are_refused_at_once_after_the_first(db):
     """The first edit waits the store's timeout and says "not saved: busy"; the next ones, while the other process
     still holds the lock, are refused at once (each key froze the app for the whole timeout); undo too, which
@@ -1193,7 +1198,7 @@ async def test_while_another_process_holds_the_project_edits_are_refused_at_once
         await pilot.pause()
         app.store.timeout = 0.5
         app.store._conn.execute("PRAGMA busy_timeout = 500")
-        proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+        proc = _start(script)
         try:
             assert proc.stdout.readline().strip() == "locked"
             await go_to(pilot, 2)
@@ -1203,8 +1208,8 @@ async def test_while_another_process_holds_the_project_edits_are_refused_at_once
             await pilot.press("space", "ctrl+z", "space")
             assert time.monotonic() - started < 0.5
             messages = [n.message for n in app._notifications][before:]
-            assert messages == ["not saved: the project is still busy: another process (a batch run?) is writing to "
-                                "it; try again when it is done"] * 3
+            assert messages == [("not saved: the project is still busy: another process (a batch run?) is writing "
+                                 "to it; try again when it is done")] * 3
             assert app.session.alignment.beads[1].status is BeadStatus.AUTO
         finally:
             proc.wait(10)
