@@ -195,6 +195,21 @@ async def test_split_a_dropped_passage_into_single_sentences_undo_and_redo(db):
         assert any("both sides" in str(n.message) for n in pilot.app._notifications)
 
 
+async def test_undo_and_redo_of_confirm_above_keep_the_cursor_where_the_change_ends(db):
+    """Undoing "confirm above" at bead 9 sent the cursor to bead 1, the first bead of the change."""
+    async with app_for(db).run_test(size=SIZE) as pilot:
+        await go_to(pilot, 9)
+        await pilot.press("c")
+        assert [b.status for b in saved(db).beads[1:8]] == [CONF] * 7
+        await pilot.press("ctrl+z")
+        assert saved(db).beads[1].status is BeadStatus.AUTO and cursor(pilot.app) == 7  # the last bead it changed
+        await pilot.press("ctrl+y")
+        assert saved(db).beads[1].status is CONF and cursor(pilot.app) == 7
+        await go_to(pilot, 1)
+        await pilot.press("ctrl+z")  # from above the change: its first bead
+        assert cursor(pilot.app) == 1
+
+
 async def test_shift_a_side_down_and_up(db):
     async with app_for(db).run_test(size=SIZE) as pilot:
         await go_to(pilot, 6)

@@ -102,7 +102,11 @@ class PairSession:
             return None
         before, self.alignment = self.alignment, after
         stretch = changed_stretch(before, after)
-        return min(stretch[0], len(after.beads) - 1), stretch
+        # the bead of the changed stretch nearest the cursor: undoing "confirm above" at bead 2,600 stays there,
+        # not at the stretch's first bead (bead 1)
+        lo, _, new_hi = stretch
+        at = min(max(self.cursor, lo), max(lo, new_hi - 1))
+        return min(at, len(after.beads) - 1), stretch
 
     def flags_by_bead(self, lo: int = 0, hi: int | None = None) -> dict[int, str]:
         """The flag kind shown on each bead (of beads lo..hi-1 only, when given): an editor's flag while its
