@@ -37,3 +37,7 @@ class StoreError(AlignerError):
 
 class StoreBusy(StoreError):
     """Another process held the project's write lock for longer than the store waits."""
+
+
+class StaleAlignment(StoreError):
+    """The alignment was re-aligned or edited by another process since it was loaded: load it again."""

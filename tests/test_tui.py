@@ -1231,3 +1231,35 @@ async def test_while_another_process_holds_the_project_edits_are_refused_at_once
         await pilot.press("space")
         await pilot.pause()
     assert saved(db).beads[1].status is BeadStatus.CONFIRMED
+
+
+async def test_a_pair_aligned_again_by_another_process_is_reloaded_and_no_decision_goes_astray(db):
+    """`y` on a flag after `aligner align-all --force` ran elsewhere said "added: confirmed" but wrote the decision
+    to the old run's flag, which nobody sees; undo worked on the new run behind the screen's back. Now the key is
+    refused, the pair is loaded again, and the same key then works on what is shown."""
+    span = {"sentences": [7], "paragraphs": [0], "start": 0, "end": 1}
+    added = {"type": "added", "src": None, "tgt": span, "confidence": 0.8, "score": 0.0, "note": "", "status": "open"}
+    with Store.open(db) as store:
+        store.save_flags("valdemar", [added])
+    app = app_for(db)
+    async with app.run_test(size=SIZE) as pilot:
+        for key in ("y", "ctrl+z"):
+            await go_to(pilot, 9)  # the added sentence
+            shown = app.session.alignment.meta["run_id"]
+            with Store.open(db) as other:  # another process aligns the pair again
+                other.save_alignment("valdemar", Alignment(tuple(valdemar_beads()), 11, 9), {"model": "fake"})
+                other.save_flags("valdemar", [added])
+                new_run = other.pair("valdemar").run_id
+            await pilot.press(key)
+            await pilot.pause()
+            assert app.session.alignment.meta["run_id"] == new_run != shown
+            messages = [n.message for n in app._notifications]
+            assert any("aligned again or edited in another process" in m for m in messages), messages
+            app._notifications.clear()
+            with Store.open(db) as store:
+                assert {r["status"] for r in store._q("SELECT status FROM flags")} == {"open"}
+        await go_to(pilot, 9)
+        await pilot.press("y")
+        await pilot.pause()
+    with Store.open(db) as store:
+        assert [f["status"] for f in store.flag_records("valdemar")] == ["confirmed"]

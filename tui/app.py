@@ -14,7 +14,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from aligner.edits import Edit, EditError, realign
-from aligner.errors import AlignerError, StoreBusy
+from aligner.errors import AlignerError, StaleAlignment, StoreBusy
 from aligner.models import Alignment
 
 from . import jobs, nav, reflag
@@ -206,12 +206,21 @@ class ReviewApp(App):
             return False
         try:
             write()
+        except StaleAlignment:  # another process re-aligned or edited the pair: show what it saved
+            self._busy = False
+            self.call_later(self._reload_pair, self.session.name)
+            return False
         except AlignerError as exc:
             self._busy = isinstance(exc, StoreBusy)
             self.notify(f"not saved: {exc}", severity="error", timeout=8)
             return False
         self._busy = False
         return True
+
+    async def _reload_pair(self, name: str) -> None:
+        await self.open_pair(name)
+        self.notify(f"{name}: aligned again or edited in another process meanwhile; this is what it saved (your "
+                    f"last key was not applied: press it again if it still applies)", severity="warning", timeout=10)
 
     def _show_step(self, before: Alignment, step: tuple[int, tuple[int, int, int]] | None, nothing: str) -> None:
         if step is None:

@@ -18,6 +18,7 @@ from itertools import accumulate
 from pathlib import Path
 
 from aligner.edits import Edit
+from aligner.errors import StaleAlignment
 from aligner.flags import Flag, FlagStatus, FlagType, Span
 from aligner.models import Alignment, BeadStatus, Document
 from aligner.store import (
@@ -92,10 +93,10 @@ class PairSession:
     def undo(self) -> tuple[int, tuple[int, int, int]] | None:
         """Undo the last edit of this pair: the bead to show and the stretch it changed (nav.changed_stretch), or
         None when there is nothing to undo."""
-        return self._step(self.store.undo(self.name))
+        return self._step(self.store.undo(self.name, self.alignment.meta.get("run_id")))
 
     def redo(self) -> tuple[int, tuple[int, int, int]] | None:
-        return self._step(self.store.redo(self.name))
+        return self._step(self.store.redo(self.name, self.alignment.meta.get("run_id")))
 
     def _step(self, after: Alignment | None) -> tuple[int, tuple[int, int, int]] | None:
         if after is None:
@@ -245,9 +246,14 @@ class PairSession:
         alignment, so not in the undo log: the same key sets the status back). The flags are read again even
         when the store refuses (busy, or a flag derived away meanwhile), so the screen shows what is saved."""
         try:
-            self.store.set_flag_statuses([f["id"] for f in records if not is_editor(f)], status)
-        finally:
+            self.store.set_flag_statuses([f["id"] for f in records if not is_editor(f)], status,
+                                         self.alignment.meta.get("run_id"))
+        except StaleAlignment:
+            raise  # the store's flags are another run's: the app loads the pair again
+        except BaseException:
             self.flags = self.store.flag_records(self.name)
+            raise
+        self.flags = self.store.flag_records(self.name)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from itertools import chain
 
-from ..errors import StoreError
+from ..errors import StaleAlignment, StoreError
 from ..models import Alignment, Bead, BeadStatus, check_consecutive, common_ends
 from .base import _now
 from .carry import carry_review
@@ -153,11 +153,12 @@ class Alignments(Documents):
                 raise StoreError(f"{pair}: not aligned yet; run `aligner align-all`")
             base = new_alignment.meta.get("run_id")
             if base is not None and base != run_id:
-                raise StoreError(f"{pair}: the alignment was replaced by a new run since it was loaded; reload it")
+                raise StaleAlignment(f"{pair}: the alignment was replaced by a new run since it was loaded; "
+                                     f"reload it")
             cur, changed = self._beads_of_run(run_id)
             revision = new_alignment.meta.get("revision")
             if revision is not None and revision != cur.meta["revision"]:
-                raise StoreError(f"{pair}: the alignment was edited elsewhere since it was loaded; reload it")
+                raise StaleAlignment(f"{pair}: the alignment was edited elsewhere since it was loaded; reload it")
             if (new_alignment.n_src, new_alignment.n_tgt) != (cur.n_src, cur.n_tgt):
                 raise StoreError(f"{pair}: edit {op!r} is for documents of another length")
             old, new = cur.beads, new_alignment.beads
@@ -205,17 +206,21 @@ class Alignments(Documents):
         self._insert_beads(run_id, new)
         self._conn.execute("UPDATE runs SET revision = revision + 1 WHERE id = ?", (run_id,))
 
-    def undo(self, pair: str) -> Alignment | None:
-        """Undo the pair's last edit; returns the alignment after it, or None when there is nothing to undo."""
-        return self._step(pair, undo=True)
+    def undo(self, pair: str, run_id: int | None = None) -> Alignment | None:
+        """Undo the pair's last edit; returns the alignment after it, or None when there is nothing to undo.
+        run_id: the run the caller shows; StaleAlignment when another process re-aligned the pair since."""
+        return self._step(pair, undo=True, expected=run_id)
 
-    def redo(self, pair: str) -> Alignment | None:
+    def redo(self, pair: str, run_id: int | None = None) -> Alignment | None:
         """Redo the last undone edit; returns the alignment after it, or None when there is nothing to redo."""
-        return self._step(pair, undo=False)
+        return self._step(pair, undo=False, expected=run_id)
 
-    def _step(self, pair: str, undo: bool) -> Alignment | None:
+    def _step(self, pair: str, undo: bool, expected: int | None = None) -> Alignment | None:
         with self.transaction():
             run_id = self._pair_run(pair)[1]
+            if expected is not None and run_id != expected:
+                raise StaleAlignment(f"{pair}: the alignment was replaced by a new run since it was loaded; "
+                                     f"reload it")
             row = self._conn.execute(
                 "SELECT id, start_src, start_tgt, before, after, format FROM edits WHERE run_id = ? AND undone = ? "
                 f"ORDER BY id {'DESC' if undo else 'ASC'} LIMIT 1", (run_id, int(not undo))).fetchone()

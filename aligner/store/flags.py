@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 
-from ..errors import StoreError
+from ..errors import StaleAlignment, StoreError
 from ..models import BeadStatus
 from .documents import Documents
 
@@ -128,13 +128,23 @@ class Flags(Documents):
         """Set a flag's review status: open, confirmed or dismissed (a FlagStatus or its value)."""
         self.set_flag_statuses([flag_id], status)
 
-    def set_flag_statuses(self, flag_ids: Iterable[int], status) -> None:
+    def set_flag_statuses(self, flag_ids: Iterable[int], status, run_id: int | None = None) -> None:
         """Set the review status of several flags in one transaction: all of them, or none when one is gone. The
-        decision is also kept by key, for the flags derived later with that key (save_flags)."""
+        decision is also kept by key, for the flags derived later with that key (save_flags). run_id: the run the
+        caller shows; StaleAlignment when a flag is not of it or its pair has another run now (re-aligned by
+        another process: the decision would go to a flag nobody sees)."""
         status = getattr(status, "value", status)
         if status not in ("open", "confirmed", "dismissed"):
             raise StoreError(f"unknown flag status {status!r}: use open, confirmed or dismissed")
+        flag_ids = list(flag_ids)
         with self.transaction():
+            if run_id is not None and flag_ids:
+                rows = self._q(f"SELECT p.name, f.run_id = p.run_id AND f.run_id = ? AS current FROM flags f JOIN runs r "
+                               f"ON r.id = f.run_id JOIN pairs p ON p.id = r.pair_id WHERE f.id IN "
+                               f"({','.join('?' * len(flag_ids))})", (run_id, *flag_ids))
+                if stale := next((r["name"] for r in rows if not r["current"]), None):
+                    raise StaleAlignment(f"{stale}: the alignment was replaced by a new run since it was loaded; "
+                                         f"reload it")
             for flag_id in flag_ids:
                 if self._conn.execute("UPDATE flags SET status = ? WHERE id = ?", (status, flag_id)).rowcount == 0:
                     raise StoreError(f"{self.path}: no flag {flag_id} (derived again meanwhile?)")
