@@ -284,6 +284,26 @@ async def test_flag_kinds_and_unflag(db):
         assert saved(db).beads[10].status is AUTO
 
 
+async def test_delete_on_one_bead_of_a_flagged_passage_clears_the_whole_flag(db):
+    """Clearing one bead of a three-bead flag left the flag listed over all three (and in `aligner flags`); the
+    flag is one passage, so delete clears it, and a marked run still clears just the beads marked."""
+    async with app_for(db).run_test(size=SIZE) as pilot:
+        await go_to(pilot, 2)
+        await pilot.press("v", "down", "down", "exclamation_mark", "v", *"one", "enter")
+        await pilot.pause()
+        assert [b.status for b in saved(db).beads[1:4]] == [FLAG] * 3
+        await go_to(pilot, 3)
+        await pilot.press("delete")
+        await pilot.pause()
+        assert [b.status for b in saved(db).beads[1:4]] == [AUTO] * 3
+        assert not any(f["key"].startswith("editor:") for f in pilot.app.session.flag_list() for f in [f[1]])
+        await pilot.press("ctrl+z")  # the whole flag comes back
+        assert [b.status for b in saved(db).beads[1:4]] == [FLAG] * 3
+        await go_to(pilot, 3)
+        await pilot.press("v", "delete")  # a marked run of one bead: that bead only
+        assert [b.status for b in saved(db).beads[1:4]] == [FLAG, AUTO, FLAG]
+
+
 # --- flags derived again after edits ---------------------------------------------------------------------------
 
 def cache_vectors(db: Path, pair: str = "valdemar") -> None:

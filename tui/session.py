@@ -174,6 +174,20 @@ class PairSession:
                 out.append(f)
         return out
 
+    def editor_flag_extent(self, k: int) -> tuple[int, int] | None:
+        """The first and last FLAGGED bead of the editor's flags shown on bead k (the passage it flagged), or None
+        when bead k carries none."""
+        starts = self._starts()
+        beads = self.alignment.beads
+        ks = set()
+        for f in self.flags_at(k):
+            if is_editor(f):
+                for side, span in enumerate((f.get("src"), f.get("tgt"))):
+                    ks.update(bisect_right(starts[side], i) - 1 for i in (span or {}).get("sentences", ())
+                              if 0 <= i < starts[side][-1])
+        ks = [j for j in ks if beads[j].status is BeadStatus.FLAGGED]
+        return (min(ks), max(ks)) if ks else None
+
     def _flag_places(self) -> list[tuple[dict, list[int]]]:
         """Each flag record with the first bead it touches on each of its sides (one place for most flags, two
         for a moved passage); no place for an editor's flag that does not show (its record stays, for an undo)."""

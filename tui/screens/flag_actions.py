@@ -38,11 +38,14 @@ class FlagActions:
         await self.app.push_screen(FlagModal(lo, hi), done)
 
     def action_unflag(self) -> None:
-        """Clear the editor's flag of the beads (an edit, undoable); where there is none, dismiss the flagger's
-        flags there, or open them again when all are dismissed already."""
+        """Clear the editor's flag of the beads (an edit, undoable): without a marked range, the whole passage the
+        flag on the cursor's bead covers (clearing one bead of it left the flag listed over all of them); where
+        there is none, dismiss the flagger's flags there, or open them again when all are dismissed already."""
         lo, hi = self.grid.marked_range()
         beads = self.session.alignment.beads
         if any(beads[k].status is edits.BeadStatus.FLAGGED for k in range(lo, hi + 1)):
+            if self.grid.mark is None and (extent := self.session.editor_flag_extent(lo)):
+                lo, hi = extent
             self.grid.mark = None
             self._edit(edits.unflag, lo, hi)
             return
