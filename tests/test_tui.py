@@ -284,6 +284,20 @@ async def test_flag_kinds_and_unflag(db):
         assert saved(db).beads[10].status is AUTO
 
 
+async def test_enter_on_a_bead_you_flagged_is_refused_and_the_cursor_stays(db):
+    async with app_for(db).run_test(size=SIZE) as pilot:
+        await go_to(pilot, 3)
+        await pilot.press("exclamation_mark", "d", "enter")
+        await pilot.pause()
+        await pilot.press("enter")  # confirm + next: refused, so no moving on past the bead it names
+        await pilot.pause()
+        assert cursor(pilot.app) == 2 and saved(db).beads[2].status is FLAG
+        assert any("carries your flag" in n.message for n in pilot.app._notifications)
+        await go_to(pilot, 4)
+        await pilot.press("enter")
+        assert cursor(pilot.app) == 4 and saved(db).beads[3].status is CONF
+
+
 async def test_delete_on_one_bead_of_a_flagged_passage_clears_the_whole_flag(db):
     """Clearing one bead of a three-bead flag left the flag listed over all three (and in `aligner flags`); the
     flag is one passage, so delete clears it, and a marked run still clears just the beads marked."""

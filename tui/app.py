@@ -180,11 +180,13 @@ class ReviewApp(App):
 
     # --- edits --------------------------------------------------------------------------------------------
 
-    def commit(self, edit: Edit, flag: tuple[str, str] | None = None) -> None:
-        """Save one edit in its own transaction, then show it."""
+    def commit(self, edit: Edit, flag: tuple[str, str] | None = None) -> bool:
+        """Save one edit in its own transaction, then show it; whether it was saved."""
         before = self.session.alignment
         if self.saving(lambda: self.session.apply(edit) if flag is None else self.session.add_flag(edit, *flag)):
             self._edited(before, edit.cursor)
+            return True
+        return False
 
     def undo(self) -> None:
         before, step = self.session.alignment, []

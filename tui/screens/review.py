@@ -173,14 +173,14 @@ class ReviewScreen(FlagActions, Screen):
 
     # --- edits --------------------------------------------------------------------------------------------
 
-    def _edit(self, fn, *args) -> None:
-        """Run one edit at the cursor; a refused edit is a notice, never an exception."""
+    def _edit(self, fn, *args) -> bool:
+        """Run one edit at the cursor; a refused edit is a notice, never an exception. Whether it was saved."""
         try:
             edit = fn(self.session.alignment, *args)
         except EditError as exc:
             self.notify(str(exc), severity="warning", timeout=4)
-            return
-        self.app.commit(edit)
+            return False
+        return self.app.commit(edit)
 
     def action_toggle_confirm(self) -> None:
         k = self.grid.cursor
@@ -188,8 +188,8 @@ class ReviewScreen(FlagActions, Screen):
         self._edit(edits.unconfirm if confirmed else edits.confirm, k)
 
     def action_confirm_next(self) -> None:
-        self._edit(edits.confirm, self.grid.cursor)
-        self.action_find("unconfirmed", 1)
+        if self._edit(edits.confirm, self.grid.cursor):  # a refused bead stays under the cursor
+            self.action_find("unconfirmed", 1)
 
     def action_confirm_above(self) -> None:
         self._edit(edits.confirm_above, self.grid.cursor)
