@@ -677,6 +677,9 @@ async def test_project_screen_sort_filter_and_open(db):
         assert table.get_row_at(0)[0] == "zeta"
         await pilot.press("s")
         assert screen.sort_key == "n_src"
+        await pilot.pause()
+        header = pilot.app.export_screenshot().replace("&#160;", " ")
+        assert "es ▼" in header and "pair ▼" not in header  # the arrow follows the sort (it stayed on "pair")
         await pilot.press("slash", *"zet")
         assert table.row_count == 1
         await pilot.press("escape")

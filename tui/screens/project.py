@@ -48,10 +48,8 @@ class ProjectScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        for title, key in COLUMNS:
-            table.add_column(title, key=key)
-        table.focus()
+        self._fill()
+        self.query_one(DataTable).focus()
 
     def show_pairs(self, title: str, rows: list[PairSummary]) -> None:
         self.query_one("#project-title", Static).update(title)
@@ -68,7 +66,10 @@ class ProjectScreen(Screen):
         table = self.query_one(DataTable)
         keep = table.cursor_row
         selected = self.selected()
-        table.clear()
+        table.clear(columns=True)  # the header is drawn again only with new columns: the sort arrow moves
+        arrow = "▼" if self.descending else "▲"
+        for title, key in COLUMNS:
+            table.add_column(f"{title} {arrow}" if key == self.sort_key else title, key=key)
         rows = self.shown()
         for r in rows:
             table.add_row(*r.cells(), key=r.name)
@@ -76,11 +77,6 @@ class ProjectScreen(Screen):
             table.move_cursor(row=table.get_row_index(selected))
         elif rows:
             table.move_cursor(row=min(keep, len(rows) - 1))
-        arrow = "▼" if self.descending else "▲"
-        for title, key in COLUMNS:
-            label = f"{title} {arrow}" if key == self.sort_key else title
-            table.columns[key].label = label  # type: ignore[index]
-        table.refresh()
 
     def selected(self) -> str | None:
         table = self.query_one(DataTable)
