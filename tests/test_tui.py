@@ -667,6 +667,21 @@ async def test_a_pair_whose_files_changed_opens_on_the_version_it_aligned(db):
     assert saved(db).beads[1].status is BeadStatus.CONFIRMED
 
 
+async def test_leaving_a_pair_highlights_it_on_the_project_screen(db):
+    """After ] to the next pair, escape showed the project screen with the first pair still highlighted, so `a`
+    and `e` acted on a pair other than the one just reviewed."""
+    async with app_for(db, pair=None).run_test(size=SIZE) as pilot:
+        await pilot.press("enter")
+        await pilot.pause()
+        assert pilot.app.session.name == "valdemar"
+        await pilot.press("right_square_bracket")
+        await pilot.pause()
+        assert pilot.app.session.name == "zeta"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert pilot.app.project.selected() == "zeta"
+
+
 async def test_project_screen_sort_filter_and_open(db):
     async with app_for(db, pair=None).run_test(size=SIZE) as pilot:
         screen = pilot.app.screen
@@ -745,7 +760,8 @@ async def test_align_a_pair_in_the_background(db):
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert not app.project.has_class("-busy")
-        assert any("review work kept on" in n.message for n in app._notifications)
+        note = next(n.message for n in app._notifications if "review work kept on" in n.message)
+        assert note.startswith("valdemar: aligned; ") and note.endswith("the edits before it can no longer be undone")
     with Store.open(db) as store:
         assert len(store.runs("valdemar")) == 2
         assert store.pair("valdemar").model == "slow-fake"

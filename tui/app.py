@@ -177,6 +177,8 @@ class ReviewApp(App):
         self._flush_reflag()
         self.pop_screen()
         self.refresh_project()
+        if self.session is not None:  # the pair reviewed last (after ] and [ too), not the one opened first
+            self.project.highlight(self.session.name)
 
     # --- edits --------------------------------------------------------------------------------------------
 

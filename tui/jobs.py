@@ -63,7 +63,10 @@ def align_pair(db: Path, name: str, post, encoder_factory: EncoderFactory | None
         return
     kept = "; ".join(f"review work kept on {k} of the {n} beads you confirmed, flagged or edited"
                      for _, k, n in summary.review)
-    post.finish(_failures(summary), f"aligned; {kept}" if kept else "")
+    note = f"{name}: aligned" + (f"; {kept}" if kept else "")
+    if summary.review:  # a new run starts a new edit log
+        note += "; the edits before it can no longer be undone"
+    post.finish(_failures(summary), note)
 
 
 def stretch_aligner(store, encoder: Encoder, params: dict | None) -> Callable[[Document, Document], Alignment]:

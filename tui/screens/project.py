@@ -78,6 +78,12 @@ class ProjectScreen(Screen):
         elif rows:
             table.move_cursor(row=min(keep, len(rows) - 1))
 
+    def highlight(self, name: str) -> None:
+        """Put the cursor on pair `name` when the list shows it."""
+        table = self.query_one(DataTable)
+        if name in {r.name for r in self.shown()}:
+            table.move_cursor(row=table.get_row_index(name))
+
     def selected(self) -> str | None:
         table = self.query_one(DataTable)
         if not table.row_count:
