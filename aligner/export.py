@@ -46,7 +46,7 @@ class BeadRow:
     src_lengths: tuple[int, ...] = ()
     tgt_lengths: tuple[int, ...] = ()
     unpaired: bool = False  # an automatic pair whose whole source (or target) side the flagger found one-sided,
-                            # or web furniture on both sides
+                            # web furniture on both sides, or a pair an editor flagged added, dropped or furniture
 
     @property
     def kind(self) -> str:
@@ -56,7 +56,8 @@ class BeadRow:
     def is_one_sided(self) -> bool:
         """An added or dropped passage: no counterpart, so never a translation unit. That includes an automatic
         pair of two unrelated passages (a dropped sentence beside an added line of web furniture) that the
-        aligner paired and the flagger took apart, and a pair of web furniture lines (share buttons, credits)."""
+        aligner paired and the flagger took apart, a pair of web furniture lines (share buttons, credits), and a
+        pair an editor flagged as added, dropped or furniture (its sides do not translate each other)."""
         return self.unpaired or not self.src_ids or not self.tgt_ids or not self.src.strip() or not self.tgt.strip()
 
     @property

@@ -279,6 +279,23 @@ def test_nothing_is_written_over_a_document_of_the_project(tmp_path, monkeypatch
     assert Path("c/es/y.tmx").exists()
 
 
+@pytest.mark.parametrize("kind, unit", [("added", False), ("dropped", False), ("furniture", False),
+                                        ("divergent", True)])
+def test_a_pair_an_editor_flagged_as_not_translating_each_other_is_no_unit(project, tmp_path, kind, unit):
+    """An editor's "added" flag on a 1-1 bead (its English says what the Spanish does not) went into the memory as
+    an ordinary unit; it is listed in the report instead. A divergent one stays a unit, as the flagger's do."""
+    with Store.open(project) as store:
+        store.set_status("tale", [1], "flagged")
+        store.save_flags("tale", [*store.flag_records("tale"),
+                                  {**flag(kind, [1], [1]), "status": "confirmed", "key": f"editor:{kind}:1:1"}])
+    out, report = tmp_path / "x.tmx", tmp_path / "r.tsv"
+    result = run("export", "tmx", "tale", "--db", project, "-o", out, "--report", report)
+    pair = (UNITS[1][0], UNITS[1][1])
+    assert (pair in toolkit_units(out)) is unit
+    listed = [line.split("\t")[4:] for line in report.read_text("utf-8").splitlines()[1:]]
+    assert (["src", UNITS[1][0]] in listed and ["tgt", UNITS[1][1]] in listed) is not unit, result.stderr
+
+
 def test_exported_header_props_and_dates(project, tmp_path):
     out = tmp_path / "tale.tmx"
     run("export", "tmx", "tale", "--db", project, "-o", out)

@@ -115,6 +115,10 @@ def _pair_rows(conn: sqlite3.Connection, p: PairInfo, wanted, min_score, batch_s
                 all(found[0].get(i, set()) & {"dropped", "furniture"} for i in s_ids)
                 or all(found[1].get(j, set()) & {"added", "furniture"} for j in t_ids)
                 or _all_furniture(s_text, s_lens) and _all_furniture(t_text, t_lens))
+            if status is BeadStatus.FLAGGED and s_ids and t_ids:  # an editor's flag saying that the sides do
+                mine = marks[True]                                 # not translate each other
+                editor = set().union(*(mine[0].get(i, ()) for i in s_ids), *(mine[1].get(j, ()) for j in t_ids))
+                unpaired = bool(editor & {"added", "dropped", "furniture"})
             yield BeadRow(p.name, s_ids, t_ids, s_text, t_text, score, status, tuple(sorted(kinds)),
                           s_para if s_para is not None else t_para, created, _when(changed) or created, s_lens,
                           t_lens, unpaired)
