@@ -645,6 +645,19 @@ async def test_an_export_onto_the_project_database_is_refused(db):
     assert len(saved(db).beads) == 11
 
 
+async def test_an_export_to_a_missing_folder_says_so_plainly(db, tmp_path):
+    async with app_for(db).run_test(size=SIZE) as pilot:
+        await pilot.press("E")
+        await pilot.pause()
+        target = tmp_path / "no such folder" / "x.tmx"
+        pilot.app.screen.query_one("Input").value = str(target)
+        await pilot.press("enter")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        messages = [str(n.message) for n in pilot.app._notifications]
+        assert f"export failed: cannot write {target} (No such file or directory)" in messages, messages
+
+
 # --- the project screen ---------------------------------------------------------------------------------------
 
 async def test_a_pair_whose_files_changed_opens_on_the_version_it_aligned(db):
@@ -933,6 +946,7 @@ async def test_the_flaggers_flags_are_accepted_dismissed_and_opened_again(db):
         await pilot.press("y")
         assert flag_status(db)["added"] == "confirmed" and review.flag_kinds[8] == "added"
         assert review.grid.settled == {8}  # drawn dim: accepted, nothing left to do there
+        assert pilot.app._notifications and list(pilot.app._notifications)[-1].message == "added: accepted"
         await pilot.press("y")  # again: open
         assert flag_status(db)["added"] == "open" and not review.grid.settled
         await pilot.press("delete")

@@ -100,7 +100,10 @@ def export_tmx(db: Path, name: str | None, path: Path, post) -> None:
             store.guard_output(path)
             summary = export_file(store.iter_beads([name] if name else None, moved=True), path, "tmx",
                                   src_lang=pairs[0].src_lang, tgt_lang=pairs[0].tgt_lang)
-    except (AlignerError, OSError) as exc:
+    except AlignerError as exc:
         post.finish(f"export failed: {exc}")
+        return
+    except OSError as exc:  # said without the error number and the temporary file's name
+        post.finish(f"export failed: cannot write {path} ({exc.strerror or exc})")
         return
     post.finish(None, summary.lines()[0])

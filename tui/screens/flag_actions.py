@@ -80,7 +80,7 @@ class FlagActions:
         self.grid.mark = None
         self.refresh_flags()
         what = ", ".join(sorted({f["type"] for f in records}))
-        self.notify(f"{what}: {status.value}", timeout=2)
+        self.notify(f"{what}: {status.word}", timeout=2)
 
     async def action_flag_list(self) -> None:
         s = self.session
