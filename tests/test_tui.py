@@ -19,7 +19,7 @@ from aligner.store import Store
 from tui import nav
 from tui.app import create_app
 from tui.screens.help import HelpScreen
-from tui.screens.modals import FlagModal, PromptModal, SplitModal
+from tui.screens.modals import ConfirmModal, FlagModal, PromptModal, SplitModal
 from tui.screens.project import ProjectScreen
 from tui.screens.review import ReviewScreen
 
@@ -643,6 +643,24 @@ async def test_an_export_onto_the_project_database_is_refused(db):
         assert any("that is the project database" in str(n.message) for n in pilot.app._notifications)
     assert db.read_bytes()[:16] == before[:16] == b"SQLite format 3\x00"
     assert len(saved(db).beads) == 11
+
+
+async def test_an_export_over_an_existing_file_asks_first(db, tmp_path):
+    target = tmp_path / "old.tmx"
+    target.write_text("kept", encoding="utf-8")
+    async with app_for(db).run_test(size=SIZE) as pilot:
+        for answer in ("n", "y"):
+            await pilot.press("E")
+            await pilot.pause()
+            pilot.app.screen.query_one("Input").value = str(target)
+            await pilot.press("enter")
+            await pilot.pause()
+            assert isinstance(pilot.app.screen, ConfirmModal)
+            await pilot.press(answer)
+            await pilot.app.workers.wait_for_complete()
+            await pilot.pause()
+            assert (target.read_text(encoding="utf-8") == "kept") is (answer == "n")
+    assert "<tmx" in target.read_text(encoding="utf-8")
 
 
 async def test_an_export_to_a_missing_folder_says_so_plainly(db, tmp_path):

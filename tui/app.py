@@ -381,8 +381,19 @@ class ReviewApp(App):
         what = f"pair {name}" if name else "the whole project"
 
         def chosen(path: str | None) -> None:
-            if path:
-                self._export_worker(name, Path(path).expanduser())
+            if not path:
+                return
+            target = Path(path).expanduser()
+            try:
+                self.store.guard_output(target)  # the project or one of its documents: refused, not asked about
+            except AlignerError as exc:
+                self.notify(f"export failed: {exc}", title="export", severity="error", timeout=10)
+                return
+            if target.is_file():  # asked first: a memory written earlier, maybe edited since in a CAT tool
+                self.push_screen(ConfirmModal(f"{target} exists. Replace it?"),
+                                 lambda yes: self._export_worker(name, target) if yes else None)
+            else:
+                self._export_worker(name, target)
 
         await self.push_screen(PromptModal(f"Export {what} to TMX file", "file.tmx", default), chosen)
 
