@@ -210,6 +210,16 @@ async def test_undo_and_redo_of_confirm_above_keep_the_cursor_where_the_change_e
         assert cursor(pilot.app) == 1
 
 
+async def test_a_key_that_changes_nothing_says_so(db):
+    """i on the last bead, whose active side is empty, did nothing and said nothing."""
+    async with app_for(db).run_test(size=SIZE) as pilot:
+        await pilot.press("end", "i")
+        await pilot.pause()
+        assert [n.message for n in pilot.app._notifications] == ["nothing to change here (shift down)"]
+        with Store.open(db) as store:
+            assert store.history("valdemar") == []
+
+
 async def test_shift_a_side_down_and_up(db):
     async with app_for(db).run_test(size=SIZE) as pilot:
         await go_to(pilot, 6)

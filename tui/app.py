@@ -185,6 +185,9 @@ class ReviewApp(App):
     def commit(self, edit: Edit, flag: tuple[str, str] | None = None) -> bool:
         """Save one edit in its own transaction, then show it; whether it was saved."""
         before = self.session.alignment
+        if edit.alignment.beads == before.beads and not edit.op.startswith(("confirm", "unconfirm")):
+            self.notify(f"nothing to change here ({edit.op.replace('_', ' ')})", timeout=3)  # not a silent key
+            return True
         if self.saving(lambda: self.session.apply(edit) if flag is None else self.session.add_flag(edit, *flag)):
             self._edited(before, edit.cursor)
             return True
