@@ -210,6 +210,20 @@ async def test_undo_and_redo_of_confirm_above_keep_the_cursor_where_the_change_e
         assert cursor(pilot.app) == 1
 
 
+async def test_flagging_a_flagged_bead_again_changes_its_kind_and_note(db):
+    async with app_for(db).run_test(size=SIZE) as pilot:
+        await go_to(pilot, 8)
+        await pilot.press("exclamation_mark", "d", "enter")
+        await pilot.pause()
+        await pilot.press("exclamation_mark", "v", *"note", "enter")
+        await pilot.pause()
+    from aligner.store import visible_flags
+
+    with Store.open(db) as store:
+        shown = visible_flags(store.flag_records("valdemar"), store.alignment("valdemar").beads)
+    assert [(f["type"], f["note"]) for f in shown if f["key"].startswith("editor:")] == [("divergent", "note")]
+
+
 async def test_a_key_that_changes_nothing_says_so(db):
     """i on the last bead, whose active side is empty, did nothing and said nothing."""
     async with app_for(db).run_test(size=SIZE) as pilot:

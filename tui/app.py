@@ -185,23 +185,24 @@ class ReviewApp(App):
     def commit(self, edit: Edit, flag: tuple[str, str] | None = None) -> bool:
         """Save one edit in its own transaction, then show it; whether it was saved."""
         before = self.session.alignment
-        if edit.alignment.beads == before.beads and not edit.op.startswith(("confirm", "unconfirm")):
+        if flag is None and edit.alignment.beads == before.beads and not edit.op.startswith(("confirm", "unconfirm")):
             self.notify(f"nothing to change here ({edit.op.replace('_', ' ')})", timeout=3)  # not a silent key
-            return True
+            return False
         if self.saving(lambda: self.session.apply(edit) if flag is None else self.session.add_flag(edit, *flag)):
             self._edited(before, edit.cursor)
             return True
         return False
 
     def undo(self) -> None:
-        before, step = self.session.alignment, []
-        if self.saving(lambda: step.append(self.session.undo())):
-            self._show_step(before, step[0], "nothing to undo")
+        self._step(self.session.undo, "nothing to undo")
 
     def redo(self) -> None:
+        self._step(self.session.redo, "nothing to redo")
+
+    def _step(self, fn: Callable[[], tuple | None], nothing: str) -> None:
         before, step = self.session.alignment, []
-        if self.saving(lambda: step.append(self.session.redo())):
-            self._show_step(before, step[0], "nothing to redo")
+        if self.saving(lambda: step.append(fn())):
+            self._show_step(before, step[0], nothing)
 
     def saving(self, write: Callable[[], object]) -> bool:
         """Run one write of the editor's; on a library error say "not saved" and why, and return False. Once a
@@ -366,8 +367,8 @@ class ReviewApp(App):
                 [(b.src, b.tgt, b.status) for b in message.base.beads]:
             self.notify("re-aligned: the aligner finds the same beads", timeout=3)
             return
-        self.commit(message.edit)
-        self.notify(f"re-aligned: {message.edit.detail['beads']} beads", timeout=3)
+        if self.commit(message.edit):
+            self.notify(f"re-aligned: {message.edit.detail['beads']} beads", timeout=3)
 
     # --- slow jobs on the project screen ------------------------------------------------------------------
 
