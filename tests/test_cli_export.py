@@ -279,6 +279,16 @@ def test_nothing_is_written_over_a_document_of_the_project(tmp_path, monkeypatch
     assert Path("c/es/y.tmx").exists()
 
 
+def test_a_memory_imported_can_be_exported_back_to_its_file(project, tmp_path):
+    """import tmx, review, export over the same file: the memory is not a document `add` imported."""
+    memory = tmp_path / "mem.tmx"
+    run("export", "tmx", "--db", project, "-o", memory)
+    db = tmp_path / "m.db"
+    run("import", "tmx", memory, "--db", db, "--name", "old")
+    result = run("export", "tmx", "old", "--db", db, "-o", memory)
+    assert result.exit_code == 0 and len(toolkit_units(memory)) == 4
+
+
 @pytest.mark.parametrize("kind, unit", [("added", False), ("dropped", False), ("furniture", False),
                                         ("divergent", True)])
 def test_a_pair_an_editor_flagged_as_not_translating_each_other_is_no_unit(project, tmp_path, kind, unit):

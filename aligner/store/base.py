@@ -228,7 +228,8 @@ class StoreBase:
 
     def guard_output(self, path: str | Path) -> None:
         """Refuse to write an export or report over the project itself (its database file, or the WAL and shared
-        memory files next to it): StoreError naming the file."""
+        memory files next to it) or over a document file that `aligner add` imported: StoreError naming the file.
+        A TMX file that `import tmx` read may be written again (export back to the memory reviewed)."""
         target = Path(path).resolve()
         mine = self.path.resolve()
         if target in {mine, *(mine.with_name(mine.name + s) for s in ("-wal", "-shm", "-journal"))}:
@@ -240,7 +241,7 @@ class StoreBase:
     def _is_document(self, target: Path) -> bool:
         """Whether an existing file is one the project imported: by its path (as `add` stored it, read from here),
         or by its bytes, whatever the path (an export run from another folder)."""
-        paths = {r["path"].split("#", 1)[0] for r in self._q("SELECT DISTINCT path FROM documents")}
+        paths = {r["path"] for r in self._q("SELECT DISTINCT path FROM documents") if "#" not in r["path"]}
         if any(Path(p).resolve() == target for p in paths):
             return True
         try:
