@@ -20,15 +20,17 @@ def one_line(text: str) -> str:
     return _BREAKING_SPACE.sub(" ", text).strip()
 
 
-# C1 controls: what Windows-1252's quotes and dashes become when the file is decoded as Latin-1 (and never text)
-_C1 = re.compile("[\x80-\x9f]")
+# C1 controls that Windows-1252 uses for quotes, dashes, the euro sign...: what those become when a Windows-1252
+# file is converted as Latin-1 (the five it leaves undefined, and U+0085, a line break, are not reported)
+_C1 = re.compile("[\x80\x82-\x84\x86-\x8c\x8e\x91-\x9c\x9e\x9f]")
 
 # Bytes that never occur in text: a NUL, or other C0 controls beyond a small tolerance, mean a binary file.
 _CONTROL = set(range(0, 9)) | {11, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31}
 
 
 def decode_text(data: bytes, name: str) -> str:
-    """Decode UTF-8 (with or without BOM), normalise CRLF/CR to LF, and reject binary or undecodable input."""
+    """Decode UTF-8 (with or without BOM), normalise CRLF/CR to LF, and reject binary or undecodable input, and
+    text with the control characters a Windows-1252 file converted as Latin-1 is left with."""
     if data.startswith(codecs.BOM_UTF16_LE) or data.startswith(codecs.BOM_UTF16_BE):
         raise InputError(f"{name}: the file is UTF-16; save it as UTF-8")
     head = data[:8192]
@@ -43,20 +45,31 @@ def decode_text(data: bytes, name: str) -> str:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
+        where = f"byte 0x{data[exc.start]:02x} at offset {exc.start}, line {line}"
+        if _mixed(data):  # converting the whole file would garble its UTF-8 part
+            raise InputError(f"{name}: not valid UTF-8 ({where}): the file mixes UTF-8 with another encoding; fix "
+                             f"that line (and any other the error names) in an editor, saving as UTF-8") from None
         raise InputError(
-            f"{name}: not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}, line {line}); "
+            f"{name}: not valid UTF-8 ({where}); "
             f"convert it to UTF-8 (for example: iconv -f {_legacy_encoding(data)} -t utf-8)"
         ) from None
     if c1 := _C1.search(text):
         line = text[: c1.start()].count("\n") + 1
         raise InputError(
-            f"{name}: control character U+{ord(c1.group()):04X} on line {line}, where Windows-1252 has a "
-            f"typographic character (quote, dash): the file was converted from Windows-1252 as if it were Latin-1; "
-            f"convert the original again with iconv -f cp1252 -t utf-8")
+            f"{name}: control character U+{ord(c1.group()):04X} on line {line}, where Windows-1252 has "
+            f"{bytes([ord(c1.group())]).decode('cp1252')!r}: the file was converted from Windows-1252 as if it were "
+            f"Latin-1; convert the original again with iconv -f cp1252 -t utf-8")
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
         raise InputError(f"{name}: the file is empty")
     return text
+
+
+def _mixed(data: bytes) -> bool:
+    """Whether a file that is not valid UTF-8 still holds valid UTF-8 multi-byte characters (a line pasted in from
+    elsewhere): no single conversion of the whole file is right then."""
+    text = data.decode("utf-8", "surrogateescape")
+    return any("\x80" <= c < "\udc80" or c > "\udcff" for c in text if c >= "\x80")
 
 
 def _legacy_encoding(data: bytes) -> str:

@@ -55,6 +55,19 @@ def test_a_windows_1252_file_is_told_to_convert_from_cp1252():
         decode_text(wrongly, "w.txt")
 
 
+def test_a_file_mixing_utf8_and_latin1_is_told_to_fix_the_line_not_to_convert_it_all():
+    """Its UTF-8 dashes and euro signs hold bytes 0x80-0x9F: it was told to convert from cp1252, which garbles
+    every UTF-8 character of it."""
+    data = "Dijo «sí» — vale 5 €.\n".encode() + "Café con leche\n".encode("latin-1")
+    with pytest.raises(InputError, match=r"line 2\): the file mixes UTF-8 with another encoding; fix that line") as exc:
+        decode_text(data, "m.txt")
+    assert "iconv" not in str(exc.value)
+
+
+def test_a_next_line_character_is_text_not_a_windows_1252_leftover():
+    assert decode_text("Línea\u0085otra\n".encode(), "n.txt") == "Línea\u0085otra\n"
+
+
 def test_undecodable_byte_on_a_later_line_reports_that_line():
     with pytest.raises(InputError, match=r"0xe9 at offset 17, line 3"):
         decode_text(b"one\ntwo\nthree caf\xe9\n", "x.txt")
