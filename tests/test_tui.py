@@ -1372,3 +1372,23 @@ async def test_a_pair_aligned_again_by_another_process_is_reloaded_and_no_decisi
         await pilot.pause()
     with Store.open(db) as store:
         assert [f["status"] for f in store.flag_records("valdemar")] == ["confirmed"]
+
+
+async def test_flags_derived_after_an_edit_do_not_land_on_a_run_another_process_made_meanwhile(db):
+    """An edit makes the flags due; another process aligns the pair again before they are derived: they describe
+    the alignment on screen, so they are dropped, not saved over the new run's flags."""
+    cache_vectors(db)
+    span = {"sentences": [7], "paragraphs": [0], "start": 0, "end": 1}
+    added = {"type": "added", "src": None, "tgt": span, "confidence": 0.8, "score": 0.0, "note": "", "status": "open"}
+    app = app_for(db)
+    async with app.run_test(size=SIZE) as pilot:
+        await go_to(pilot, 2)
+        await pilot.press("x")  # sentences move: the flags are due
+        assert app.reflag_pending
+        with Store.open(db) as other:
+            other.save_alignment("valdemar", Alignment(tuple(valdemar_beads()), 11, 9), {"model": "fake"})
+            other.save_flags("valdemar", [added])
+        await flags_settled(pilot)
+        assert not any("flags not saved" in n.message for n in app._notifications)
+    with Store.open(db) as store:
+        assert [(f["type"], f["tgt"]["sentences"]) for f in store.flag_records("valdemar")] == [("added", [7])]

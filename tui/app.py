@@ -295,6 +295,8 @@ class ReviewApp(App):
             try:
                 vectors = s.vectors or reflag.cached_vectors(self.store, s.name, s.src, s.tgt)
                 s.save_derived(reflag.rederive(list(s.flags), s.alignment, s.src, s.tgt, vectors))
+            except StaleAlignment:
+                pass  # aligned again by another process: the new run has flags of its own
             except AlignerError as exc:  # flags are advice: the edits are saved; say why they are not
                 self.quit_note += f"{s.name}: {exc} (`aligner flags {s.name} --recompute` derives them again)\n"
 
@@ -325,6 +327,8 @@ class ReviewApp(App):
         elif s.alignment is message.alignment:  # else edited meanwhile: the next derivation is due
             try:
                 s.save_derived(message.flags)  # the store keeps decisions made meanwhile (y, d) by key
+            except StaleAlignment:
+                pass  # aligned again by another process: the new run has flags of its own
             except AlignerError as exc:
                 s.stale = f"flags not saved: {exc}"
                 self.notify(s.stale, severity="error", timeout=10)

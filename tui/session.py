@@ -81,12 +81,14 @@ class PairSession:
                   "made": datetime.now(UTC).isoformat(timespec="microseconds")}  # the newest flag of a sentence shows
         self.apply(edit)
         self.flags = [f for f in self.flags if f.get("key") != record["key"]] + [record]
-        self.store.save_flags(self.name, [{k: v for k, v in f.items() if k != "id"} for f in self.flags])
+        self.store.save_flags(self.name, [{k: v for k, v in f.items() if k != "id"} for f in self.flags],
+                              self.alignment.meta.get("run_id"))
         self.flags = self.store.flag_records(self.name)
 
     def save_derived(self, flags: list[dict]) -> None:
-        """Make `flags` (tui.reflag.rederive) the pair's flags."""
-        self.store.save_flags(self.name, flags)
+        """Make `flags` (tui.reflag.rederive) the pair's flags; StaleAlignment when another process has aligned
+        the pair again since it was opened (they describe the alignment shown, not the new one)."""
+        self.store.save_flags(self.name, flags, self.alignment.meta.get("run_id"))
         self.flags = self.store.flag_records(self.name)
         self.stale = ""
 

@@ -15,6 +15,7 @@ from ..models import Alignment, Bead, BeadStatus, check_consecutive, common_ends
 from .base import _now
 from .carry import carry_review
 from .documents import Documents
+from .flags import stale_run
 from .stretch import _STATUS, FORMAT, Stretch, insert_rows
 
 
@@ -153,8 +154,7 @@ class Alignments(Documents):
                 raise StoreError(f"{pair}: not aligned yet; run `aligner align-all`")
             base = new_alignment.meta.get("run_id")
             if base is not None and base != run_id:
-                raise StaleAlignment(f"{pair}: the alignment was replaced by a new run since it was loaded; "
-                                     f"reload it")
+                raise stale_run(pair)
             cur, changed = self._beads_of_run(run_id)
             revision = new_alignment.meta.get("revision")
             if revision is not None and revision != cur.meta["revision"]:
@@ -219,8 +219,7 @@ class Alignments(Documents):
         with self.transaction():
             run_id = self._pair_run(pair)[1]
             if expected is not None and run_id != expected:
-                raise StaleAlignment(f"{pair}: the alignment was replaced by a new run since it was loaded; "
-                                     f"reload it")
+                raise stale_run(pair)
             row = self._conn.execute(
                 "SELECT id, start_src, start_tgt, before, after, format FROM edits WHERE run_id = ? AND undone = ? "
                 f"ORDER BY id {'DESC' if undo else 'ASC'} LIMIT 1", (run_id, int(not undo))).fetchone()

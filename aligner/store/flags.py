@@ -30,6 +30,11 @@ def is_kept(flag: Mapping) -> bool:
     return flag.get("key", "").startswith((EDITOR_KEY, IMPORTED_KEY))
 
 
+def stale_run(pair: str) -> StaleAlignment:
+    """The error for a change made on a run of `pair` that another process has replaced since."""
+    return StaleAlignment(f"{pair}: the alignment was replaced by a new run since it was loaded; reload it")
+
+
 def is_open(flag: Mapping) -> bool:
     """Whether a flag record is one of the flagger's that no editor has accepted or dismissed yet: what the
     counts of open flags count (Store.open_flag_counts is the same rule in SQL)."""
@@ -70,14 +75,18 @@ def visible_flags(records: Sequence[Mapping], beads: Iterable) -> list:
 class Flags(Documents):
     """Saving and reading flags, and their review status."""
 
-    def save_flags(self, pair: str, flags: Iterable) -> None:
+    def save_flags(self, pair: str, flags: Iterable, run_id: int | None = None) -> None:
         """Make `flags` (aligner.flags.Flag objects or their to_dict()) the flags of the pair's current alignment.
-        A flag keeps its id while its key stays; flags no longer given are removed."""
+        A flag keeps its id while its key stays; flags no longer given are removed. run_id: the run they were
+        derived on; StaleAlignment when the pair has another run now (they would land on an alignment they do
+        not describe)."""
         flags = [f if isinstance(f, dict) else f.to_dict() for f in flags]
         with self.transaction():
             p = self.pair(pair)
             if p.run_id is None:
                 raise StoreError(f"{pair}: not aligned yet; nothing to flag")
+            if run_id is not None and p.run_id != run_id:
+                raise stale_run(pair)
             # an editor's last decision on a key wins over the status the flags come with: the flag may have
             # been derived away and found again since, or reviewed while these were being derived. Keys name the
             # sentences of the documents the run aligned, also once the pair's files changed (PairInfo.stale):
@@ -143,8 +152,7 @@ class Flags(Documents):
                                f"ON r.id = f.run_id JOIN pairs p ON p.id = r.pair_id WHERE f.id IN "
                                f"({','.join('?' * len(flag_ids))})", (run_id, *flag_ids))
                 if stale := next((r["name"] for r in rows if not r["current"]), None):
-                    raise StaleAlignment(f"{stale}: the alignment was replaced by a new run since it was loaded; "
-                                         f"reload it")
+                    raise stale_run(stale)
             for flag_id in flag_ids:
                 if self._conn.execute("UPDATE flags SET status = ? WHERE id = ?", (status, flag_id)).rowcount == 0:
                     raise StoreError(f"{self.path}: no flag {flag_id} (derived again meanwhile?)")
