@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
+import subprocess
+import sys
+import textwrap
 import time
 from pathlib import Path
 
@@ -92,3 +96,24 @@ def fake_model(monkeypatch):
     monkeypatch.setitem(embed._instances, "fake", FakeEncoder())
     monkeypatch.setitem(embed._instances, "slow-fake", SlowFakeEncoder())
     return embed._instances["fake"]
+
+
+@contextlib.contextmanager
+def holding_lock(db: Path, pair: str, seconds: float):
+    """Another process holding the project's write lock (a transaction that confirms the pair's first bead) for
+    `seconds`; the block runs once it holds it, and the process is waited for at the end."""
+    script = textwrap.dedent(f"""
+        import time
+        from aligner.store import Store
+        s = Store.open({str(db)!r})
+        with s.transaction():
+            s.set_status({pair!r}, [0], "confirmed")
+            print("locked", flush=True)
+            time.sleep({seconds})
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "locked"
+        yield proc
+    finally:
+        proc.wait(30)

@@ -9,7 +9,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 from click.testing import CliRunner
-from conftest import made_up_pair, write_pair
+from conftest import holding_lock, made_up_pair, write_pair
 
 from aligner.cli import cli
 from aligner.store import Store
@@ -413,25 +413,8 @@ def test_every_command_names_an_unknown_pair_alike(tmp_path, fake_model):
 def test_add_says_that_it_waits_for_another_process_and_then_imports(tmp_path, corpus, project):
     """`add` gave up after 10 s without a word while a batch run held the project; it now says that it waits,
     as align-all does, and imports once the other process is done."""
-    import subprocess
-    import sys
-    import textwrap
-
-    script = textwrap.dedent(f"""
-        import time
-        from aligner.store import Store
-        s = Store.open({str(project)!r})
-        with s.transaction():
-            s.set_status("alpha", [0], "confirmed")
-            print("locked", flush=True)
-            time.sleep(1.5)
-    """)
     write_pair(corpus, "delta", *made_up_pair(4, seed=9))
-    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
-    try:
-        assert proc.stdout.readline().strip() == "locked"
+    with holding_lock(project, "alpha", 1.5):
         result = run("add", corpus, "--db", project)
-    finally:
-        proc.wait(10)
     assert "another process is writing to the project; waiting for it" in result.stderr
     assert "added: delta" in result.stdout

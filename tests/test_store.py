@@ -6,7 +6,6 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 import sys
-import textwrap
 import threading
 import time
 from datetime import UTC, datetime
@@ -596,18 +595,9 @@ def test_a_second_writer_that_waits_long_enough_goes_through(tmp_path, aligned):
 
 
 def test_another_process_holding_the_lock_gives_a_clear_error(tmp_path, aligned):
-    script = textwrap.dedent(f"""
-        import sys, time
-        from aligner.store import Store
-        s = Store.open({str(tmp_path / 'p.db')!r})
-        with s.transaction():
-            s.set_status("doc", [0], "confirmed")
-            print("locked", flush=True)
-            time.sleep(3)
-    """)
-    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
-    try:
-        assert proc.stdout.readline().strip() == "locked"
+    from conftest import holding_lock
+
+    with holding_lock(tmp_path / "p.db", "doc", 3):
         assert aligned.busy()  # what `align-all` asks first, to say that it waits
         with Store.open(tmp_path / "p.db", timeout=0.3) as other, pytest.raises(StoreError, match="busy"):
             other.set_status("doc", [1], "confirmed")
@@ -619,8 +609,6 @@ def test_another_process_holding_the_lock_gives_a_clear_error(tmp_path, aligned)
         with pytest.raises(StoreError, match="busy"):
             align_all(tmp_path / "p.db", force=True, jobs=1, timeout=0.3, encoder_factory=lambda: encoder)
         assert encoder.calls == []
-    finally:
-        proc.wait(10)
     assert aligned.pair("doc").reviewed == 1 and not aligned.busy()
 
 

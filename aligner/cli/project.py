@@ -39,7 +39,7 @@ def not_aligned(store, info) -> str:
     `align-all`."""
     if not info.error:
         return f"{info.name}: not aligned yet ({info.status.value}); run `aligner align-all`"
-    broken = [d for d in map(store.document_info, (info.src_doc, info.tgt_doc)) if d["error"]]
+    broken = _broken(store, info)
     advice = (f"fix the file{'s' if len(broken) > 1 else ''}, then run `aligner add` again and `aligner align-all`"
               if broken else f"run `aligner align-all {info.name}` again once the cause is fixed")
     return f"{info.name}: alignment failed: {info.error}\n{advice}"
@@ -140,12 +140,15 @@ def align_all_cmd(ctx, names, db, model, force, jobs, threads, max_side, skip, q
         ctx.exit(1)
 
 
+def _broken(store, info) -> list[dict]:
+    """The documents of pair `info` stored with an error (undecodable, empty, binary): fixed only by `add`."""
+    return [d for d in map(store.document_info, (info.src_doc, info.tgt_doc)) if d["error"]]
+
+
 def _broken_files(db: Path, names: list[str]) -> list[str]:
-    """The files of pairs `names` that were imported with an error (undecodable, empty, binary)."""
+    """The files of pairs `names` that were imported with an error."""
     with _open(db) as store:
-        infos = [store.pair(name) for name in names]
-        docs = [store.document_info(d) for p in infos for d in (p.src_doc, p.tgt_doc)]
-    return [d["path"] for d in docs if d["error"]]
+        return [d["path"] for name in names for d in _broken(store, store.pair(name))]
 
 
 def _interrupt(signum, frame):
