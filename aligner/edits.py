@@ -26,6 +26,11 @@ class Side(str, enum.Enum):
     SRC = "src"
     TGT = "tgt"
 
+    @property
+    def word(self) -> str:
+        """The side as editors read it: 'source' or 'target'."""
+        return "source" if self is Side.SRC else "target"
+
 
 @dataclass(frozen=True)
 class Edit:
@@ -169,7 +174,7 @@ def move_first_up(a: Alignment, i: int, side: Side) -> Edit:
     b = _bead(a, i)
     ids = _ids(b, side)
     if not ids:
-        raise EditError(f"bead {i + 1} has no {side.value} sentence to move up")
+        raise EditError(f"bead {i + 1} has no {side.word} sentence to move up")
     _need_unconfirmed(a, i, *([i - 1] if i else []))
     if i == 0:
         pairs = [_pair((), (), side, ids[:1]), _pair(b.src, b.tgt, side, ids[1:])]
@@ -189,7 +194,7 @@ def move_last_down(a: Alignment, i: int, side: Side) -> Edit:
     b = _bead(a, i)
     ids = _ids(b, side)
     if not ids:
-        raise EditError(f"bead {i + 1} has no {side.value} sentence to move down")
+        raise EditError(f"bead {i + 1} has no {side.word} sentence to move down")
     last = i + 1 >= len(a.beads)
     _need_unconfirmed(a, i, *([] if last else [i + 1]))
     if last:

@@ -108,6 +108,8 @@ def test_move_first_up_and_last_down():
     assert kinds(e.alignment) == ["1-2"] and e.cursor == 0
     assert kinds(edits.move_first_up(a, 0, S).alignment)[:2] == ["1-0", "0-1"]
     assert kinds(edits.move_last_down(a, 2, T).alignment)[-2:] == ["1-0", "0-1"]
+    with pytest.raises(edits.EditError, match="bead 2 has no target sentence to move down"):
+        edits.move_last_down(make("1-1", "1-0", "1-1"), 1, T)
 
 
 def test_shift_side_down_and_up_like_a_grid():
