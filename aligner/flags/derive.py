@@ -163,17 +163,22 @@ def _divergent(pairs: list[Pair], src_doc, tgt_doc, sv, tv, p: FlagParams) -> li
     ratio = np.log((tlen + 20.0) / (slen + 20.0))
     z_len = np.abs(ratio - np.median(ratio)) / max(1.4826 * _mad(ratio), 0.05)
     groups = [(len(s), len(t)) for s, t in pairs]
-    z_sim = np.zeros(len(pairs))
+    z_sim, typical = np.zeros(len(pairs)), np.zeros(len(pairs))
     for key in set(groups):
         idx = np.array([g == key for g in groups])
         ref = idx if idx.sum() >= p.min_class else _fallback(groups, key, p.min_class)
-        z_sim[idx] = (np.median(sims[ref]) - sims[idx]) / max(1.4826 * _mad(sims[ref]), p.min_scale)
+        typical[idx] = np.median(sims[ref])
+        z_sim[idx] = (typical[idx] - sims[idx]) / max(1.4826 * _mad(sims[ref]), p.min_scale)
+    longer = np.exp(ratio - np.median(ratio)) - 1.0  # the target's length against the document's usual ratio
     score = z_sim + p.length_weight * np.maximum(z_len - 1.5, 0.0)
     flags = []
     for k in np.flatnonzero(score >= p.divergent_z):
         s, t = pairs[k]
         conf = round(float(1.0 / (1.0 + np.exp(-(score[k] - p.divergent_z - 1.0)))), 3)
-        note = f"{len(s)}-{len(t)} bead, similarity {sims[k]:.2f} (z {z_sim[k]:.1f}), length z {z_len[k]:.1f}"
+        # said as an editor reads it: how far below the text's usual pairs, and a length out of the ordinary
+        note = f"{len(s)}-{len(t)} bead, similarity {sims[k]:.2f} (usual here {typical[k]:.2f})"
+        if z_len[k] > 1.5:
+            note += f"; target {abs(longer[k]):.0%} {'longer' if longer[k] > 0 else 'shorter'} than usual"
         figures = _figures_differ(src_doc, tgt_doc, s, t)
         if figures:
             note += f"; figures differ: {figures}"
