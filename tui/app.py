@@ -63,6 +63,7 @@ class ReviewApp(App):
         self._reflagging: PairSession | None = None  # the pair whose flags a worker is deriving
         self.quit_note = ""  # said on the terminal after the app has gone
         self._busy = False  # a write gave up waiting for another process's lock, and none has succeeded since
+        self._quitting = False  # quit asked while flags were due: the app exits once they are saved
         self.project = ProjectScreen()
         self.review = ReviewScreen()
 
@@ -110,6 +111,17 @@ class ReviewApp(App):
             self._save_cursor()
             self._reflag_now()
             self.store.close()
+
+    async def action_quit(self) -> None:
+        """Quit. Flags due after the last edits are derived first, in the background and said so (on_unmount
+        did it in a silent pause of a second or two); asked again meanwhile, it quits at once (they are then
+        derived in the foreground on the way out)."""
+        if self.reflag_pending and not self._quitting:
+            self._quitting = True
+            self.notify("saving the flags of your last edits, then quitting (press again to quit now)", timeout=10)
+            self._flush_reflag()
+            return
+        self.exit()
 
     def refresh_project(self) -> None:
         self.project.show_pairs(f"[b]{self.db_path}[/b]  project", summarize_pairs(self.store))
@@ -341,6 +353,8 @@ class ReviewApp(App):
             self.refresh_project()
         if self._due and self._reflag_timer is None:
             self._start_reflag()
+        if self._quitting and not self.reflag_pending:
+            self.exit()
 
     def realign(self, cursor: int) -> None:
         self._realign_worker(self.session, cursor)
