@@ -623,6 +623,11 @@ async def test_help_lists_every_key_of_the_screen(db):
             assert (b.tooltip if not b.group else b.group.description) in text
         await pilot.press("escape")
         assert isinstance(pilot.app.screen, ReviewScreen)
+        await pilot.press("question_mark")  # kept: the same screen again, not built anew (150-200 ms)
+        assert pilot.app.screen is help_screen
+        await pilot.press("escape", "escape", "question_mark")  # the project screen has its own keys
+        await pilot.pause()
+        assert pilot.app.screen is not help_screen and pilot.app.screen.title_text == "Project keys"
 
 
 async def test_command_palette_has_an_entry_for_each_action(db):
