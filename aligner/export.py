@@ -448,8 +448,10 @@ def import_tmx(store, path: str | Path, name: str | None = None, src_lang: str |
     segmenter splits it back into as many sentences); its status and score come from our x-status and x-score
     props, and a unit from another tool is confirmed with score 1.0 (a person kept it in a memory). Its
     sentences take the unit's x-paragraph (0 without one). The pair's run is dated by the earliest unit
-    creationdate (the import's time when no unit has one) and each bead keeps its unit's changedate, so that
-    exporting a memory we wrote, importing it and exporting it again gives the same file.
+    creationdate (the import's time when no unit has one), each bead keeps its unit's changedate, and a unit
+    whose creationdate differs (or that has none) keeps its own in the run's figures, so that an export gives
+    each unit back its dates, and exporting a memory we wrote, importing it and exporting it again gives the
+    same file.
     A pair that already exists is refused rather than overwritten.
     """
     from .errors import InputError, StoreError
@@ -504,9 +506,13 @@ def _save_pair(store, path: Path, name: str, units: list[TranslationUnit], src_l
     store.add_pair(name, *docs)
     alignment = Alignment(tuple(beads), len(sides[0]), len(sides[1]))
     created = [u.created for u in units if u.created is not None]
-    store.save_alignment(name, alignment, {"model": IMPORTED_MODEL, "params": {"file": path.name},
-                                           "date": min(created, default=None),
-                                           "changed": [u.changed for u in units]})
+    date = min(created, default=None)
+    # each unit's own creation date where it is not the run's (another tool's memory), none where it had none
+    own = {f"{b.src[0]}:{b.tgt[0]}": u.created and u.created.isoformat()
+           for b, u in zip(beads, units, strict=True) if u.created is None or u.created != date}
+    store.save_alignment(name, alignment, {"model": IMPORTED_MODEL, "params": {"file": path.name}, "date": date,
+                                           "changed": [u.changed for u in units],
+                                           **({"figures": {"created": own}} if own else {})})
     moved = [b for b, u in zip(beads, units, strict=True) if u.props.get("x-moved") == "yes"]
     if moved:  # a moved passage we exported: a bead here, flagged moved as it was, so that it exports the same
         from .flags import Flag, FlagStatus, FlagType, Span

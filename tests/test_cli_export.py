@@ -577,13 +577,31 @@ def test_import_another_tools_memory_choosing_the_languages(tmp_path, frozen_clo
     assert [(r.src, r.tgt, r.status, r.score) for r in rows] == [
         ("Pulse Aceptar.", "Press OK.", BeadStatus.CONFIRMED, 1.0),
         ("Dos espacios y salto.", "Two lines.", BeadStatus.CONFIRMED, 1.0)]
-    # no unit has a creationdate: the run is dated by the import; a unit's changedate is kept
-    assert rows[1].created == datetime.fromisoformat(CLOCK)
+    # no unit has a creationdate: none is made up on export; a unit's changedate is kept
+    assert rows[0].created is rows[0].changed is None and rows[1].created is None
     assert rows[1].changed == datetime(2023, 1, 1, tzinfo=UTC)
     out = tmp_path / "back.tmx"
     run("export", "tmx", "--db", db, "-o", out)
     assert ET.parse(out).getroot().find("header").get("srclang") == "es-ES"
     assert toolkit_units(out) == [("Pulse Aceptar.", "Press OK."), ("Dos espacios y salto.", "Two lines.")]
+    assert [tu.attrib for tu in ET.parse(out).getroot().iter("tu")] == [{}, {"changedate": "20230101T000000Z"}]
+
+
+def test_import_keeps_each_units_creation_date_and_makes_none_up(tmp_path):
+    """Another tool's memory with a creation date per unit, and one unit without: each unit went out with the
+    earliest date of the file."""
+    units = "".join(f'<tu{date}><tuv xml:lang="es"><seg>Uno {k}.</seg></tuv><tuv xml:lang="en"><seg>One {k}.</seg>'
+                    f"</tuv></tu>" for k, date in enumerate(
+                        [' creationdate="20230101T101010Z"', ' creationdate="20240202T020202Z"', ""]))
+    path, db, out = tmp_path / "m.tmx", tmp_path / "p.db", tmp_path / "back.tmx"
+    path.write_text(f'<?xml version="1.0"?><tmx version="1.4"><header srclang="es" creationtool="t" '
+                    f'creationtoolversion="1" o-tmf="t" datatype="plaintext" segtype="sentence" adminlang="en"/>'
+                    f"<body>{units}</body></tmx>", encoding="utf-8")
+    run("import", "tmx", path, "--db", db)
+    run("export", "tmx", "--db", db, "-o", out)
+    assert [tu.attrib for tu in ET.parse(out).getroot().iter("tu")] == [
+        {"creationdate": "20230101T101010Z", "changedate": "20230101T101010Z"},
+        {"creationdate": "20240202T020202Z", "changedate": "20240202T020202Z"}, {}]
 
 
 def test_import_of_a_broken_file_is_a_clear_error(tmp_path):

@@ -78,7 +78,10 @@ class _Sentences:
 def _pair_rows(conn: sqlite3.Connection, p: PairInfo, wanted, min_score, batch_size: int) -> Iterator:
     from ..export import BeadRow
 
-    created = _when(conn.execute("SELECT date FROM runs WHERE id = ?", (p.run_id,)).fetchone()[0])
+    date, figures = conn.execute("SELECT date, figures FROM runs WHERE id = ?", (p.run_id,)).fetchone()
+    created = _when(date)
+    # an imported memory's units keep their own creation dates (none where a unit had none): "s0:t0" -> date
+    own = json.loads(figures or "{}").get("created") or {}
     # per side, sentence -> flag kinds: the flagger's, and the editor's that show (only on FLAGGED beads)
     records = [{**json.loads(data), "key": key, "type": kind} for key, kind, data in conn.execute(
         "SELECT key, type, data FROM flags WHERE run_id = ? AND status != 'dismissed' ORDER BY id", (p.run_id,))]
@@ -119,8 +122,9 @@ def _pair_rows(conn: sqlite3.Connection, p: PairInfo, wanted, min_score, batch_s
                 mine = marks[True]                                 # not translate each other
                 editor = set().union(*(mine[0].get(i, ()) for i in s_ids), *(mine[1].get(j, ()) for j in t_ids))
                 unpaired = bool(editor & {"added", "dropped", "furniture"})
+            made = _when(own[key]) if own and (key := f"{s0}:{t0}") in own else created
             yield BeadRow(p.name, s_ids, t_ids, s_text, t_text, score, status, tuple(sorted(kinds)),
-                          s_para if s_para is not None else t_para, created, _when(changed) or created, s_lens,
+                          s_para if s_para is not None else t_para, made, _when(changed) or made, s_lens,
                           t_lens, unpaired)
 
 
