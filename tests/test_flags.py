@@ -563,6 +563,9 @@ def test_cli_flags_on_a_stored_pair_and_status_survives_recompute(tmp_path, fake
     assert "[dismissed]" in r.output and out.exists()
     r = runner.invoke(cli, ["flags", "delta", "--db", str(db), "--status", "open"])
     assert r.output.startswith("0 of 1 flag (")
+    # the counts leave the dismissed flag out, and say so (they read "0 added" beside "1 of 1 flag")
+    r = runner.invoke(cli, ["flags", "delta", "--db", str(db), "--status", "dismissed"])
+    assert "1 of 1 flag (1 dismissed; the others: 0 added, " in r.output
     with Store.open(db) as store:  # accepted in the review app (y): the same word here, as status and filter
         store.set_flag_status(store.flag_records("delta")[0]["id"], FlagStatus.CONFIRMED)
     for status in ("accepted", "confirmed"):

@@ -171,7 +171,12 @@ def _print(flags, editor, src, tgt, alignment, types, statuses, by_score, as_jso
                                         f"tgt {f.tgt.label()}" if f.tgt else "") if x)
         status = " [editor]" if k in editor else "" if f.status.value == "open" else f" [{f.status.word}]"
         click.echo(f"{n:>3} {f.type.value:<9} {where:<22} conf {f.confidence:.2f}{status}  {f.note}")
+    from ..flags import FlagStatus
+
     s = summarize(flags, src, tgt)
     counts = ", ".join(f"{v} {k}" for k, v in s.counts.items())
-    click.echo(f"{len(shown)} of {counted(len(flags), 'flag')} ({counts}); words added {s.words_added}, dropped "
-               f"{s.words_dropped}, moved {s.words_moved}, furniture {s.words_furniture}")
+    dismissed = sum(f.status is FlagStatus.DISMISSED for f in flags)
+    # the counts and words leave dismissed flags out (as the HTML report's summary): said, so that they add up
+    click.echo(f"{len(shown)} of {counted(len(flags), 'flag')} ({f'{dismissed} dismissed; the others: ' if dismissed else ''}"
+               f"{counts}); words added {s.words_added}, dropped {s.words_dropped}, moved {s.words_moved}, "
+               f"furniture {s.words_furniture}")
