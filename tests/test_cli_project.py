@@ -194,6 +194,8 @@ def test_a_pair_whose_files_are_gone_is_reported_and_can_be_removed(tmp_path, co
     assert refused.exit_code == 1 and "nosuch" in refused.output
     kept = CliRunner().invoke(cli, ["remove", "gamma", "--db", str(project)], input="n\n")
     assert kept.exit_code == 1 and "Aborted" in kept.output
+    unanswered = CliRunner().invoke(cli, ["remove", "gamma", "--db", str(project)], input="")  # </dev/null
+    assert unanswered.exit_code == 2 and "no answer came: add --yes in a script" in unanswered.output
     with Store.open(project) as store:
         assert [p.name for p in store.pairs()] == ["alpha", "beta", "gamma"]
     result = run("remove", "gamma", "--db", project, "--yes")
@@ -418,3 +420,8 @@ def test_add_says_that_it_waits_for_another_process_and_then_imports(tmp_path, c
         result = run("add", corpus, "--db", project)
     assert "another process is writing to the project; waiting for it" in result.stderr
     assert "added: delta" in result.stdout
+
+
+def test_report_of_one_pair_without_html_says_what_it_needs(project):
+    result = CliRunner().invoke(cli, ["report", "beta", "--db", str(project), "--format", "csv"])
+    assert result.exit_code == 2 and "report NAME writes that pair's HTML page: give --html FILE" in result.output

@@ -58,6 +58,13 @@ def test_st_without_a_name():
         get_encoder("st:")
 
 
+@pytest.mark.parametrize("ref", ["/nonexistent/model", "./relative-missing", "~/no-such-model"])
+def test_st_with_a_missing_local_path_says_no_such_folder(ref):
+    """A typed path that does not exist was told to download the model from the Hugging Face hub."""
+    with pytest.raises(EncoderUnavailable, match=r": no such folder \(a local sentence-transformers model"):
+        get_encoder(f"st:{ref}").encode(["hola"])
+
+
 def test_normalise_rejects_zero_and_non_finite_rows():
     np.testing.assert_allclose(normalise(np.array([[3.0, 4.0]])), [[0.6, 0.8]])
     assert normalise(np.array([[3.0, 4.0]])).dtype == np.float32

@@ -336,7 +336,8 @@ def report(name, db, fmt, output, html):
     pair's side-by-side page with every flag highlighted."""
     if html or name:
         if not (html and name):
-            raise click.UsageError("the HTML report needs both NAME and --html FILE")
+            raise click.UsageError("report NAME writes that pair's HTML page: give --html FILE (without NAME, "
+                                   "`aligner report --format csv|json|parquet` gives every pair's figures)")
         from .flags import write_pair_report
 
         with _open(db) as store:
@@ -378,8 +379,15 @@ def remove(names, db, yes):
     with _open(db) as store:
         store.pairs(names)  # an unknown name fails before asking
         if not yes:
-            click.confirm(f"remove {counted(len(set(names)), 'pair')} ({', '.join(dict.fromkeys(names))}) and their "
-                          f"review work from {db}?", abort=True, err=True)
+            question = (f"remove {counted(len(set(names)), 'pair')} ({', '.join(dict.fromkeys(names))}) and their "
+                        f"review work from {db}?")
+            try:
+                answer = click.confirm(question, err=True)
+            except click.Abort:  # no answer: stdin is not a terminal, or it ended
+                raise click.UsageError("removing pairs asks first, and no answer came: add --yes in a script") \
+                    from None
+            if not answer:
+                raise click.Abort()
         removed = remove_pairs(store, list(dict.fromkeys(names)))
     click.echo(f"removed {counted(removed['pairs'], 'pair')} ({counted(removed['runs'], 'run')}, "
                f"{counted(removed['beads'], 'bead')}, {counted(removed['edits'], 'edit')}, "

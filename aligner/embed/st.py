@@ -31,6 +31,9 @@ class STEncoder:
     def _load(self):
         if self._model is not None:
             return self._model
+        local = Path(self.model_ref).expanduser()
+        if not local.exists() and (self.model_ref.startswith(("/", ".", "~")) or "\\" in self.model_ref):
+            raise EncoderUnavailable(f"{local}: no such folder (a local sentence-transformers model was asked for)")
         # huggingface_hub reads these when it is first imported: set them before, or it retries the network.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -41,9 +44,14 @@ class STEncoder:
                 "the sentence-transformers backend is not installed: pip install 'aligner[st]' "
                 "(install torch first, e.g. pip install torch==2.13.0 for the CPU build)"
             ) from None
-        local = Path(self.model_ref).expanduser()
         if local.exists() and not (local / "modules.json").exists() and not (local / "config.json").exists():
             raise EncoderUnavailable(f"{local}: not a sentence-transformers model folder (no modules.json)")
+        try:
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()  # its "Loading weights" bar on stderr, even with --quiet
+        except ImportError:
+            pass
         try:
             # local_files_only: never wait on the network (huggingface_hub may have been imported by then)
             self._model = SentenceTransformer(str(local) if local.exists() else self.model_ref, device="cpu",
