@@ -44,7 +44,8 @@ table { border-collapse: collapse; width: 100%; }
 .aligned { table-layout: fixed; }
 .aligned th { position: sticky; top: 0; background: #fff; border-bottom: 2px solid #ccc; padding: 6px;
   text-align: left; font-size: 13px; }
-.aligned td { vertical-align: top; padding: 3px 8px; border-bottom: 1px solid #f0f0f0; }
+.aligned td { vertical-align: top; padding: 3px 8px; border-bottom: 1px solid #f0f0f0; overflow-wrap: anywhere; }
+[id] { scroll-margin-top: 48px; }  /* a link's target shows below the sticky column header, not under it */
 .aligned .n { width: 3.2em; color: #999; font-size: 11px; text-align: right; }
 .aligned tr.para td { border-top: 2px solid #d0d0d0; }
 .aligned td.empty { background: repeating-linear-gradient(45deg, #fafafa, #fafafa 6px, #f2f2f2 6px, #f2f2f2 12px); }

@@ -222,3 +222,32 @@ def test_chromium_shows_the_highlights_and_follows_the_links(case, tmp_path):
         print(f"\nreport screenshot (selenium): {shot}")
     finally:
         driver.quit()
+
+
+@pytest.mark.skipif(CHROMIUM is None or CHROMEDRIVER is None,
+                    reason="Chromium and chromedriver not installed (apt-get install chromium chromium-driver)")
+def test_chromium_wraps_a_long_unbroken_text_and_shows_link_targets_below_the_header(tmp_path):
+    """A 600-character URL made the page 6,400 px wide; a followed link put its sentence under the sticky column
+    header."""
+    webdriver = pytest.importorskip("selenium.webdriver", reason="pip install selenium")
+    from selenium.webdriver.chrome.service import Service
+
+    url = "https://example.org/" + "a" * 600
+    src = make_doc([[f"Frase {k} del artículo original." for k in range(60)] + [f"Enlace {url}"]], "es")
+    tgt = make_doc([[f"Sentence {k} of the article." for k in range(60)] + [f"Link {url}"]], "en")
+    al = Alignment(tuple(Bead((k,), (k,)) for k in range(61)), 61, 61)
+    page = write_html(tmp_path / "long.html", al, src, tgt, [])
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in CHROME_FLAGS + [f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1280,800"]:
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    try:
+        driver.get(page.as_uri())
+        assert driver.execute_script("return document.documentElement.scrollWidth") <= 1280
+        driver.get(page.as_uri() + "#s-40")
+        top = driver.execute_script("return document.getElementById('s-40').getBoundingClientRect().top")
+        header = driver.execute_script("return document.querySelector('.aligned th').getBoundingClientRect().bottom")
+        assert top >= header - 1, (top, header)
+    finally:
+        driver.quit()
