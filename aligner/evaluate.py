@@ -7,9 +7,10 @@ Gold format: one link per line, `[src ids]:[tgt ids]`, 0-based, `[]` for an empt
 from __future__ import annotations
 
 import re
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
 
 from .errors import GoldFormatError, InputError
 from .textio import read_text
@@ -194,9 +195,40 @@ def pair_files(gold: Path, test: Path) -> list[tuple[Path, Path]]:
     raise GoldFormatError(f"{gold} and {test} must both be files or both be folders")
 
 
-def evaluate_paths(gold: str | Path, test: str | Path) -> Scores:
-    """Micro-averaged scores over every file pair."""
+def evaluate_paths(gold: str | Path, test: str | Path, warn: Callable[[str], None] | None = None) -> Scores:
+    """Micro-averaged scores over every file pair; `warn` gets what `link_problems` finds in each pair."""
     total = Counts()
     for g, t in pair_files(Path(gold), Path(test)):
-        total += count(read_links(t), read_links(g))
+        gold_links, test_links = read_links(g), read_links(t)
+        if warn is not None:
+            for problem in link_problems(gold_links, test_links, str(g), str(t)):
+                warn(problem)
+        total += count(test_links, gold_links)
     return total.scores()
+
+
+def link_problems(gold: Sequence[Link], test: Sequence[Link], gold_name: str, test_name: str) -> list[str]:
+    """What makes scores of `test` against `gold` doubtful, said per file: a sentence in two links, an empty link,
+    and sentences one file links and the other does not (ids out of the other's range, files of two different
+    documents). Only warnings: a public gold file has a sentence in two links (Text+Berg test1, 218)."""
+    out = []
+    for name, links in ((gold_name, gold), (test_name, test)):
+        for side, k in (("source", 0), ("target", 1)):
+            seen = Counter(i for link in links for i in link[k])
+            twice = sorted(i for i, n in seen.items() if n > 1)
+            if twice:
+                out.append(f"{name}: {side} sentence{'s' if len(twice) > 1 else ''} {_some(twice)} in two links "
+                           f"or more")
+        if empty := sum(1 for s, t in links if not s and not t):
+            out.append(f"{name}: {empty} empty link{'s' if empty > 1 else ''} ([]:[]), left out")
+    for side, k in (("source", 0), ("target", 1)):
+        g, t = ({i for link in links for i in link[k]} for links in (gold, test))
+        if g != t:
+            parts = [f"{len(ids)} only in {name} ({_some(sorted(ids))})"
+                     for name, ids in ((gold_name, g - t), (test_name, t - g)) if ids]
+            out.append(f"the files link different {side} sentences: {'; '.join(parts)}")
+    return out
+
+
+def _some(ids: list[int], n: int = 5) -> str:
+    return ", ".join(map(str, ids[:n])) + (" ..." if len(ids) > n else "")

@@ -230,6 +230,23 @@ def test_eval_files(tmp_path):
     ]
 
 
+def test_eval_warns_about_gold_and_test_files_that_do_not_fit(tmp_path):
+    """A gold file of the wrong document, an id out of range, or a sentence in two links was scored without a
+    word; the scores still come, with warnings naming the files."""
+    g = write(tmp_path / "g.txt", "[0]:[0]\n[1]:[1]\n[1]:[2]\n[]:[]\n[999]:[3]\n")
+    t = write(tmp_path / "t.txt", "[0]:[0]\n[1]:[1, 2]\n[2]:[3]\n")
+    r = run("eval", g, t)
+    assert_ok(r)
+    assert r.stdout.startswith("documents 1\nstrict  P ")
+    assert r.stderr.splitlines() == [
+        f"warning: {g}: source sentence 1 in two links or more",
+        f"warning: {g}: 1 empty link ([]:[]), left out",
+        f"warning: the files link different source sentences: 1 only in {g} (999); 1 only in {t} (2)",
+    ]
+    clean = run("eval", t, t)
+    assert clean.stderr == ""
+
+
 def test_eval_folders_json(tmp_path):
     write(tmp_path / "gold/a.txt", "[0, 1]:[0]\n[2]:[1]\n")
     write(tmp_path / "gold/b.txt", "[0]:[0]\n[]:[1]\n")

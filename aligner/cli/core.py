@@ -150,7 +150,7 @@ def eval_cmd(gold, test, as_json):
     """Score TEST links against GOLD links (files, or folders of files paired by name)."""
     from ..evaluate import evaluate_paths
 
-    s = evaluate_paths(gold, test)
+    s = evaluate_paths(gold, test, warn=lambda problem: click.echo(f"warning: {problem}", err=True))
     if as_json:
         click.echo(json.dumps(s.__dict__, indent=1))
         return
