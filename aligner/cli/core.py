@@ -164,7 +164,9 @@ def eval_cmd(gold, test, as_json):
 @cli.command()
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @lang_option("--lang", "es")
-@click.option("--offsets", is_flag=True, help="Show paragraph and character offsets.")
+@click.option("--offsets", is_flag=True, help="Also show each sentence's character offsets (start-end) in the text "
+                                               "as read: a BOM removed, Windows line endings counted as one "
+                                               "character (\\n).")
 def segment(file, lang, offsets):
     """Split FILE into sentences, one per line (id, paragraph, text)."""
     from ..segment import has_punkt_model, load_document
