@@ -834,6 +834,26 @@ async def test_align_a_pair_in_the_background(db):
         assert store.alignment("valdemar").beads[0].status is CONF  # review work is carried over
 
 
+async def test_re_aligning_a_pair_from_the_app_keeps_its_model_and_parameters(db, monkeypatch):
+    """`a` re-aligned a pair aligned with a sentence-transformers model (or other settings) with the defaults."""
+    import aligner.batch as batch
+    from aligner.align import AlignParams
+
+    with Store.open(db) as store:
+        store.save_alignment("valdemar", Alignment(tuple(valdemar_beads()), 11, 9),
+                             {"model": "st:/models/labse", "params": AlignParams(skip=-0.2).to_dict()})
+    asked = []
+    monkeypatch.setattr(batch, "EncoderSpec", lambda model: asked.append(model) or SlowFakeEncoder)
+    app = create_app(db, None, None)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("a")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+    assert asked == ["st:/models/labse"]
+    with Store.open(db) as store:
+        assert store.pair("valdemar").params["skip"] == -0.2
+
+
 async def test_a_pair_open_while_it_is_re_aligned_shows_the_new_run(db):
     """`a` on the project screen, then the pair opened before the job ends: the new run replaces what is on
     screen, so that the next edit is saved (each was refused as made on a replaced run)."""
