@@ -852,6 +852,15 @@ async def test_re_aligning_a_pair_from_the_app_keeps_its_model_and_parameters(db
     assert asked == ["st:/models/labse"]
     with Store.open(db) as store:
         assert store.pair("valdemar").params["skip"] == -0.2
+    asked.clear()
+    with Store.open(db) as store:  # (the fake encoder's name is the model of the run `a` made)
+        store.save_alignment("valdemar", Alignment(tuple(valdemar_beads()), 11, 9), {"model": "st:/models/labse"})
+    async with create_app(db, "valdemar", None).run_test(size=SIZE) as pilot:  # and r, around the cursor
+        await go_to(pilot, 3)
+        await pilot.press("r")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+    assert asked == ["st:/models/labse"]
 
 
 async def test_a_pair_open_while_it_is_re_aligned_shows_the_new_run(db):

@@ -363,10 +363,14 @@ class ReviewApp(App):
     @work(thread=True, exclusive=True, group="realign")
     def _realign_worker(self, session: PairSession, cursor: int) -> None:
         from aligner.batch import EncoderSpec
+        from aligner.embed import DEFAULT_MODEL
+        from aligner.export import IMPORTED_MODEL
 
         base = session.alignment
         try:
-            encoder = (self.encoder_factory or EncoderSpec())()
+            model = session.store.pair(session.name).model  # the pair's own encoder, as its scores and cache
+            encoder = (self.encoder_factory or EncoderSpec(model if model and model != IMPORTED_MODEL
+                                                           else DEFAULT_MODEL))()
             align = jobs.stretch_aligner(session.store, encoder, base.meta.get("params"))
             edit = realign(base, cursor, session.src, session.tgt, align)
         except (AlignerError, EditError) as exc:
