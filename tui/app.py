@@ -276,10 +276,6 @@ class ReviewApp(App):
     def reflag_pending(self) -> bool:
         return bool(self._due) or self._reflagging is not None
 
-    def flags_updating(self, name: str) -> bool:
-        """Whether pair `name`'s flags are due or being derived: the flags shown may be about to change."""
-        return name in self._due or (self._reflagging is not None and self._reflagging.name == name)
-
     def _start_reflag(self) -> None:
         """Start the derivation of the next pair due (pairs the editor left first), unless one is under way: its
         end starts the next."""

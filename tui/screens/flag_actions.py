@@ -57,14 +57,11 @@ class FlagActions:
 
     def _review_flags(self, lo: int, hi: int, status: FlagStatus) -> None:
         """Give the flagger's open flags on beads lo..hi `status`; where none is open, those of another status
-        (or all of them back to open when they all have it). Refused while the pair's flags are being derived:
-        the flag on screen may be about to change."""
+        (or all of them back to open when they all have it). Also while the pair's flags are being derived after
+        an edit: the decision is kept by the flag's key, which the derivation's save respects."""
         records = [f for f in self.session.flags_at(lo, hi) if not is_editor(f)]
         if not records:
             self.notify("no flag of the flagger here", severity="warning", timeout=3)
-            return
-        if self.app.flags_updating(self.session.name):
-            self.notify("the flags are being updated after your edit: press again in a moment", timeout=3)
             return
         open_ = [f for f in records if f["status"] == FlagStatus.OPEN.value]
         other = [f for f in records if f["status"] != status.value]
