@@ -1418,12 +1418,14 @@ async def test_flags_derived_after_an_edit_do_not_land_on_a_run_another_process_
     added = {"type": "added", "src": None, "tgt": span, "confidence": 0.8, "score": 0.0, "note": "", "status": "open"}
     app = app_for(db)
     async with app.run_test(size=SIZE) as pilot:
+        app.REFLAG_DELAY = 30.0  # the derivation waits for the pair to be left, after the other process's run
         await go_to(pilot, 2)
         await pilot.press("x")  # sentences move: the flags are due
         assert app.reflag_pending
         with Store.open(db) as other:
             other.save_alignment("valdemar", Alignment(tuple(valdemar_beads()), 11, 9), {"model": "fake"})
             other.save_flags("valdemar", [added])
+        await pilot.press("escape")  # leaving the pair derives its flags now
         await flags_settled(pilot)
         assert not any("flags not saved" in n.message for n in app._notifications)
     with Store.open(db) as store:
