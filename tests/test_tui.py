@@ -1360,15 +1360,15 @@ async def test_while_another_process_holds_the_project_edits_are_refused_at_once
     app = app_for(db)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        app.store.timeout = 0.5
-        app.store._conn.execute("PRAGMA busy_timeout = 500")
-        with holding_lock(db, "zeta", 3):
+        app.store.timeout = 2.0  # each refused key would wait this long
+        app.store._conn.execute("PRAGMA busy_timeout = 2000")
+        with holding_lock(db, "zeta", 6):
             await go_to(pilot, 2)
             await pilot.press("space")
             assert any("not saved" in n.message and "the project is busy" in n.message for n in app._notifications)
             started, before = time.monotonic(), len(app._notifications)
             await pilot.press("space", "ctrl+z", "space")
-            assert time.monotonic() - started < 0.5
+            assert time.monotonic() - started < 2.0  # three keys, not three waits of 2 s
             messages = [n.message for n in app._notifications][before:]
             assert messages == [("not saved: the project is still busy: another process (a batch run?) is writing "
                                  "to it; try again when it is done")] * 3
