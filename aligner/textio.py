@@ -66,10 +66,11 @@ def decode_text(data: bytes, name: str) -> str:
 
 
 def _mixed(data: bytes) -> bool:
-    """Whether a file that is not valid UTF-8 still holds valid UTF-8 multi-byte characters (a line pasted in from
-    elsewhere): no single conversion of the whole file is right then."""
+    """Whether a file that is not valid UTF-8 still holds UTF-8 accented letters, punctuation or currency signs (a
+    line pasted in from elsewhere): no single conversion of the whole file is right then. Other characters that
+    decode by chance (a Windows-1252 "Í" before a curly quote reads as U+0354) do not count."""
     text = data.decode("utf-8", "surrogateescape")
-    return any("\x80" <= c < "\udc80" or c > "\udcff" for c in text if c >= "\x80")
+    return any("\xa0" <= c <= "\u024f" or "\u2010" <= c <= "\u20ac" for c in text)
 
 
 def _legacy_encoding(data: bytes) -> str:

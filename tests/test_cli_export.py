@@ -257,17 +257,18 @@ def test_nothing_is_written_over_the_project_database(project, tmp_path, command
         assert store.integrity_check() == "ok" and store.pair("tale").beads == len(BEADS)
 
 
-@pytest.mark.parametrize("where", ["imported", "copy"])
+@pytest.mark.parametrize("where", ["imported", "copy", "hash in the folder name"])
 def test_nothing_is_written_over_a_document_of_the_project(tmp_path, monkeypatch, where):
     """`export tmx -o corpus/es/x.txt` replaced the Spanish original with the TMX, which the next `add` took in as
     the new text; a document is recognised by the path `add` stored, or by its bytes anywhere."""
-    (tmp_path / "c" / "es").mkdir(parents=True)
-    (tmp_path / "c" / "en").mkdir()
-    (tmp_path / "c" / "es" / "x.txt").write_text("Hola. Adiós.", encoding="utf-8")
-    (tmp_path / "c" / "en" / "x.txt").write_text("Hello. Bye.", encoding="utf-8")
+    c = "C#" if where == "hash in the folder name" else "c"
+    (tmp_path / c / "es").mkdir(parents=True)
+    (tmp_path / c / "en").mkdir()
+    (tmp_path / c / "es" / "x.txt").write_text("Hola. Adiós.", encoding="utf-8")
+    (tmp_path / c / "en" / "x.txt").write_text("Hello. Bye.", encoding="utf-8")
     monkeypatch.chdir(tmp_path)
-    run("add", "c", "--db", "p.db")
-    target = Path("c/es/x.txt")
+    run("add", c, "--db", "p.db")
+    target = Path(f"{c}/es/x.txt")
     if where == "copy":
         target = Path("elsewhere.txt")
         target.write_bytes(Path("c/es/x.txt").read_bytes())
@@ -275,8 +276,12 @@ def test_nothing_is_written_over_a_document_of_the_project(tmp_path, monkeypatch
         result = CliRunner().invoke(cli, [*command, "--db", "p.db"])
         assert result.exit_code == 1 and "that is a document of the project" in result.output, result.output
         assert target.read_text(encoding="utf-8") == "Hola. Adiós."
-    run("export", "tmx", "-o", "c/es/y.tmx", "--db", "p.db")  # any other file is written as before
-    assert Path("c/es/y.tmx").exists()
+    if where == "hash in the folder name":  # edited since: known by the path add stored ("#" and all)
+        target.write_text("Hola. Adiós. Y más.", encoding="utf-8")
+        result = CliRunner().invoke(cli, ["export", "tmx", "-o", str(target), "--db", "p.db"])
+        assert result.exit_code == 1 and "that is a document of the project" in result.output
+    run("export", "tmx", "-o", f"{c}/es/y.tmx", "--db", "p.db")  # any other file is written as before
+    assert Path(f"{c}/es/y.tmx").exists()
 
 
 def test_a_memory_imported_can_be_exported_back_to_its_file(project, tmp_path):

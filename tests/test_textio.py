@@ -64,6 +64,12 @@ def test_a_file_mixing_utf8_and_latin1_is_told_to_fix_the_line_not_to_convert_it
     assert "iconv" not in str(exc.value)
 
 
+@pytest.mark.parametrize("text", ["Dijo: \u201cESTÁ AQUÍ\u201d y se fue.\n", "EL PAÍS» y \u201cPAPÉ\u201d\n"])
+def test_a_windows_1252_file_whose_bytes_happen_to_pair_is_not_taken_for_a_mixed_one(text):
+    with pytest.raises(InputError, match=r"iconv -f cp1252 -t utf-8"):
+        decode_text(text.encode("cp1252"), "w.txt")
+
+
 def test_a_next_line_character_is_text_not_a_windows_1252_leftover():
     assert decode_text("Línea\u0085otra\n".encode(), "n.txt") == "Línea\u0085otra\n"
 

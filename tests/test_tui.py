@@ -1147,12 +1147,21 @@ async def test_flags_due_when_the_editor_leaves_the_pair_or_quits_are_still_deri
     assert "added::2" in flag_keys(db)
 
 
+async def test_flags_that_cannot_be_derived_on_quitting_are_said_on_the_terminal(db):
+    app = app_for(db)  # no sentence vectors cached: the derivation fails
+    async with app.run_test(size=SIZE) as pilot:
+        await go_to(pilot, 3)
+        await pilot.press("right", "x", "ctrl+q")
+        await wait_until(pilot, lambda: not app.is_running, "the app quits once the derivation has ended")
+    assert "valdemar: " in app.quit_note and "aligner flags valdemar --recompute" in app.quit_note
+
+
 async def test_quitting_with_flags_due_says_so_and_quits_once_they_are_saved(db, monkeypatch):
     """ctrl+q right after an edit froze the screen for a second or two, saying nothing, while the flags were
     derived on the way out; now the app says it saves them and quits when they are saved."""
     from aligner.flags import derive as flagger
 
-    monkeypatch.setattr(flagger, "derive_flags", slow_one_sided_flags(0.5))
+    monkeypatch.setattr(flagger, "derive_flags", slow_one_sided_flags(3.0))  # slower than any pause below
     cache_vectors(db)
     app = app_for(db)
     async with app.run_test(size=SIZE) as pilot:

@@ -341,6 +341,8 @@ class ReviewApp(App):
             except AlignerError as exc:
                 s.stale = f"flags not saved: {exc}"
                 self.notify(s.stale, severity="error", timeout=10)
+        if self._quitting and s.stale:  # said on the terminal too: the app is about to go
+            self.quit_note += f"{s.name}: {s.stale} (`aligner flags {s.name} --recompute` derives them again)\n"
         current = self.session
         if current is not None and current is not s and current.name == s.name and not message.error:
             current.flags = self.store.flag_records(s.name)  # the pair was opened again meanwhile

@@ -383,7 +383,9 @@ def remove(names, db, yes):
                         f"review work from {db}?")
             try:
                 answer = click.confirm(question, err=True)
-            except click.Abort:  # no answer: stdin is not a terminal, or it ended
+            except click.Abort:  # no answer: stdin is not a terminal, or it ended (Ctrl-C at one: aborted)
+                if sys.stdin.isatty():
+                    raise
                 raise click.UsageError("removing pairs asks first, and no answer came: add --yes in a script") \
                     from None
             if not answer:

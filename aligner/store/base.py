@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import re
 import sqlite3
 import sys
 import threading
@@ -18,6 +19,10 @@ from ..errors import StoreBusy, StoreError
 from .schema import MIGRATIONS
 
 DEFAULT_DB = "aligner.db"
+
+
+# the path import tmx gives a pair's documents: FILE.tmx#NAME.LANG (the memory may be written back)
+_IMPORTED_MEMORY = re.compile(r"\.(?:tmx|xml)#[^/\\]+$", re.IGNORECASE)
 
 
 def sha1(text: str | bytes) -> str:
@@ -241,7 +246,8 @@ class StoreBase:
     def _is_document(self, target: Path) -> bool:
         """Whether an existing file is one the project imported: by its path (as `add` stored it, read from here),
         or by its bytes, whatever the path (an export run from another folder)."""
-        paths = {r["path"] for r in self._q("SELECT DISTINCT path FROM documents") if "#" not in r["path"]}
+        paths = {r["path"] for r in self._q("SELECT DISTINCT path FROM documents")
+                 if not _IMPORTED_MEMORY.search(r["path"])}
         if any(Path(p).resolve() == target for p in paths):
             return True
         try:
