@@ -235,7 +235,7 @@ def _seg_text(elem: ET.Element, parts: list[str], in_code: bool = False) -> list
     """Append the text of `elem` to `parts`: codes dropped (a line, page or column break as a space), the <sub>
     text inside them kept and set off by spaces."""
     code = in_code or elem.tag in _CODE_TAGS
-    if code and not in_code and _is_break(elem) and (before := "".join(parts)) and not before[-1].isspace():
+    if code and not in_code and _is_break(elem) and _needs_space(parts):
         parts.append(_SUB_END)  # a space, unless a space or a punctuation mark follows
     if not code:
         parts.append(elem.text or "")
@@ -260,8 +260,13 @@ def _spaced(parts: list[str], inner: list[str]) -> None:
     space unless a space, a closing punctuation mark or the end follows."""
     text = "".join(inner).strip()
     if text:
-        before = "".join(parts)
-        parts.append((" " if before and not before[-1].isspace() else "") + text + _SUB_END)
+        parts.append((" " if _needs_space(parts) else "") + text + _SUB_END)
+
+
+def _needs_space(parts: list[str]) -> bool:
+    """Whether the text so far ends with something other than a space (there is some text, and no space last)."""
+    last = next((p for p in reversed(parts) if p), "")
+    return bool(last) and not last[-1].isspace()
 
 
 def _tuv_langs(tu: ET.Element) -> list[str]:

@@ -188,19 +188,29 @@ def test_chromium_renders_the_report_with_flags_legend_and_summary(case, tmp_pat
     print(f"\nreport screenshot: {shot}")
 
 
-@pytest.mark.skipif(CHROMIUM is None or CHROMEDRIVER is None,
-                    reason="Chromium and chromedriver not installed (apt-get install chromium chromium-driver)")
-def test_chromium_shows_the_highlights_and_follows_the_links(case, tmp_path):
+needs_chromedriver = pytest.mark.skipif(
+    CHROMIUM is None or CHROMEDRIVER is None,
+    reason="Chromium and chromedriver not installed (apt-get install chromium chromium-driver)")
+
+
+def _driver(tmp_path: Path, size: str):
+    """A headless Chromium driven by selenium, its profile in tmp_path; the caller quits it."""
     webdriver = pytest.importorskip("selenium.webdriver", reason="pip install selenium")
     from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in CHROME_FLAGS + [f"--user-data-dir={tmp_path / 'profile'}", f"--window-size={size}"]:
+        options.add_argument(flag)
+    return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+
+
+@needs_chromedriver
+def test_chromium_shows_the_highlights_and_follows_the_links(case, tmp_path):
     from selenium.webdriver.common.by import By
 
     page = write_html(tmp_path / "report.html", *case)
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in CHROME_FLAGS + [f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1280,1200"]:
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver = _driver(tmp_path, "1280,1200")
     try:
         driver.get(page.as_uri())
         colours = {}
@@ -224,24 +234,16 @@ def test_chromium_shows_the_highlights_and_follows_the_links(case, tmp_path):
         driver.quit()
 
 
-@pytest.mark.skipif(CHROMIUM is None or CHROMEDRIVER is None,
-                    reason="Chromium and chromedriver not installed (apt-get install chromium chromium-driver)")
+@needs_chromedriver
 def test_chromium_wraps_a_long_unbroken_text_and_shows_link_targets_below_the_header(tmp_path):
     """A 600-character URL made the page 6,400 px wide; a followed link put its sentence under the sticky column
     header."""
-    webdriver = pytest.importorskip("selenium.webdriver", reason="pip install selenium")
-    from selenium.webdriver.chrome.service import Service
-
     url = "https://example.org/" + "a" * 600
     src = make_doc([[f"Frase {k} del artículo original." for k in range(60)] + [f"Enlace {url}"]], "es")
     tgt = make_doc([[f"Sentence {k} of the article." for k in range(60)] + [f"Link {url}"]], "en")
     al = Alignment(tuple(Bead((k,), (k,)) for k in range(61)), 61, 61)
     page = write_html(tmp_path / "long.html", al, src, tgt, [])
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in CHROME_FLAGS + [f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1280,800"]:
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver = _driver(tmp_path, "1280,800")
     try:
         driver.get(page.as_uri())
         assert driver.execute_script("return document.documentElement.scrollWidth") <= 1280

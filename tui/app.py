@@ -197,14 +197,15 @@ class ReviewApp(App):
 
     def commit(self, edit: Edit, flag: tuple[str, str] | None = None) -> bool:
         """Save one edit in its own transaction, then show it; whether it was saved."""
-        before = self.session.alignment
-        if flag is None and edit.alignment.beads == before.beads and not edit.op.startswith(("confirm", "unconfirm")):
+        before, changed = self.session.alignment, []
+        if not self.saving(lambda: changed.append(self.session.apply(edit)) if flag is None
+                           else self.session.add_flag(edit, *flag)):
+            return False
+        if changed == [False] and not edit.op.startswith(("confirm", "unconfirm")):
             self.notify(f"nothing to change here ({edit.op.replace('_', ' ')})", timeout=3)  # not a silent key
             return False
-        if self.saving(lambda: self.session.apply(edit) if flag is None else self.session.add_flag(edit, *flag)):
-            self._edited(before, edit.cursor)
-            return True
-        return False
+        self._edited(before, edit.cursor)
+        return True
 
     def undo(self) -> None:
         self._step(self.session.undo, "nothing to undo")
@@ -361,14 +362,10 @@ class ReviewApp(App):
     @work(thread=True, exclusive=True, group="realign")
     def _realign_worker(self, session: PairSession, cursor: int) -> None:
         from aligner.batch import EncoderSpec
-        from aligner.embed import DEFAULT_MODEL
-        from aligner.export import IMPORTED_MODEL
 
         base = session.alignment
         try:
-            model = session.store.pair(session.name).model  # the pair's own encoder, as its scores and cache
-            encoder = (self.encoder_factory or EncoderSpec(model if model and model != IMPORTED_MODEL
-                                                           else DEFAULT_MODEL))()
+            encoder = (self.encoder_factory or EncoderSpec(jobs.pair_model(session.store.pair(session.name))))()
             align = jobs.stretch_aligner(session.store, encoder, base.meta.get("params"))
             edit = realign(base, cursor, session.src, session.tgt, align)
         except (AlignerError, EditError) as exc:

@@ -51,21 +51,28 @@ def import_corpus(db: Path, corpus: Path, post, encoder_factory: EncoderFactory 
     post.finish(_failures(summary))
 
 
+def pair_model(info) -> str:
+    """The encoder a pair was aligned with (its scores and cached vectors are that model's); the default for a
+    pair imported from a TMX file, which no encoder aligned. info: a PairInfo."""
+    from aligner.embed import DEFAULT_MODEL
+    from aligner.export import IMPORTED_MODEL
+
+    return info.model if info.model and info.model != IMPORTED_MODEL else DEFAULT_MODEL
+
+
 def align_pair(db: Path, name: str, post, encoder_factory: EncoderFactory | None = None) -> None:
     """(Re)align one pair from scratch; confirmed beads are carried over by the store where they still fit."""
     from aligner.align import AlignParams
     from aligner.batch import align_all
-    from aligner.embed import DEFAULT_MODEL
     from aligner.export import IMPORTED_MODEL
     from aligner.store import Store
 
     try:
         with Store.open(db, readonly=True) as store:  # the pair's own model and parameters, kept
             p = store.pair(name)
-        model = p.model if p.model and p.model != IMPORTED_MODEL else DEFAULT_MODEL
         known = {k: v for k, v in (p.params or {}).items() if k in AlignParams.__dataclass_fields__}
         params = AlignParams(**known) if p.model != IMPORTED_MODEL else AlignParams()
-        summary = align_all(db, model=model, params=params, force=True, names=[name],
+        summary = align_all(db, model=pair_model(p), params=params, force=True, names=[name],
                             progress=_batch_progress(post), encoder_factory=encoder_factory, jobs=1)
     except AlignerError as exc:
         post.finish(str(exc))

@@ -65,10 +65,12 @@ class PairSession:
             self.store.save_view_state(self.name, {**self.view, "cursor": self.cursor})
             self.view = {**self.view, "cursor": self.cursor}
 
-    def apply(self, edit: Edit) -> None:
-        """Save `edit` in its own transaction, then make it the current alignment."""
-        self.store.apply_edit(self.name, edit.alignment, edit.op, edit.detail)
+    def apply(self, edit: Edit) -> bool:
+        """Save `edit` in its own transaction, then make it the current alignment; whether it changed anything
+        (the store compares the beads: an edit that changes nothing is not logged)."""
+        changed = self.store.apply_edit(self.name, edit.alignment, edit.op, edit.detail) is not None
         self.alignment = edit.alignment
+        return changed
 
     def add_flag(self, edit: Edit, kind: str, note: str) -> None:
         """Save an editor's flag over beads first..last of `edit.detail`: the status edit, then kind and note."""

@@ -66,21 +66,27 @@ def neighbour_sims(band: Band, moves: list[Move], src_win: list[np.ndarray],
         nan = np.full((1, win.shape[1]), np.nan, win.dtype)
         return np.concatenate([nan, win, nan])
 
+    def src_window(mv: Move) -> np.ndarray:
+        return src_win[mv.src - 1]
+
+    def tgt_window(mv: Move) -> np.ndarray:
+        return tgt_win[mv.tgt - 1]
+
+    # row s of src1 is sentence s-1, the one before a bead starting at s; row s of src1[1 + a:] is sentence s+a,
+    # the one after a bead of a sentences starting at s
     src1, tgt1 = padded(src_win[0]), padded(tgt_win[0])
-    # row s of src1 is sentence s-1: the one before a bead starting at s; row s+a of src1[1:] the one after
-    sides = []
-    for before, after, window, on_left in (
-            (lambda mv: tgt1, lambda mv: tgt1[1 + mv.tgt:], lambda mv: src_win[mv.src - 1], True),
-            (lambda mv: src1, lambda mv: src1[1 + mv.src:], lambda mv: tgt_win[mv.tgt - 1], False)):
-        pair = [banded_products(band, moves, window, other) if on_left else banded_products(band, moves, other, window)
-                for other in (before, after)]
-        with np.errstate(invalid="ignore"):
-            stacked = np.stack(pair)
-            known = np.isfinite(stacked)
-            side = np.where(known, stacked, 0.0).sum(0) / np.maximum(known.sum(0), 1)
-        sides.append(side)
-    out = (0.5 * (sides[0] + sides[1])).astype(np.float32)
-    return out
+    beside_tgt = _mean_known(banded_products(band, moves, src_window, lambda mv: tgt1),
+                             banded_products(band, moves, src_window, lambda mv: tgt1[1 + mv.tgt:]))
+    beside_src = _mean_known(banded_products(band, moves, lambda mv: src1, tgt_window),
+                             banded_products(band, moves, lambda mv: src1[1 + mv.src:], tgt_window))
+    return (0.5 * (beside_tgt + beside_src)).astype(np.float32)
+
+
+def _mean_known(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Cellwise mean of the finite values of two arrays of the same shape; 0 where neither is finite."""
+    known_a, known_b = np.isfinite(a), np.isfinite(b)
+    total = np.where(known_a, a, 0.0) + np.where(known_b, b, 0.0)
+    return total / np.maximum(known_a.astype(np.int8) + known_b, 1)
 
 
 def part_sims(band: Band, moves: list[Move], src_win: list[np.ndarray],

@@ -99,7 +99,7 @@ def _table_command(fmt: str):
     def command(names, output, db, statuses, min_score, exclude_flagged, bom=False, excel=False):
         with _open(db) as store:
             summary = _export(store, _pairs(store, names), output, fmt, _filter(statuses, min_score, exclude_flagged),
-                              **({"bom": True} if bom else {}), **({"excel": True} if excel else {}))
+                              bom=bom, excel=excel)
         _echo_summary(summary, statuses, min_score)
 
     if fmt == "csv":

@@ -116,7 +116,7 @@ class USEEncoder:
     def _long_sums(self, ids: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """BOS, interior and EOS feature sums of one very long sentence (a file without punctuation, say), worked
         out a piece of _LONG tokens at a time with _CONTEXT tokens of context on each side, whose own features are
-        dropped: the same sums as in one batch, in bounded memory (a 300,000-token line took 3.7 GB)."""
+        dropped: the same sums as in one batch, in bounded memory (a 208,000-word line took 3.7 GB in one)."""
         n = len(ids)
         total = np.zeros(self._backend._feat_dim, np.float64)
         first = last = None
