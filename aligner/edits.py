@@ -336,13 +336,15 @@ def realign(a: Alignment, i: int, src: Document, tgt: Document, align: AlignFn) 
     s1 = s0 + sum(len(b.src) for b in a.beads[lo:hi])
     t1 = t0 + sum(len(b.tgt) for b in a.beads[lo:hi])
     if s1 == s0 or t1 == t0:
-        beads = [Bead((k,), ()) for k in range(s0, s1)] + [Bead((), (k,)) for k in range(t0, t1)]
+        beads = [Bead((k,), (), confidence=1.0) for k in range(s0, s1)] + \
+            [Bead((), (k,), confidence=1.0) for k in range(t0, t1)]
     else:
         sub = align(sub_document(src, s0, s1), sub_document(tgt, t0, t1))
         sub.validate()
         if (sub.n_src, sub.n_tgt) != (s1 - s0, t1 - t0):
             raise EditError("the aligner returned an alignment of the wrong size")
-        beads = [Bead(tuple(k + s0 for k in b.src), tuple(k + t0 for k in b.tgt), b.score) for b in sub.beads]
+        beads = [Bead(tuple(k + s0 for k in b.src), tuple(k + t0 for k in b.tgt), b.score, confidence=b.confidence)
+                 for b in sub.beads]
     new = a.with_beads(a.beads[:lo] + tuple(beads) + a.beads[hi:])
     detail = {"first": lo, "last": hi - 1, "beads": len(beads)}
     here = a.beads[i]

@@ -47,6 +47,8 @@ class BeadRow:
     tgt_lengths: tuple[int, ...] = ()
     unpaired: bool = False  # an automatic pair whose whole source (or target) side the flagger found one-sided,
                             # web furniture on both sides, or a pair an editor flagged added, dropped or furniture
+    confidence: float | None = None  # how sure the aligner was of the bead (models.Bead.confidence); None: an
+                                     # editor's bead, or a run made before confidences were kept
 
     @property
     def kind(self) -> str:
@@ -77,18 +79,23 @@ class BeadRow:
 class ExportFilter:
     """Which beads to export. statuses: None for all; 'reviewed' on the command line means confirmed + edited.
     min_score: the least score of a bead the aligner made; one an editor made and confirmed has no score and
-    passes."""
+    passes. min_confidence: the least confidence of an automatic bead (one nobody reviewed); a reviewed bead
+    passes, and so does one without a confidence (a run made before they were kept)."""
 
     statuses: frozenset[BeadStatus] | None = None
     min_score: float | None = None
     exclude_flagged: bool = False
+    min_confidence: float | None = None
 
     def reason(self, row: BeadRow) -> str | None:
-        """Why `row` is left out ('status', 'min-score', 'flagged'), or None to keep it."""
+        """Why `row` is left out ('status', 'min-score', 'min-confidence', 'flagged'), or None to keep it."""
         if self.statuses is not None and row.status not in self.statuses:
             return "status"
         if self.min_score is not None and row.score < self.min_score and not row.vouched:
             return "min-score"
+        if self.min_confidence is not None and row.status is BeadStatus.AUTO and row.confidence is not None \
+                and row.confidence < self.min_confidence:
+            return "min-confidence"
         if self.exclude_flagged and row.is_flagged:
             return "flagged"
         return None
@@ -185,6 +192,8 @@ def to_unit(row: BeadRow) -> TranslationUnit:
     segment back into those sentences, which the segmenter cannot always find again (web furniture, say)."""
     props = {"x-document": row.document, "x-bead-type": row.kind, "x-score": f"{row.score:.4f}",
              "x-status": row.status.value}
+    if row.confidence is not None:
+        props["x-confidence"] = f"{row.confidence:.3f}"
     if "moved" in row.flags:  # a moved passage (Store.iter_beads(moved=True)): its sentences stand apart
         props["x-moved"] = "yes"
     if row.paragraph is not None:
@@ -288,8 +297,9 @@ def table_schema():
 
     utc = pl.Datetime("us", "UTC")
     return {"document": pl.String, "src_ids": pl.List(pl.Int64), "tgt_ids": pl.List(pl.Int64),
-            "src": pl.String, "tgt": pl.String, "type": pl.String, "score": pl.Float64, "status": pl.String,
-            "flags": pl.List(pl.String), "paragraph": pl.Int64, "created": utc, "changed": utc}
+            "src": pl.String, "tgt": pl.String, "type": pl.String, "score": pl.Float64,
+            "confidence": pl.Float64, "status": pl.String, "flags": pl.List(pl.String), "paragraph": pl.Int64,
+            "created": utc, "changed": utc}
 
 
 def _frame(rows: list[BeadRow]):
@@ -298,7 +308,8 @@ def _frame(rows: list[BeadRow]):
     return pl.DataFrame({
         "document": [r.document for r in rows], "src_ids": [list(r.src_ids) for r in rows],
         "tgt_ids": [list(r.tgt_ids) for r in rows], "src": [r.src for r in rows], "tgt": [r.tgt for r in rows],
-        "type": [r.kind for r in rows], "score": [r.score for r in rows], "status": [r.status.value for r in rows],
+        "type": [r.kind for r in rows], "score": [r.score for r in rows],
+        "confidence": [r.confidence for r in rows], "status": [r.status.value for r in rows],
         "flags": [list(r.flags) for r in rows], "paragraph": [r.paragraph for r in rows],
         "created": [_utc(r.created) for r in rows], "changed": [_utc(r.changed) for r in rows],
     }, schema=table_schema())
@@ -500,7 +511,7 @@ def _save_pair(store, path: Path, name: str, units: list[TranslationUnit], src_l
             parts = _sentences(text, counts[k] if counts else 1, lang, unit.props.get(f"x-{side}-lengths", ""))
             ids.append(tuple(range(len(lines), len(lines) + len(parts))))
             lines.extend((part, paragraph) for part in parts)
-        beads.append(Bead(ids[0], ids[1], _score(unit), _status(unit)))
+        beads.append(Bead(ids[0], ids[1], _score(unit), _status(unit), _confidence(unit)))
     docs = [store.add_sentences(f"{path}#{name}.{lang.lower()}", lang, sentences)
             for lang, sentences in ((src_lang, sides[0]), (tgt_lang, sides[1]))]
     store.add_pair(name, *docs)
@@ -563,6 +574,15 @@ def _cut(text: str, lengths: str) -> list[str]:
         pos += n + 1
     ok = pos == len(text) + 1 and all(p and p == one_line(p) for p in parts) and " ".join(parts) == text
     return parts if ok else []
+
+
+def _confidence(unit: TranslationUnit) -> float | None:
+    """Our x-confidence prop (how sure the aligner was of the bead), when the unit has a valid one."""
+    try:
+        c = float(unit.props["x-confidence"])
+    except (KeyError, ValueError):
+        return None
+    return c if 0.0 <= c <= 1.0 else None
 
 
 def _score(unit: TranslationUnit) -> float:

@@ -56,6 +56,9 @@ class Bead:
     tgt: tuple[int, ...]
     score: float = 0.0
     status: BeadStatus = BeadStatus.AUTO
+    # how sure the aligner was of this bead (its posterior probability, align.posterior); None when unknown: an
+    # editor's bead, or a run made before confidences were kept. Not part of a bead's identity.
+    confidence: float | None = field(default=None, compare=False)
 
     @property
     def kind(self) -> str:

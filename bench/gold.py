@@ -9,6 +9,8 @@ subtracted; log2 length penalty; skip -0.1; beads up to 5 sentences) run in our 
 `--variants` adds our scoring on real window embeddings (what composing windows costs in accuracy), on
 float32 windows (what float16 costs), without the paragraph penalty (only documents with paragraphs differ), and
 with a flat merge penalty instead (what the paragraph penalty gains that fewer merges alone would not).
+Then, for our rows, the beads the review app marks doubtful (the aligner's confidence under its threshold) and how
+many of the aligner's mistakes they hold, beside what a similarity threshold marks.
 
     python bench/gold.py [--sets textberg-test,transread,...] [--baseline] [--variants]
 """
@@ -31,11 +33,13 @@ from gold_sets import SETS  # noqa: E402
 
 from aligner.align import AlignParams, align_windows  # noqa: E402
 from aligner.align.numbers import number_counts  # noqa: E402
+from aligner.align.posterior import DOUBTFUL  # noqa: E402
 from aligner.embed import check_language, get_encoder, joined_windows  # noqa: E402
 from aligner.errors import UnsupportedLanguage  # noqa: E402
-from aligner.evaluate import Counts, count, read_links  # noqa: E402
+from aligner.evaluate import Counts, _explode_nulls, count, read_links  # noqa: E402
 from aligner.pipeline import WINDOW_DTYPE  # noqa: E402
 from aligner.segment import load_document  # noqa: E402
+from tui.nav import LOW_SCORE  # noqa: E402
 
 BERTALIGN = AlignParams(tau=0.0, len_weight=0.0, len_mult=True, neighbour_margin=1.0, part_weight=0.0, skip=-0.1,
                         max_side=4, max_total=5, para_penalty=0.0, number_weight=0.0)
@@ -46,6 +50,7 @@ def run_set(name: str, params: AlignParams, windows: str = "composed") -> dict:
     enc = get_encoder()
     total = Counts()
     floor = embed = align = 0.0
+    review = []  # per bead: confidence, similarity, whether a pair bead, whether a gold bead
     presegmented = name != "sample-corpus"
     for doc, src, tgt, gold, sl, tl in SETS[name]():
         s = load_document(src, sl, presegmented)
@@ -68,14 +73,37 @@ def run_set(name: str, params: AlignParams, windows: str = "composed") -> dict:
                           np.array([x.paragraph for x in s.sentences]), np.array([x.paragraph for x in t.sentences]),
                           number_counts(s.texts), number_counts(t.texts))
         t3 = time.perf_counter()
-        total += count(a.links(), read_links(gold))
+        links = read_links(gold)
+        total += count(a.links(), links)
+        right = {(tuple(x), tuple(y)) for x, y in _explode_nulls(links)}
+        review += [(b.confidence, b.score, not b.is_null, (b.src, b.tgt) in right) for b in a.beads]
         floor += t1 - t0
         embed += t2 - t1
         align += t3 - t2
     sc = total.scores()
     return dict(set=name, docs=sc.docs, **{k: getattr(sc, k) for k in (
         "strict_p", "strict_r", "strict_f1", "lax_p", "lax_r", "lax_f1", "added_p", "added_r", "dropped_p",
-        "dropped_r")}, embed_s=embed, align_s=align, floor_s=floor, ratio=(embed + align) / floor)
+        "dropped_r")}, embed_s=embed, align_s=align, floor_s=floor, ratio=(embed + align) / floor, review=review)
+
+
+def review_rows(name: str, review: list[tuple]) -> list[str]:
+    """Which pair beads a reviewer is sent to, and how many of the aligner's wrong pair beads they hold: those the
+    review app marks doubtful (confidence under its threshold), those under its old similarity threshold, and as
+    many as the first rule marks, lowest similarity first (the best a similarity threshold could do with that
+    budget). One-sided beads are left out: the app shows them as added or dropped passages anyway."""
+    pairs = [(c, s, ok) for c, s, pair, ok in review if pair]
+    wrong = sum(not ok for *_, ok in pairs)
+    doubtful = [ok for c, _, ok in pairs if c < DOUBTFUL]
+    by_score = sorted((s, ok) for _, s, ok in pairs)
+    rules = [(f"confidence < {DOUBTFUL}", doubtful),
+             (f"similarity < {LOW_SCORE}", [ok for s, ok in by_score if s < LOW_SCORE]),
+             ("as many, lowest similarity", [ok for _, ok in by_score[:len(doubtful)]])]
+    rows = []
+    for label, got in rules:
+        missed = sum(not ok for ok in got)
+        rows.append(f"| {name} | {label} | {len(got) / len(pairs):.1%} | {missed / max(len(got), 1):.0%} | "
+                    f"{missed / max(wrong, 1):.0%} ({missed} of {wrong}) |")
+    return rows
 
 
 def main() -> None:
@@ -98,6 +126,7 @@ def main() -> None:
                  ("ours, merge penalty 0.05 instead", AlignParams(para_penalty=0.0, merge_penalty=0.05), "composed")]
     if args.baseline:
         runs.append(("Bertalign method, real windows", BERTALIGN, "real"))
+    reviews = []
     for name in args.sets.split(","):
         for label, params, real in runs:
             try:
@@ -109,6 +138,13 @@ def main() -> None:
                   f"{r['lax_f1']:.3f} | {r['added_p']:.2f} / {r['added_r']:.2f} | "
                   f"{r['dropped_p']:.2f} / {r['dropped_r']:.2f} | {r['embed_s']:.1f} | {r['align_s']:.1f} | "
                   f"{r['ratio']:.2f} |", flush=True)
+            if label == "ours":
+                reviews += review_rows(name, r["review"])
+    print("\nPair beads the review app marks doubtful (ours, default settings): their share of all pair beads, how many"
+          "\nof them are wrong (strict: not a gold bead), and the share of the aligner's wrong pair beads they hold.\n")
+    print("| set | rule | pair beads marked | wrong among them | wrong pair beads caught |")
+    print("|---|---|---|---|---|")
+    print("\n".join(reviews))
 
 
 if __name__ == "__main__":

@@ -98,7 +98,7 @@ OPS = [
     ("undo (ctrl+z)", [], ["ctrl+z"]),
     ("redo (ctrl+y)", [], ["ctrl+y"]),
     ("next unconfirmed (u)", [], ["u"]),
-    ("next low score (l)", [], ["l"]),
+    ("next doubtful (l)", [], ["l"]),
     ("next non-1-1 (o)", [], ["o"]),
     ("next match (n)", [], ["n"]),
     ("page down", [], ["pagedown"]),

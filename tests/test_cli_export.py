@@ -35,8 +35,9 @@ A line the adapter added.
 
 The 'happy' ending 😀.
 """
-BEADS = (Bead((0,), (0,), 0.91), Bead((1,), (1,), 0.85), Bead((2, 3), (2,), 0.72), Bead((4,), (), 0.0),
-         Bead((), (3,), 0.0), Bead((5,), (4,), 0.88))
+BEADS = (Bead((0,), (0,), 0.91, confidence=0.99), Bead((1,), (1,), 0.85, confidence=0.55),
+         Bead((2, 3), (2,), 0.72, confidence=0.8), Bead((4,), (), 0.0, confidence=0.97),
+         Bead((), (3,), 0.0, confidence=0.9), Bead((5,), (4,), 0.88, confidence=0.62))
 UNITS = [("Había una vez un gato.", "Once upon a time there was a cat."),
          ("Vivía en Madrid & comía <b>pescado</b>.", "It lived in Madrid & ate <b>fish</b>."),
          ("Dijo «hola». Y se fue.", "He said hello and left."),
@@ -346,6 +347,7 @@ def test_regional_codes_for_a_cat_tools_memory(project, tmp_path):
     (["--min-score", "0.86"], [0, 3]),
     (["--exclude-flagged"], [0, 2]),
     (["--status", "reviewed", "--min-score", "0.8"], [0]),
+    (["--min-confidence", "0.7"], [0, 2, 3]),  # bead 1: automatic, 55% sure; bead 3 (62%) was reviewed
 ])
 def test_filters(project, tmp_path, options, kept):
     out = tmp_path / "f.tmx"
@@ -456,6 +458,20 @@ def test_import_tmx_makes_a_reviewed_pair(project, tmp_path):
     assert [b.status for b in beads] == [BeadStatus.CONFIRMED, BeadStatus.AUTO, BeadStatus.EDITED,
                                          BeadStatus.FLAGGED]
     assert [b.score for b in beads] == [0.91, 0.85, 0.72, 0.88]
+    assert [b.confidence for b in beads] == [0.99, 0.55, None, 0.62]  # x-confidence; an edited bead has none
+
+
+def test_min_confidence_leaves_out_the_automatic_beads_the_aligner_was_unsure_of(project, tmp_path):
+    out = tmp_path / "x.tmx"
+    result = run("export", "tmx", "--db", project, "-o", out, "--min-confidence", "0.6")
+    assert "skipped: 1 min-confidence" in result.stderr
+    assert 'x-confidence">0.550<' not in out.read_text(encoding="utf-8")
+    assert '<prop type="x-confidence">0.990</prop>' in out.read_text(encoding="utf-8")
+    with Store.open(project) as store:
+        store.set_status("tale", [0, 2, 5], "auto")  # nothing reviewed: the filter alone decides
+    result = run("export", "csv", "--db", project, "-o", tmp_path / "x.csv", "--min-confidence", "0.999")
+    assert result.stderr.endswith("warning: the aligner is less than 0.999 sure of every bead left: confirm them "
+                                  "in the review app (aligner review), lower --min-confidence, or drop it\n")
 
 
 def test_round_trip_export_import_export_is_identical(tmp_path, frozen_clock):

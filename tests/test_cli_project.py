@@ -109,6 +109,10 @@ def test_show_prints_the_beads_with_their_flags(project):
     src, _ = made_up_pair(8, seed=1)
     assert src[0][:20] in result.stdout and "confirmed" in result.stdout and "divergent" in result.stdout
     assert "flags (1)" in result.stdout
+    with Store.open(project) as store:  # align-all kept how sure the aligner was of each bead; show prints it
+        sure = [b.confidence for b in store.alignment("beta").beads]
+    assert all(c is not None and 0.0 <= c <= 1.0 for c in sure)
+    assert "sure" in result.stdout and f"{100 * sure[0]:.0f}%" in result.stdout
     only = run("show", "beta", "--db", project, "--flagged", env=wide)
     assert src[1][:20] in only.stdout and src[3][:20] not in only.stdout
 

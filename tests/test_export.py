@@ -32,14 +32,15 @@ LATER = datetime(2024, 3, 2, 8, 15, 0, tzinfo=UTC)
 
 def row(i=0, src="Hola.", tgt="Hello.", *, status=BeadStatus.AUTO, score=0.9, flags=(), src_ids=None,
         tgt_ids=None, doc="cuento", paragraph=0, created=WHEN, changed=LATER, src_lengths=(),
-        tgt_lengths=()) -> BeadRow:
+        tgt_lengths=(), confidence=None) -> BeadRow:
     return BeadRow(doc, (i,) if src_ids is None else src_ids, (i,) if tgt_ids is None else tgt_ids, src, tgt,
-                   score, status, flags, paragraph, created, changed, src_lengths, tgt_lengths)
+                   score, status, flags, paragraph, created, changed, src_lengths, tgt_lengths, confidence=confidence)
 
 
 ROWS = [
     row(0, "Había una vez un gato.", "Once upon a time there was a cat.", status=BeadStatus.CONFIRMED),
-    row(1, "Dijo «hola». Y se fue.", "He said hello and left.", src_ids=(1, 2), tgt_ids=(1,), score=0.71),
+    row(1, "Dijo «hola». Y se fue.", "He said hello and left.", src_ids=(1, 2), tgt_ids=(1,), score=0.71,
+        confidence=0.62),
     row(3, "Frase añadida.", "", tgt_ids=(), score=0.0, flags=("dropped",)),
     row(2, "", "An added line.", src_ids=(), tgt_ids=(2,), score=0.0, flags=("added",)),
     row(4, "Dudosa.", "Doubtful.", status=BeadStatus.FLAGGED, score=0.35, src_ids=(4,), tgt_ids=(3,)),
@@ -194,9 +195,11 @@ def test_tables_have_one_row_per_bead_with_every_column(tmp_path, fmt, batch_siz
     summary = export_file(TRICKY, path, fmt, batch_size=batch_size)
     df = read_table(path, fmt)
     assert summary.written == len(TRICKY) == df.height
-    assert df.columns == ["document", "src_ids", "tgt_ids", "src", "tgt", "type", "score", "status", "flags",
-                          "paragraph", "created", "changed"]
+    assert df.columns == ["document", "src_ids", "tgt_ids", "src", "tgt", "type", "score", "confidence", "status",
+                          "flags", "paragraph", "created", "changed"]
     assert df["type"].to_list() == [r.kind for r in TRICKY]
+    assert df["confidence"].to_list() == [r.confidence for r in TRICKY]
+    assert df["confidence"][1] == 0.62
     assert df["status"].to_list() == [r.status.value for r in TRICKY]
     assert df["score"].to_list() == [r.score for r in TRICKY]
     if fmt == "tsv":  # no quoting: tabs and line breaks inside a text become spaces

@@ -101,8 +101,11 @@ def test_an_edit_logged_by_an_older_aligner_still_undoes_and_redoes(tmp_path, mo
     with monkeypatch.context() as m:  # the file as the aligner of schema 2 left it, with one edit in its log
         m.setattr(aligner.store.base, "MIGRATIONS", MIGRATIONS[:2])
         with Store.open(path) as store:
-            a0 = new_pair(store, "doc", 6)
-            run_id = a0.meta["run_id"]
+            src, tgt = made_up_pair(6, seed=6)
+            store.add_pair("doc", store.add_document("es/doc.txt", "es", text(src)),
+                           store.add_document("en/doc.txt", "en", text(tgt)))
+            a0 = Alignment(tuple(Bead((i,), (i,), 0.8) for i in range(6)), 6, 6)
+            run_id = store.save_alignment("doc", a0, {"model": "f"})
     merged = edits.merge_next(a0, 1).alignment
     before = [[1, 1, 1, 1, "1-1", 0.8, "auto", None], [2, 1, 2, 1, "1-1", 0.8, "auto", None]]
     after = [[1, 2, 1, 2, "2-2", 0.0, "edited", "2026-11-27T10:00:00+00:00"]]

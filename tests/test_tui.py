@@ -7,6 +7,7 @@ import sys
 import textwrap
 import time
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -503,6 +504,29 @@ async def test_next_and_previous_of_each_kind(db, key, back, matches):
             await pilot.press(back)
             seen.append(cursor(pilot.app))
         assert seen == [k for k in reversed(matches) if k < 10] + ([matches[0]] if 10 in matches else [])
+
+
+async def test_doubtful_beads_are_those_the_aligner_was_unsure_of_when_it_says(tmp_path):
+    """With the aligner's confidences, a bead is doubtful by its confidence, not by its score: a well-scored bead
+    the aligner was unsure of is coloured, counted and found with l; a low score it was sure of is not. The
+    detail pane says how sure it was."""
+    path = build_project(tmp_path / "sure.db", pairs=1)
+    sure = [0.99, 0.95, 0.41, 0.98, 0.97, 0.66, 0.99, 0.9, 0.9, 0.93, 0.9]  # beads 3 and 6 in doubt
+    with Store.open(path) as store:
+        beads = [replace(b, confidence=c) for b, c in zip(valdemar_beads(), sure)]
+        store.save_alignment("valdemar", Alignment(tuple(beads), 11, 9), {"model": "fake"})
+    async with app_for(path).run_test(size=SIZE) as pilot:
+        seen = []
+        for _ in range(3):
+            await pilot.press("l")
+            seen.append(cursor(pilot.app))
+        assert seen == [2, 5, 5]  # bead 5 (score 0.31, 97% sure) is not among them
+        await pilot.press("L")
+        assert cursor(pilot.app) == 2
+        review = pilot.app.review
+        assert "score 0.880  auto  sure 41%" in str(review.query_one("#detail").render())
+        assert "doubtful 2" in str(review.query_one("#status").render())
+        assert [k for k, b in enumerate(pilot.app.session.alignment.beads) if nav.bead_state(b) == "doubtful"] == [2, 5]
 
 
 async def test_flagged_navigation_finds_editor_flags(db):

@@ -7,13 +7,14 @@ from collections.abc import Callable, Mapping
 
 from rich.markup import escape
 
+from aligner.align.posterior import DOUBTFUL
 from aligner.models import Alignment, Bead, BeadStatus, Document, common_ends
 from aligner.store import is_editor
 
-LOW_SCORE = 0.5  # an automatic 1-1 or m-n bead scoring below this is worth a second look
+LOW_SCORE = 0.5  # without a confidence (a run made before they were kept), a pair bead scoring below this is doubtful
 FLAG_KINDS = ("added", "dropped", "divergent", "furniture")  # what an editor flags
 SHOWN_KINDS = (*FLAG_KINDS, "moved")  # ... and what the flagger finds besides
-STATES = ("confirmed", "added", "dropped", "divergent", "furniture", "moved", "flagged", "edited", "low")
+STATES = ("confirmed", "added", "dropped", "divergent", "furniture", "moved", "flagged", "edited", "doubtful")
 
 
 def bead_state(b: Bead, flag: str | None = None) -> str:
@@ -32,8 +33,8 @@ def bead_state(b: Bead, flag: str | None = None) -> str:
         return "dropped"
     if b.status is BeadStatus.EDITED:
         return "edited"
-    if b.score < LOW_SCORE:
-        return "low"
+    if _doubtful(b):
+        return "doubtful"
     return ""
 
 
@@ -77,8 +78,15 @@ def is_unconfirmed(b: Bead) -> bool:
     return b.status in (BeadStatus.AUTO, BeadStatus.EDITED)
 
 
-def is_low(b: Bead) -> bool:
-    return b.status is BeadStatus.AUTO and bool(b.src) and bool(b.tgt) and b.score < LOW_SCORE
+def _doubtful(b: Bead) -> bool:
+    """Whether the aligner was unsure of this bead: its confidence (the bead's posterior probability) is under
+    DOUBTFUL or, when it has none, its similarity is under LOW_SCORE."""
+    return b.confidence < DOUBTFUL if b.confidence is not None else b.score < LOW_SCORE
+
+
+def is_doubtful(b: Bead) -> bool:
+    """An automatic pair bead the aligner was unsure of (a one-sided bead shows as added or dropped)."""
+    return b.status is BeadStatus.AUTO and bool(b.src) and bool(b.tgt) and _doubtful(b)
 
 
 def is_odd(b: Bead) -> bool:
@@ -88,7 +96,7 @@ def is_odd(b: Bead) -> bool:
 
 PREDICATES: dict[str, Callable[[Bead], bool]] = {
     "unconfirmed": is_unconfirmed,
-    "low-score": is_low,
+    "doubtful": is_doubtful,
     "non-1-1": is_odd,
 }
 
@@ -165,7 +173,7 @@ def counts(a: Alignment, flags: Mapping[int, str] | None = None) -> dict[str, in
     correction for the few beads that carry a flag.
     """
     conf_, flag_, edit_ = BeadStatus.CONFIRMED, BeadStatus.FLAGGED, BeadStatus.EDITED
-    confirmed = flagged = added = dropped = edited = low = hand_made = 0
+    confirmed = flagged = added = dropped = edited = doubtful = hand_made = 0
     for b in a.beads:
         status = b.status
         if status is conf_:
@@ -180,10 +188,10 @@ def counts(a: Alignment, flags: Mapping[int, str] | None = None) -> dict[str, in
             hand_made += status is edit_
         elif status is edit_:
             edited += 1
-        elif b.score < LOW_SCORE:
-            low += 1
+        elif _doubtful(b):
+            doubtful += 1
     out = dict.fromkeys(STATES, 0)
-    out.update(confirmed=confirmed, flagged=flagged, added=added, dropped=dropped, edited=edited, low=low)
+    out.update(confirmed=confirmed, flagged=flagged, added=added, dropped=dropped, edited=edited, doubtful=doubtful)
     for k, kind in (flags or {}).items():
         b = a.beads[k]
         before, after = bead_state(b), bead_state(b, kind)

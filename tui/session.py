@@ -30,7 +30,7 @@ from aligner.store import (
     shown_editor_flags,
 )
 
-from .nav import changed_stretch
+from .nav import changed_stretch, is_doubtful
 
 
 @dataclass
@@ -284,7 +284,7 @@ class PairSummary:
     beads: int
     confirmed: float
     flags: int
-    mean_score: float
+    doubtful: int  # automatic pair beads the aligner was unsure of (tui.nav.is_doubtful), left to look at
     last_edit: str
     state: str = ""  # what `aligner status` says beyond 'aligned': 'changed' (files imported again), 'failed'
 
@@ -293,26 +293,25 @@ class PairSummary:
         if self.beads and self.state:
             beads += f" ({self.state})"
         return (self.name, str(self.n_src), str(self.n_tgt), beads, f"{self.confirmed:.0f}%", str(self.flags),
-                f"{self.mean_score:.2f}" if self.beads else "--", self.last_edit or "--")
+                str(self.doubtful) if self.beads else "--", self.last_edit or "--")
 
 
 def summarize_pairs(store: Store) -> list[PairSummary]:
-    """Review figures of every pair. Reads each alignment for its mean score and status counts; its flags are
+    """Review figures of every pair. Reads each alignment for its doubtful beads and status counts; its flags are
     those left to review, as `aligner status` counts them (Store.open_flag_counts)."""
     out = []
     open_flags, edited = store.open_flag_counts(), store.last_edit_dates()
     for p in store.pairs():
-        confirmed = mean = 0.0
+        confirmed, doubtful = 0.0, 0
         last, flags = "", 0
         if p.run_id is not None:
             a = store.alignment(p.name)
-            scored = [b.score for b in a.beads if not b.is_null]
-            mean = sum(scored) / len(scored) if scored else 0.0
+            doubtful = sum(map(is_doubtful, a.beads))
             confirmed = 100.0 * p.reviewed / max(len(a.beads), 1)  # confirmed or flagged, as `aligner status`
             last = _local(edited[p.name]) if p.name in edited else ""
             flags = open_flags.get(p.name, 0)
         state = p.status.value if p.status.value in ("changed", "failed") else ""
-        out.append(PairSummary(p.name, p.n_src, p.n_tgt, p.beads, confirmed, flags, mean, last, state))
+        out.append(PairSummary(p.name, p.n_src, p.n_tgt, p.beads, confirmed, flags, doubtful, last, state))
     return out
 
 

@@ -15,6 +15,7 @@ from . import dp
 from .band import Band, band_around_path, full_band, upsample_path
 from .moves import Move, pair_moves
 from .numbers import NumberWindows, mismatches
+from .posterior import path_confidence
 from .score import neighbour_sims, part_sims, window_lengths, window_sims
 
 FULL_CELLS = 2_000_000  # documents up to about 1,400 x 1,400 sentences get an exact first pass
@@ -245,7 +246,8 @@ def _align_windows(src_win, tgt_win, src_len, tgt_len, params, src_par=None, tgt
     src_par, tgt_par = _informative(src_par), _informative(tgt_par)
     n, m = len(src_win[0]), len(tgt_win[0])
     if n == 0 or m == 0:
-        beads = [Bead((i,), ()) for i in range(n)] + [Bead((), (j,)) for j in range(m)]
+        beads = [Bead((i,), (), confidence=1.0) for i in range(n)] + \
+            [Bead((), (j,), confidence=1.0) for j in range(m)]
         return Alignment(tuple(beads), n, m, meta={"params": params.to_dict()})
     moves = pair_moves(params.max_side, params.max_total)
     src_win, tgt_win = _upcast_small(src_win), _upcast_small(tgt_win)
@@ -258,16 +260,18 @@ def _align_windows(src_win, tgt_win, src_len, tgt_len, params, src_par=None, tgt
     neighbours = neighbour_sims(band, moves, src_win, tgt_win) if params.neighbour_margin else None
     score = bead_scores(band, moves, sims, np.asarray(src_len, np.float64), np.asarray(tgt_len, np.float64),
                         params, parts, src_par, tgt_par, *numbers, neighbours=neighbours)
-    D, back = dp.fill(band, moves, score, np.full(n, params.skip, np.float32),
-                      np.full(m, params.skip, np.float32))
+    dels, ins = np.full(n, params.skip, np.float32), np.full(m, params.skip, np.float32)
+    D, back = dp.fill(band, moves, score, dels, ins)
     steps = dp.traceback(band, moves, back)
+    confidence = path_confidence(band, moves, score, dels, ins, steps)
     everything = dp.all_moves(moves)
     beads = []
     offs = band.offs
-    for i, j, k in steps:
+    for (i, j, k), c in zip(steps, confidence):
         mv = everything[k]
-        score = round(float(sims[k, offs[i] + j - band.lo[i]]), 4) if k < len(moves) else 0.0
-        if k < len(moves) and score == 0.0:
-            score = ALIGNED_NONZERO  # 0.0 marks a pair an editor made (edits.unconfirm tells them apart by it)
-        beads.append(Bead(tuple(range(i - mv.src, i)), tuple(range(j - mv.tgt, j)), score))
+        sim = round(float(sims[k, offs[i] + j - band.lo[i]]), 4) if k < len(moves) else 0.0
+        if k < len(moves) and sim == 0.0:
+            sim = ALIGNED_NONZERO  # 0.0 marks a pair an editor made (edits.unconfirm tells them apart by it)
+        beads.append(Bead(tuple(range(i - mv.src, i)), tuple(range(j - mv.tgt, j)), sim,
+                          confidence=round(float(c), 3)))
     return Alignment(tuple(beads), n, m, meta={"params": params.to_dict(), "band_cells": band.cells})

@@ -41,6 +41,10 @@ def _common(f):
         click.option("--min-score", type=click.FloatRange(0.0, 1.0), metavar="X",
                      help="Only beads scoring at least X, 0-1 (the similarity of their sides); beads an editor "
                           "made by hand and confirmed have no score and pass."),
+        click.option("--min-confidence", type=click.FloatRange(0.0, 1.0), metavar="X",
+                     help="Only automatic beads the aligner was at least X sure of, 0-1 (the review app marks those "
+                          "under 0.7 doubtful); reviewed beads pass, and so do beads of runs aligned before "
+                          "confidences were kept."),
         click.option("--exclude-flagged", is_flag=True,
                      help="Leave out beads a reviewer flagged and beads that a flag not dismissed "
                           "(added, dropped, divergent, ...) touches."),
@@ -60,8 +64,8 @@ def _common(f):
               help="Warn about segments longer than this many characters (never truncated); 0: no warning.")
 @click.option("--report", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the beads that are not units (added or dropped passages) to this TSV file.")
-def export_tmx_cmd(names, output, db, statuses, min_score, exclude_flagged, src_lang, tgt_lang, max_length,
-                   report):
+def export_tmx_cmd(names, output, db, statuses, min_score, min_confidence, exclude_flagged, src_lang, tgt_lang,
+                   max_length, report):
     """Write a TMX 1.4b translation memory for OmegaT, Trados, memoQ: one unit per bead with both sides."""
     from ..export import write_report
 
@@ -84,7 +88,7 @@ def export_tmx_cmd(names, output, db, statuses, min_score, exclude_flagged, src_
                 raise click.BadParameter(f"{given} is not the documents' language ({known}; "
                                          f"{', '.join(other[:5])}{' ...' if len(other) > 5 else ''})",
                                          param_hint=option)
-        summary = _export(store, pairs, output, "tmx", _filter(statuses, min_score, exclude_flagged),
+        summary = _export(store, pairs, output, "tmx", _filter(statuses, min_score, exclude_flagged, min_confidence),
                           src_lang=_lang_tag(src_lang or default[0]), tgt_lang=_lang_tag(tgt_lang or default[1]),
                           created=_creation_date(), max_length=max_length or None)
     if report:
@@ -92,15 +96,15 @@ def export_tmx_cmd(names, output, db, statuses, min_score, exclude_flagged, src_
             write_report(summary.one_sided, report)
         except OSError as exc:
             raise click.ClickException(f"{report}: cannot write ({exc.strerror or exc})") from None
-    _echo_summary(summary, statuses, min_score, report)
+    _echo_summary(summary, statuses, min_score, min_confidence, report)
 
 
 def _table_command(fmt: str):
-    def command(names, output, db, statuses, min_score, exclude_flagged, bom=False, excel=False):
+    def command(names, output, db, statuses, min_score, min_confidence, exclude_flagged, bom=False, excel=False):
         with _open(db) as store:
-            summary = _export(store, _pairs(store, names), output, fmt, _filter(statuses, min_score, exclude_flagged),
-                              bom=bom, excel=excel)
-        _echo_summary(summary, statuses, min_score)
+            summary = _export(store, _pairs(store, names), output, fmt,
+                              _filter(statuses, min_score, exclude_flagged, min_confidence), bom=bom, excel=excel)
+        _echo_summary(summary, statuses, min_score, min_confidence)
 
     if fmt == "csv":
         command = click.option("--excel", is_flag=True, help="For a spreadsheet: --bom, and a text starting with "
@@ -179,14 +183,14 @@ def _pairs(store, names):
     return [p for p in pairs if p.run_id is not None]
 
 
-def _filter(statuses, min_score, exclude_flagged):
+def _filter(statuses, min_score, exclude_flagged, min_confidence=None):
     from ..export import REVIEWED, ExportFilter
     from ..models import BeadStatus
 
     wanted = None
     if statuses:
         wanted = frozenset(s for name in statuses for s in (REVIEWED if name == "reviewed" else {BeadStatus(name)}))
-    return ExportFilter(wanted, min_score, exclude_flagged)
+    return ExportFilter(wanted, min_score, exclude_flagged, min_confidence)
 
 
 def _lang_tag(code: str) -> str:
@@ -206,19 +210,19 @@ def _creation_date() -> datetime | None:
         raise click.BadParameter(f"SOURCE_DATE_EPOCH={epoch!r} is not a number of seconds") from None
 
 
-def _echo_summary(summary, statuses=(), min_score=None, report: Path | None = None) -> None:
+def _echo_summary(summary, statuses=(), min_score=None, min_confidence=None, report: Path | None = None) -> None:
     for line in summary.lines(report=report):
         click.echo(line, err=True)
-    if why := _why_empty(summary, statuses, min_score):
+    if why := _why_empty(summary, statuses, min_score, min_confidence):
         click.echo(f"warning: {why}", err=True)
 
 
-def _why_empty(summary, statuses, min_score) -> str | None:
+def _why_empty(summary, statuses, min_score, min_confidence=None) -> str | None:
     """Which filter left every bead out of an export that wrote nothing, and what to do; None when something
     was written or there was nothing to filter. The file is written all the same: an empty memory is valid."""
     if summary.written or not summary.read:
         return None
-    by = [why for why in ("status", "min-score", "flagged") if summary.skipped[why]]
+    by = [why for why in ("status", "min-score", "min-confidence", "flagged") if summary.skipped[why]]
     if by == ["status"]:
         wanted = " or ".join(dict.fromkeys(statuses))
         reviewed = set(statuses) - {"auto", "flagged"}  # statuses that only a review gives
@@ -226,6 +230,9 @@ def _why_empty(summary, statuses, min_score) -> str | None:
         return f"no bead has status {wanted}: {advice}"
     if by == ["min-score"]:
         return f"no bead scores {min_score:g} or more: lower --min-score, or drop it"
+    if by == ["min-confidence"]:
+        return (f"the aligner is less than {min_confidence:g} sure of every bead left: confirm them in the review "
+                f"app (aligner review), lower --min-confidence, or drop it")
     if by == ["flagged"]:
         return ("every bead is flagged or touched by a flag: review the flags (dismissed ones do not count), or "
                 "drop --exclude-flagged")

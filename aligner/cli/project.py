@@ -269,7 +269,7 @@ def project_frame(store):
 @db_option
 @click.option("--flagged", is_flag=True, help="Only beads that are flagged or touch a flag.")
 def show(name, db, flagged):
-    """The alignment of pair NAME, coloured by score, with its flags."""
+    """The alignment of pair NAME, coloured by score, with how sure the aligner was of each bead and its flags."""
     from rich.console import Console
     from rich.table import Table
 
@@ -285,13 +285,13 @@ def show(name, db, flagged):
         table = Table(title=f"{name}: {info.src_path} ({info.src_lang}) / {info.tgt_path} ({info.tgt_lang})",
                       expand=True)
         for col, kw in (("#", {"justify": "right", "style": "dim"}), ("type", {}), ("score", {"justify": "right"}),
-                        ("status", {}), (info.src_lang, {"ratio": 1}), (info.tgt_lang, {"ratio": 1}),
+                        ("sure", {"justify": "right"}), ("status", {}), (info.src_lang, {"ratio": 1}), (info.tgt_lang, {"ratio": 1}),
                         ("flags", {})):
             table.add_column(col, no_wrap=col not in (info.src_lang, info.tgt_lang), **kw)
         for k, row in enumerate(store.iter_beads([name])):
             if flagged and not row.is_flagged:
                 continue
-            table.add_row(str(k + 1), row.kind, _score(row), row.status.value, row.src or "[dim]—[/dim]",
+            table.add_row(str(k + 1), row.kind, _score(row), _sure(row), row.status.value, row.src or "[dim]—[/dim]",
                           row.tgt or "[dim]—[/dim]", ", ".join(row.flags), style=_row_style(row))
     console = Console()
     console.print(table)
@@ -311,6 +311,16 @@ def _score(row) -> str:
         return "[dim]-[/dim]"
     colour = "green" if row.score >= 0.7 else "yellow" if row.score >= 0.5 else "red"
     return f"[{colour}]{row.score:.2f}[/{colour}]"
+
+
+def _sure(row) -> str:
+    """How sure the aligner was of the bead, red when the review app calls it doubtful (an automatic bead)."""
+    from ..align.posterior import DOUBTFUL
+
+    if row.confidence is None:
+        return "[dim]-[/dim]"
+    doubtful = row.confidence < DOUBTFUL and row.status.value == "auto"
+    return f"[red]{100 * row.confidence:.0f}%[/red]" if doubtful else f"{100 * row.confidence:.0f}%"
 
 
 def _row_style(row) -> str:

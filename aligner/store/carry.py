@@ -85,8 +85,8 @@ def _carry_run(run: Sequence[Bead], whens: Sequence[str | None], at: tuple[int, 
     if k0 is None or k1 is None:
         return None
     shift_s, shift_t = s[0] - (src[0] if src else 0), t[0] - (tgt[0] if tgt else 0)
-    beads = [Bead(tuple(x + shift_s for x in b.src), tuple(x + shift_t for x in b.tgt), b.score, b.status)
-             for b in run]
+    beads = [Bead(tuple(x + shift_s for x in b.src), tuple(x + shift_t for x in b.tgt), b.score, b.status,
+                  b.confidence) for b in run]
     return k0, k1, beads, list(whens)
 
 

@@ -11,6 +11,7 @@ from datetime import datetime
 from ..models import BeadStatus
 from .documents import Documents, PairInfo
 from .flags import is_editor, shown_editor_flags
+from .stretch import RUN_BEADS
 
 
 class Rows(Documents):
@@ -100,10 +101,9 @@ def _pair_rows(conn: sqlite3.Connection, p: PairInfo, wanted, min_score, batch_s
             for i in (f.get(name) or {}).get("sentences", ()):
                 side.setdefault(i, set()).add(f["type"])
     src, tgt = _Sentences(conn, p.run_src_doc), _Sentences(conn, p.run_tgt_doc)  # the versions it aligned
-    cur = conn.execute("SELECT src_start, src_len, tgt_start, tgt_len, score, status, changed FROM beads "
-                       "WHERE run_id = ? ORDER BY src_start, tgt_start", (p.run_id,))
+    cur = conn.execute(RUN_BEADS, (p.run_id,))
     while rows := cur.fetchmany(batch_size):
-        for s0, ns, t0, nt, score, status, changed in rows:
+        for s0, ns, t0, nt, score, status, changed, confidence in rows:
             status = BeadStatus(status)
             if (wanted is not None and status not in wanted) or (min_score is not None and score < min_score):
                 continue
@@ -125,7 +125,7 @@ def _pair_rows(conn: sqlite3.Connection, p: PairInfo, wanted, min_score, batch_s
             made = _when(own[key]) if own and (key := f"{s0}:{t0}") in own else created
             yield BeadRow(p.name, s_ids, t_ids, s_text, t_text, score, status, tuple(sorted(kinds)),
                           s_para if s_para is not None else t_para, made, _when(changed) or made, s_lens,
-                          t_lens, unpaired)
+                          t_lens, unpaired, None if status is BeadStatus.EDITED else confidence)
 
 
 def _moved_rows(conn: sqlite3.Connection, p: PairInfo, wanted, min_score) -> Iterator:

@@ -24,6 +24,11 @@ FORMAT = 2  # JSON columns (see Stretch.to_json)
 
 _STATUS = {s.value: s for s in BeadStatus}
 _COLUMNS = "run_id, src_start, src_len, tgt_start, tgt_len, kind, score, status, changed"
+# a run's bead rows in document order, each with the confidence kept for its extent (bead_confidence), or NULL
+RUN_BEADS = ("SELECT b.src_start, b.src_len, b.tgt_start, b.tgt_len, b.score, b.status, b.changed, c.confidence "
+             "FROM beads b LEFT JOIN bead_confidence c ON c.run_id = b.run_id AND c.src_start = b.src_start "
+             "AND c.tgt_start = b.tgt_start AND c.src_len = b.src_len AND c.tgt_len = b.tgt_len "
+             "WHERE b.run_id = ? ORDER BY b.src_start, b.tgt_start")
 _PER_STATEMENT = 100  # rows per INSERT: at most 703 parameters, within every SQLite's limit of 999
 
 

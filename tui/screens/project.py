@@ -13,7 +13,7 @@ from textual.widgets import DataTable, Footer, Input, Label, ProgressBar, Static
 from ..session import PairSummary
 
 COLUMNS = [("pair", "name"), ("es", "n_src"), ("en", "n_tgt"), ("beads", "beads"), ("confirmed", "confirmed"),
-           ("open flags", "flags"), ("mean score", "mean_score"), ("last edit", "last_edit")]
+           ("open flags", "flags"), ("doubtful", "doubtful"), ("last edit", "last_edit")]
 
 
 class ProjectScreen(Screen):

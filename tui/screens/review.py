@@ -80,7 +80,7 @@ class ReviewScreen(FlagActions, Screen):
         _key("t", "flag_list", "Flag list", "flag.list",
              "List the pair's flags, most confident first, and go to one", priority=True),
         *_both_ways("u", "find('unconfirmed', {})", "unconfirmed", "unconfirmed", show=True),
-        *_both_ways("l", "find('low-score', {})", "low score", "low-score"),
+        *_both_ways("l", "find('doubtful', {})", "doubtful", "doubtful"),
         *_both_ways("o", "find('non-1-1', {})", "non-1-1", "non-1-1"),
         *_both_ways("f", "find('flagged', {})", "flag", "flagged", show=True),
         _key("g", "goto", "Go to", "find.goto", "Go to a bead number, or a sentence (es 12, en 12)", priority=True),

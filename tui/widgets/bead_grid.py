@@ -1,7 +1,7 @@
 """The alignment grid: one row per bead, source and target side by side and wrapped, drawn with the Line API so
 that a document of any length costs only the lines on screen.
 
-Bead states are component classes (`bead-grid--confirmed`, `bead-grid--low`, ...) styled in app.tcss, so colours
+Bead states are component classes (`bead-grid--confirmed`, `bead-grid--doubtful`, ...) styled in app.tcss, so colours
 live in CSS like every other state in the app.
 """
 

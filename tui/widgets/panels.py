@@ -15,7 +15,8 @@ from ..nav import bead_state
 
 
 class BeadDetail(Static):
-    """Full texts, score, status and flag of the bead under the cursor, one sentence a line with its id."""
+    """Full texts, score, status, the aligner's confidence and the flags of the bead under the cursor, one sentence a
+    line with its id."""
 
     _height = -1  # lines the last text took, about (markup counted as text)
 
@@ -28,6 +29,8 @@ class BeadDetail(Static):
             self.set_classes(classes)
         score = "--" if b.is_null or b.score == 0.0 else f"{b.score:.3f}"  # 0.0: a pair an editor made
         head = f"[b]bead {k + 1}[/b]  {b.kind}  score {score}  {b.status.value}"
+        if b.confidence is not None:  # how sure the aligner was of it (None: an editor's bead, or an older run)
+            head += f"  sure {100 * b.confidence:.0f}%"
         if flag:
             head += f"  [b]flag: {flag}[/b]"
         lines = [head, *flags]
@@ -61,7 +64,7 @@ class StatusLine(Static):
             parts.append(f"[b]marked {lo + 1}-{hi + 1}[/b]")
         if note:
             parts.append(f"[b]{note}[/b]")
-        parts += [f"reviewed {c['reviewed']} ({pct:.0f}%)", f"low {c['low']}", f"added {c['added']}",
+        parts += [f"reviewed {c['reviewed']} ({pct:.0f}%)", f"doubtful {c['doubtful']}", f"added {c['added']}",
                   f"dropped {c['dropped']}", f"your flags {c['flagged beads']}", f"edited {c['edited beads']}",
                   f"open flags {open_flags}"]
         self.update(" · ".join(parts), layout=False)  # one line, always: no layout pass

@@ -1,0 +1,155 @@
+"""The bead confidences (aligner.align.posterior) against brute-force enumeration of every alignment of small
+hand-made lattices, and on clear and ambiguous cases."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from aligner.align import dp
+from aligner.align.band import band_around_path, full_band
+from aligner.align.moves import Move, pair_moves
+from aligner.align.posterior import path_confidence
+
+
+def _lattice(n: int, m: int, moves: list[Move], seed: int) -> np.ndarray:
+    """Random bead scores on the full band: float32 (len(moves), cells), -inf where a bead would start before
+    the documents."""
+    band = full_band(n, m)
+    rng = np.random.default_rng(seed)
+    scores = rng.normal(0.0, 0.3, (len(moves), band.cells)).astype(np.float32)
+    rows, cols = band.cell_rows(), band.cell_cols()
+    for k, mv in enumerate(moves):
+        scores[k, (rows < mv.src) | (cols < mv.tgt)] = -np.inf
+    return scores
+
+
+def _all_alignments(n: int, m: int, moves: list[Move]):
+    """Every path from (0, 0) to (n, m) as a list of (i, j, k) beads, a run of unaligned sentences counted once
+    (no insertion right after a deletion)."""
+    steps = [(mv.src, mv.tgt) for mv in moves] + [(1, 0), (0, 1)]
+    k_del, k_ins = len(moves), len(moves) + 1
+
+    def walk(i, j, last):
+        if (i, j) == (n, m):
+            yield []
+            return
+        for k, (a, b) in enumerate(steps):
+            if i + a > n or j + b > m or (k == k_ins and last == k_del):
+                continue
+            for rest in walk(i + a, j + b, k):
+                yield [(i + a, j + b, k), *rest]
+
+    yield from walk(0, 0, None)
+
+
+def _brute_force(n, m, moves, scores, dels, ins, T):
+    """Posterior of each pair bead (i, j, k) and of each sentence being unaligned, by enumeration."""
+    band = full_band(n, m)
+    paths = list(_all_alignments(n, m, moves))
+    weights = []
+    for path in paths:
+        total = 0.0
+        for i, j, k in path:
+            if k < len(moves):
+                total += float(scores[k, band.offs[i] + j - band.lo[i]])
+            elif k == len(moves):
+                total += float(dels[i - 1])
+            else:
+                total += float(ins[j - 1])
+        weights.append(total / T)
+    w = np.exp(np.array(weights) - max(weights))
+    w /= w.sum()
+    bead, src_null, tgt_null = {}, np.zeros(n), np.zeros(m)
+    for p, path in zip(w, paths):
+        for i, j, k in path:
+            if k < len(moves):
+                bead[(i, j, k)] = bead.get((i, j, k), 0.0) + p
+            elif k == len(moves):
+                src_null[i - 1] += p
+            else:
+                tgt_null[j - 1] += p
+    return bead, src_null, tgt_null
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(1, 4), m=st.integers(1, 4), seed=st.integers(0, 10_000),
+       T=st.sampled_from([0.05, 0.1, 1.0]), skip=st.sampled_from([-0.3, -0.1, 0.0]))
+def test_confidence_is_the_posterior_of_every_alignment_counted_once(n, m, seed, T, skip):
+    moves = pair_moves(3, 4)
+    band = full_band(n, m)
+    scores = _lattice(n, m, moves, seed)
+    dels, ins = np.full(n, skip, np.float32), np.full(m, skip, np.float32)
+    path = dp.traceback(band, moves, dp.fill(band, moves, scores, dels, ins)[1])
+    got = path_confidence(band, moves, scores, dels, ins, path, T)
+    bead, src_null, tgt_null = _brute_force(n, m, moves, scores, dels, ins, T)
+    for (i, j, k), c in zip(path, got):
+        want = bead[(i, j, k)] if k < len(moves) else src_null[i - 1] if k == len(moves) else tgt_null[j - 1]
+        assert c == pytest.approx(want, abs=1e-6)
+
+
+def test_a_clear_diagonal_is_certain_and_a_tie_is_half_and_half():
+    n = m = 3
+    moves = [Move.ONE_ONE, Move.TWO_ONE]
+    band = full_band(n, m)
+    rows, cols = band.cell_rows(), band.cell_cols()
+    scores = np.full((2, band.cells), -1.0, np.float32)
+    scores[0, (rows == cols) & (rows > 0)] = 0.8  # 1-1 on the diagonal
+    scores[1, (rows < 2) | (cols < 1)] = -np.inf
+    skip = np.full(3, -0.1, np.float32)
+    path = dp.traceback(band, moves, dp.fill(band, moves, scores, skip, skip)[1])
+    assert [k for _, _, k in path] == [0, 0, 0]
+    assert path_confidence(band, moves, scores, skip, skip, path) == pytest.approx([1.0, 1.0, 1.0], abs=1e-3)
+
+    # target 2 translates source 2 alone (1-1, then source 3 with target 3: 0.5 + 0.5) or sources 2 and 3
+    # together (a 2-1 of 1.5, then target 3 unaligned at -0.5): two alignments of the same score
+    scores[0] = -1.0
+    scores[0, (rows == 1) & (cols == 1)] = 0.8
+    scores[0, (rows == 2) & (cols == 2)] = 0.5
+    scores[0, (rows == 3) & (cols == 3)] = 0.5
+    scores[1, (rows == 3) & (cols == 2)] = 1.5
+    ins = np.array([-0.1, -0.1, -0.5], np.float32)
+    path = dp.traceback(band, moves, dp.fill(band, moves, scores, skip, ins)[1])
+    got = path_confidence(band, moves, scores, skip, ins, path)
+    assert got[0] == pytest.approx(1.0, abs=1e-3)  # the first pair is certain
+    assert got[1:] == pytest.approx([0.5] * (len(path) - 1), abs=1e-3)
+
+
+def test_a_band_gives_the_full_lattice_confidence_where_it_holds_the_likely_paths():
+    """The band's flat indexing: a band around the diagonal of a document whose alignment is near it gives the
+    confidences of the full lattice (the paths it leaves out are far too unlikely to count)."""
+    n = m = 14
+    moves = pair_moves(2, 3)
+    full = full_band(n, m)
+    rng = np.random.default_rng(5)
+    rows, cols = full.cell_rows(), full.cell_cols()
+    scores = rng.normal(-0.5, 0.2, (len(moves), full.cells)).astype(np.float32)
+    for k, mv in enumerate(moves):
+        scores[k, (rows - mv.src == cols - mv.tgt)] += 1.0  # beads on the diagonal score well
+        scores[k, (rows < mv.src) | (cols < mv.tgt)] = -np.inf
+    skip = np.full(n, -0.2, np.float32)
+    best = dp.traceback(full, moves, dp.fill(full, moves, scores, skip, skip)[1])
+    want = path_confidence(full, moves, scores, skip, skip, best)
+    band = band_around_path(np.array([(i, i) for i in range(n + 1)], np.int64), n, m, 4)
+    assert band.cells < full.cells
+    keep = full.offs[band.cell_rows()] + band.cell_cols() - full.lo[band.cell_rows()]
+    in_band = scores[:, keep]
+    assert dp.traceback(band, moves, dp.fill(band, moves, in_band, skip, skip)[1]) == best
+    got = path_confidence(band, moves, in_band, skip, skip, best)
+    assert got == pytest.approx(want, abs=1e-6)
+    assert 0.0 < min(got) < 0.99  # random scores: some beads are in doubt, so the comparison means something
+
+
+def test_unaligned_runs_are_one_alignment_whatever_the_order():
+    """A source and a target sentence that match nothing: deleting one and inserting the other in either order is
+    one alignment, so their confidence is that of being unaligned, not split between the orders."""
+    moves = [Move.ONE_ONE]
+    band = full_band(1, 1)
+    scores = np.array([[-np.inf, -np.inf, -np.inf, -5.0]], np.float32)  # cells (0,0) (0,1) (1,0) (1,1)
+    skip = np.full(1, -0.1, np.float32)
+    path = dp.traceback(band, moves, dp.fill(band, moves, scores, skip, skip)[1])
+    assert sorted(k for _, _, k in path) == [1, 2]
+    assert path_confidence(band, moves, scores, skip, skip, path) == pytest.approx([1.0, 1.0], abs=1e-6)
+    assert len(list(_all_alignments(1, 1, moves))) == 2  # the pair, or both unaligned (in one order)
