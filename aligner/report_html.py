@@ -12,7 +12,8 @@ from html import escape
 from pathlib import Path
 
 from .flags import Flag, FlagStatus, FlagType, reading_order, summarize
-from .models import Alignment, Document
+from .align.posterior import DOUBTFUL
+from .models import Alignment, BeadStatus, Document
 
 LABELS = {
     FlagType.ADDED: ("added", "in the target only: the adaptation added it"),
@@ -63,6 +64,8 @@ table { border-collapse: collapse; width: 100%; }
 .m-moved { background: var(--moved-b); } .m-divergent { background: var(--divergent-b); }
 .m-furniture { background: var(--furniture-b); }
 .goto { font-size: 12px; margin-left: 4px; }
+.aligned td.n.doubtful, .legend .doubtful { color: #c62828; font-weight: 600; }
+.aligned td.n.doubtful::after, .legend .doubtful::after { content: "?"; }
 :target { outline: 2px solid #444; }
 """
 
@@ -125,7 +128,9 @@ def _legend() -> str:
     items = [f'<li><span class="swatch f-{t.value}"></span><b>{name}</b> {escape(help_)}</li>'
              for t, (name, help_) in LABELS.items()]
     return '<ul class="legend" id="legend">' + "".join(items) + \
-        '<li><span class="dismissed">struck through</span> dismissed by an editor</li></ul>'
+        '<li><span class="dismissed">struck through</span> dismissed by an editor</li>' \
+        f'<li><span class="doubtful">12</span> a link the aligner was less than {DOUBTFUL:.0%} sure of, that ' \
+        'nobody confirmed: worth a look</li></ul>'
 
 
 def _where(f: Flag) -> str:
@@ -173,8 +178,11 @@ def _aligned(alignment: Alignment, src_doc: Document, tgt_doc: Document, flags: 
         last_p = (ps, pt)
         cells = [_cell(src_doc, b.src, "s", flags, marks_s, firsts),
                  _cell(tgt_doc, b.tgt, "t", flags, marks_t, firsts)]
-        rows.append(f'<tr class="bead{" para" if para else ""}" data-kind="{b.kind}"><td class="n">{n + 1}</td>'
-                    + "".join(cells) + "</tr>")
+        number = f'<td class="n">{n + 1}</td>'
+        if b.src and b.tgt and b.status is BeadStatus.AUTO and b.confidence is not None and b.confidence < DOUBTFUL:
+            number = f'<td class="n doubtful" title="the aligner was {b.confidence:.0%} sure of this link">{n + 1}</td>'
+        rows.append(f'<tr class="bead{" para" if para else ""}" data-kind="{b.kind}">{number}' + "".join(cells)
+                    + "</tr>")
     rows.append("</table></section>")
     return "\n".join(rows)
 

@@ -68,13 +68,14 @@ def test_align_tsv_format(pair):
     r = run("align", *pair, "--format", "tsv")
     assert_ok(r)
     lines = r.stdout.splitlines()
-    assert lines[0] == "src_ids\ttgt_ids\ttype\tscore\tsrc\ttgt"
+    assert lines[0] == "src_ids\ttgt_ids\ttype\tscore\tconfidence\tsrc\ttgt"
     rows = [line.split("\t") for line in lines[1:]]
-    assert len(rows) == 4 and all(len(row) == 6 for row in rows)
+    assert len(rows) == 4 and all(len(row) == 7 for row in rows)
     assert [row[:3] for row in rows] == [["0", "0", "1-1"], ["1", "1", "1-1"], ["2", "2", "1-1"], ["3", "3", "1-1"]]
-    assert rows[1][4] == "El alcalde inauguró ayer la nueva biblioteca del barrio."
-    assert rows[1][5] == "Yesterday the mayor opened the new neighbourhood library."
+    assert rows[1][5] == "El alcalde inauguró ayer la nueva biblioteca del barrio."
+    assert rows[1][6] == "Yesterday the mayor opened the new neighbourhood library."
     assert all(0.0 < float(row[3]) <= 1.0 for row in rows)
+    assert all(0.9 < float(row[4]) <= 1.0 for row in rows)  # four plain translations: the aligner is sure
 
 
 @pytest.mark.slow
@@ -87,6 +88,7 @@ def test_align_json_format(pair):
     assert [(b["src_ids"], b["tgt_ids"], b["type"]) for b in data["beads"]] == [([i], [i], "1-1") for i in range(4)]
     assert data["beads"][3]["src"] == "Los vecinos celebraron la apertura con una fiesta en la plaza."
     assert data["beads"][3]["tgt"] == "The residents celebrated the opening with a party in the square."
+    assert all(0.9 < b["confidence"] <= 1.0 for b in data["beads"])
 
 
 @pytest.mark.slow

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import os
+import re
 import shutil
 import struct
 import subprocess
@@ -20,7 +21,7 @@ import helpers
 import pytest
 
 from aligner.flags import Flag, FlagStatus, FlagType, Span, summarize
-from aligner.models import Alignment, Bead, Document
+from aligner.models import Alignment, Bead, BeadStatus, Document
 from aligner.report_html import render_html, write_html
 
 CHROMIUM = next((p for p in (shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome")) if p), None)
@@ -125,6 +126,19 @@ def test_every_flag_is_listed_and_highlighted(case):
         assert f"flag-{k}" in c.ids and f"list-{k}" in c.ids
     assert "moved to target 7" in c.ids["s-6"] and "moved from source 6" in c.ids["t-7"]
     assert c.ids["count-added"].strip().startswith("1")
+
+
+def test_a_link_the_aligner_was_unsure_of_is_marked_unless_an_editor_confirmed_it(case):
+    al, src, tgt, flags = case
+    beads = list(al.beads)
+    beads[2] = replace(beads[2], confidence=0.55)  # bead 3: an automatic pair, 55% sure
+    beads[3] = replace(beads[3], confidence=0.55, status=BeadStatus.CONFIRMED)  # bead 4: confirmed since
+    beads[8] = replace(beads[8], confidence=0.93)  # bead 9: sure
+    html = render_html(al.with_beads(beads), src, tgt, flags)
+    marked = re.findall(r'<td class="n doubtful" title="([^"]*)">(\d+)</td>', html)
+    assert marked == [("the aligner was 55% sure of this link", "3")]
+    assert "less than 70% sure of" in parse(html).ids["legend"]
+    assert 'class="n doubtful"' not in render_html(al, src, tgt, flags)  # no confidences: nothing marked
 
 
 def test_ids_are_unique_flags_numbered_in_reading_order_the_editors_marked(case):

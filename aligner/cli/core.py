@@ -103,7 +103,7 @@ def render(alignment: Alignment, src: Document, tgt: Document, fmt: str) -> str:
         return format_links(alignment.links())
     rows = [{
         "src_ids": list(b.src), "tgt_ids": list(b.tgt), "type": b.kind, "score": b.score,
-        "src": " ".join(src.sentences[i].text for i in b.src),
+        "confidence": b.confidence, "src": " ".join(src.sentences[i].text for i in b.src),
         "tgt": " ".join(tgt.sentences[j].text for j in b.tgt),
     } for b in alignment.beads]
     if fmt == "json":
@@ -112,10 +112,11 @@ def render(alignment: Alignment, src: Document, tgt: Document, fmt: str) -> str:
     if fmt == "tsv":
         def clean(x):
             return str(x).replace("\t", " ").replace("\n", " ")
-        head = "src_ids\ttgt_ids\ttype\tscore\tsrc\ttgt\n"
+        head = "src_ids\ttgt_ids\ttype\tscore\tconfidence\tsrc\ttgt\n"
         return head + "".join(
             "\t".join(clean(v) for v in (" ".join(map(str, r["src_ids"])), " ".join(map(str, r["tgt_ids"])),
-                                         r["type"], f"{r['score']:.3f}", r["src"], r["tgt"])) + "\n"
+                                         r["type"], f"{r['score']:.3f}", f"{r['confidence']:.3f}", r["src"],
+                                         r["tgt"])) + "\n"
             for r in rows)
     lines = []  # the table as plain text: bead number (from 1, as everywhere), type, score, sentence ids, texts
     for n, r in enumerate(rows, 1):
