@@ -1107,6 +1107,34 @@ async def test_f_stops_once_per_flag_and_t_lists_them_by_confidence(db):
         assert cursor(pilot.app) + 1 == 9
 
 
+async def test_the_flag_list_moves_with_the_keys_and_the_mouse(db):
+    """Rows in the order of the list (open flags first, most confident first: furniture 11, added 9, dropped 8,
+    the divergent run at 2); the keys move the highlight, escape stays put, enter or a click goes to a flag."""
+    from textual.widgets import OptionList
+
+    save_flaggers_flags(db)
+    async with app_for(db).run_test(size=SIZE) as pilot:
+        async def choose(*keys):
+            await pilot.press("home", "t")
+            await pilot.pause()
+            await pilot.press(*keys)
+            await pilot.pause()
+            return cursor(pilot.app) + 1
+
+        assert await choose("down", "enter") == 9
+        assert await choose("end", "up", "enter") == 8
+        assert await choose("pagedown", "enter") == 2  # the last row: the list is shorter than a page
+        assert await choose("down", "down", "escape") == 1  # nothing chosen: the cursor stays
+        await pilot.press("t")
+        await pilot.pause()
+        rows = pilot.app.screen.query_one(OptionList)
+        kinds = [str(rows.get_option_at_index(k).prompt).split()[1] for k in range(rows.option_count)]
+        assert kinds == ["furniture", "added", "dropped", "divergent"]
+        await pilot.click(rows, offset=(5, 3))  # the third row, under the list's top border
+        await pilot.pause()
+        assert cursor(pilot.app) + 1 == 8
+
+
 async def test_space_leaves_an_editors_flag_alone(db):
     async with app_for(db).run_test(size=SIZE) as pilot:
         await go_to(pilot, 5)
