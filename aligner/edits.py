@@ -343,8 +343,12 @@ def realign(a: Alignment, i: int, src: Document, tgt: Document, align: AlignFn) 
         sub.validate()
         if (sub.n_src, sub.n_tgt) != (s1 - s0, t1 - t0):
             raise EditError("the aligner returned an alignment of the wrong size")
-        beads = [Bead(tuple(k + s0 for k in b.src), tuple(k + t0 for k in b.tgt), b.score, confidence=b.confidence)
-                 for b in sub.beads]
+        # a bead the re-alignment draws as it was stays the very bead (its confidence too: the one the store has)
+        was = {(b.src, b.tgt): b for b in a.beads[lo:hi] if b.status is BeadStatus.AUTO}
+        beads = []
+        for b in sub.beads:
+            src, tgt = tuple(k + s0 for k in b.src), tuple(k + t0 for k in b.tgt)
+            beads.append(was.get((src, tgt)) or Bead(src, tgt, b.score, confidence=b.confidence))
     new = a.with_beads(a.beads[:lo] + tuple(beads) + a.beads[hi:])
     detail = {"first": lo, "last": hi - 1, "beads": len(beads)}
     here = a.beads[i]

@@ -79,8 +79,10 @@ class BeadRow:
 class ExportFilter:
     """Which beads to export. statuses: None for all; 'reviewed' on the command line means confirmed + edited.
     min_score: the least score of a bead the aligner made; one an editor made and confirmed has no score and
-    passes. min_confidence: the least confidence of an automatic bead (one nobody reviewed); a reviewed bead
-    passes, and so does one without a confidence (a run made before they were kept)."""
+    passes. min_confidence: the least confidence of an automatic bead with both sides (the rule of
+    align.posterior.is_doubtful, at this threshold); a reviewed bead passes, and so do a one-sided bead (an added or
+    dropped passage, which the flags judge), a moved passage's row and a bead without a confidence (a run made
+    before they were kept: ExportSummary.unjudged counts them)."""
 
     statuses: frozenset[BeadStatus] | None = None
     min_score: float | None = None
@@ -93,8 +95,8 @@ class ExportFilter:
             return "status"
         if self.min_score is not None and row.score < self.min_score and not row.vouched:
             return "min-score"
-        if self.min_confidence is not None and row.status is BeadStatus.AUTO and row.confidence is not None \
-                and row.confidence < self.min_confidence:
+        if self.min_confidence is not None and row.status is BeadStatus.AUTO and row.src_ids and row.tgt_ids \
+                and row.confidence is not None and row.confidence < self.min_confidence:
             return "min-confidence"
         if self.exclude_flagged and row.is_flagged:
             return "flagged"
@@ -114,6 +116,7 @@ class ExportSummary:
     removed_chars: int = 0
     long_segments: list[LongSegment] = field(default_factory=list)
     kept: bool = False  # nothing to write, and the file that was there is left as it was
+    unjudged: int = 0  # automatic pairs written without a confidence for --min-confidence to judge (older runs)
 
     def lines(self, examples: int = 10, report: str | Path | None = None) -> list[str]:
         """The summary as short lines for a terminal. With `report` (the file `write_report` wrote the one-sided
@@ -124,6 +127,10 @@ class ExportSummary:
             out.append("skipped: " + "; ".join(f"{n} {why}" for why, n in sorted(self.skipped.items())))
         if self.removed_chars:
             out.append(f"removed {counted(self.removed_chars, 'character')} not allowed in XML 1.0")
+        if self.unjudged:
+            out.append(f"note: {counted(self.unjudged, 'automatic bead')} without a confidence (aligned before "
+                       "confidences were kept) passed --min-confidence unjudged; `aligner align-all --force` gives "
+                       "them one, keeping the review work")
         for seg in self.long_segments[:examples]:
             out.append(f"warning: {seg.document or '?'} unit {seg.unit + 1}: {seg.side} segment of "
                        f"{counted(seg.length, 'character')} (written in full)")
@@ -180,6 +187,9 @@ def select(rows: Iterable[BeadRow], flt: ExportFilter, summary: ExportSummary,
         if why is not None:
             summary.skipped[why] += 1
             continue
+        if flt.min_confidence is not None and row.confidence is None and row.status is BeadStatus.AUTO \
+                and row.src_ids and row.tgt_ids and "moved" not in row.flags:
+            summary.unjudged += 1
         if waiting and "moved" in row.flags:
             settle(row)
         yield row
@@ -298,8 +308,8 @@ def table_schema():
     utc = pl.Datetime("us", "UTC")
     return {"document": pl.String, "src_ids": pl.List(pl.Int64), "tgt_ids": pl.List(pl.Int64),
             "src": pl.String, "tgt": pl.String, "type": pl.String, "score": pl.Float64,
-            "confidence": pl.Float64, "status": pl.String, "flags": pl.List(pl.String), "paragraph": pl.Int64,
-            "created": utc, "changed": utc}
+            "status": pl.String, "flags": pl.List(pl.String), "paragraph": pl.Int64, "created": utc, "changed": utc,
+            "confidence": pl.Float64}  # last: a column added later, after those that tools may read by position
 
 
 def _frame(rows: list[BeadRow]):
@@ -308,10 +318,10 @@ def _frame(rows: list[BeadRow]):
     return pl.DataFrame({
         "document": [r.document for r in rows], "src_ids": [list(r.src_ids) for r in rows],
         "tgt_ids": [list(r.tgt_ids) for r in rows], "src": [r.src for r in rows], "tgt": [r.tgt for r in rows],
-        "type": [r.kind for r in rows], "score": [r.score for r in rows],
-        "confidence": [r.confidence for r in rows], "status": [r.status.value for r in rows],
+        "type": [r.kind for r in rows], "score": [r.score for r in rows], "status": [r.status.value for r in rows],
         "flags": [list(r.flags) for r in rows], "paragraph": [r.paragraph for r in rows],
         "created": [_utc(r.created) for r in rows], "changed": [_utc(r.changed) for r in rows],
+        "confidence": [r.confidence for r in rows],
     }, schema=table_schema())
 
 

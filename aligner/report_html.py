@@ -12,8 +12,8 @@ from html import escape
 from pathlib import Path
 
 from .flags import Flag, FlagStatus, FlagType, reading_order, summarize
-from .align.posterior import DOUBTFUL
-from .models import Alignment, BeadStatus, Document
+from .align.posterior import DOUBTFUL, is_doubtful, sure
+from .models import Alignment, Document
 
 LABELS = {
     FlagType.ADDED: ("added", "in the target only: the adaptation added it"),
@@ -179,8 +179,8 @@ def _aligned(alignment: Alignment, src_doc: Document, tgt_doc: Document, flags: 
         cells = [_cell(src_doc, b.src, "s", flags, marks_s, firsts),
                  _cell(tgt_doc, b.tgt, "t", flags, marks_t, firsts)]
         number = f'<td class="n">{n + 1}</td>'
-        if b.src and b.tgt and b.status is BeadStatus.AUTO and b.confidence is not None and b.confidence < DOUBTFUL:
-            number = f'<td class="n doubtful" title="the aligner was {b.confidence:.0%} sure of this link">{n + 1}</td>'
+        if is_doubtful(b.confidence, b.status, bool(b.src and b.tgt)):
+            number = f'<td class="n doubtful" title="the aligner was {sure(b.confidence)} sure of this link">{n + 1}</td>'
         rows.append(f'<tr class="bead{" para" if para else ""}" data-kind="{b.kind}">{number}' + "".join(cells)
                     + "</tr>")
     rows.append("</table></section>")

@@ -55,6 +55,27 @@ WORDS = ("albaricoque baobab ciruela dátil endrina frambuesa granada higo istmo
          "níspero olivo papaya quinoa rábano sandía tomate uva vainilla wasabi yuca zanahoria").split()
 
 
+# what each migration added, taken away again: a file as an older aligner left it
+_UNDO = {2: ["DROP TABLE view_state"], 3: ["ALTER TABLE edits DROP COLUMN format"], 4: ["DROP TABLE flag_reviews"],
+         5: ["ALTER TABLE beads DROP COLUMN confidence"]}
+
+
+def as_schema(path: Path, version: int) -> None:
+    """Turn a project file made by this aligner into one as the aligner of schema `version` left it."""
+    import sqlite3
+
+    from aligner.store import MIGRATIONS
+
+    assert max(_UNDO) == len(MIGRATIONS), "a new migration needs its undo here"
+    conn = sqlite3.connect(path)
+    with conn:
+        for v in range(len(MIGRATIONS), version, -1):
+            for sql in _UNDO[v]:
+                conn.execute(sql)
+        conn.execute("DELETE FROM schema_migrations WHERE version > ?", (version,))
+    conn.close()
+
+
 def made_up_pair(n: int, seed: int = 0) -> tuple[list[str], list[str]]:
     """n Spanish-looking sentences and their 'English' counterparts sharing two rare words and a number each."""
     rng = np.random.default_rng(seed)

@@ -68,14 +68,14 @@ def test_align_tsv_format(pair):
     r = run("align", *pair, "--format", "tsv")
     assert_ok(r)
     lines = r.stdout.splitlines()
-    assert lines[0] == "src_ids\ttgt_ids\ttype\tscore\tconfidence\tsrc\ttgt"
+    assert lines[0] == "src_ids\ttgt_ids\ttype\tscore\tsrc\ttgt\tconfidence"
     rows = [line.split("\t") for line in lines[1:]]
     assert len(rows) == 4 and all(len(row) == 7 for row in rows)
     assert [row[:3] for row in rows] == [["0", "0", "1-1"], ["1", "1", "1-1"], ["2", "2", "1-1"], ["3", "3", "1-1"]]
-    assert rows[1][5] == "El alcalde inauguró ayer la nueva biblioteca del barrio."
-    assert rows[1][6] == "Yesterday the mayor opened the new neighbourhood library."
+    assert rows[1][4] == "El alcalde inauguró ayer la nueva biblioteca del barrio."
+    assert rows[1][5] == "Yesterday the mayor opened the new neighbourhood library."
     assert all(0.0 < float(row[3]) <= 1.0 for row in rows)
-    assert all(0.9 < float(row[4]) <= 1.0 for row in rows)  # four plain translations: the aligner is sure
+    assert all(0.9 < float(row[6]) <= 1.0 for row in rows)  # four plain translations: the aligner is sure
 
 
 @pytest.mark.slow

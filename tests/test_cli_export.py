@@ -325,7 +325,8 @@ def test_exported_header_props_and_dates(project, tmp_path):
     tus = root.findall("body/tu")
     props = [{p.get("type"): p.text for p in tu.findall("prop")} for tu in tus]
     assert props[2] == {"x-document": "tale", "x-bead-type": "2-1", "x-score": "0.7200", "x-status": "edited",
-                        "x-paragraph": "1", "x-src-lengths": "12 9"}  # "Dijo «hola»." and "Y se fue."
+                        "x-confidence": "0.800", "x-paragraph": "1",
+                        "x-src-lengths": "12 9"}  # "Dijo «hola»." and "Y se fue."
     assert [p["x-status"] for p in props] == ["confirmed", "auto", "edited", "flagged"]
     assert [p["x-paragraph"] for p in props] == ["0", "0", "1", "3"]
     assert tus[0].get("creationdate") == tus[0].get("changedate") == "20240506T070809Z"
@@ -458,7 +459,7 @@ def test_import_tmx_makes_a_reviewed_pair(project, tmp_path):
     assert [b.status for b in beads] == [BeadStatus.CONFIRMED, BeadStatus.AUTO, BeadStatus.EDITED,
                                          BeadStatus.FLAGGED]
     assert [b.score for b in beads] == [0.91, 0.85, 0.72, 0.88]
-    assert [b.confidence for b in beads] == [0.99, 0.55, None, 0.62]  # x-confidence; an edited bead has none
+    assert [b.confidence for b in beads] == [0.99, 0.55, 0.8, 0.62]  # x-confidence
 
 
 def test_min_confidence_leaves_out_the_automatic_beads_the_aligner_was_unsure_of(project, tmp_path):
@@ -469,9 +470,23 @@ def test_min_confidence_leaves_out_the_automatic_beads_the_aligner_was_unsure_of
     assert '<prop type="x-confidence">0.990</prop>' in out.read_text(encoding="utf-8")
     with Store.open(project) as store:
         store.set_status("tale", [0, 2, 5], "auto")  # nothing reviewed: the filter alone decides
-    result = run("export", "csv", "--db", project, "-o", tmp_path / "x.csv", "--min-confidence", "0.999")
-    assert result.stderr.endswith("warning: the aligner is less than 0.999 sure of every bead left: confirm them "
+    table = tmp_path / "x.csv"
+    result = run("export", "csv", "--db", project, "-o", table, "--min-confidence", "0.999")
+    assert "skipped: 4 min-confidence" in result.stderr  # the pairs; the added and dropped lines are not judged
+    assert pl.read_csv(table)["type"].to_list() == ["1-0", "0-1"]
+    result = run("export", "tmx", "--db", project, "-o", tmp_path / "y.tmx", "--min-confidence", "0.999")
+    assert result.stderr.endswith("warning: the aligner is less than 99.9% sure of every bead left: confirm them "
                                   "in the review app (aligner review), lower --min-confidence, or drop it\n")
+
+
+def test_min_confidence_says_which_beads_it_could_not_judge(project, tmp_path):
+    with Store.open(project) as store:  # a run made before confidences were kept, in part
+        store._conn.execute("UPDATE beads SET confidence = NULL WHERE src_start = 1")
+    result = run("export", "tmx", "--db", project, "-o", tmp_path / "x.tmx", "--min-confidence", "0.6")
+    assert "note: 1 automatic bead without a confidence (aligned before confidences were kept) passed " \
+           "--min-confidence unjudged; `aligner align-all --force` gives them one, keeping the review work" \
+           in result.stderr
+    assert "unjudged" not in run("export", "tmx", "--db", project, "-o", tmp_path / "y.tmx").stderr
 
 
 def test_round_trip_export_import_export_is_identical(tmp_path, frozen_clock):

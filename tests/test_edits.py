@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -171,6 +173,22 @@ def test_realign_keeps_confirmed_and_rebases_ids():
     assert e.alignment.beads[0].status is CONF and e.alignment.beads[-1].status is CONF
     with pytest.raises(EditError, match="confirmed"):
         edits.realign(a, 0, doc(5, "es"), doc(4, "en"), one_to_one)
+
+
+def test_a_bead_the_realignment_draws_as_it_was_stays_the_very_bead():
+    """Its confidence too: the review app shows the one the store keeps (an edit saves only the beads it changed)."""
+    a = make("1-1", "2-1", "1-1")
+    a = a.with_beads([replace(a.beads[0], confidence=0.93), replace(a.beads[1], confidence=0.41), a.beads[2]])
+
+    def again(s: Document, t: Document) -> Alignment:  # the same first bead, the 2-1 drawn 1-1 + 1-0
+        beads = (Bead((0,), (0,), 0.9, confidence=0.5), Bead((1,), (1,), 0.8, confidence=0.6),
+                 Bead((2,), (), confidence=0.6), Bead((3,), (2,), 0.7, confidence=0.99))
+        return Alignment(beads, len(s), len(t))
+
+    e = edits.realign(a, 1, doc(4, "es"), doc(3, "en"), again)
+    assert e.alignment.beads[0] is a.beads[0] and e.alignment.beads[0].confidence == 0.93
+    assert [b.confidence for b in e.alignment.beads[1:3]] == [0.6, 0.6]  # new beads: the re-alignment's
+    assert e.alignment.beads[3] is a.beads[2]  # drawn as it was (it had no confidence: it keeps none)
 
 
 def test_realign_keeps_the_beads_an_editor_made():

@@ -195,8 +195,8 @@ def test_tables_have_one_row_per_bead_with_every_column(tmp_path, fmt, batch_siz
     summary = export_file(TRICKY, path, fmt, batch_size=batch_size)
     df = read_table(path, fmt)
     assert summary.written == len(TRICKY) == df.height
-    assert df.columns == ["document", "src_ids", "tgt_ids", "src", "tgt", "type", "score", "confidence", "status",
-                          "flags", "paragraph", "created", "changed"]
+    assert df.columns == ["document", "src_ids", "tgt_ids", "src", "tgt", "type", "score", "status", "flags",
+                          "paragraph", "created", "changed", "confidence"]
     assert df["type"].to_list() == [r.kind for r in TRICKY]
     assert df["confidence"].to_list() == [r.confidence for r in TRICKY]
     assert df["confidence"][1] == 0.62

@@ -14,21 +14,40 @@ from aligner.align.moves import Move, pair_moves
 from aligner.align.posterior import path_confidence
 
 
-def _lattice(n: int, m: int, moves: list[Move], seed: int) -> np.ndarray:
-    """Random bead scores on the full band: float32 (len(moves), cells), -inf where a bead would start before
-    the documents."""
-    band = full_band(n, m)
+def _in(band, i: int, j: int) -> bool:
+    return 0 <= i <= band.n and band.lo[i] <= j < band.hi[i]
+
+
+def _lattice(band, moves: list[Move], seed: int) -> np.ndarray:
+    """Random bead scores on a band: float32 (len(moves), cells), -inf where a bead would start before the
+    documents or outside the band."""
     rng = np.random.default_rng(seed)
     scores = rng.normal(0.0, 0.3, (len(moves), band.cells)).astype(np.float32)
     rows, cols = band.cell_rows(), band.cell_cols()
     for k, mv in enumerate(moves):
-        scores[k, (rows < mv.src) | (cols < mv.tgt)] = -np.inf
+        scores[k, [not _in(band, i - mv.src, j - mv.tgt) for i, j in zip(rows, cols)]] = -np.inf
     return scores
 
 
-def _all_alignments(n: int, m: int, moves: list[Move]):
-    """Every path from (0, 0) to (n, m) as a list of (i, j, k) beads, a run of unaligned sentences counted once
-    (no insertion right after a deletion)."""
+def _random_band(n: int, m: int, width: int | None, seed: int):
+    """The full lattice (width None), or the cells within `width` of a random monotone path."""
+    if width is None:
+        return full_band(n, m)
+    rng = np.random.default_rng(seed)
+    points, i, j = [(0, 0)], 0, 0
+    while (i, j) != (n, m):
+        if i < n and (j == m or rng.random() < 0.5):
+            i += 1
+        else:
+            j += 1
+        points.append((i, j))
+    return band_around_path(np.array(points, np.int64), n, m, width)
+
+
+def _all_alignments(band, moves: list[Move]):
+    """Every path through `band` from (0, 0) to (n, m) as a list of (i, j, k) beads, a run of unaligned sentences
+    counted once (no insertion right after a deletion)."""
+    n, m = band.n, band.m
     steps = [(mv.src, mv.tgt) for mv in moves] + [(1, 0), (0, 1)]
     k_del, k_ins = len(moves), len(moves) + 1
 
@@ -37,7 +56,7 @@ def _all_alignments(n: int, m: int, moves: list[Move]):
             yield []
             return
         for k, (a, b) in enumerate(steps):
-            if i + a > n or j + b > m or (k == k_ins and last == k_del):
+            if not _in(band, i + a, j + b) or (k == k_ins and last == k_del):
                 continue
             for rest in walk(i + a, j + b, k):
                 yield [(i + a, j + b, k), *rest]
@@ -45,10 +64,10 @@ def _all_alignments(n: int, m: int, moves: list[Move]):
     yield from walk(0, 0, None)
 
 
-def _brute_force(n, m, moves, scores, dels, ins, T):
+def _brute_force(band, moves, scores, dels, ins, T):
     """Posterior of each pair bead (i, j, k) and of each sentence being unaligned, by enumeration."""
-    band = full_band(n, m)
-    paths = list(_all_alignments(n, m, moves))
+    n, m = band.n, band.m
+    paths = list(_all_alignments(band, moves))
     weights = []
     for path in paths:
         total = 0.0
@@ -74,17 +93,21 @@ def _brute_force(n, m, moves, scores, dels, ins, T):
     return bead, src_null, tgt_null
 
 
-@settings(max_examples=40, deadline=None)
-@given(n=st.integers(1, 4), m=st.integers(1, 4), seed=st.integers(0, 10_000),
-       T=st.sampled_from([0.05, 0.1, 1.0]), skip=st.sampled_from([-0.3, -0.1, 0.0]))
-def test_confidence_is_the_posterior_of_every_alignment_counted_once(n, m, seed, T, skip):
-    moves = pair_moves(3, 4)
-    band = full_band(n, m)
-    scores = _lattice(n, m, moves, seed)
-    dels, ins = np.full(n, skip, np.float32), np.full(m, skip, np.float32)
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(1, 5), m=st.integers(1, 5), seed=st.integers(0, 10_000),
+       T=st.sampled_from([0.05, 0.1, 1.0]), width=st.sampled_from([None, 0, 1]),
+       max_side=st.integers(1, 3), uneven=st.booleans())
+def test_confidence_is_the_posterior_of_every_alignment_counted_once(n, m, seed, T, width, max_side, uneven):
+    """On the full lattice and on narrow, irregular bands, with even and uneven costs of unaligned sentences."""
+    moves = pair_moves(max_side, 4)
+    band = _random_band(n, m, width, seed)
+    scores = _lattice(band, moves, seed)
+    rng = np.random.default_rng(seed + 1)
+    dels = (rng.uniform(-0.5, 0.1, n) if uneven else np.full(n, -0.1)).astype(np.float32)
+    ins = (rng.uniform(-0.5, 0.1, m) if uneven else np.full(m, -0.1)).astype(np.float32)
     path = dp.traceback(band, moves, dp.fill(band, moves, scores, dels, ins)[1])
     got = path_confidence(band, moves, scores, dels, ins, path, T)
-    bead, src_null, tgt_null = _brute_force(n, m, moves, scores, dels, ins, T)
+    bead, src_null, tgt_null = _brute_force(band, moves, scores, dels, ins, T)
     for (i, j, k), c in zip(path, got):
         want = bead[(i, j, k)] if k < len(moves) else src_null[i - 1] if k == len(moves) else tgt_null[j - 1]
         assert c == pytest.approx(want, abs=1e-6)
@@ -152,4 +175,4 @@ def test_unaligned_runs_are_one_alignment_whatever_the_order():
     path = dp.traceback(band, moves, dp.fill(band, moves, scores, skip, skip)[1])
     assert sorted(k for _, _, k in path) == [1, 2]
     assert path_confidence(band, moves, scores, skip, skip, path) == pytest.approx([1.0, 1.0], abs=1e-6)
-    assert len(list(_all_alignments(1, 1, moves))) == 2  # the pair, or both unaligned (in one order)
+    assert len(list(_all_alignments(band, moves))) == 2  # the pair, or both unaligned (in one order)

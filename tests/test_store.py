@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 import pytest
-from conftest import made_up_pair
+from conftest import as_schema, made_up_pair
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -468,9 +468,7 @@ def test_the_migration_brings_over_the_decisions_made_before_it(tmp_path):
         store.add_pair("doc", s, t)
         store.save_alignment("doc", one_to_one(6), {"model": "fake"})
         store.save_flags("doc", [flag("added", tgt=[2], status="dismissed"), flag("dropped", src=[4])])
-        for table in ("flag_reviews", "bead_confidence"):  # the file as schema 3 left it
-            store._conn.execute(f"DROP TABLE {table}")
-        store._conn.execute("DELETE FROM schema_migrations WHERE version >= 4")
+    as_schema(path, 3)
     with Store.open(path) as store:
         assert store.schema_version() == len(MIGRATIONS)
         assert store._conn.execute("SELECT key, status FROM flag_reviews").fetchall() == [("added::2", "dismissed")]

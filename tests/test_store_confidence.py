@@ -1,16 +1,17 @@
-"""Bead confidences in the store: kept with a run, read back with its beads, lost by an editor's bead, found again
-by a bead an undo brings back (in this process and after a restart), written for a re-aligned stretch, removed
-with their run, and absent (not an error) in a project made before they were kept."""
+"""Bead confidences in the store: kept with a run's beads, none for an editor's bead (also once confirmed), brought
+back by undo and redo exactly (in this process and after a restart, from the edit log), written for a re-aligned
+stretch without touching the run's other beads, given to the beads align-all carries over, removed with their
+run, and absent (not an error) in a project made before they were kept."""
 
 from __future__ import annotations
 
 import pytest
-from conftest import made_up_pair
+from conftest import as_schema, made_up_pair
 
-import aligner.store.base
 from aligner import edits
 from aligner.models import Alignment, Bead, BeadStatus
 from aligner.store import MIGRATIONS, Store, prune, remove_pairs
+from aligner.store.stretch import FORMAT
 
 CONF = [0.99, 0.42, 0.61, 0.97, 1.0, 0.88, 0.93]
 
@@ -34,7 +35,11 @@ def aligned(n: int = 6, confidence=CONF) -> Alignment:
 
 
 def confidences(store: Store, name: str = "doc") -> list:
-    return [b.confidence for b in store.alignment(name).beads]
+    return sure(store.alignment(name))
+
+
+def sure(a: Alignment) -> list:
+    return [b.confidence for b in a.beads]
 
 
 @pytest.fixture
@@ -72,34 +77,49 @@ def test_an_undo_brings_back_the_beads_with_their_confidences(store, tmp_path, r
     store.close()
 
 
-def test_a_re_aligned_stretch_keeps_the_new_beads_confidences(store, tmp_path):
+def test_a_re_aligned_stretch_keeps_the_new_beads_confidences_and_an_undo_the_old_ones(store, tmp_path):
     a = store.alignment("doc")
-    again = [Bead((1, 2), (1, 2), 0.75, confidence=0.55)]  # what a re-alignment of beads 2 and 3 gave
-    store.apply_edit("doc", a.with_beads(a.beads[:1] + tuple(again) + a.beads[3:]), "realign", {})
+    e = edits.merge_next(a, 1)
+    store.apply_edit("doc", e.alignment, e.op, e.detail)
+    again = [Bead((1,), (1,), 0.8, confidence=0.51), Bead((2,), (2,), 0.8, confidence=0.77)]  # a re-alignment
+    a = store.alignment("doc")
+    store.apply_edit("doc", a.with_beads(a.beads[:1] + tuple(again) + a.beads[2:]), "realign", {})
+    assert confidences(store)[:4] == [0.99, 0.51, 0.77, 0.97]
+    assert [r[0] for r in store._conn.execute("SELECT format FROM edits ORDER BY id")] == [FORMAT, FORMAT]
+    store.close()
+    with Store.open(tmp_path / "p.db") as s:  # undo and redo from the log: each bead as it was, confidence too
+        assert confidences(s)[:4] == [0.99, 0.51, 0.77, 0.97]
+        assert sure(s.undo("doc"))[:3] == [0.99, None, 0.97]
+        assert sure(s.undo("doc"))[:4] == CONF[:4]
+        assert sure(s.redo("doc"))[:3] == [0.99, None, 0.97]
+        assert sure(s.redo("doc"))[:4] == [0.99, 0.51, 0.77, 0.97]
+
+
+def test_an_editors_bead_has_no_confidence_once_confirmed_either(store, tmp_path):
+    a = store.alignment("doc")
+    merged = edits.merge_next(a, 1).alignment
+    split = edits.split(merged, 1, 1, 1).alignment  # split back by hand: the beads of the run, made by an editor
+    store.apply_edit("doc", split, "split", {})
+    store.set_status("doc", [1, 2], "confirmed")
     store.close()
     with Store.open(tmp_path / "p.db") as s:
-        assert confidences(s) == [0.99, 0.55, 0.97, 1.0, 0.88, 0.93]
-        assert s.undo("doc").beads[1].confidence == 0.42  # the beads before it, as the run made them
+        assert confidences(s)[:4] == [0.99, None, None, 0.97]
 
 
-def test_confidences_go_with_their_runs(store):
-    count = "SELECT count(*) FROM bead_confidence"
-    store.save_alignment("doc", aligned(confidence=[0.5] * 7), {"model": "f"})
-    assert confidences(store) == [0.5] * 7
-    assert store._conn.execute(count).fetchone()[0] == 14
-    prune(store, keep_runs=1)
-    assert store._conn.execute(count).fetchone()[0] == 7
-    remove_pairs(store, ["doc"])
-    assert store._conn.execute(count).fetchone()[0] == 0
+def test_beads_carried_over_by_a_new_run_take_its_confidences(store):
+    store.set_status("doc", [0], "confirmed")
+    fresh = aligned(confidence=[0.5] * 7)
+    store.save_alignment("doc", fresh, {"model": "f"})  # bead 0 is carried over: confirmed, same sentences
+    beads = store.alignment("doc").beads
+    assert beads[0].status is BeadStatus.CONFIRMED and beads[0].confidence == 0.5
 
 
-def test_a_project_from_before_confidences_opens_without_them(tmp_path, monkeypatch):
+def test_a_project_from_before_confidences_opens_without_them(tmp_path):
     path = tmp_path / "old.db"
-    with monkeypatch.context() as m:  # the file as the aligner of schema 4 left it
-        m.setattr(aligner.store.base, "MIGRATIONS", MIGRATIONS[:4])
-        with Store.open(path) as s:
-            add(s)
-            s.save_alignment("doc", aligned(confidence=[None] * 7), {"model": "f"})
+    with Store.open(path) as s:
+        add(s)
+        s.save_alignment("doc", aligned(), {"model": "f"})
+    as_schema(path, 4)  # the file as the aligner of schema 4 left it
     with Store.open(path) as s:
         assert s.schema_version() == len(MIGRATIONS)
         assert confidences(s) == [None] * 7

@@ -9,7 +9,7 @@ import sqlite3
 from itertools import repeat
 
 import pytest
-from conftest import made_up_pair
+from conftest import as_schema, made_up_pair
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -18,23 +18,24 @@ from aligner import edits
 from aligner.errors import StoreError
 from aligner.models import Alignment, Bead, BeadStatus
 from aligner.store import MIGRATIONS, Store
-from aligner.store.stretch import FORMAT, LEGACY_FORMAT, Stretch
+from aligner.store.stretch import COLUMNS_FORMAT, FORMAT, LEGACY_FORMAT, Stretch
 
 STATUSES = list(BeadStatus)
 
 
 def table_rows(stretch: Stretch, run_id: int) -> list[tuple]:
     """The stretch as the beads table holds it: run_id, src_start, src_len, tgt_start, tgt_len, kind, score,
-    status, changed."""
+    status, changed, confidence."""
     src_at, tgt_at = stretch.positions()
     return list(zip(repeat(run_id), src_at, stretch.src, tgt_at, stretch.tgt,
-                    map("{}-{}".format, stretch.src, stretch.tgt), stretch.score, stretch.status, stretch.changed))
+                    map("{}-{}".format, stretch.src, stretch.tgt), stretch.score, stretch.status, stretch.changed,
+                    stretch.confidence))
 
 
 def legacy_rows(stretch: Stretch) -> list[list]:
     """The stretch as format 1 kept it: [src_start, src_len, tgt_start, tgt_len, kind, score, status, changed]."""
     return [[i, n, j, m, kind, score, str(status.value if isinstance(status, BeadStatus) else status), when]
-            for _, i, n, j, m, kind, score, status, when in table_rows(stretch, 0)]
+            for _, i, n, j, m, kind, score, status, when, _ in table_rows(stretch, 0)]
 
 
 @st.composite
@@ -43,10 +44,12 @@ def stretches(draw) -> tuple[list[Bead], list[str | None], tuple[int, int]]:
                            max_size=40))
     start = (draw(st.integers(0, 50)), draw(st.integers(0, 50)))
     scores = st.one_of(st.floats(allow_nan=False), st.just(0.0))
+    sure = st.one_of(st.none(), st.floats(0.0, 1.0), st.just(0.5))
     dates = st.one_of(st.none(), st.sampled_from(["2026-11-27T10:00:00+00:00", "2026-11-28T09:30:00+00:00"]))
     beads, changed, (i, j) = [], [], start
     for n, m in shapes:
-        beads.append(Bead(tuple(range(i, i + n)), tuple(range(j, j + m)), draw(scores), draw(st.sampled_from(STATUSES))))
+        beads.append(Bead(tuple(range(i, i + n)), tuple(range(j, j + m)), draw(scores), draw(st.sampled_from(STATUSES)),
+                          draw(sure)))
         changed.append(draw(dates))
         i, j = i + n, j + m
     return beads, changed, start
@@ -54,14 +57,19 @@ def stretches(draw) -> tuple[list[Bead], list[str | None], tuple[int, int]]:
 
 @settings(max_examples=200, deadline=None)
 @given(stretches())
-def test_a_stretch_comes_back_from_either_log_format_as_it_was(case):
+def test_a_stretch_comes_back_from_every_log_format_as_it_was(case):
+    """Format 3 keeps the beads' confidences; formats 1 and 2 (older aligners) had none to keep."""
     beads, changed, start = case
     stretch = Stretch.of(beads, changed, start)
-    for text, fmt in ((stretch.to_json(), FORMAT), (json.dumps(legacy_rows(stretch)), LEGACY_FORMAT)):
+    without = {k: v for k, v in json.loads(stretch.to_json()).items() if k != "confidence"}
+    for text, fmt in ((stretch.to_json(), FORMAT), (json.dumps(without), COLUMNS_FORMAT),
+                      (json.dumps(legacy_rows(stretch)), LEGACY_FORMAT)):
         back = Stretch.from_json(text, start, fmt)
         assert back.beads() == tuple(beads)
         assert list(back.changed) == changed
-        assert table_rows(back, 7) == table_rows(stretch, 7)
+        sure = [b.confidence for b in beads] if fmt == FORMAT else [None] * len(beads)
+        assert [b.confidence for b in back.beads()] == sure
+        assert [r[:-1] for r in table_rows(back, 7)] == [r[:-1] for r in table_rows(stretch, 7)]
         assert back.end == (start[0] + sum(len(b.src) for b in beads), start[1] + sum(len(b.tgt) for b in beads))
 
 
@@ -98,14 +106,13 @@ def new_pair(store: Store, name: str, n: int, scores=None) -> Alignment:
 
 def test_an_edit_logged_by_an_older_aligner_still_undoes_and_redoes(tmp_path, monkeypatch):
     path = tmp_path / "p.db"
-    with monkeypatch.context() as m:  # the file as the aligner of schema 2 left it, with one edit in its log
-        m.setattr(aligner.store.base, "MIGRATIONS", MIGRATIONS[:2])
-        with Store.open(path) as store:
-            src, tgt = made_up_pair(6, seed=6)
-            store.add_pair("doc", store.add_document("es/doc.txt", "es", text(src)),
-                           store.add_document("en/doc.txt", "en", text(tgt)))
-            a0 = Alignment(tuple(Bead((i,), (i,), 0.8) for i in range(6)), 6, 6)
-            run_id = store.save_alignment("doc", a0, {"model": "f"})
+    with Store.open(path) as store:  # the file as the aligner of schema 2 left it, with one edit in its log
+        src, tgt = made_up_pair(6, seed=6)
+        store.add_pair("doc", store.add_document("es/doc.txt", "es", text(src)),
+                       store.add_document("en/doc.txt", "en", text(tgt)))
+        a0 = Alignment(tuple(Bead((i,), (i,), 0.8) for i in range(6)), 6, 6)
+        run_id = store.save_alignment("doc", a0, {"model": "f"})
+    as_schema(path, 2)
     merged = edits.merge_next(a0, 1).alignment
     before = [[1, 1, 1, 1, "1-1", 0.8, "auto", None], [2, 1, 2, 1, "1-1", 0.8, "auto", None]]
     after = [[1, 2, 1, 2, "2-2", 0.0, "edited", "2026-11-27T10:00:00+00:00"]]
@@ -220,9 +227,10 @@ def test_bead_rows_are_written_as_the_stretch_holds_them(case, times, shared):
     stretch = Stretch.of(beads * times, changed * times, start)  # only the lengths count here
     if shared:  # every bead with the same score, status and date, as the beads an edit writes
         n = len(stretch)
-        stretch = Stretch(start, stretch.src, stretch.tgt, [0.0] * n, ["edited"] * n, [changed[0]] * n)
+        stretch = Stretch(start, stretch.src, stretch.tgt, [0.0] * n, ["edited"] * n, [changed[0]] * n, [None] * n)
     conn = sqlite3.connect(":memory:")
-    conn.execute(MIGRATIONS[0][1][5])  # the beads table
+    conn.execute(MIGRATIONS[0][1][5])  # the beads table ...
+    conn.execute(MIGRATIONS[4][1][0])  # ... with its confidence column
     insert_rows(conn, stretch, 7)
     got = conn.execute("SELECT * FROM beads ORDER BY src_start, tgt_start").fetchall()
     assert got == [tuple(getattr(v, "value", v) for v in r) for r in table_rows(stretch, 7)]

@@ -508,13 +508,22 @@ async def test_next_and_previous_of_each_kind(db, key, back, matches):
 
 async def test_doubtful_beads_are_those_the_aligner_was_unsure_of_when_it_says(tmp_path):
     """With the aligner's confidences, a bead is doubtful by its confidence, not by its score: a well-scored bead
-    the aligner was unsure of is coloured, counted and found with l; a low score it was sure of is not. The
-    detail pane says how sure it was."""
+    the aligner was unsure of is coloured, counted and found with l; a low score it was sure of is not. A flag's
+    colour shows over it, and `l`, the status line and the project screen count it all the same. The detail pane
+    says how sure the aligner was."""
+    from aligner.flags import Flag, FlagType, Span
+    from tui.session import summarize_pairs
+
     path = build_project(tmp_path / "sure.db", pairs=1)
     sure = [0.99, 0.95, 0.41, 0.98, 0.97, 0.66, 0.99, 0.9, 0.9, 0.93, 0.9]  # beads 3 and 6 in doubt
     with Store.open(path) as store:
         beads = [replace(b, confidence=c) for b, c in zip(valdemar_beads(), sure)]
         store.save_alignment("valdemar", Alignment(tuple(beads), 11, 9), {"model": "fake"})
+        src, tgt = store.documents_for("valdemar")
+        # the flagger's divergent flag on bead 6: coloured as divergent, still doubtful for `l` and the counts
+        store.save_flags("valdemar", [Flag(FlagType.DIVERGENT, Span.of(src, [5]), Span.of(tgt, [5]), 0.5, 3.0,
+                                           "1-1 bead, similarity 0.86")])
+        assert [p.doubtful for p in summarize_pairs(store)] == [2]  # the project screen's column
     async with app_for(path).run_test(size=SIZE) as pilot:
         seen = []
         for _ in range(3):
@@ -526,7 +535,8 @@ async def test_doubtful_beads_are_those_the_aligner_was_unsure_of_when_it_says(t
         review = pilot.app.review
         assert "score 0.880  auto  sure 41%" in str(review.query_one("#detail").render())
         assert "doubtful 2" in str(review.query_one("#status").render())
-        assert [k for k, b in enumerate(pilot.app.session.alignment.beads) if nav.bead_state(b) == "doubtful"] == [2, 5]
+        shown = [nav.bead_state(b, review.flag_kinds.get(k)) for k, b in enumerate(pilot.app.session.alignment.beads)]
+        assert shown[2] == "doubtful" and shown[5] == "divergent"
 
 
 async def test_flagged_navigation_finds_editor_flags(db):

@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 
 from rich.markup import escape
 
-from aligner.align.posterior import DOUBTFUL
+from aligner.align import posterior
 from aligner.models import Alignment, Bead, BeadStatus, Document, common_ends
 from aligner.store import is_editor
 
@@ -33,7 +33,7 @@ def bead_state(b: Bead, flag: str | None = None) -> str:
         return "dropped"
     if b.status is BeadStatus.EDITED:
         return "edited"
-    if _doubtful(b):
+    if is_doubtful(b):
         return "doubtful"
     return ""
 
@@ -78,15 +78,12 @@ def is_unconfirmed(b: Bead) -> bool:
     return b.status in (BeadStatus.AUTO, BeadStatus.EDITED)
 
 
-def _doubtful(b: Bead) -> bool:
-    """Whether the aligner was unsure of this bead: its confidence (the bead's posterior probability) is under
-    DOUBTFUL or, when it has none, its similarity is under LOW_SCORE."""
-    return b.confidence < DOUBTFUL if b.confidence is not None else b.score < LOW_SCORE
-
-
 def is_doubtful(b: Bead) -> bool:
-    """An automatic pair bead the aligner was unsure of (a one-sided bead shows as added or dropped)."""
-    return b.status is BeadStatus.AUTO and bool(b.src) and bool(b.tgt) and _doubtful(b)
+    """An automatic pair bead the aligner was unsure of (aligner.align.posterior.is_doubtful); for a run made before
+    confidences were kept, one whose similarity is under LOW_SCORE."""
+    if b.confidence is None:
+        return b.status is BeadStatus.AUTO and bool(b.src) and bool(b.tgt) and b.score < LOW_SCORE
+    return posterior.is_doubtful(b.confidence, b.status, bool(b.src) and bool(b.tgt))
 
 
 def is_odd(b: Bead) -> bool:
@@ -166,8 +163,8 @@ def search(a: Alignment, src: Document, tgt: Document, pattern: re.Pattern, side
 
 
 def counts(a: Alignment, flags: Mapping[int, str] | None = None) -> dict[str, int]:
-    """How many beads are in each state, plus 'beads', 'reviewed' (confirmed or flagged), and 'edited beads' and
-    'flagged beads' (by status, whatever their colour).
+    """How many beads are in each state, plus 'beads', 'reviewed' (confirmed or flagged), and 'edited beads',
+    'flagged beads' (by status) and 'doubtful beads' (is_doubtful), whatever their colour.
 
     One plain loop over the statuses (this runs after every edit of documents of thousands of beads), then a
     correction for the few beads that carry a flag.
@@ -188,7 +185,7 @@ def counts(a: Alignment, flags: Mapping[int, str] | None = None) -> dict[str, in
             hand_made += status is edit_
         elif status is edit_:
             edited += 1
-        elif _doubtful(b):
+        elif is_doubtful(b):
             doubtful += 1
     out = dict.fromkeys(STATES, 0)
     out.update(confirmed=confirmed, flagged=flagged, added=added, dropped=dropped, edited=edited, doubtful=doubtful)
@@ -203,6 +200,7 @@ def counts(a: Alignment, flags: Mapping[int, str] | None = None) -> dict[str, in
     out["reviewed"] = confirmed + flagged
     out["edited beads"] = edited + hand_made  # every EDITED bead, one-sided ones (coloured added or dropped) too
     out["flagged beads"] = flagged  # every bead the editor flagged, whatever colour its flag's kind gives it
+    out["doubtful beads"] = doubtful  # what `l` stops at and the project screen counts, a flag's colour or not
     return out
 
 

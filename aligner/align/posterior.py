@@ -19,6 +19,18 @@ from .moves import Move
 
 TEMPERATURE = 0.1  # bead scores are divided by this; chosen for calibration on Text+Berg dev and TransRead
 DOUBTFUL = 0.7  # a bead less sure than this is worth a reviewer's look (the review app colours it)
+
+
+def is_doubtful(confidence: float | None, status: str, paired: bool) -> bool:
+    """The rule of every output (review app, show, HTML report, export --min-confidence at DOUBTFUL): an automatic
+    bead with both sides that the aligner was less than DOUBTFUL sure of. A one-sided bead is an added or dropped
+    passage, which the flags report; a bead without a confidence (an editor's, or an older run's) is not judged."""
+    return paired and status == "auto" and confidence is not None and confidence < DOUBTFUL
+
+
+def sure(confidence: float) -> str:
+    """A confidence as a whole percentage, rounded down: a bead shown 70% sure is never doubtful."""
+    return f"{int(100 * confidence + 1e-9)}%"
 _NEG = -np.inf
 
 

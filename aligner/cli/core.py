@@ -102,9 +102,8 @@ def render(alignment: Alignment, src: Document, tgt: Document, fmt: str) -> str:
     if fmt == "gold":
         return format_links(alignment.links())
     rows = [{
-        "src_ids": list(b.src), "tgt_ids": list(b.tgt), "type": b.kind, "score": b.score,
-        "confidence": b.confidence, "src": " ".join(src.sentences[i].text for i in b.src),
-        "tgt": " ".join(tgt.sentences[j].text for j in b.tgt),
+        "src_ids": list(b.src), "tgt_ids": list(b.tgt), "type": b.kind, "score": b.score, "src": " ".join(src.sentences[i].text for i in b.src),
+        "tgt": " ".join(tgt.sentences[j].text for j in b.tgt), "confidence": b.confidence,
     } for b in alignment.beads]
     if fmt == "json":
         return json.dumps({"src": src.path, "tgt": tgt.path, "model": alignment.meta.get("model"),
@@ -112,11 +111,11 @@ def render(alignment: Alignment, src: Document, tgt: Document, fmt: str) -> str:
     if fmt == "tsv":
         def clean(x):
             return str(x).replace("\t", " ").replace("\n", " ")
-        head = "src_ids\ttgt_ids\ttype\tscore\tconfidence\tsrc\ttgt\n"
+        head = "src_ids\ttgt_ids\ttype\tscore\tsrc\ttgt\tconfidence\n"  # confidence last: added later
         return head + "".join(
             "\t".join(clean(v) for v in (" ".join(map(str, r["src_ids"])), " ".join(map(str, r["tgt_ids"])),
-                                         r["type"], f"{r['score']:.3f}", f"{r['confidence']:.3f}", r["src"],
-                                         r["tgt"])) + "\n"
+                                         r["type"], f"{r['score']:.3f}", r["src"], r["tgt"],
+                                         f"{r['confidence']:.3f}")) + "\n"
             for r in rows)
     lines = []  # the table as plain text: bead number (from 1, as everywhere), type, score, sentence ids, texts
     for n, r in enumerate(rows, 1):

@@ -231,8 +231,8 @@ def _why_empty(summary, statuses, min_score, min_confidence=None) -> str | None:
     if by == ["min-score"]:
         return f"no bead scores {min_score:g} or more: lower --min-score, or drop it"
     if by == ["min-confidence"]:
-        return (f"the aligner is less than {min_confidence:g} sure of every bead left: confirm them in the review "
-                f"app (aligner review), lower --min-confidence, or drop it")
+        return (f"the aligner is less than {100 * min_confidence:g}% sure of every bead left: confirm them in the "
+                f"review app (aligner review), lower --min-confidence, or drop it")
     if by == ["flagged"]:
         return ("every bead is flagged or touched by a flag: review the flags (dismissed ones do not count), or "
                 "drop --exclude-flagged")

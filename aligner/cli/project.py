@@ -314,13 +314,13 @@ def _score(row) -> str:
 
 
 def _sure(row) -> str:
-    """How sure the aligner was of the bead, red when the review app calls it doubtful (an automatic bead)."""
-    from ..align.posterior import DOUBTFUL
+    """How sure the aligner was of the bead, red when the review app calls it doubtful."""
+    from ..align.posterior import is_doubtful, sure
 
     if row.confidence is None:
         return "[dim]-[/dim]"
-    doubtful = row.confidence < DOUBTFUL and row.status.value == "auto"
-    return f"[red]{100 * row.confidence:.0f}%[/red]" if doubtful else f"{100 * row.confidence:.0f}%"
+    doubtful = is_doubtful(row.confidence, row.status, bool(row.src_ids and row.tgt_ids))
+    return f"[red]{sure(row.confidence)}[/red]" if doubtful else sure(row.confidence)
 
 
 def _row_style(row) -> str:

@@ -74,7 +74,6 @@ class Alignments(Documents):
                  json.dumps(info.get("params") or alignment.meta.get("params") or {}, sort_keys=True), date,
                  json.dumps(figures))).lastrowid
             self._insert_beads(run_id, Stretch.of(alignment.beads, changed, (0, 0)))
-            self._save_confidences(run_id, alignment.beads, (0, 0))
             self._conn.execute("UPDATE pairs SET run_id = ?, status = 'aligned', error = NULL, updated = ? "
                                "WHERE id = ?", (run_id, _now(), p.id))
             return run_id
@@ -123,9 +122,8 @@ class Alignments(Documents):
                                "JOIN documents s ON s.id = r.src_doc JOIN documents t ON t.id = r.tgt_doc "
                                "WHERE r.id = ?", (run_id,)).fetchone()
             rows = conn.execute(RUN_BEADS, (run_id,)).fetchall()
-        edited = BeadStatus.EDITED.value  # an editor's bead has no confidence, even where its extent had one
         beads = tuple(Bead(tuple(range(r[0], r[0] + r[1])), tuple(range(r[2], r[2] + r[3])), r[4], _STATUS[r[5]],
-                           None if r[5] == edited else r[7]) for r in rows)
+                           r[7]) for r in rows)
         meta = {"run_id": run_id, "revision": run[5], "model": run[0], "params": json.loads(run[1]), "date": run[2]}
         a, changed = Alignment(beads, run[3], run[4], meta=meta), tuple(r[6] for r in rows)
         self._remember(a, changed)
@@ -137,35 +135,6 @@ class Alignments(Documents):
 
     def _insert_beads(self, run_id: int, stretch: Stretch) -> None:
         insert_rows(self._conn, stretch, run_id)
-
-    def _save_confidences(self, run_id: int, beads: Sequence[Bead], start: tuple[int, int],
-                          only: BeadStatus | None = None) -> None:
-        """Keep the confidence of each of `beads` (consecutive from sentence position `start`) that has one (and
-        the status `only`, when given: an edit writes those of the automatic beads it made, not of every bead whose
-        review status it changed)."""
-        i, j = start
-        rows = []
-        for b in beads:
-            if b.confidence is not None and (only is None or b.status is only):
-                rows.append((run_id, i, len(b.src), j, len(b.tgt), float(b.confidence)))
-            i, j = i + len(b.src), j + len(b.tgt)
-        if rows:
-            self._conn.executemany("INSERT OR REPLACE INTO bead_confidence (run_id, src_start, src_len, tgt_start, "
-                                   "tgt_len, confidence) VALUES (?, ?, ?, ?, ?, ?)", rows)
-
-    def _with_confidences(self, run_id: int, beads: tuple[Bead, ...], start: tuple[int, int]) -> tuple[Bead, ...]:
-        """`beads` (consecutive from `start`, made from the edit log) with the confidences kept for their extents
-        (none for an editor's bead)."""
-        end = (start[0] + sum(len(b.src) for b in beads), start[1] + sum(len(b.tgt) for b in beads))
-        known = {r[:4]: r[4] for r in self._conn.execute(
-            "SELECT src_start, src_len, tgt_start, tgt_len, confidence FROM bead_confidence WHERE run_id = ? "
-            "AND (src_start, tgt_start) >= (?, ?) AND (src_start, tgt_start) <= (?, ?)", (run_id, *start, *end))}
-        out, (i, j) = [], start
-        for b in beads:
-            c = known.get((i, len(b.src), j, len(b.tgt)))
-            out.append(b if c is None or b.status is BeadStatus.EDITED else replace(b, confidence=c))
-            i, j = i + len(b.src), j + len(b.tgt)
-        return tuple(out)
 
     # ---- review edits ----------------------------------------------------------------------------------------
 
@@ -204,7 +173,6 @@ class Alignments(Documents):
                 raise StoreError(f"{pair}: edit {op!r} gives an invalid alignment ({exc})") from None
             after = Stretch.of(new[lo:len(new) - hi], date, start)
             self._replace_stretch(run_id, before, after)
-            self._save_confidences(run_id, new[lo:len(new) - hi], start, BeadStatus.AUTO)  # a re-aligned stretch
             self._conn.execute("DELETE FROM edits WHERE run_id = ? AND undone = 1", (run_id,))
             edit_id = self._conn.execute(
                 "INSERT INTO edits (run_id, op, detail, date, start_src, start_tgt, before, after, format) "
@@ -265,8 +233,7 @@ class Alignments(Documents):
             old, new = (after, before) if undo else (before, after)
             self._replace_stretch(run_id, old, new)
             self._conn.execute("UPDATE edits SET undone = ? WHERE id = ?", (int(undo), row[0]))
-            stepped = _splice_stretch(cur, changed, len(old), new,
-                                      self._logged_beads(run_id, row[0], new, int(not undo)))
+            stepped = _splice_stretch(cur, changed, len(old), new, self._logged_beads(row[0], new, int(not undo)))
             if stepped is not None:
                 self._remember(*stepped)
             return self._beads_of_run(run_id)[0]
@@ -278,13 +245,13 @@ class Alignments(Documents):
         while len(self._logged) > 8:
             del self._logged[next(iter(self._logged))]
 
-    def _logged_beads(self, run_id: int, edit_id: int, stretch: Stretch, which: int) -> tuple[Bead, ...]:
+    def _logged_beads(self, edit_id: int, stretch: Stretch, which: int) -> tuple[Bead, ...]:
         """The beads of `stretch`, side `which` (0 before, 1 after) of edit `edit_id`: those kept in memory when
         they are the same beads (ids are reused once an undone edit is dropped), else made from the log."""
         known = self._logged.get(edit_id)
         if known is not None and Stretch.of(known[which], None, stretch.start).same_beads(stretch):
             return known[which]
-        beads = self._with_confidences(run_id, stretch.beads(), stretch.start)
+        beads = stretch.beads()
         kept = list(known or ((), ()))
         kept[which] = beads  # the other side stays: undo then redo of an edit made before a restart both hit
         self._log_beads(edit_id, *kept)

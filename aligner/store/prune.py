@@ -54,7 +54,6 @@ def prune(store, keep_runs: int = 1, cache: bool = False) -> PruneReport:
             report.removed[table] = conn.execute(
                 f"DELETE FROM {table} WHERE run_id IN (SELECT id FROM pruned_runs)").rowcount
         conn.execute("DELETE FROM flag_reviews WHERE run_id IN (SELECT id FROM pruned_runs)")
-        conn.execute("DELETE FROM bead_confidence WHERE run_id IN (SELECT id FROM pruned_runs)")
         report.removed["runs"] = conn.execute("DELETE FROM runs WHERE id IN (SELECT id FROM pruned_runs)").rowcount
         conn.execute("DROP TABLE pruned_runs")
         used = ("SELECT src_doc FROM pairs UNION SELECT tgt_doc FROM pairs UNION SELECT src_doc FROM runs "
@@ -85,7 +84,6 @@ def remove_pairs(store, names: list[str]) -> dict[str, int]:
             for table in ("beads", "edits", "flags"):
                 removed[table] += conn.execute(f"DELETE FROM {table} WHERE run_id IN ({runs})").rowcount
             conn.execute(f"DELETE FROM flag_reviews WHERE run_id IN ({runs})")
-            conn.execute(f"DELETE FROM bead_confidence WHERE run_id IN ({runs})")
             conn.execute("UPDATE pairs SET run_id = NULL WHERE id = ?", (p.id,))
             removed["runs"] += conn.execute("DELETE FROM runs WHERE pair_id = ?", (p.id,)).rowcount
             conn.execute("DELETE FROM view_state WHERE pair_id = ?", (p.id,))

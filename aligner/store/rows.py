@@ -125,7 +125,7 @@ def _pair_rows(conn: sqlite3.Connection, p: PairInfo, wanted, min_score, batch_s
             made = _when(own[key]) if own and (key := f"{s0}:{t0}") in own else created
             yield BeadRow(p.name, s_ids, t_ids, s_text, t_text, score, status, tuple(sorted(kinds)),
                           s_para if s_para is not None else t_para, made, _when(changed) or made, s_lens,
-                          t_lens, unpaired, None if status is BeadStatus.EDITED else confidence)
+                          t_lens, unpaired, confidence)
 
 
 def _moved_rows(conn: sqlite3.Connection, p: PairInfo, wanted, min_score) -> Iterator:

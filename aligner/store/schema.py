@@ -82,13 +82,8 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
         "WHERE status != 'open' AND key NOT LIKE 'editor:%'",
     ]),
     ("bead confidences", [
-        # how sure the aligner was of each bead it made (its posterior probability), by the bead's extent: edits
-        # never change these rows, so a bead an undo brings back finds its confidence again; an editor's bead has
-        # none (no row of that extent, or not an automatic bead)
-        """CREATE TABLE bead_confidence (
-            run_id INTEGER NOT NULL REFERENCES runs(id),
-            src_start INTEGER NOT NULL, src_len INTEGER NOT NULL, tgt_start INTEGER NOT NULL, tgt_len INTEGER NOT NULL,
-            confidence REAL NOT NULL,
-            PRIMARY KEY (run_id, src_start, tgt_start, src_len, tgt_len)) WITHOUT ROWID""",
+        # how sure the aligner was of each bead it made (its posterior probability); NULL for an editor's bead and
+        # for the beads of runs made before this migration. The edit log keeps it with the beads (edits.format 3)
+        "ALTER TABLE beads ADD COLUMN confidence REAL",
     ]),
 ]

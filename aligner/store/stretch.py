@@ -1,10 +1,11 @@
 """A stretch of consecutive bead rows as columns: how edits log the beads they replace and the beads they write,
 and how bead rows are written.
 
-The edit log keeps each stretch in a compact JSON form (edits.format 2): one list per column (sentences per side,
-score, status, changed date), a column whose beads all share one value given once, and no start positions or
-kinds, which follow from the stretch's start and the lengths. A shift logs about 28 bytes a bead (before and
-after together; the scores before take most of them) instead of 127, and encodes in a fraction of the time.
+The edit log keeps each stretch in a compact JSON form (edits.format 3; format 2 is the same without the beads'
+confidences): one list per column (sentences per side, score, status, changed date, confidence), a column whose
+beads all share one value given once, and no start positions or kinds, which follow from the stretch's start and
+the lengths. A shift logged about 28 bytes a bead in format 2 (before and after together; the scores before take
+most of them; the confidences before add about 6) instead of 127, and encodes in a fraction of the time.
 Edits logged before (format 1) hold every bead row in full, as a JSON list of [src_start, src_len, tgt_start,
 tgt_len, kind, score, status, changed]; they are read the same way, so they still undo and redo.
 """
@@ -20,16 +21,15 @@ from itertools import accumulate, chain, islice
 from ..models import Bead, BeadStatus
 
 LEGACY_FORMAT = 1  # a JSON list of full bead rows
-FORMAT = 2  # JSON columns (see Stretch.to_json)
+COLUMNS_FORMAT = 2  # JSON columns (see Stretch.to_json), without the beads' confidences
+FORMAT = 3  # JSON columns with the beads' confidences
 
 _STATUS = {s.value: s for s in BeadStatus}
-_COLUMNS = "run_id, src_start, src_len, tgt_start, tgt_len, kind, score, status, changed"
-# a run's bead rows in document order, each with the confidence kept for its extent (bead_confidence), or NULL
-RUN_BEADS = ("SELECT b.src_start, b.src_len, b.tgt_start, b.tgt_len, b.score, b.status, b.changed, c.confidence "
-             "FROM beads b LEFT JOIN bead_confidence c ON c.run_id = b.run_id AND c.src_start = b.src_start "
-             "AND c.tgt_start = b.tgt_start AND c.src_len = b.src_len AND c.tgt_len = b.tgt_len "
-             "WHERE b.run_id = ? ORDER BY b.src_start, b.tgt_start")
-_PER_STATEMENT = 100  # rows per INSERT: at most 703 parameters, within every SQLite's limit of 999
+_COLUMNS = "run_id, src_start, src_len, tgt_start, tgt_len, kind, score, status, changed, confidence"
+# a run's bead rows in document order
+RUN_BEADS = ("SELECT src_start, src_len, tgt_start, tgt_len, score, status, changed, confidence FROM beads "
+             "WHERE run_id = ? ORDER BY src_start, tgt_start")
+_PER_STATEMENT = 100  # rows per INSERT: at most 804 parameters, within every SQLite's limit of 999
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +42,7 @@ class Stretch:
     score: list[float]
     status: list[str]  # BeadStatus values (or the members themselves, which are str)
     changed: list[str | None]  # when an edit last wrote the bead
+    confidence: list[float | None]  # how sure the aligner was of the bead (None: an editor's bead, or unknown)
 
     def __len__(self) -> int:
         return len(self.src)
@@ -53,7 +54,8 @@ class Stretch:
             changed = [changed] * len(beads)
         return cls(start, [len(b.src) for b in beads], [len(b.tgt) for b in beads],
                    [float(b.score) for b in beads],  # the aligner's scores may be numpy floats
-                   [b.status for b in beads], list(changed))
+                   [b.status for b in beads], list(changed),
+                   [None if b.confidence is None else float(b.confidence) for b in beads])
 
     @property
     def end(self) -> tuple[int, int]:
@@ -69,32 +71,36 @@ class Stretch:
         """The stretch as Bead objects."""
         status = _STATUS
         src_at, tgt_at = self.positions()
-        return tuple(Bead(tuple(range(i, i + n)), tuple(range(j, j + m)), score, status[s])
-                     for i, n, j, m, score, s in zip(src_at, self.src, tgt_at, self.tgt, self.score, self.status))
+        return tuple(Bead(tuple(range(i, i + n)), tuple(range(j, j + m)), score, status[s], c)
+                     for i, n, j, m, score, s, c in zip(src_at, self.src, tgt_at, self.tgt, self.score, self.status,
+                                                        self.confidence))
 
     def same_beads(self, other: Stretch) -> bool:
         """Whether both stretches hold the same beads (their change dates aside)."""
-        return (self.start, self.src, self.tgt, self.score, self.status) == \
-            (other.start, other.src, other.tgt, other.score, other.status)
+        return (self.start, self.src, self.tgt, self.score, self.status, self.confidence) == \
+            (other.start, other.src, other.tgt, other.score, other.status, other.confidence)
 
     def to_json(self) -> str:
-        """The compact log form: {"src": [...], "tgt": [...], "score": ..., "status": ..., "changed": ...}, a
-        column given as one value when every bead has it (the beads an edit writes share their status and date)."""
+        """The compact log form: {"src": [...], "tgt": [...], "score": ..., "status": ..., "changed": ...,
+        "confidence": ...}, a column given as one value when every bead has it (the beads an edit writes share their
+        status and date, and have no confidence)."""
         return json.dumps({"src": self.src, "tgt": self.tgt, "score": _packed(self.score),
-                           "status": _packed(self.status), "changed": _packed(self.changed)}, separators=(",", ":"))
+                           "status": _packed(self.status), "changed": _packed(self.changed),
+                           "confidence": _packed(self.confidence)}, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, text: str, start: tuple[int, int], fmt: int = FORMAT) -> Stretch:
-        """A stretch as the edit log keeps it, in either format."""
+        """A stretch as the edit log keeps it, in any of its formats (the older ones kept no confidences)."""
         data = json.loads(text)
         if fmt == LEGACY_FORMAT:
             columns = list(zip(*data)) or [()] * 8
             return cls(start, list(columns[1]), list(columns[3]), list(columns[5]), list(columns[6]),
-                       list(columns[7]))
-        if fmt != FORMAT:
+                       list(columns[7]), [None] * len(data))
+        if fmt not in (COLUMNS_FORMAT, FORMAT):
             raise ValueError(f"edit log format {fmt} is newer than this aligner")
         n = len(data["src"])
-        return cls(start, data["src"], data["tgt"], *(_unpacked(data[k], n) for k in ("score", "status", "changed")))
+        return cls(start, data["src"], data["tgt"], *(_unpacked(data[k], n) for k in ("score", "status", "changed")),
+                   _unpacked(data["confidence"], n) if fmt == FORMAT else [None] * n)
 
 
 def _packed(column: list):
@@ -115,7 +121,7 @@ def insert_rows(conn: sqlite3.Connection, stretch: Stretch, run_id: int) -> None
     src_at, tgt_at = stretch.positions()
     per_row = [src_at, stretch.src, tgt_at, stretch.tgt]
     shared, values = [run_id], []
-    for column in (stretch.score, stretch.status, stretch.changed):
+    for column in (stretch.score, stretch.status, stretch.changed, stretch.confidence):
         value = _packed(column)
         if value is column:
             per_row.append(column)

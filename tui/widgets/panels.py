@@ -9,6 +9,7 @@ from rich.markup import escape
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from aligner.align.posterior import sure
 from aligner.models import Bead, Document
 
 from ..nav import bead_state
@@ -30,7 +31,7 @@ class BeadDetail(Static):
         score = "--" if b.is_null or b.score == 0.0 else f"{b.score:.3f}"  # 0.0: a pair an editor made
         head = f"[b]bead {k + 1}[/b]  {b.kind}  score {score}  {b.status.value}"
         if b.confidence is not None:  # how sure the aligner was of it (None: an editor's bead, or an older run)
-            head += f"  sure {100 * b.confidence:.0f}%"
+            head += f"  sure {sure(b.confidence)}"
         if flag:
             head += f"  [b]flag: {flag}[/b]"
         lines = [head, *flags]
@@ -64,7 +65,7 @@ class StatusLine(Static):
             parts.append(f"[b]marked {lo + 1}-{hi + 1}[/b]")
         if note:
             parts.append(f"[b]{note}[/b]")
-        parts += [f"reviewed {c['reviewed']} ({pct:.0f}%)", f"doubtful {c['doubtful']}", f"added {c['added']}",
+        parts += [f"reviewed {c['reviewed']} ({pct:.0f}%)", f"doubtful {c['doubtful beads']}", f"added {c['added']}",
                   f"dropped {c['dropped']}", f"your flags {c['flagged beads']}", f"edited {c['edited beads']}",
                   f"open flags {open_flags}"]
         self.update(" · ".join(parts), layout=False)  # one line, always: no layout pass
