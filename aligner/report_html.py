@@ -11,8 +11,8 @@ from collections.abc import Collection
 from html import escape
 from pathlib import Path
 
-from .flags import Flag, FlagStatus, FlagType, reading_order, summarize
 from .align.posterior import DOUBTFUL, is_doubtful, sure
+from .flags import Flag, FlagStatus, FlagType, reading_order, summarize
 from .models import Alignment, Document
 
 LABELS = {

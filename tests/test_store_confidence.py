@@ -10,7 +10,7 @@ from conftest import as_schema, made_up_pair
 
 from aligner import edits
 from aligner.models import Alignment, Bead, BeadStatus
-from aligner.store import MIGRATIONS, Store, prune, remove_pairs
+from aligner.store import MIGRATIONS, Store
 from aligner.store.stretch import FORMAT
 
 CONF = [0.99, 0.42, 0.61, 0.97, 1.0, 0.88, 0.93]

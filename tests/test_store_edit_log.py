@@ -13,7 +13,6 @@ from conftest import as_schema, made_up_pair
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import aligner.store.base
 from aligner import edits
 from aligner.errors import StoreError
 from aligner.models import Alignment, Bead, BeadStatus
