@@ -335,16 +335,16 @@ def realign(a: Alignment, i: int, src: Document, tgt: Document, align: AlignFn) 
     t0 = sum(len(b.tgt) for b in a.beads[:lo])
     s1 = s0 + sum(len(b.src) for b in a.beads[lo:hi])
     t1 = t0 + sum(len(b.tgt) for b in a.beads[lo:hi])
+    # a bead the re-alignment draws as it was stays the very bead (its confidence too: the one the store has)
+    was = {(b.src, b.tgt): b for b in a.beads[lo:hi] if b.status is BeadStatus.AUTO}
     if s1 == s0 or t1 == t0:
-        beads = [Bead((k,), (), confidence=1.0) for k in range(s0, s1)] + \
-            [Bead((), (k,), confidence=1.0) for k in range(t0, t1)]
+        beads = [was.get(((k,), ())) or Bead((k,), (), confidence=1.0) for k in range(s0, s1)] + \
+            [was.get(((), (k,))) or Bead((), (k,), confidence=1.0) for k in range(t0, t1)]
     else:
         sub = align(sub_document(src, s0, s1), sub_document(tgt, t0, t1))
         sub.validate()
         if (sub.n_src, sub.n_tgt) != (s1 - s0, t1 - t0):
             raise EditError("the aligner returned an alignment of the wrong size")
-        # a bead the re-alignment draws as it was stays the very bead (its confidence too: the one the store has)
-        was = {(b.src, b.tgt): b for b in a.beads[lo:hi] if b.status is BeadStatus.AUTO}
         beads = []
         for b in sub.beads:
             src, tgt = tuple(k + s0 for k in b.src), tuple(k + t0 for k in b.tgt)

@@ -11,7 +11,7 @@ from collections.abc import Collection
 from html import escape
 from pathlib import Path
 
-from .align.posterior import DOUBTFUL, is_doubtful, sure
+from .align.posterior import DOUBTFUL, LOW_SCORE, is_doubtful, sure
 from .flags import Flag, FlagStatus, FlagType, reading_order, summarize
 from .models import Alignment, Document
 
@@ -179,8 +179,10 @@ def _aligned(alignment: Alignment, src_doc: Document, tgt_doc: Document, flags: 
         cells = [_cell(src_doc, b.src, "s", flags, marks_s, firsts),
                  _cell(tgt_doc, b.tgt, "t", flags, marks_t, firsts)]
         number = f'<td class="n">{n + 1}</td>'
-        if is_doubtful(b.confidence, b.status, bool(b.src and b.tgt)):
-            number = f'<td class="n doubtful" title="the aligner was {sure(b.confidence)} sure of this link">{n + 1}</td>'
+        if is_doubtful(b.confidence, b.status, bool(b.src and b.tgt), b.score):
+            why = f"the aligner was {sure(b.confidence)} sure of this link" if b.confidence is not None else \
+                f"similarity {b.score:.2f}, under {LOW_SCORE}"
+            number = f'<td class="n doubtful" title="{why}">{n + 1}</td>'
         rows.append(f'<tr class="bead{" para" if para else ""}" data-kind="{b.kind}">{number}' + "".join(cells)
                     + "</tr>")
     rows.append("</table></section>")

@@ -33,13 +33,12 @@ from gold_sets import SETS  # noqa: E402
 
 from aligner.align import AlignParams, align_windows  # noqa: E402
 from aligner.align.numbers import number_counts  # noqa: E402
-from aligner.align.posterior import DOUBTFUL  # noqa: E402
+from aligner.align.posterior import DOUBTFUL, LOW_SCORE  # noqa: E402
 from aligner.embed import check_language, get_encoder, joined_windows  # noqa: E402
 from aligner.errors import UnsupportedLanguage  # noqa: E402
 from aligner.evaluate import Counts, _explode_nulls, count, read_links  # noqa: E402
 from aligner.pipeline import WINDOW_DTYPE  # noqa: E402
 from aligner.segment import load_document  # noqa: E402
-from tui.nav import LOW_SCORE  # noqa: E402
 
 BERTALIGN = AlignParams(tau=0.0, len_weight=0.0, len_mult=True, neighbour_margin=1.0, part_weight=0.0, skip=-0.1,
                         max_side=4, max_total=5, para_penalty=0.0, number_weight=0.0)

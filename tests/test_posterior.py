@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from aligner.align import dp
 from aligner.align.band import band_around_path, full_band
 from aligner.align.moves import Move, pair_moves
-from aligner.align.posterior import path_confidence
+from aligner.align.posterior import is_doubtful, path_confidence, sure
 
 
 def _in(band, i: int, j: int) -> bool:
@@ -176,3 +176,13 @@ def test_unaligned_runs_are_one_alignment_whatever_the_order():
     assert sorted(k for _, _, k in path) == [1, 2]
     assert path_confidence(band, moves, scores, skip, skip, path) == pytest.approx([1.0, 1.0], abs=1e-6)
     assert len(list(_all_alignments(band, moves))) == 2  # the pair, or both unaligned (in one order)
+
+
+def test_one_rule_says_which_beads_are_doubtful():
+    assert is_doubtful(0.69, "auto", True) and not is_doubtful(0.7, "auto", True)
+    assert not is_doubtful(0.2, "confirmed", True) and not is_doubtful(0.2, "edited", True)
+    assert not is_doubtful(0.2, "auto", False)  # an added or dropped passage: the flags report it
+    assert not is_doubtful(None, "auto", True)  # no confidence and no score: not judged (export --min-confidence)
+    assert is_doubtful(None, "auto", True, 0.3) and not is_doubtful(None, "auto", True, 0.6)  # an older run's bead
+    assert not is_doubtful(0.9, "auto", True, 0.1)  # a confidence decides over the score
+    assert sure(0.6999) == "69%" and sure(0.7) == "70%" and sure(1.0) == "100%" and sure(0.29) == "29%"

@@ -130,7 +130,7 @@ def test_every_flag_is_listed_and_highlighted(case):
 
 def test_a_link_the_aligner_was_unsure_of_is_marked_unless_an_editor_confirmed_it(case):
     al, src, tgt, flags = case
-    beads = list(al.beads)
+    beads = [replace(b, score=0.9) for b in al.beads]
     beads[2] = replace(beads[2], confidence=0.55)  # bead 3: an automatic pair, 55% sure
     beads[3] = replace(beads[3], confidence=0.55, status=BeadStatus.CONFIRMED)  # bead 4: confirmed since
     beads[8] = replace(beads[8], confidence=0.93)  # bead 9: sure
@@ -138,7 +138,12 @@ def test_a_link_the_aligner_was_unsure_of_is_marked_unless_an_editor_confirmed_i
     marked = re.findall(r'<td class="n doubtful" title="([^"]*)">(\d+)</td>', html)
     assert marked == [("the aligner was 55% sure of this link", "3")]
     assert "less than 70% sure of" in parse(html).ids["legend"]
-    assert 'class="n doubtful"' not in render_html(al, src, tgt, flags)  # no confidences: nothing marked
+    # a run made before confidences were kept: the rule of those runs (a similarity under 0.5), as in the app
+    older = [replace(b, score=0.9) for b in al.beads]
+    older[2] = replace(older[2], score=0.3)
+    html = render_html(al.with_beads(older), src, tgt, flags)
+    assert re.findall(r'<td class="n doubtful" title="([^"]*)">(\d+)</td>', html) == [("similarity 0.30, under 0.5",
+                                                                                       "3")]
 
 
 def test_ids_are_unique_flags_numbered_in_reading_order_the_editors_marked(case):

@@ -114,6 +114,15 @@ def test_beads_carried_over_by_a_new_run_take_its_confidences(store):
     assert beads[0].status is BeadStatus.CONFIRMED and beads[0].confidence == 0.5
 
 
+def test_an_editors_bead_carried_over_keeps_no_confidence(store):
+    a = store.alignment("doc")
+    made = a.with_beads(a.beads[:1] + (Bead((1,), (1,), 0.0, BeadStatus.EDITED),) + a.beads[2:])
+    store.apply_edit("doc", made, "by hand", {})
+    store.save_alignment("doc", aligned(confidence=[0.5] * 7), {"model": "f"})  # the new run draws it the same
+    beads = store.alignment("doc").beads
+    assert beads[1].status is BeadStatus.EDITED and beads[1].confidence is None
+
+
 def test_a_project_from_before_confidences_opens_without_them(tmp_path):
     path = tmp_path / "old.db"
     with Store.open(path) as s:

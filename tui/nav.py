@@ -11,7 +11,6 @@ from aligner.align import posterior
 from aligner.models import Alignment, Bead, BeadStatus, Document, common_ends
 from aligner.store import is_editor
 
-LOW_SCORE = 0.5  # without a confidence (a run made before they were kept), a pair bead scoring below this is doubtful
 FLAG_KINDS = ("added", "dropped", "divergent", "furniture")  # what an editor flags
 SHOWN_KINDS = (*FLAG_KINDS, "moved")  # ... and what the flagger finds besides
 STATES = ("confirmed", "added", "dropped", "divergent", "furniture", "moved", "flagged", "edited", "doubtful")
@@ -79,11 +78,9 @@ def is_unconfirmed(b: Bead) -> bool:
 
 
 def is_doubtful(b: Bead) -> bool:
-    """An automatic pair bead the aligner was unsure of (aligner.align.posterior.is_doubtful); for a run made before
-    confidences were kept, one whose similarity is under LOW_SCORE."""
-    if b.confidence is None:
-        return b.status is BeadStatus.AUTO and bool(b.src) and bool(b.tgt) and b.score < LOW_SCORE
-    return posterior.is_doubtful(b.confidence, b.status, bool(b.src) and bool(b.tgt))
+    """An automatic pair bead the aligner was unsure of (aligner.align.posterior.is_doubtful; for a run made before
+    confidences were kept, one whose similarity is under LOW_SCORE)."""
+    return posterior.is_doubtful(b.confidence, b.status, bool(b.src) and bool(b.tgt), b.score)
 
 
 def is_odd(b: Bead) -> bool:

@@ -21,11 +21,19 @@ TEMPERATURE = 0.1  # bead scores are divided by this; chosen for calibration on 
 DOUBTFUL = 0.7  # a bead less sure than this is worth a reviewer's look (the review app colours it)
 
 
-def is_doubtful(confidence: float | None, status: str, paired: bool) -> bool:
-    """The rule of every output (review app, show, HTML report, export --min-confidence at DOUBTFUL): an automatic
-    bead with both sides that the aligner was less than DOUBTFUL sure of. A one-sided bead is an added or dropped
-    passage, which the flags report; a bead without a confidence (an editor's, or an older run's) is not judged."""
-    return paired and status == "auto" and confidence is not None and confidence < DOUBTFUL
+LOW_SCORE = 0.5  # a bead of a run made before confidences were kept is doubtful below this similarity
+
+
+def is_doubtful(confidence: float | None, status: str, paired: bool, score: float | None = None) -> bool:
+    """The rule of the review app, show and the HTML report (and of export --min-confidence, at its own threshold):
+    an automatic bead with both sides that the aligner was less than DOUBTFUL sure of. A one-sided bead is an added
+    or dropped passage, which the flags report. An automatic bead without a confidence comes from a run made before
+    they were kept: with its `score` given, it is doubtful below LOW_SCORE (the rule of those runs)."""
+    if not paired or status != "auto":
+        return False
+    if confidence is None:
+        return score is not None and score < LOW_SCORE
+    return confidence < DOUBTFUL
 
 
 def sure(confidence: float) -> str:

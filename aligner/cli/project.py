@@ -317,10 +317,9 @@ def _sure(row) -> str:
     """How sure the aligner was of the bead, red when the review app calls it doubtful."""
     from ..align.posterior import is_doubtful, sure
 
-    if row.confidence is None:
-        return "[dim]-[/dim]"
-    doubtful = is_doubtful(row.confidence, row.status, bool(row.src_ids and row.tgt_ids))
-    return f"[red]{sure(row.confidence)}[/red]" if doubtful else sure(row.confidence)
+    shown = "-" if row.confidence is None else sure(row.confidence)  # none: an editor's bead, or an older run
+    doubtful = is_doubtful(row.confidence, row.status, bool(row.src_ids and row.tgt_ids), row.score)
+    return f"[red]{shown}[/red]" if doubtful else (f"[dim]{shown}[/dim]" if row.confidence is None else shown)
 
 
 def _row_style(row) -> str:

@@ -64,10 +64,10 @@ def carry_review(old: Alignment, old_src: Sequence[str], old_tgt: Sequence[str],
         k = end
     beads, changed = list(new.beads), list(new_changed or [None] * len(new.beads))
     for k0, k1, run, whens in reversed(splices):
-        # a bead the new run drew the same: its new score and confidence
+        # a bead the new run drew the same: its new score, and its confidence unless an editor made it (none)
         drawn = {(b.src, b.tgt): b for b in beads[k0:k1]}
-        run = [replace(b, score=f.score, confidence=f.confidence) if (f := drawn.get((b.src, b.tgt))) else b
-               for b in run]
+        run = [replace(b, score=f.score, confidence=b.confidence if b.status is BeadStatus.EDITED else f.confidence)
+               if (f := drawn.get((b.src, b.tgt))) else b for b in run]
         beads[k0:k1], changed[k0:k1] = run, list(whens)
     return replace(new, beads=tuple(beads), meta=dict(new.meta)), changed, sum(len(s[2]) for s in splices)
 

@@ -29,7 +29,7 @@ _COLUMNS = "run_id, src_start, src_len, tgt_start, tgt_len, kind, score, status,
 # a run's bead rows in document order
 RUN_BEADS = ("SELECT src_start, src_len, tgt_start, tgt_len, score, status, changed, confidence FROM beads "
              "WHERE run_id = ? ORDER BY src_start, tgt_start")
-_PER_STATEMENT = 100  # rows per INSERT: at most 804 parameters, within every SQLite's limit of 999
+_PER_STATEMENT = 100  # rows per INSERT: at most 801 parameters, within every SQLite's limit of 999
 
 
 @dataclass(frozen=True, slots=True)
