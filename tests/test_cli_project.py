@@ -132,6 +132,22 @@ def test_report_writes_one_row_per_pair(tmp_path, project, fmt):
     assert frame["src"].to_list() == [6, 8, 10] and frame["reviewed_pct"].to_list() == [0.0, 0.0, 0.0]
 
 
+def test_status_and_report_count_the_doubtful_beads_as_the_review_app_does(project):
+    from aligner.align.posterior import is_doubtful
+
+    with Store.open(project) as store:  # one pair's first beads as a run made before confidences were kept
+        run_id = store.pair("beta").run_id
+        store._conn.execute("UPDATE beads SET confidence = NULL, score = 0.3 WHERE run_id = ? AND src_start < 2 "
+                            "AND src_len > 0 AND tgt_len > 0", (run_id,))
+        store._conn.execute("UPDATE runs SET revision = revision + 1 WHERE id = ?", (run_id,))
+        want = [sum(is_doubtful(b.confidence, b.status, bool(b.src and b.tgt), b.score)
+                    for b in store.alignment(name).beads) for name in ("alpha", "beta", "gamma")]
+    assert want[1] >= 2
+    report = json.loads(run("report", "--db", project, "--format", "json").stdout)
+    assert [r["doubtful"] for r in report] == want
+    assert "doubtful" in run("status", "--db", project, env={"COLUMNS": "300"}).stdout
+
+
 def test_report_to_standard_output(project):
     result = run("report", "--db", project, "--format", "json")
     assert [r["pair"] for r in json.loads(result.stdout)] == ["alpha", "beta", "gamma"]

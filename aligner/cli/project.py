@@ -199,7 +199,8 @@ class _ProgressBar:
 @cli.command()
 @db_option
 def status(db):
-    """Pairs, sentences, beads by type and status, flags and review progress of each document pair."""
+    """Pairs, sentences, beads by type and status, flags, doubtful beads and review progress of each document
+    pair."""
     import polars as pl
 
     with _open(db) as store:
@@ -209,7 +210,7 @@ def status(db):
         click.echo(f"{db}: no pairs yet; import some with `aligner add CORPUS`")
         return
     shown = frame.select("pair", "status", "src", "tgt", "beads", "1-1", "null", "merged", "confirmed", "edited",
-                         "flagged", pl.col("flags").alias("open flags"), pl.format("{}%", (100.0 * pl.col("reviewed_beads") / pl.max_horizontal(pl.col("beads"), 1)).round(0)
+                         "flagged", pl.col("flags").alias("open flags"), "doubtful", pl.format("{}%", (100.0 * pl.col("reviewed_beads") / pl.max_horizontal(pl.col("beads"), 1)).round(0)
                                    .cast(pl.Int64))
                          .alias("reviewed"))
     with _table_config():
@@ -238,7 +239,8 @@ def _table_config():
 
 
 def project_frame(store):
-    """One row per pair: status, sentences, beads by type and status, open flags, review progress, error."""
+    """One row per pair: status, sentences, beads by type and status, open flags, review progress, error, doubtful
+    beads (automatic pairs the aligner was unsure of)."""
     import polars as pl
 
     counts: dict[str, dict[str, int]] = {}
@@ -247,7 +249,7 @@ def project_frame(store):
         group = "1-1" if r["kind"] == "1-1" else "null" if "0" in r["kind"].split("-") else "merged"
         c[group] = c.get(group, 0) + r["beads"]
         c[r["status"]] = c.get(r["status"], 0) + r["beads"]
-    flags = store.open_flag_counts()
+    flags, doubtful = store.open_flag_counts(), store.doubtful_counts()
     rows = []
     for p in store.pairs():
         c = counts.get(p.name, {})
@@ -256,11 +258,12 @@ def project_frame(store):
                      **{s: c.get(s, 0) for s in STATUSES}, "flags": flags.get(p.name, 0),
                      "reviewed_beads": p.reviewed, "reviewed_pct": round(100.0 * p.reviewed / p.beads, 1) if p.beads else 0.0,
                      "model": p.model, "updated": p.updated, "src_path": p.src_path, "tgt_path": p.tgt_path,
-                     "error": p.error})
+                     "error": p.error, "doubtful": doubtful.get(p.name, 0)})
     schema = {"pair": pl.String, "status": pl.String, "src": pl.Int64, "tgt": pl.Int64, "beads": pl.Int64,
               "1-1": pl.Int64, "null": pl.Int64, "merged": pl.Int64, **{s: pl.Int64 for s in STATUSES},
               "flags": pl.Int64, "reviewed_beads": pl.Int64, "reviewed_pct": pl.Float64, "model": pl.String,
-              "updated": pl.String, "src_path": pl.String, "tgt_path": pl.String, "error": pl.String}
+              "updated": pl.String, "src_path": pl.String, "tgt_path": pl.String, "error": pl.String,
+              "doubtful": pl.Int64}  # last: a column added later, after those a script may read by position
     return pl.DataFrame(rows, schema=schema)
 
 

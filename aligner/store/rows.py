@@ -22,6 +22,16 @@ class Rows(Documents):
         return self._q("SELECT p.name AS pair, b.kind, b.status, count(*) AS beads FROM pairs p JOIN beads b "
                        "ON b.run_id = p.run_id GROUP BY p.name, b.kind, b.status ORDER BY p.name, b.kind, b.status")
 
+    def doubtful_counts(self) -> dict[str, int]:
+        """Doubtful beads of every pair's current alignment (aligner.align.posterior.is_doubtful, in SQL): pair ->
+        count, pairs without any left out."""
+        from ..align.posterior import DOUBTFUL, LOW_SCORE
+
+        return {r["pair"]: r["beads"] for r in self._q(
+            "SELECT p.name AS pair, count(*) AS beads FROM pairs p JOIN beads b ON b.run_id = p.run_id "
+            "WHERE b.status = 'auto' AND b.src_len > 0 AND b.tgt_len > 0 AND (b.confidence < ? OR "
+            "(b.confidence IS NULL AND b.score < ?)) GROUP BY p.name", (DOUBTFUL, LOW_SCORE))}
+
     def flag_counts(self) -> list[dict]:
         """Flags of every pair's current alignment by type and status: pair, type, status, flags."""
         return self._q("SELECT p.name AS pair, f.type, f.status, count(*) AS flags FROM pairs p JOIN flags f "
