@@ -56,7 +56,8 @@ def synthetic_pair(beads: int, seed: int = 1) -> tuple[str, str, Alignment]:
             tgt.append(f"Sentence {n} is about the {' and the '.join(rng.sample(EN_WORDS, 3))}, the city council "
                        f"said yesterday in a statement.")
         score = round(rng.uniform(0.3, 0.95), 3) if a and b else 0.0
-        out.append(Bead(tuple(range(s0, s0 + a)), tuple(range(t0, t0 + b)), score))
+        sure = round(min(1.0, rng.betavariate(8, 1)), 3)  # the aligner's confidence: mostly sure, some doubtful
+        out.append(Bead(tuple(range(s0, s0 + a)), tuple(range(t0, t0 + b)), score, confidence=sure))
 
     def text(sents: list[str]) -> str:
         return "\n\n".join(" ".join(sents[k:k + 4]) for k in range(0, len(sents), 4))
