@@ -22,7 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from aligner.models import Alignment, Bead, BeadStatus
-from aligner.store import Store
+from aligner.store import Store, visible_flags
 from tui import nav
 from tui.app import create_app
 from tui.screens.help import HelpScreen
@@ -347,6 +347,16 @@ async def test_delete_on_one_bead_of_a_flagged_passage_clears_the_whole_flag(db)
         await go_to(pilot, 3)
         await pilot.press("v", "delete")  # a marked run of one bead: that bead only
         assert [b.status for b in saved(db).beads[1:4]] == [FLAG, AUTO, FLAG]
+        # ... and the flag now covers the two beads left: in the flag list, `aligner flags` and `aligner show`
+        await pilot.pause()
+        mine = [f for _, f in pilot.app.session.flag_list() if f["key"].startswith("editor:")]
+        assert [(f["src"]["sentences"], f["tgt"]["sentences"]) for f in mine] == [([1, 3], [1, 3])]
+    with Store.open(db) as store:
+        shown = [f for f in visible_flags(store.flag_records("valdemar"), store.alignment("valdemar").beads)
+                 if f["key"].startswith("editor:")]
+        assert [f["src"]["sentences"] for f in shown] == [[1, 3]]
+        kept = [f for f in store.flag_records("valdemar") if f["key"].startswith("editor:")]
+        assert [f["src"]["sentences"] for f in kept] == [[1, 2, 3]]  # the record stays whole, for an undo
 
 
 # --- flags derived again after edits ---------------------------------------------------------------------------

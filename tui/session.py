@@ -24,6 +24,7 @@ from aligner.models import Alignment, BeadStatus, Document
 from aligner.store import (
     EDITOR_KEY,
     Store,
+    as_shown,
     flagged_sentences,
     is_editor,
     is_open,
@@ -255,7 +256,9 @@ class PairSession:
         """(first bead, flag record) of every flag shown, for the flag list: open ones first, then accepted and
         the editor's, then dismissed; within each, the most confident first."""
         where = self.beads_of_flags()
-        shown = [(k, f) for f in self.flags if (k := where[f["id"]]) is not None]
+        flagged = flagged_sentences(self.alignment.beads)
+        shown = [(k, as_shown(f, *flagged) if is_editor(f) else f) for f in self.flags
+                 if (k := where[f["id"]]) is not None]
         rank = {FlagStatus.OPEN.value: 0, FlagStatus.DISMISSED.value: 2}
         return sorted(shown, key=lambda kf: (rank.get(kf[1]["status"], 1), -kf[1].get("confidence", 0.0), kf[0]))
 

@@ -31,6 +31,7 @@ from .flags import (
     EDITOR_KEY,
     IMPORTED_KEY,
     Flags,
+    as_shown,
     flagged_sentences,
     is_editor,
     is_kept,
@@ -43,7 +44,7 @@ from .rows import Rows
 from .schema import MIGRATIONS
 
 __all__ = ["CACHE_DTYPE", "DEFAULT_DB", "EDITOR_KEY", "IMPORTED_KEY", "MIGRATIONS", "EditInfo", "PairInfo", "PairStatus",
-           "PruneReport", "Store", "carry_review", "flagged_sentences", "is_editor", "is_kept", "is_open", "now", "prune", "remove_pairs",
+           "PruneReport", "Store", "as_shown", "carry_review", "flagged_sentences", "is_editor", "is_kept", "is_open", "now", "prune", "remove_pairs",
            "sentence_id_map", "sha1", "shown_editor_flags", "visible_flags", "window_hashes"]
 
 

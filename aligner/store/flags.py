@@ -67,9 +67,28 @@ def shown_editor_flags(records: Sequence[Mapping], flagged_src: set[int], flagge
 
 def visible_flags(records: Sequence[Mapping], beads: Iterable) -> list:
     """The flag records as the review app shows them: the editor's only while they show (shown_editor_flags; a
-    cleared one keeps its record, for undo), every other one whatever its status. beads: the alignment's."""
-    shown = shown_editor_flags(records, *flagged_sentences(beads)) if records else set()
-    return [f for n, f in enumerate(records) if not is_editor(f) or n in shown]
+    cleared one keeps its record, for undo) and only over the sentences still flagged (as_shown), every other one
+    whatever its status. beads: the alignment's."""
+    if not records:
+        return []
+    flagged = flagged_sentences(beads)
+    shown = shown_editor_flags(records, *flagged)
+    return [f if not is_editor(f) else as_shown(f, *flagged) for n, f in enumerate(records)
+            if not is_editor(f) or n in shown]
+
+
+def as_shown(record: Mapping, flagged_src: set[int], flagged_tgt: set[int]) -> Mapping:
+    """An editor's flag record cut down to the sentences still in FLAGGED beads: clearing a marked run inside a
+    flagged passage keeps the record whole (an undo brings the flag back), but the flag now covers only the rest.
+    The record itself when nothing was cleared; a side left with no sentence is dropped."""
+    out = None
+    for side, flagged in (("src", flagged_src), ("tgt", flagged_tgt)):
+        span = record.get(side)
+        if span and any(i not in flagged for i in span.get("sentences", ())):
+            ids = [i for i in span["sentences"] if i in flagged]
+            out = dict(record) if out is None else out
+            out[side] = {**span, "sentences": ids} if ids else None
+    return record if out is None else out
 
 
 class Flags(Documents):
