@@ -212,8 +212,10 @@ def to_unit(row: BeadRow) -> TranslationUnit:
         if len(lengths) > 1:
             props[f"x-{side}-lengths"] = " ".join(str(n) for n in _clean_lengths(text, lengths))
     reviewed = row.status is not BeadStatus.AUTO
+    # a side of several sentences is no longer one sentence, which the header's segtype says of every unit
+    block = "block" if len(row.src_ids) > 1 or len(row.tgt_ids) > 1 else None
     return TranslationUnit(row.src, row.tgt, props, row.created if reviewed else None,
-                           row.changed if reviewed else None)
+                           row.changed if reviewed else None, segtype=block)
 
 
 def _clean_lengths(text: str, lengths: tuple[int, ...]) -> list[int]:

@@ -41,6 +41,7 @@ class TranslationUnit:
     changed: datetime | None = None
     codes: int = 0  # inline formatting codes (<bpt>, <ph>, ...) dropped from both sides' text
     others: tuple[str, ...] = ()  # the unit's other languages, left out (a pair holds two)
+    segtype: str | None = None  # the unit's own segmentation where it is not the header's 'sentence': 'block'
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +142,8 @@ def write_tmx(units: Iterable[TranslationUnit], out: IO[str], src_lang: str, tgt
 def _tu_open(unit: TranslationUnit) -> str:
     dates = "".join(f' {name}="{tmx_date(when)}"' for name, when in
                     (("creationdate", unit.created), ("changedate", unit.changed)) if when is not None)
-    return f"    <tu{dates}>\n"
+    segtype = f' segtype="{escape(unit.segtype)}"' if unit.segtype else ""
+    return f"    <tu{segtype}{dates}>\n"
 
 
 def read_tmx(path: str | Path, src_lang: str | None = None,

@@ -328,6 +328,7 @@ def test_exported_header_props_and_dates(project, tmp_path):
                         "x-confidence": "0.800", "x-paragraph": "1",
                         "x-src-lengths": "12 9"}  # "Dijo «hola»." and "Y se fue."
     assert [p["x-status"] for p in props] == ["confirmed", "auto", "edited", "flagged"]
+    assert [tu.get("segtype") for tu in tus] == [None, None, "block", None]  # the 2-1 bead is not one sentence
     assert [p["x-paragraph"] for p in props] == ["0", "0", "1", "3"]
     assert tus[0].get("creationdate") == tus[0].get("changedate") == "20240506T070809Z"
     assert tus[1].get("creationdate") is None  # not reviewed
