@@ -15,6 +15,7 @@ from itertools import islice
 from pathlib import Path
 from typing import IO
 
+from .align.posterior import is_doubtful
 from .models import BeadStatus
 from .textio import one_line
 from .tmx import DEFAULT_MAX_LENGTH, LongSegment, TranslationUnit, clean_text, write_tmx
@@ -95,8 +96,8 @@ class ExportFilter:
             return "status"
         if self.min_score is not None and row.score < self.min_score and not row.vouched:
             return "min-score"
-        if self.min_confidence is not None and row.status is BeadStatus.AUTO and row.src_ids and row.tgt_ids \
-                and row.confidence is not None and row.confidence < self.min_confidence:
+        if self.min_confidence is not None and is_doubtful(row.confidence, row.status,
+                                                           bool(row.src_ids and row.tgt_ids), below=self.min_confidence):
             return "min-confidence"
         if self.exclude_flagged and row.is_flagged:
             return "flagged"

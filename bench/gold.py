@@ -33,7 +33,7 @@ from gold_sets import SETS  # noqa: E402
 
 from aligner.align import AlignParams, align_windows  # noqa: E402
 from aligner.align.numbers import number_counts  # noqa: E402
-from aligner.align.posterior import DOUBTFUL, LOW_SCORE  # noqa: E402
+from aligner.align.posterior import DOUBTFUL, LOW_SCORE, is_doubtful  # noqa: E402
 from aligner.embed import check_language, get_encoder, joined_windows  # noqa: E402
 from aligner.errors import UnsupportedLanguage  # noqa: E402
 from aligner.evaluate import Counts, _explode_nulls, count, read_links  # noqa: E402
@@ -92,7 +92,7 @@ def review_rows(name: str, review: list[tuple]) -> list[str]:
     budget). One-sided beads are left out: the app shows them as added or dropped passages anyway."""
     pairs = [(c, s, ok) for c, s, pair, ok in review if pair]
     wrong = sum(not ok for *_, ok in pairs)
-    doubtful = [ok for c, _, ok in pairs if c < DOUBTFUL]
+    doubtful = [ok for c, _, ok in pairs if is_doubtful(c, "auto", True)]  # the aligner's beads are automatic
     by_score = sorted((s, ok) for _, s, ok in pairs)
     rules = [(f"confidence < {DOUBTFUL}", doubtful),
              (f"similarity < {LOW_SCORE}", [ok for s, ok in by_score if s < LOW_SCORE]),

@@ -40,8 +40,9 @@ EN_WORDS = ["port", "city", "museum", "ship", "works", "street", "square", "rive
             "school", "hospital", "train", "lighthouse", "mill", "beach", "vineyard", "olive", "harvest"]
 
 
-def synthetic_pair(beads: int, seed: int = 1) -> tuple[str, str, Alignment]:
-    """Source text, target text and an alignment of `beads` beads over them."""
+def synthetic_pair(beads: int, seed: int = 1, confidences: bool = True) -> tuple[str, str, Alignment]:
+    """Source text, target text and an alignment of `beads` beads over them (with the aligner's confidences, or
+    none, as a run made before they were kept)."""
     rng = random.Random(seed)
     shapes = rng.choices([(1, 1), (2, 1), (1, 2), (1, 0), (0, 1)], weights=[90, 3, 3, 2, 2], k=beads)
     src, tgt, out = [], [], []
@@ -57,7 +58,8 @@ def synthetic_pair(beads: int, seed: int = 1) -> tuple[str, str, Alignment]:
                        f"said yesterday in a statement.")
         score = round(rng.uniform(0.3, 0.95), 3) if a and b else 0.0
         sure = round(min(1.0, rng.betavariate(8, 1)), 3)  # the aligner's confidence: mostly sure, some doubtful
-        out.append(Bead(tuple(range(s0, s0 + a)), tuple(range(t0, t0 + b)), score, confidence=sure))
+        out.append(Bead(tuple(range(s0, s0 + a)), tuple(range(t0, t0 + b)), score,
+                        confidence=sure if confidences else None))
 
     def text(sents: list[str]) -> str:
         return "\n\n".join(" ".join(sents[k:k + 4]) for k in range(0, len(sents), 4))
@@ -65,8 +67,8 @@ def synthetic_pair(beads: int, seed: int = 1) -> tuple[str, str, Alignment]:
     return text(src), text(tgt), Alignment(tuple(out), len(src), len(tgt))
 
 
-def build(db: Path, beads: int) -> None:
-    src, tgt, alignment = synthetic_pair(beads)
+def build(db: Path, beads: int, confidences: bool = True) -> None:
+    src, tgt, alignment = synthetic_pair(beads, confidences=confidences)
     with Store.open(db) as store:
         s = store.add_document("es/big.txt", "es", src)
         t = store.add_document("en/big.txt", "en", tgt)
@@ -271,13 +273,15 @@ def main() -> None:
     ap.add_argument("--beads", type=int, default=5000)
     ap.add_argument("--repeat", type=int, default=7)
     ap.add_argument("--db", type=Path, help="keep the project here (default: a temporary folder)")
+    ap.add_argument("--no-confidences", action="store_true",
+                    help="beads without the aligner's confidences (a run made before they were kept)")
     args = ap.parse_args()
     count_store_time()
     with tempfile.TemporaryDirectory() as tmp:
         db = args.db or Path(tmp) / "bench.db"
         if not db.exists():
             t0 = time.perf_counter()
-            build(db, args.beads)
+            build(db, args.beads, confidences=not args.no_confidences)
             print(f"built a {args.beads}-bead pair in {time.perf_counter() - t0:.1f} s")
         rows = asyncio.run(run(db, args.repeat))
     print(f"\n{'operation':<50} {'wall ms':>8} {'cpu ms':>8} {'max cpu':>8} {'store':>7} {'app':>7}  target")

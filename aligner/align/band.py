@@ -39,6 +39,13 @@ class Band:
         """The target prefix j of every cell, in flat order: int64 (cells,), read-only (computed once)."""
         return self._cell_cols
 
+    def cell_index(self, i: np.ndarray, j: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The flat index of each cell (i, j), and whether it is in the band (the index is 0 where it is not)."""
+        ok = (i >= 0) & (i <= self.n) & (j >= 0)
+        ii = np.where(ok, i, 0)
+        ok &= (j >= self.lo[ii]) & (j < self.hi[ii])
+        return np.where(ok, self.offs[ii] + j - self.lo[ii], 0), ok
+
     @cached_property
     def _cell_rows(self) -> np.ndarray:
         rows = np.repeat(np.arange(self.n + 1), self.hi - self.lo)

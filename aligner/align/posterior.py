@@ -24,16 +24,17 @@ LOW_SCORE = 0.5  # a bead of a run made before confidences were kept is doubtful
 _NEG = -np.inf
 
 
-def is_doubtful(confidence: float | None, status: str, paired: bool, score: float | None = None) -> bool:
-    """The rule of the review app, show and the HTML report (and of export --min-confidence, at its own threshold):
-    an automatic bead with both sides that the aligner was less than DOUBTFUL sure of. A one-sided bead is an added
-    or dropped passage, which the flags report. An automatic bead without a confidence comes from a run made before
-    they were kept: with its `score` given, it is doubtful below LOW_SCORE (the rule of those runs)."""
+def is_doubtful(confidence: float | None, status: str, paired: bool, score: float | None = None,
+                below: float = DOUBTFUL) -> bool:
+    """The rule of the review app, show and the HTML report (and of export --min-confidence, `below` its
+    threshold): an automatic bead with both sides that the aligner was less than `below` sure of. A one-sided bead
+    is an added or dropped passage, which the flags report. An automatic bead without a confidence comes from a run
+    made before they were kept: with its `score` given, it is doubtful below LOW_SCORE (the rule of those runs)."""
     if not paired or status != "auto":
         return False
     if confidence is None:
         return score is not None and score < LOW_SCORE
-    return confidence < DOUBTFUL
+    return confidence < below
 
 
 def sure(confidence: float) -> str:
@@ -48,7 +49,7 @@ def _neighbours(band: Band, steps: list[tuple[int, int]], sign: int) -> np.ndarr
     rows, cols = band.cell_rows(), band.cell_cols()
     out = np.empty((len(steps), band.cells), np.int32)
     for k, (a, b) in enumerate(steps):
-        idx, ok = _cells(band, rows + sign * a, cols + sign * b)
+        idx, ok = band.cell_index(rows + sign * a, cols + sign * b)
         out[k] = np.where(ok, idx, band.cells)
     return out
 
@@ -112,14 +113,6 @@ def _backward(band: Band, succ: np.ndarray, scores: np.ndarray, dels: np.ndarray
     return BP[:-1], BQ[:-1]
 
 
-def _cells(band: Band, i: np.ndarray, j: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Flat index of the cells (i, j), and whether each is in the band (the index is 0 where it is not)."""
-    ok = (i >= 0) & (i <= band.n) & (j >= 0)
-    ii = np.where(ok, i, 0)
-    ok &= (j >= band.lo[ii]) & (j < band.hi[ii])
-    return np.where(ok, band.offs[ii] + j - band.lo[ii], 0), ok
-
-
 def path_confidence(band: Band, moves: list[Move], scores: np.ndarray, del_score: np.ndarray,
                     ins_score: np.ndarray, path: list[tuple[int, int, int]],
                     temperature: float = TEMPERATURE) -> np.ndarray:
@@ -139,10 +132,10 @@ def path_confidence(band: Band, moves: list[Move], scores: np.ndarray, del_score
             raise ValueError("no path reaches the end of the band")
         rows, cols = band.cell_rows(), band.cell_cols()
         # an unaligned source sentence i-1 is a deletion into some cell (i, j); a target one, an insertion
-        prev, ok = _cells(band, rows - 1, cols)
+        prev, ok = band.cell_index(rows - 1, cols)
         lp = np.where(ok, A[prev] + dels[np.maximum(rows - 1, 0)] + BQ - log_z, _NEG)
         p_del = np.bincount(np.maximum(rows - 1, 0), np.exp(np.minimum(lp, 0.0)), band.n + 1)[:band.n]
-        prev, ok = _cells(band, rows, cols - 1)
+        prev, ok = band.cell_index(rows, cols - 1)
         lp = np.where(ok, P[prev] + ins[np.maximum(cols - 1, 0)] + BP - log_z, _NEG)
         p_ins = np.bincount(np.maximum(cols - 1, 0), np.exp(np.minimum(lp, 0.0)), band.m + 1)[:band.m]
         out = np.empty(len(path))

@@ -102,7 +102,8 @@ def render(alignment: Alignment, src: Document, tgt: Document, fmt: str) -> str:
     if fmt == "gold":
         return format_links(alignment.links())
     rows = [{
-        "src_ids": list(b.src), "tgt_ids": list(b.tgt), "type": b.kind, "score": b.score, "src": " ".join(src.sentences[i].text for i in b.src),
+        "src_ids": list(b.src), "tgt_ids": list(b.tgt), "type": b.kind, "score": b.score,
+        "src": " ".join(src.sentences[i].text for i in b.src),
         "tgt": " ".join(tgt.sentences[j].text for j in b.tgt), "confidence": b.confidence,
     } for b in alignment.beads]
     if fmt == "json":

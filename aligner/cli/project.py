@@ -288,8 +288,8 @@ def show(name, db, flagged):
         table = Table(title=f"{name}: {info.src_path} ({info.src_lang}) / {info.tgt_path} ({info.tgt_lang})",
                       expand=True)
         for col, kw in (("#", {"justify": "right", "style": "dim"}), ("type", {}), ("score", {"justify": "right"}),
-                        ("sure", {"justify": "right"}), ("status", {}), (info.src_lang, {"ratio": 1}), (info.tgt_lang, {"ratio": 1}),
-                        ("flags", {})):
+                        ("sure", {"justify": "right"}), ("status", {}), (info.src_lang, {"ratio": 1}),
+                        (info.tgt_lang, {"ratio": 1}), ("flags", {})):
             table.add_column(col, no_wrap=col not in (info.src_lang, info.tgt_lang), **kw)
         for k, row in enumerate(store.iter_beads([name])):
             if flagged and not row.is_flagged:
