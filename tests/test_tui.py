@@ -1155,6 +1155,33 @@ async def test_the_flag_list_moves_with_the_keys_and_the_mouse(db):
         assert cursor(pilot.app) + 1 == 8
 
 
+async def test_the_flag_list_gives_each_flag_one_line_under_its_header(db):
+    """Rows as long as FLAG_ROW are cut to the list's width, not wrapped onto a second line (which halved the
+    rows in view), and the header's columns stand over the rows' in an 80-column terminal as in a wide one."""
+    from aligner.flags import Flag, FlagType, Span
+    from textual.widgets import Label, OptionList
+
+    from tui import nav
+
+    with Store.open(db) as store:
+        src, _ = store.documents_for("valdemar")
+        long_note = "a note " * 20
+        store.save_flags("valdemar", [Flag(FlagType.DROPPED, Span.of(src, [k]), None, 0.5, 0.2, long_note).to_dict()
+                                      for k in range(len(src))])
+    for size in (SIZE, (80, 30)):
+        async with app_for(db).run_test(size=size) as pilot:
+            await pilot.press("t")
+            await pilot.pause()
+            rows = pilot.app.screen.query_one(OptionList)
+            prompts = [str(rows.get_option_at_index(k).prompt) for k in range(rows.option_count)]
+            assert rows.option_count == len(src) and all(len(p) == nav.FLAG_ROW for p in prompts)
+            assert rows.virtual_size.height == rows.option_count  # one line a flag
+            header = str(pilot.app.screen.query_one(".dialog-title", Label).render()).splitlines()[-1]
+            column = header.index("kind")
+            assert prompts[0][column - 2:].startswith("dropped")  # under it, past the border and padding
+            assert rows.content_region.x - pilot.app.screen.query_one(".dialog-title").content_region.x == 2
+
+
 async def test_space_leaves_an_editors_flag_alone(db):
     async with app_for(db).run_test(size=SIZE) as pilot:
         await go_to(pilot, 5)

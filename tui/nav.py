@@ -54,7 +54,7 @@ def flag_line(f: Mapping) -> str:
                                           "[dim](y opens it again)[/]")
 
 
-FLAG_ROW = 88  # characters of a row of the flag list: one line in its dialog
+FLAG_ROW = 88  # characters of a row of the flag list at most (its dialog cuts a row to one line of its width)
 FLAG_HEADER = f"{'conf':<4}  {'kind':<9} {'bead':>5}  {'sentences':<17} {'status':<9}  what it says"
 
 

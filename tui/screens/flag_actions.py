@@ -91,7 +91,7 @@ class FlagActions:
                 self.grid.cursor = k
 
         await self.app.push_screen(FlagListModal(f"Flags of {s.name}: open ones first, most confident first\n"
-                                                 f"{nav.FLAG_HEADER}",
+                                                 f"  {nav.FLAG_HEADER}",  # over the rows: the list's border and padding
                                                  [nav.flag_row(k, f) for k, f in shown], [k for k, _ in shown]),
                                    done)
 
