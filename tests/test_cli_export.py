@@ -654,6 +654,28 @@ def test_import_of_a_broken_file_is_a_clear_error(tmp_path):
     assert list(tmp_path.glob("new.db*")) == []  # made for the import, not left behind empty
 
 
+def test_a_failed_import_leaves_a_project_alone_that_another_command_filled_meanwhile(tmp_path, monkeypatch):
+    """The new project file goes only while it holds nothing: a command that added documents to it while the
+    import was failing keeps them."""
+    import aligner.export
+    from aligner.errors import AlignerError
+
+    db = tmp_path / "shared.db"
+
+    def meanwhile(store, path, *args):
+        with Store.open(db) as other:  # another process, in effect: its own connection
+            other.add_document("es/a.txt", "es", "Hola.")
+        raise AlignerError(f"{path}: not a well-formed TMX file")
+
+    monkeypatch.setattr(aligner.export, "import_tmx", meanwhile)
+    path = tmp_path / "x.tmx"
+    path.write_text("<tmx/>", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["import", "tmx", str(path), "--db", str(db)])
+    assert result.exit_code == 1 and "x.tmx: not a well-formed TMX file" in result.output
+    with Store.open(db) as store:
+        assert [r["path"] for r in store.db["documents"].rows] == ["es/a.txt"]
+
+
 def test_flags_of_an_imported_pair_are_derived_with_the_default_model(tmp_path, monkeypatch):
     """An imported pair's run names no encoder ('tmx-import'): `flags` embeds it with the default model."""
     from conftest import FakeEncoder

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from datetime import UTC, datetime
 from pathlib import Path
@@ -146,12 +147,24 @@ def import_tmx_cmd(file, name, db, src_lang, tgt_lang):
         with _open(db, create=True) as store:
             summary = import_tmx(store, file, name, src_lang, tgt_lang)
     except AlignerError:
-        if new:  # a project made for this import only: not left behind, empty, by a file that failed
-            for suffix in ("", "-wal", "-shm"):
+        if new and _holds_nothing(db):  # a project made for this import only: not left behind, empty, by a file
+            for suffix in ("", "-wal", "-shm"):  # that failed (unless another command put something in it since)
                 Path(f"{db}{suffix}").unlink(missing_ok=True)
         raise
     for line in summary.lines():
         click.echo(line, err=True)
+
+
+def _holds_nothing(db: Path) -> bool:
+    """The project file has no document, pair or run in it (or cannot be read as one)."""
+    import sqlite3
+
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)) as con:
+            return not any(con.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone()
+                           for table in ("documents", "pairs", "runs"))
+    except sqlite3.Error:
+        return False
 
 
 def _export(store, pairs, output: Path, fmt: str, flt, **options):
