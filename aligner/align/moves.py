@@ -23,11 +23,11 @@ class Move(tuple, enum.Enum):
 
     @property
     def src(self) -> int:
-        return self.value[0]
+        return tuple.__getitem__(self, 0)  # the tuple itself: Enum's .value is a slow descriptor
 
     @property
     def tgt(self) -> int:
-        return self.value[1]
+        return tuple.__getitem__(self, 1)
 
     @property
     def kind(self) -> str:

@@ -170,28 +170,38 @@ class USEEncoder:
         return feats, starts, lens
 
     def compose(self, f: "Features", k: int) -> np.ndarray:
-        """Vectors of every window of k consecutive sentences: float32 (n-k+1, 512), L2-normalised."""
+        """Vectors of every window of k consecutive sentences: float32 (n-k+1, 512), L2-normalised.
+
+        The head's first layer is linear, so each sentence's BOS, interior and EOS sums go through it once (kept
+        on `f`) and windows add the projected parts: a 512-wide sum per window instead of a 1280-wide product."""
         n = len(f.lens)
         if n < k:
             return np.zeros((0, 512), np.float32)
-        csum = np.cumsum(f.inner, axis=0, dtype=np.float64) if k > 1 else None
+        if f.projected is None:
+            be = self._backend
+            bos, inner, eos = np.split(np.concatenate([f.bos, f.inner, f.eos]) @ be.cnn_W, 3)
+            csum = np.cumsum(inner, axis=0, dtype=np.float64)
+            f.projected = bos, inner, eos, csum, np.cumsum(f.lens - 2)
+        bos, inner, eos, csum, clen = f.projected
         if k == 1:
-            total = f.bos + f.inner + f.eos
+            mean = bos + inner + eos
             lens = f.lens.astype(np.float32)
         else:
-            inner = csum[k - 1:].copy()
-            inner[1:] -= csum[:n - k]
-            total = inner.astype(np.float32) + f.bos[:n - k + 1] + f.eos[k - 1:]
-            clen = np.cumsum(f.lens - 2)
+            win = csum[k - 1:].copy()
+            win[1:] -= csum[:n - k]
+            mean = win.astype(np.float32) + bos[:n - k + 1] + eos[k - 1:]
             wl = clen[k - 1:].copy()
             wl[1:] -= clen[:n - k]
             lens = (wl + 2).astype(np.float32)
-        return self.head(total, lens)
+        return self._head_rest(mean, lens)
 
     def head(self, total: np.ndarray, lens: np.ndarray) -> np.ndarray:
         """USE's output head on token-feature sums: (m, 1280) float32, token counts (m,) -> (m, 512)."""
+        return self._head_rest(total @ self._backend.cnn_W, lens)
+
+    def _head_rest(self, mean: np.ndarray, lens: np.ndarray) -> np.ndarray:
+        """The head after its first product: (m, 512) projected sums (overwritten), token counts (m,)."""
         be = self._backend
-        mean = total @ be.cnn_W
         mean += lens[:, None] * be.cnn_b
         mean *= np.reciprocal(np.sqrt(lens))[:, None]
         y0 = np.maximum(mean @ be.d0, 0)
@@ -206,12 +216,14 @@ class USEEncoder:
 
 
 class Features:
-    """Per-sentence feature sums of USE v3: bos, inner, eos float32 (n, 1280); lens int64 (n,) token counts."""
+    """Per-sentence feature sums of USE v3: bos, inner, eos float32 (n, 1280); lens int64 (n,) token counts;
+    `projected`: the three through the head's first layer, with running sums (filled by USEEncoder.compose)."""
 
-    __slots__ = ("bos", "inner", "eos", "lens")
+    __slots__ = ("bos", "inner", "eos", "lens", "projected")
 
     def __init__(self, bos, inner, eos, lens):
         self.bos, self.inner, self.eos, self.lens = bos, inner, eos, lens
+        self.projected = None
 
 
 class _null:
