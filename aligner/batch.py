@@ -28,7 +28,7 @@ import numpy as np
 from .align import AlignParams
 from .embed import DEFAULT_MODEL, Encoder, check_language, get_encoder
 from .errors import AlignerError, InputError
-from .langcheck import likely_language
+from .langcheck import likely_language, not_covered
 from .models import Alignment, BeadStatus
 from .store import (
     CACHE_DTYPE,
@@ -160,8 +160,9 @@ def import_corpus(store: Store, root: str | Path, src_lang: str = "es", tgt_lang
             if error:
                 report.problems.append((fp.name, f"{error} (the pair cannot be aligned until the file is fixed)"))
             elif changed and (other := likely_language(store.document(doc_id).text, lang)):
+                note = not_covered(other)
                 report.problems.append((fp.name, (f"{path} looks written in {other!r}, not {lang!r}: is it in the "
-                                                  f"right folder?")))
+                                                  f"right folder?" + (f" And {note}." if note else ""))))
     found = {fp.name for fp in pairs}
     report.missing = [p.name for p in store.pairs() if p.name not in found and _gone_from(Path(root), p)]
     return report

@@ -255,6 +255,21 @@ def test_add_warns_about_a_file_in_the_wrong_language_folder(tmp_path, fake_mode
     assert result.exit_code == 0 and "puente.txt looks written in 'en', not 'es'" in result.stderr
 
 
+def test_add_and_align_warn_about_a_language_the_default_model_does_not_cover(tmp_path, fake_model):
+    from test_langcheck import FINNISH
+
+    write_pair(tmp_path / "c", "satama", [FINNISH], [FINNISH])
+    result = run("add", tmp_path / "c", "--db", tmp_path / "p.db")
+    assert result.exit_code == 0
+    for side in ("es", "en"):
+        assert (f"{side}/satama.txt looks written in 'fi', not '{side}': is it in the right folder? And the "
+                f"default model does not cover 'fi' (--model st:<name> picks one that does).") in result.stderr
+    result = run("align", tmp_path / "c" / "es" / "satama.txt", tmp_path / "c" / "en" / "satama.txt", "--model",
+                 "fake")
+    assert result.exit_code == 0 and "en/satama.txt looks written in 'fi', not 'en' (--src-lang / --tgt-lang); " \
+        "the default model does not cover 'fi'" in result.stderr
+
+
 @pytest.mark.slow
 def test_the_sample_corpus_with_the_real_model(tmp_path):
     """From a fresh project: add corpus/ && align-all && status, with the bundled USE model."""

@@ -1,4 +1,5 @@
-"""The wrong-folder check: no false alarm on the sample corpus, an alarm for a file in the other folder."""
+"""The wrong-folder check: no false alarm on the sample corpus, an alarm for a file in the other folder or in a
+language of its own."""
 
 from __future__ import annotations
 
@@ -19,8 +20,15 @@ def test_the_sample_corpus_is_where_it_belongs(path):
     assert likely_language(text, "en" if lang == "es" else "es") == lang
 
 
-def test_short_texts_and_unknown_languages_are_not_judged():
+FINNISH = ("Helsingin satama avattiin vuonna 1901, ja kaupunki juhli avajaisia kolmensadan vieraan kanssa. "
+           "Neljänkymmenen vuoden ajan se oli rannikon vilkkain laituri, jonne laivat toivat suolaa, viiniä ja "
+           "kahtatoista puulajia. Nykyään tuosta liikenteestä on jäljellä vain vähän. Sataman museossa käy "
+           "vuosittain kahdeksantuhatta kävijää, ja sisäänpääsy on sunnuntaisin ilmainen.")
+
+
+def test_short_texts_are_not_judged_and_any_language_is_named():
     assert likely_language("The cat sat on the mat.", "es") is None  # too few words to tell
     english = (CORPUS / "en").glob("*.txt").__next__().read_text(encoding="utf-8")
-    assert likely_language(english, "is") is None  # no word list for Icelandic
-    assert likely_language(english, "ES-es") == "en"
+    assert likely_language(english, "is") == "en"
+    assert likely_language(english, "ES-es") == "en" and likely_language(english, "en_GB") is None
+    assert likely_language(FINNISH, "en") == "fi" and likely_language(FINNISH, "fi") is None

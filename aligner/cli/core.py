@@ -87,12 +87,12 @@ def align(src, tgt, src_lang, tgt_lang, model, presegmented, fmt, output, max_si
 
 def warn_language(*docs: Document) -> None:
     """A note on stderr for a document that looks written in another language than it is said to be."""
-    from ..langcheck import likely_language
+    from ..langcheck import likely_language, not_covered
 
     for doc in docs:
         if other := likely_language(doc.text, doc.lang):
             click.echo(f"warning: {doc.path} looks written in {other!r}, not {doc.lang!r} (--src-lang / "
-                       f"--tgt-lang)", err=True)
+                       f"--tgt-lang)" + (f"; {note}" if (note := not_covered(other)) else ""), err=True)
 
 
 def render(alignment: Alignment, src: Document, tgt: Document, fmt: str) -> str:
