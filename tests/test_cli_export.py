@@ -281,8 +281,34 @@ def test_nothing_is_written_over_a_document_of_the_project(tmp_path, monkeypatch
         target.write_text("Hola. Adiós. Y más.", encoding="utf-8")
         result = CliRunner().invoke(cli, ["export", "tmx", "-o", str(target), "--db", "p.db"])
         assert result.exit_code == 1 and "that is a document of the project" in result.output
-    run("export", "tmx", "-o", f"{c}/es/y.tmx", "--db", "p.db")  # any other file is written as before
-    assert Path(f"{c}/es/y.tmx").exists()
+    result = CliRunner().invoke(cli, ["export", "tmx", "-o", f"{c}/es/y.tmx", "--db", "p.db"])
+    assert "that is a document" not in result.output  # any other file is fine (here: nothing is aligned yet)
+    assert result.exit_code == 1 and "no pair is aligned" in result.output and not Path(f"{c}/es/y.tmx").exists()
+
+
+@pytest.mark.parametrize("fmt", ["tmx", "csv"])
+def test_a_pair_without_an_alignment_is_an_error_when_named_and_a_warning_in_the_whole_project(project, tmp_path,
+                                                                                                fmt):
+    """A batch script must see that a pair it asked for was not exported: its alignment failed (say, a file
+    that could not be read), or it was never aligned. Exporting the whole project writes the aligned pairs and
+    says which were left out and why."""
+    with Store.open(project) as store:
+        s = store.add_document("es/b.txt", "es", "Uno. Dos.")
+        t = store.add_document("en/b.txt", "en", "One. Two.")
+        store.add_pair("broken", s, t)
+        store.record_failure("broken", "the model ran out of memory")
+        s = store.add_document("es/n.txt", "es", "Tres.")
+        t = store.add_document("en/n.txt", "en", "Three.")
+        store.add_pair("fresh", s, t)
+    out = tmp_path / f"m.{fmt}"
+    for name, why in (("broken", "broken: alignment failed: the model ran out of memory"),
+                      ("fresh", "fresh: not aligned yet (new); run `aligner align-all`")):
+        result = CliRunner().invoke(cli, ["export", fmt, "tale", name, "--db", str(project), "-o", str(out)])
+        assert result.exit_code == 1 and f"nothing written: {why}" in result.output and not out.exists()
+    result = run("export", fmt, "--db", project, "-o", out)
+    assert "warning: broken: alignment failed: the model ran out of memory; run `aligner align-all broken` " \
+        "again once the cause is fixed" in result.stderr
+    assert "warning: fresh: not aligned yet (new)" in result.stderr and out.exists()
 
 
 def test_a_memory_imported_can_be_exported_back_to_its_file(project, tmp_path):

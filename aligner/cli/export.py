@@ -71,8 +71,9 @@ def export_tmx_cmd(names, output, db, statuses, min_score, min_confidence, exclu
     from ..export import write_report
 
     with _open(db) as store:
-        if report:
-            store.guard_output(report)
+        for path in (output, report):
+            if path:
+                store.guard_output(path)  # before anything else: the worst mistake is said first
         pairs = _pairs(store, names)
         langs = {(p.src_lang, p.tgt_lang) for p in pairs}
         if len(langs) > 1 and not (src_lang and tgt_lang):
@@ -103,6 +104,7 @@ def export_tmx_cmd(names, output, db, statuses, min_score, min_confidence, exclu
 def _table_command(fmt: str):
     def command(names, output, db, statuses, min_score, min_confidence, exclude_flagged, bom=False, excel=False):
         with _open(db) as store:
+            store.guard_output(output)
             summary = _export(store, _pairs(store, names), output, fmt,
                               _filter(statuses, min_score, exclude_flagged, min_confidence), bom=bom, excel=excel)
         _echo_summary(summary, statuses, min_score, min_confidence)
@@ -185,15 +187,25 @@ def _open(db: Path, create: bool = False):
 
 
 def _pairs(store, names):
-    """The pairs to export, warning about those never aligned (they have no beads yet)."""
+    """The pairs to export. A pair without an alignment (new, or its alignment failed) is an error when named, and
+    is warned about, with the reason and what to do, when the whole project is exported; a project in which no
+    pair is aligned is an error too: in neither case is a file written, so that a script sees the failure."""
     pairs = store.pairs(names or None)
-    from .project import warn_if_stale
+    from .project import not_aligned, warn_if_stale
 
-    for p in pairs:
-        if p.run_id is None:
-            click.echo(f"warning: {p.name}: not aligned yet; nothing to export", err=True)
+    unaligned = [p for p in pairs if p.run_id is None]
+    if names and unaligned:
+        raise click.ClickException("nothing written: " + "\n".join(not_aligned(store, p) for p in unaligned))
+    aligned = [p for p in pairs if p.run_id is not None]
+    if not aligned:
+        raise click.ClickException(f"nothing written: {store.path} has no pairs; `aligner add FOLDER` adds them"
+                                   if not pairs else "nothing written: no pair is aligned\n"
+                                   + "\n".join(not_aligned(store, p) for p in unaligned))
+    for p in unaligned:
+        click.echo("warning: " + not_aligned(store, p).replace("\n", "; "), err=True)
+    for p in aligned:
         warn_if_stale(p)
-    return [p for p in pairs if p.run_id is not None]
+    return aligned
 
 
 def _filter(statuses, min_score, exclude_flagged, min_confidence=None):
