@@ -127,8 +127,7 @@ def _read_manifest(path: Path, src_lang: str, tgt_lang: str):
         seen.add(name)
         src, tgt = path.parent / (r["src"] or "").strip(), path.parent / (r["tgt"] or "").strip()
         missing = [p for p in (src, tgt) if not p.is_file()]
-        if missing:
-            unmatched += [p for p in (src, tgt) if p.is_file()]
+        if missing:  # the row's problem says it all; its other file may well be in another row
             problems.append((name, f"{path}:{line}: no such file: {', '.join(map(str, missing))}"))
             continue
         pairs.append(FoundPair(name, src, tgt, (r.get("src_lang") or src_lang).strip(),

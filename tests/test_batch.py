@@ -49,9 +49,10 @@ def test_a_manifest_pairs_any_layout(tmp_path):
     (tmp_path / "a" / "uno.txt").write_text("Uno.\n")
     (tmp_path / "b.txt").write_text("One.\n")
     (tmp_path / "pairs.csv").write_text("name,src,tgt,tgt_lang\nfirst,a/uno.txt,b.txt,en\nmissing,a/no.txt,b.txt,\n")
-    pairs, _, problems = find_pairs(tmp_path)
+    pairs, unmatched, problems = find_pairs(tmp_path)
     assert [(p.name, p.src.name, p.tgt.name, p.tgt_lang) for p in pairs] == [("first", "uno.txt", "b.txt", "en")]
     assert problems[0][0] == "missing" and "a/no.txt" in problems[0][1]
+    assert unmatched == []  # b.txt is paired in the first row: not "without a counterpart"
 
 
 def test_import_reports_added_changed_and_unchanged(tmp_path, corpus):

@@ -460,3 +460,5 @@ def test_add_says_that_it_waits_for_another_process_and_then_imports(tmp_path, c
 def test_report_of_one_pair_without_html_says_what_it_needs(project):
     result = CliRunner().invoke(cli, ["report", "beta", "--db", str(project), "--format", "csv"])
     assert result.exit_code == 2 and "report NAME writes that pair's HTML page: give --html FILE" in result.output
+    result = CliRunner().invoke(cli, ["report", "--html", "r.html", "--db", str(project)])
+    assert result.exit_code == 2 and "--html writes one pair's page: give the pair's NAME" in result.output

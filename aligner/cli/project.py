@@ -347,7 +347,10 @@ def report(name, db, fmt, output, html):
     """The figures of `status`, one row per pair, as CSV, JSON or Parquet; or, with NAME --html FILE, the
     pair's side-by-side page with every flag highlighted."""
     if html or name:
-        if not (html and name):
+        if not name:
+            raise click.UsageError("--html writes one pair's page: give the pair's NAME (`aligner report NAME --html "
+                                   "FILE`; `aligner status` lists the pairs)")
+        if not html:
             raise click.UsageError("report NAME writes that pair's HTML page: give --html FILE (without NAME, "
                                    "`aligner report --format csv|json|parquet` gives every pair's figures)")
         from .flags import write_pair_report
