@@ -812,6 +812,10 @@ async def test_project_screen_sort_filter_and_open(db):
         await pilot.press("slash", *"zet", "enter")  # enter opens the pair the filter left
         await pilot.pause()
         assert isinstance(pilot.app.screen, ReviewScreen) and pilot.app.session.name == "zeta"
+        await pilot.press("escape", "s")  # back: the keys act on the list, not typed into the filter box
+        await pilot.pause()
+        assert pilot.app.screen is screen and screen.query_one("#filter").value == "zet"
+        assert pilot.app.focused is table and screen.sort_key != "n_src"
 
 
 def test_the_last_edit_column_keeps_the_editors_last_edit_after_a_re_alignment(db):

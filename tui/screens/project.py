@@ -96,6 +96,9 @@ class ProjectScreen(Screen):
 
     async def action_open(self) -> None:
         if (name := self.selected()) is not None:
+            # from the filter box too (enter is a priority key): back from the pair, the keys go to the list,
+            # not into the box as text
+            self.query_one(DataTable).focus()
             await self.app.open_pair(name)
 
     def action_align(self) -> None:
