@@ -195,6 +195,9 @@ def test_a_pair_whose_files_changed_shows_and_exports_the_version_it_aligned(tmp
         assert result.exit_code == 0 and note in result.stderr
     page = tmp_path / "gamma.html"
     assert note in run("report", "gamma", "--html", page, "--db", project).stderr
+    result = run("status", "--db", project)  # the new files' sentences beside the old alignment's beads: said
+    assert "changed: gamma: src and tgt count the sentences of the new files; the beads, review and flags are " \
+        "those of the version aligned before" in result.stderr and "alpha" not in result.stderr
     assert f'<p class="note" id="note">{note} (run `aligner align-all gamma` to align' in page.read_text("utf-8")
     assert "aligned 1 pair (" in run("align-all", "--db", project, "--model", "fake", "-j", "1", "--quiet").stdout
     with Store.open(project) as store:

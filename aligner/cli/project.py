@@ -229,6 +229,11 @@ def status(db):
                f"{counted(int(frame['flags'].sum()), 'open flag')}")
     for row in frame.filter(pl.col("error").is_not_null()).iter_rows(named=True):
         click.echo(f"failed: {row['pair']}: {row['error'].splitlines()[0]}", err=True)
+    changed = frame.filter((pl.col("status") == "changed") & (pl.col("beads") > 0))["pair"].to_list()
+    if changed:
+        click.echo(f"changed: {', '.join(changed)}: src and tgt count the sentences of the new files; the beads, "
+                   "review and flags are those of the version aligned before (`aligner align-all` aligns the new "
+                   "files and carries the review work over)", err=True)
 
 
 def _table_config():
