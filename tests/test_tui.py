@@ -1168,22 +1168,36 @@ async def test_the_flag_list_gives_each_flag_one_line_under_its_header(db):
     from tui import nav
 
     with Store.open(db) as store:
-        src, _ = store.documents_for("valdemar")
+        src, tgt = store.documents_for("valdemar")
         long_note = "a note " * 20
         store.save_flags("valdemar", [Flag(FlagType.DROPPED, Span.of(src, [k]), None, 0.5, 0.2, long_note).to_dict()
-                                      for k in range(len(src))])
+                                      for k in range(len(src))] +
+                         [Flag(FlagType.ADDED, None, Span.of(tgt, [k]), 0.4, 0.2, long_note).to_dict()
+                          for k in range(len(tgt))])
+    n = len(src) + len(tgt)
     for size in (SIZE, (80, 30)):
         async with app_for(db).run_test(size=size) as pilot:
             await pilot.press("t")
             await pilot.pause()
             rows = pilot.app.screen.query_one(OptionList)
             prompts = [str(rows.get_option_at_index(k).prompt) for k in range(rows.option_count)]
-            assert rows.option_count == len(src) and all(len(p) == nav.FLAG_ROW for p in prompts)
+            assert rows.option_count == n and all(len(p) == nav.FLAG_ROW for p in prompts)
             assert rows.virtual_size.height == rows.option_count  # one line a flag
             header = str(pilot.app.screen.query_one(".dialog-title", Label).render()).splitlines()[-1]
             column = header.index("kind")
             assert prompts[0][column - 2:].startswith("dropped")  # under it, past the border and padding
             assert rows.content_region.x - pilot.app.screen.query_one(".dialog-title").content_region.x == 2
+            await pilot.press("end")  # the last flag, scrolled into view, line for line
+            await pilot.pause()
+            view = rows.scrollable_content_region.height
+            assert view < n and rows.highlighted == n - 1 and rows.scroll_offset.y == n - view
+            await pilot.press("pageup")
+            await pilot.pause()
+            chosen = rows.highlighted
+            assert chosen < n - 1 and chosen >= rows.scroll_offset.y  # in view
+            await pilot.press("enter")
+            await pilot.pause()
+            assert cursor(pilot.app) == pilot.app.session.flag_list()[chosen][0]
 
 
 async def test_space_leaves_an_editors_flag_alone(db):
