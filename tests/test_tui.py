@@ -1556,3 +1556,21 @@ async def test_flags_derived_after_an_edit_do_not_land_on_a_run_another_process_
         assert not any("flags not saved" in n.message for n in app._notifications)
     with Store.open(db) as store:
         assert [(f["type"], f["tgt"]["sentences"]) for f in store.flag_records("valdemar")] == [("added", [7])]
+
+
+async def test_a_pair_once_open_is_frozen_out_of_the_collectors_sight_and_let_go_at_the_next(db):
+    """Opening a pair freezes the heap (the collector's full passes took 150-300 ms on a key of a big pair); the
+    pair left behind is unfrozen and collected when the next one opens, not kept for good."""
+    import gc
+    import weakref
+
+    try:
+        async with app_for(db).run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            assert gc.get_freeze_count() > 0
+            first = weakref.ref(pilot.app.session)
+            await pilot.app.open_pair("zeta")
+            await pilot.pause()
+            assert pilot.app.session.name == "zeta" and first() is None
+    finally:
+        gc.unfreeze()
