@@ -1162,9 +1162,9 @@ async def test_the_flag_list_moves_with_the_keys_and_the_mouse(db):
 async def test_the_flag_list_gives_each_flag_one_line_under_its_header(db):
     """Rows as long as FLAG_ROW are cut to the list's width, not wrapped onto a second line (which halved the
     rows in view), and the header's columns stand over the rows' in an 80-column terminal as in a wide one."""
-    from aligner.flags import Flag, FlagType, Span
     from textual.widgets import Label, OptionList
 
+    from aligner.flags import Flag, FlagType, Span
     from tui import nav
 
     with Store.open(db) as store:
