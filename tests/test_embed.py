@@ -185,6 +185,18 @@ def test_use_compose_matches_encode_windows(use):
     assert use.compose(feats, len(EN) + 1).shape == (0, 512)
 
 
+@pytest.mark.slow
+def test_use_compose_is_the_head_on_the_windows_feature_sums(use):
+    """compose runs the head's first (linear) layer on each sentence's parts once and adds the projections: the
+    same vectors as the head on each window's feature sum (its BOS, the interiors, its last EOS)."""
+    feats = use.features(EN)
+    for k in (1, 2, 3):
+        totals = np.stack([feats.bos[i] + feats.inner[i:i + k].sum(0) + feats.eos[i + k - 1]
+                           for i in range(len(EN) - k + 1)])
+        lens = np.array([feats.lens[i:i + k].sum() - 2 * (k - 1) for i in range(len(EN) - k + 1)], np.float32)
+        np.testing.assert_allclose(use.compose(feats, k), use.head(totals, lens), atol=2e-6)
+
+
 def test_use_languages():
     from aligner.embed.use import USEEncoder
 
