@@ -179,7 +179,7 @@ class USEEncoder:
             return np.zeros((0, 512), np.float32)
         if f.projected is None:
             be = self._backend
-            bos, inner, eos = np.split(np.concatenate([f.bos, f.inner, f.eos]) @ be.cnn_W, 3)
+            bos, inner, eos = (part @ be.cnn_W for part in (f.bos, f.inner, f.eos))
             csum = np.cumsum(inner, axis=0, dtype=np.float64)
             f.projected = bos, inner, eos, csum, np.cumsum(f.lens - 2)
         bos, inner, eos, csum, clen = f.projected
