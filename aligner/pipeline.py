@@ -23,10 +23,11 @@ def embed_document(encoder: Encoder, doc: Document, max_k: int) -> list[np.ndarr
 
 
 def align_documents(src: Document, tgt: Document, encoder: Encoder | None = None,
-                    params: AlignParams = AlignParams(), windows=None) -> Alignment:
+                    params: AlignParams = AlignParams(), windows=None, length_ratio: float | None = None) -> Alignment:
     """Align two segmented documents with `encoder` (the default model when None).
 
-    windows: optional precomputed (src_windows, tgt_windows), e.g. from the store's embedding cache.
+    windows: optional precomputed (src_windows, tgt_windows), e.g. from the store's embedding cache;
+    length_ratio: see align_windows (for a stretch of a pair: `length_ratio` of its whole documents).
     """
     for doc in (src, tgt):
         if len(doc) == 0:
@@ -43,7 +44,12 @@ def align_documents(src: Document, tgt: Document, encoder: Encoder | None = None
     src_par = np.array([s.paragraph for s in src.sentences], np.int64)
     tgt_par = np.array([s.paragraph for s in tgt.sentences], np.int64)
     alignment = align_windows(windows[0], windows[1], src_len, tgt_len, params, src_par, tgt_par,
-                              number_counts(src.texts), number_counts(tgt.texts))
+                              number_counts(src.texts), number_counts(tgt.texts), length_ratio)
     t2 = time.perf_counter()
     alignment.meta.update(model=encoder.name, embed_s=round(t1 - t0, 3), align_s=round(t2 - t1, 3))
     return alignment
+
+
+def length_ratio(src: Document, tgt: Document) -> float:
+    """The target's length in characters over the source's, as the aligner expects of a bead of these documents."""
+    return max(sum(len(s.text) for s in tgt.sentences), 1) / max(sum(len(s.text) for s in src.sentences), 1)

@@ -1574,3 +1574,28 @@ async def test_a_pair_once_open_is_frozen_out_of_the_collectors_sight_and_let_go
             assert pilot.app.session.name == "zeta" and first() is None
     finally:
         gc.unfreeze()
+
+
+@pytest.mark.slow
+def test_realigning_a_stretch_at_the_top_of_a_pair_draws_what_the_whole_alignment_drew(tmp_path):
+    """almadraba-ascenso (sample corpus), the beads above bead 20 re-aligned (`r`) after bead 20 was confirmed:
+    the stretch holds an added passage and lines of web furniture, so its own length ratio was 1.69 where the
+    pair's is 1.09, and the aligner glued the furniture and the added passage to the sentences before them. With
+    the pair's ratio the stretch comes back as the whole alignment drew it."""
+    from aligner import edits
+    from aligner.embed import get_encoder
+    from aligner.pipeline import align_documents
+    from tui.jobs import stretch_aligner
+
+    corpus = Path(__file__).resolve().parents[1] / "corpus"
+    with Store.open(tmp_path / "p.db") as store:
+        s = store.add_document("es/a.txt", "es", (corpus / "es" / "almadraba-ascenso.txt").read_text("utf-8"))
+        t = store.add_document("en/a.txt", "en", (corpus / "en" / "almadraba-ascenso.txt").read_text("utf-8"))
+        store.add_pair("a", s, t)
+        src, tgt = store.documents_for("a")
+        encoder = get_encoder()
+        whole = align_documents(src, tgt, encoder)
+        anchored = edits.confirm(whole, 19).alignment
+        e = edits.realign(anchored, 0, src, tgt, stretch_aligner(store, encoder, None, (src, tgt)))
+    assert e.detail["last"] == 18 and any(len(b.src) != len(b.tgt) for b in whole.beads[:19])
+    assert [(b.src, b.tgt) for b in e.alignment.beads] == [(b.src, b.tgt) for b in whole.beads]

@@ -368,7 +368,7 @@ class ReviewApp(App):
         base = session.alignment
         try:
             encoder = (self.encoder_factory or EncoderSpec(jobs.pair_model(session.store.pair(session.name))))()
-            align = jobs.stretch_aligner(session.store, encoder, base.meta.get("params"))
+            align = jobs.stretch_aligner(session.store, encoder, base.meta.get("params"), (session.src, session.tgt))
             edit = realign(base, cursor, session.src, session.tgt, align)
         except (AlignerError, EditError) as exc:
             self.post_message(JobDone("realign", str(exc)))

@@ -85,18 +85,22 @@ def align_pair(db: Path, name: str, post, encoder_factory: EncoderFactory | None
     post.finish(_failures(summary), note)
 
 
-def stretch_aligner(store, encoder: Encoder, params: dict | None) -> Callable[[Document, Document], Alignment]:
-    """An align function for aligner.edits.realign: the pair's own parameters, the store's embedding cache."""
+def stretch_aligner(store, encoder: Encoder, params: dict | None, whole: tuple[Document, Document]
+                    ) -> Callable[[Document, Document], Alignment]:
+    """An align function for aligner.edits.realign: the pair's own parameters, the store's embedding cache, and
+    the length ratio of the `whole` (source, target) documents, as the pair's own alignment had (a stretch's own
+    ratio, an added passage and all, made the aligner glue lines of web furniture to the sentence before them)."""
     from aligner.batch import embed_cached
-    from aligner.pipeline import align_documents
+    from aligner.pipeline import align_documents, length_ratio
 
     known = {f.name for f in fields(AlignParams)}
     p = AlignParams(**{k: v for k, v in (params or {}).items() if k in known})
+    ratio = length_ratio(*whole)
 
     def align(src: Document, tgt: Document) -> Alignment:
         ws = embed_cached(store, encoder, src.texts, p.max_side)[0]
         wt = embed_cached(store, encoder, tgt.texts, p.max_side)[0]
-        return align_documents(src, tgt, encoder, p, windows=(ws, wt))
+        return align_documents(src, tgt, encoder, p, windows=(ws, wt), length_ratio=ratio)
 
     return align
 

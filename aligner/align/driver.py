@@ -80,12 +80,14 @@ def _pool(v: np.ndarray) -> np.ndarray:
 def bead_scores(band: Band, moves: list[Move], sims: np.ndarray, src_len: np.ndarray, tgt_len: np.ndarray,
                 p: AlignParams, parts: np.ndarray | None = None, src_par: np.ndarray | None = None,
                 tgt_par: np.ndarray | None = None, src_num: NumberWindows | None = None,
-                tgt_num: NumberWindows | None = None, neighbours: np.ndarray | None = None) -> np.ndarray:
+                tgt_num: NumberWindows | None = None, neighbours: np.ndarray | None = None,
+                length_ratio: float | None = None) -> np.ndarray:
     """DP scores of every pair bead in the band from its window similarity: float32 (len(moves), cells).
 
     src_par: int (n,), tgt_par: int (m,) paragraph of each sentence, or None when unknown; src_num, tgt_num:
     the documents' number counts (numbers.NumberWindows), or None when unknown; neighbours: score.neighbour_sims,
-    for params.neighbour_margin.
+    for params.neighbour_margin; length_ratio: the target's length over the source's that the length penalty
+    expects (default: the ratio of these two documents' lengths).
     Worked out one move (one row) at a time, so the temporaries are the size of one row, not of the band.
     """
     score = sims.astype(np.float32)  # a copy
@@ -97,7 +99,7 @@ def bead_scores(band: Band, moves: list[Move], sims: np.ndarray, src_len: np.nda
     nums = p.number_weight and src_num is not None and tgt_num is not None
     rows, cols = band.cell_rows(), band.cell_cols()
     if p.len_weight or p.len_mult:
-        ratio = max(tgt_len.sum(), 1.0) / max(src_len.sum(), 1.0)
+        ratio = length_ratio or max(tgt_len.sum(), 1.0) / max(src_len.sum(), 1.0)
         src_w, tgt_w = window_lengths(src_len, p.max_side), window_lengths(tgt_len, p.max_side)
     if paras:
         src_span, tgt_span = _spans(src_par, len(src_len), p.max_side), _spans(tgt_par, len(tgt_len), p.max_side)
@@ -206,17 +208,21 @@ def _single_threaded_blas():
 def align_windows(src_win: list[np.ndarray], tgt_win: list[np.ndarray], src_len: np.ndarray,
                   tgt_len: np.ndarray, params: AlignParams = AlignParams(), src_par: np.ndarray | None = None,
                   tgt_par: np.ndarray | None = None, src_num: np.ndarray | None = None,
-                  tgt_num: np.ndarray | None = None) -> Alignment:
+                  tgt_num: np.ndarray | None = None, length_ratio: float | None = None) -> Alignment:
     """Align two documents given their window vectors and sentence lengths in characters.
 
     src_win[k-1]: float32 or float16 (n-k+1, d) vectors of k consecutive source sentences, k = 1..max_side;
     tgt_win likewise; src_len: (n,) and tgt_len: (m,) character counts; src_par, tgt_par: optional int (n,) and
     (m,) paragraph of each sentence (beads that span a paragraph break then cost `params.para_penalty`);
     src_num, tgt_num: optional float32 (n, numbers.DIM) and (m, numbers.DIM) number counts of each sentence
-    (numbers.number_counts; a bead's numbers without a partner then cost `params.number_weight` each).
+    (numbers.number_counts; a bead's numbers without a partner then cost `params.number_weight` each);
+    length_ratio: the target's length over the source's that a bead is expected to have (default: that of these
+    two documents; a stretch re-aligned inside a pair gives its whole documents', since a stretch holding an added
+    passage has a ratio no bead of it should follow).
     """
     with _single_threaded_blas():
-        return _align_windows(src_win, tgt_win, src_len, tgt_len, params, src_par, tgt_par, src_num, tgt_num)
+        return _align_windows(src_win, tgt_win, src_len, tgt_len, params, src_par, tgt_par, src_num, tgt_num,
+                              length_ratio)
 
 
 def _informative(par: np.ndarray | None) -> np.ndarray | None:
@@ -242,7 +248,7 @@ def _upcast_small(win: list[np.ndarray]) -> list[np.ndarray]:
 
 
 def _align_windows(src_win, tgt_win, src_len, tgt_len, params, src_par=None, tgt_par=None, src_num=None,
-                   tgt_num=None):
+                   tgt_num=None, length_ratio=None):
     src_par, tgt_par = _informative(src_par), _informative(tgt_par)
     n, m = len(src_win[0]), len(tgt_win[0])
     if n == 0 or m == 0:
@@ -259,7 +265,7 @@ def _align_windows(src_win, tgt_win, src_len, tgt_len, params, src_par=None, tgt
         else (None, None)
     neighbours = neighbour_sims(band, moves, src_win, tgt_win) if params.neighbour_margin else None
     score = bead_scores(band, moves, sims, np.asarray(src_len, np.float64), np.asarray(tgt_len, np.float64),
-                        params, parts, src_par, tgt_par, *numbers, neighbours=neighbours)
+                        params, parts, src_par, tgt_par, *numbers, neighbours=neighbours, length_ratio=length_ratio)
     dels, ins = np.full(n, params.skip, np.float32), np.full(m, params.skip, np.float32)
     D, back = dp.fill(band, moves, score, dels, ins)
     steps = dp.traceback(band, moves, back)
