@@ -1077,6 +1077,11 @@ async def test_the_flaggers_flags_are_accepted_dismissed_and_opened_again(db):
         assert flag_status(db)["added"] == "confirmed" and review.flag_kinds[8] == "added"
         assert review.grid.settled == {8}  # drawn dim: accepted, nothing left to do there
         assert pilot.app._notifications and list(pilot.app._notifications)[-1].message == "added: accepted"
+        await pilot.pause()  # accepted in every word the app has for it ("confirmed" is a bead's state)
+        assert "added (accepted, confidence 0.80)" in str(review.query_one("#detail").render())
+        assert [f["status"] for _, f in pilot.app.session.flag_list() if f["type"] == "added"] == ["confirmed"]
+        assert any(" added " in row and " accepted " in row
+                   for row in (nav.flag_row(k, f) for k, f in pilot.app.session.flag_list()))
         await pilot.press("y")  # again: open
         assert flag_status(db)["added"] == "open" and not review.grid.settled
         await pilot.press("delete")
@@ -1599,3 +1604,14 @@ def test_realigning_a_stretch_at_the_top_of_a_pair_draws_what_the_whole_alignmen
         e = edits.realign(anchored, 0, src, tgt, stretch_aligner(store, encoder, None, (src, tgt)))
     assert e.detail["last"] == 18 and any(len(b.src) != len(b.tgt) for b in whole.beads[:19])
     assert [(b.src, b.tgt) for b in e.alignment.beads] == [(b.src, b.tgt) for b in whole.beads]
+
+
+async def test_an_80_column_terminal_still_shows_the_open_flags_on_the_status_line(db):
+    """A narrow terminal cuts the status line's end: the count that says whether the pair is done comes before
+    the others."""
+    save_flaggers_flags(db)
+    async with app_for(db).run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        status = pilot.app.review.query_one("#status")
+        line = str(status.render())
+        assert "reviewed 1 (9%)" in line and line.index("open flags 4") + 12 <= status.content_region.width

@@ -14,7 +14,7 @@ from . import cli
 from .core import lang_option, warn_language
 
 TYPE_CHOICES = ("added", "dropped", "moved", "divergent", "furniture")
-STATUS_CHOICES = ("open", "accepted", "confirmed", "dismissed")  # accepted: what the review app calls confirmed
+STATUS_CHOICES = ("open", "accepted", "confirmed", "dismissed")  # accepted: the word of the review app and of this listing
 
 
 def pair_flags(store, name: str, recompute: bool = False, model: str | None = None) -> tuple[list, dict[int, str]]:

@@ -56,7 +56,8 @@ class StatusLine(Static):
     def show_status(self, k: int, c: dict[str, int], side: str, mark: int | None, note: str = "",
                     open_flags: int = 0) -> None:
         """c: the counts of tui.nav.counts; note: the state of the flags when they are not up to date. What the
-        editor acts on (the marked run, stale flags) comes before the counts, which a narrow terminal cuts."""
+        editor acts on (the marked run, stale flags) and the progress (reviewed, open flags: is the pair done?) come
+        before the counts, which a narrow terminal cuts."""
         n = max(c["beads"], 1)
         pct = 100 * c["reviewed"] / n
         parts = [f"bead {k + 1}/{c['beads']}", f"{side} side"]
@@ -65,9 +66,10 @@ class StatusLine(Static):
             parts.append(f"[b]marked {lo + 1}-{hi + 1}[/b]")
         if note:
             parts.append(f"[b]{note}[/b]")
-        parts += [f"reviewed {c['reviewed']} ({pct:.0f}%)", f"doubtful {c['doubtful beads']}", f"added {c['added']}",
-                  f"dropped {c['dropped']}", f"your flags {c['flagged beads']}", f"edited {c['edited beads']}",
-                  f"open flags {open_flags}"]
+        # progress first (reviewed, the flagger's flags still open: whether the pair is done), then the counts
+        parts += [f"reviewed {c['reviewed']} ({pct:.0f}%)", f"open flags {open_flags}",
+                  f"doubtful {c['doubtful beads']}", f"added {c['added']}", f"dropped {c['dropped']}",
+                  f"your flags {c['flagged beads']}", f"edited {c['edited beads']}"]
         self.update(" · ".join(parts), layout=False)  # one line, always: no layout pass
 
 
