@@ -24,8 +24,9 @@ LABELS = {
 }
 
 CSS = """
-:root { --added:#d9f2d9; --added-b:#2e8b2e; --dropped:#fbdada; --dropped-b:#c0392b; --moved:#dcE6fb;
-  --moved-b:#2c5fb8; --divergent:#fdf0c8; --divergent-b:#b8860b; --furniture:#ececec; --furniture-b:#888; }
+/* the review app's hues (tui/app.tcss): light tints behind the text, the hue itself as the edge */
+:root { --added:#fdefc4; --added-b:#f9a825; --dropped:#eee6e3; --dropped-b:#8d6e63; --moved:#e3e6f6;
+  --moved-b:#5c6bc0; --divergent:#fbe0ea; --divergent-b:#d81b60; --furniture:#ececec; --furniture-b:#888; }
 * { box-sizing: border-box; }
 body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0; color: #1d1d1f; }
 header, section { padding: 12px 24px; }

@@ -114,6 +114,16 @@ def test_page_is_self_contained_and_escaped(case):
     assert "&lt;C-2&gt;" in html and "riada &lt;test&gt;" in html
 
 
+def test_each_kind_of_flag_has_the_review_apps_colour(case):
+    """An editor who reads the page and the app sees the same hue for the same kind (the page had green for added
+    where the app has amber, and amber for divergent)."""
+    tcss = (Path(__file__).resolve().parents[1] / "tui" / "app.tcss").read_text(encoding="utf-8")
+    html = render_html(*case, title="t")
+    for kind in ("added", "dropped", "divergent", "moved"):
+        app = re.search(rf"\.bead-grid--{kind} {{ background: (#[0-9a-f]{{6}})", tcss).group(1)
+        assert f"--{kind}-b:{app};" in html, kind
+
+
 def test_every_flag_is_listed_and_highlighted(case):
     al, src, tgt, flags = case
     c = parse(render_html(al, src, tgt, flags))
