@@ -1070,8 +1070,11 @@ async def test_the_flaggers_flags_are_accepted_dismissed_and_opened_again(db):
     save_flaggers_flags(db)
     async with app_for(db).run_test(size=SIZE) as pilot:
         review = pilot.app.review
+        await go_to(pilot, 11)  # the furniture line: its empty side says why, as its colour does
+        assert "en  (nothing: web furniture on the other side only)" in str(review.query_one("#detail").render())
         await go_to(pilot, 9)  # the added sentence
         assert "added (open, confidence 0.80)" in str(review.query_one("#detail").render())
+        assert "es  (nothing: added passage)" in str(review.query_one("#detail").render())
         assert 8 not in review.grid.settled
         await pilot.press("y")
         assert flag_status(db)["added"] == "confirmed" and review.flag_kinds[8] == "added"

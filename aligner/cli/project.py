@@ -315,7 +315,7 @@ def show(name, db, flagged):
 
 
 def _score(row) -> str:
-    if not row.src_ids or not row.tgt_ids:
+    if not row.src_ids or not row.tgt_ids or row.score == 0.0:  # 0.0: a pair an editor made, which has none
         return "[dim]-[/dim]"
     colour = "green" if row.score >= 0.7 else "yellow" if row.score >= 0.5 else "red"
     return f"[{colour}]{row.score:.2f}[/{colour}]"

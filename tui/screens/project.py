@@ -12,7 +12,7 @@ from textual.widgets import DataTable, Footer, Input, Label, ProgressBar, Static
 
 from ..session import PairSummary
 
-COLUMNS = [("pair", "name"), ("es", "n_src"), ("en", "n_tgt"), ("beads", "beads"), ("confirmed", "confirmed"),
+COLUMNS = [("pair", "name"), ("es", "n_src"), ("en", "n_tgt"), ("beads", "beads"), ("reviewed", "confirmed"),
            ("open flags", "flags"), ("doubtful", "doubtful"), ("last edit", "last_edit")]
 
 

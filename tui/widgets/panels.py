@@ -36,8 +36,10 @@ class BeadDetail(Static):
             head += f"  [b]flag: {flag}[/b]"
         lines = [head, *flags]
         for lang, doc, ids in ((src.lang, src, b.src), (tgt.lang, tgt, b.tgt)):
-            if not ids:
-                lines.append(f"[dim]{lang}  (nothing: {'added' if doc is src else 'dropped'} passage)[/dim]")
+            if not ids:  # why this side is empty, as the bead's colour says
+                why = {"furniture": "web furniture on the other side only", "moved": "moved passage, translated "
+                       "elsewhere"}.get(flag or "", f"{'added' if doc is src else 'dropped'} passage")
+                lines.append(f"[dim]{lang}  (nothing: {why})[/dim]")
             for i in ids:
                 s = doc.sentences[i]
                 lines.append(f"[b]{lang} {i:>4}[/b] [dim]¶{s.paragraph}[/dim]  {escape(s.text)}")
