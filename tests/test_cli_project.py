@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import polars as pl
@@ -12,6 +13,7 @@ from click.testing import CliRunner
 from conftest import holding_lock, made_up_pair, write_pair
 
 from aligner.cli import cli
+from aligner.models import BeadStatus
 from aligner.store import Store
 
 REPO = Path(__file__).resolve().parents[1]
@@ -115,6 +117,13 @@ def test_show_prints_the_beads_with_their_flags(project):
     assert "sure" in result.stdout and f"{100 * sure[0]:.0f}%" in result.stdout
     only = run("show", "beta", "--db", project, "--flagged", env=wide)
     assert src[1][:20] in only.stdout and src[3][:20] not in only.stdout
+    with Store.open(project) as store:  # a pair an editor made has no score: "-", as in the review app
+        a = store.alignment("beta")
+        made = a.with_beads((replace(a.beads[0], score=0.0, status=BeadStatus.EDITED),) + a.beads[1:])
+        store.apply_edit("beta", made, "edit", {})
+    first = next(line for line in run("show", "beta", "--db", project, env=wide).stdout.splitlines()
+                 if src[0][:20] in line)
+    assert "0.00" not in first and " - " in first
 
 
 def test_show_an_unknown_pair(project):
