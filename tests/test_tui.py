@@ -1618,3 +1618,20 @@ async def test_an_80_column_terminal_still_shows_the_open_flags_on_the_status_li
         status = pilot.app.review.query_one("#status")
         line = str(status.render())
         assert "reviewed 1 (9%)" in line and line.index("open flags 4") + 12 <= status.content_region.width
+
+
+def test_undo_of_an_edit_that_changed_the_number_of_beads_keeps_the_cursor_on_its_sentence(db):
+    """A re-alignment that merged beads above the cursor, undone: the cursor stays on the bead of the sentence it
+    was on, not on the bead of the same number (which is another sentence once the beads above it split again)."""
+    from aligner import edits
+    from tui.session import PairSession
+
+    with Store.open(db) as store:
+        s = PairSession.open(store, "valdemar")
+        a = s.alignment
+        # beads 1-3 as one, bead 4 as it was, beads 5-6 as one: a re-alignment of beads 1-6 into three
+        merged = a.with_beads((Bead((0, 1, 2), (0, 1, 2), 0.8), a.beads[3], Bead((4, 5), (4, 5), 0.8)) + a.beads[6:])
+        assert s.apply(edits.Edit(merged, 1, "realign", {"first": 0, "last": 5, "beads": 3}))
+        s.cursor = 1  # the bead of es 3 / en 3, now bead 2 (bead 4 before)
+        at, stretch = s.undo()
+        assert stretch == (0, 3, 6) and s.alignment.beads[at].src == (3,) and at == 3

@@ -108,10 +108,15 @@ class PairSession:
             return None
         before, self.alignment = self.alignment, after
         stretch = changed_stretch(before, after)
-        # the bead of the changed stretch nearest the cursor: undoing "confirm above" at bead 2,600 stays there,
-        # not at the stretch's first bead (bead 1)
-        lo, _, new_hi = stretch
+        # the bead of the changed stretch that holds the cursor's sentence (undoing a re-alignment that changed the
+        # number of beads keeps the text in view), else the one nearest the cursor: undoing "confirm above" at bead
+        # 2,600 stays there, not at the stretch's first bead (bead 1)
+        lo, old_hi, new_hi = stretch
         at = min(max(self.cursor, lo), max(lo, new_hi - 1))
+        if lo <= self.cursor < old_hi and self.cursor < len(before.beads):
+            b = before.beads[self.cursor]
+            side, sid = (0, b.src[0]) if b.src else (1, b.tgt[0])
+            at = next((k for k in range(lo, new_hi) if sid in (after.beads[k].src, after.beads[k].tgt)[side]), at)
         return min(at, len(after.beads) - 1), stretch
 
     def flags_by_bead(self, lo: int = 0, hi: int | None = None) -> dict[int, str]:
