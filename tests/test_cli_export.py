@@ -678,6 +678,9 @@ def test_import_of_a_broken_file_is_a_clear_error(tmp_path):
     result = CliRunner().invoke(cli, ["import", "tmx", str(path), "--db", str(new)])
     assert result.exit_code == 1 and "bad.tmx: not a well-formed TMX file" in result.output
     assert list(tmp_path.glob("new.db*")) == []  # made for the import, not left behind empty
+    for odd in ("a#b.db", "x%41.db", "q?r.db"):  # names that mean something in an SQLite URI
+        result = CliRunner().invoke(cli, ["import", "tmx", str(path), "--db", str(tmp_path / odd)])
+        assert result.exit_code == 1 and not (tmp_path / odd).exists()
 
 
 def test_a_failed_import_leaves_a_project_alone_that_another_command_filled_meanwhile(tmp_path, monkeypatch):

@@ -162,7 +162,7 @@ def _holds_nothing(db: Path) -> bool:
     import sqlite3
 
     try:
-        with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)) as con:
+        with contextlib.closing(sqlite3.connect(Path(db).resolve().as_uri() + "?mode=ro", uri=True, timeout=5)) as con:
             return not any(con.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone()
                            for table in ("documents", "pairs", "runs"))
     except sqlite3.Error:
