@@ -1576,10 +1576,21 @@ async def test_a_pair_once_open_is_frozen_out_of_the_collectors_sight_and_let_go
         async with app_for(db).run_test(size=SIZE) as pilot:
             await pilot.pause()
             assert gc.get_freeze_count() > 0
-            first = weakref.ref(pilot.app.session)
+
+            class Loop:  # garbage in a reference cycle: only the collector frees it, never a frozen one
+                pass
+
+            loop = Loop()
+            loop.me = loop
+            pilot.app.session.loop = loop
+            first, cycle = weakref.ref(pilot.app.session), weakref.ref(loop)
+            del loop
+            await pilot.app.open_pair("valdemar")  # frozen now, with the session
+            await pilot.pause()
+            pilot.app.session.loop = None  # the cycle is garbage, frozen
             await pilot.app.open_pair("zeta")
             await pilot.pause()
-            assert pilot.app.session.name == "zeta" and first() is None
+            assert pilot.app.session.name == "zeta" and first() is None and cycle() is None
     finally:
         gc.unfreeze()
 
