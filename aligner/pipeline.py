@@ -7,6 +7,7 @@ import time
 import numpy as np
 
 from .align import AlignParams, align_windows
+from .align.driver import document_ratio
 from .align.numbers import number_counts
 from .embed import Encoder, check_language, get_encoder
 from .errors import InputError
@@ -52,4 +53,4 @@ def align_documents(src: Document, tgt: Document, encoder: Encoder | None = None
 
 def length_ratio(src: Document, tgt: Document) -> float:
     """The target's length in characters over the source's, as the aligner expects of a bead of these documents."""
-    return max(sum(len(s.text) for s in tgt.sentences), 1) / max(sum(len(s.text) for s in src.sentences), 1)
+    return document_ratio([len(s.text) for s in src.sentences], [len(s.text) for s in tgt.sentences])

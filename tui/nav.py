@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from rich.markup import escape
 
 from aligner.align import posterior
+from aligner.flags import FlagStatus
 from aligner.models import Alignment, Bead, BeadStatus, Document, common_ends
 from aligner.store import is_editor
 
@@ -37,12 +38,6 @@ def bead_state(b: Bead, flag: str | None = None) -> str:
     return ""
 
 
-def status_word(status: str) -> str:
-    """A flag's review status as the editor reads it: the store's "confirmed" is "accepted" (`y`), as the notices,
-    `aligner flags` and the HTML report say; "confirmed" is what a bead is."""
-    return "accepted" if status == "confirmed" else status
-
-
 def flag_line(f: Mapping) -> str:
     """One flag record (aligner.flags.Flag.to_dict(), with its review status) as a line of the detail pane:
     the editor's flag with its note; the flagger's with its review status, confidence and, for the kinds whose
@@ -51,7 +46,7 @@ def flag_line(f: Mapping) -> str:
     if is_editor(f):
         return f"[b]your flag: {kind}[/b]" + (f"  {escape(note)}" if note else "")
     status = f.get("status", "open")
-    line = f"{kind} ({status_word(status)}, confidence {f.get('confidence', 0):.2f})"
+    line = f"{kind} ({FlagStatus(status).word}, confidence {f.get('confidence', 0):.2f})"
     if note and kind in ("divergent", "moved"):
         line += f"  {escape(note)}"
     if status == "dismissed":
@@ -72,7 +67,7 @@ def flag_row(k: int, f: Mapping) -> str:
 
     where = " ".join(x for x in (ids("src"), ids("tgt")) if x)
     where = where if len(where) <= 17 else where[:16] + "…"
-    who = "yours" if is_editor(f) else status_word(f.get("status", "open"))
+    who = "yours" if is_editor(f) else FlagStatus(f.get("status", "open")).word
     conf = "-" if who == "yours" else f"{f.get('confidence', 0):.2f}"
     note = " ".join(str(f.get("note", "")).split())
     line = f"{conf:<4}  {f.get('type', '?'):<9} {k + 1:>5}  {where:<17} {who:<9}  {note}"

@@ -99,7 +99,7 @@ def bead_scores(band: Band, moves: list[Move], sims: np.ndarray, src_len: np.nda
     nums = p.number_weight and src_num is not None and tgt_num is not None
     rows, cols = band.cell_rows(), band.cell_cols()
     if p.len_weight or p.len_mult:
-        ratio = length_ratio or max(tgt_len.sum(), 1.0) / max(src_len.sum(), 1.0)
+        ratio = document_ratio(src_len, tgt_len) if length_ratio is None else length_ratio
         src_w, tgt_w = window_lengths(src_len, p.max_side), window_lengths(tgt_len, p.max_side)
     if paras:
         src_span, tgt_span = _spans(src_par, len(src_len), p.max_side), _spans(tgt_par, len(tgt_len), p.max_side)
@@ -129,6 +129,12 @@ def bead_scores(band: Band, moves: list[Move], sims: np.ndarray, src_len: np.nda
         row -= p.merge_penalty * (mv.src + mv.tgt - 2)
         row[~np.isfinite(sims[k])] = -np.inf
     return score
+
+
+def document_ratio(src_len: np.ndarray, tgt_len: np.ndarray) -> float:
+    """The target's length over the source's (sentence lengths in characters): what the length penalty expects of
+    a bead by default."""
+    return max(float(np.sum(tgt_len)), 1.0) / max(float(np.sum(src_len)), 1.0)
 
 
 def _per_cell(rows: np.ndarray, cols: np.ndarray, mv: Move, src_vals: list[np.ndarray],

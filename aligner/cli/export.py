@@ -170,9 +170,9 @@ def _holds_nothing(db: Path) -> bool:
 
 
 def _export(store, pairs, output: Path, fmt: str, flt, **options):
+    """Write `pairs` to `output` (which the command has already checked with store.guard_output)."""
     from ..export import export_file
 
-    store.guard_output(output)
     try:
         return export_file(store.iter_beads([p.name for p in pairs], moved=fmt == "tmx"), output, fmt, flt,
                            **options)
