@@ -28,7 +28,7 @@ import numpy as np
 from .align import AlignParams
 from .embed import DEFAULT_MODEL, Encoder, check_language, get_encoder
 from .errors import AlignerError, InputError
-from .langcheck import likely_language, not_covered
+from .langcheck import lang_code, likely_language, not_covered
 from .models import Alignment, BeadStatus
 from .store import (
     CACHE_DTYPE,
@@ -130,8 +130,13 @@ def _read_manifest(path: Path, src_lang: str, tgt_lang: str):
         if missing:  # the row's problem says it all; its other file may well be in another row
             problems.append((name, f"{path}:{line}: no such file: {', '.join(map(str, missing))}"))
             continue
-        pairs.append(FoundPair(name, src, tgt, (r.get("src_lang") or src_lang).strip(),
-                               (r.get("tgt_lang") or tgt_lang).strip()))
+        try:
+            langs = [lang_code(r.get(column) or default) for column, default in (("src_lang", src_lang),
+                                                                                  ("tgt_lang", tgt_lang))]
+        except ValueError as exc:
+            problems.append((name, f"{path}:{line}: {exc}"))
+            continue
+        pairs.append(FoundPair(name, src, tgt, *langs))
     return pairs, unmatched, problems
 
 

@@ -8,7 +8,7 @@ by a structural edit: they are the editor's decisions and the anchors of a re-al
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from itertools import chain
 
@@ -351,7 +351,12 @@ def realign(a: Alignment, i: int, src: Document, tgt: Document, align: AlignFn) 
             beads.append(was.get((src, tgt)) or Bead(src, tgt, b.score, confidence=b.confidence))
     new = a.with_beads(a.beads[:lo] + tuple(beads) + a.beads[hi:])
     detail = {"first": lo, "last": hi - 1, "beads": len(beads)}
-    here = a.beads[i]
-    side, sid = (0, here.src[0]) if here.src else (1, here.tgt[0])
-    cursor = next((lo + k for k, b in enumerate(beads) if sid in (b.src, b.tgt)[side]), lo)
-    return Edit(new, min(cursor, len(new.beads) - 1), "realign", detail)
+    cursor = bead_holding(new.beads, a.beads[i], lo, lo + len(beads))
+    return Edit(new, min(lo if cursor is None else cursor, len(new.beads) - 1), "realign", detail)
+
+
+def bead_holding(beads: Sequence[Bead], old: Bead, lo: int, hi: int) -> int | None:
+    """The index, among beads lo..hi-1, of the bead that holds bead `old`'s first sentence (its first source
+    sentence, else its first target sentence), or None: where the cursor goes when a change redraws its bead."""
+    side, sid = (0, old.src[0]) if old.src else (1, old.tgt[0])
+    return next((k for k in range(lo, hi) if sid in (beads[k].src, beads[k].tgt)[side]), None)

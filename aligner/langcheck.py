@@ -15,6 +15,26 @@ DOUBT = 0.01  # and for the declared one, at most
 _WORD = re.compile(r"[^\W\d_]+")
 
 
+ISO_639_1 = frozenset("""
+    aa ab ae af ak am an ar as av ay az ba be bg bh bi bm bn bo br bs ca ce ch co cr cs cu cv cy da de dv dz ee el
+    en eo es et eu fa ff fi fj fo fr fy ga gd gl gn gu gv ha he hi ho hr ht hu hy hz ia id ie ig ii ik io is it iu
+    ja jv ka kg ki kj kk kl km kn ko kr ks ku kv kw ky la lb lg li ln lo lt lu lv mg mh mi mk ml mn mr ms mt my na
+    nb nd ne ng nl nn no nr nv ny oc oj om or os pa pi pl ps pt qu rm rn ro ru rw sa sc sd se sg si sk sl sm sn so
+    sq sr ss st su sv sw ta te tg th ti tk tl tn to tr ts tt tw ty ug uk ur uz ve vi vo wa wo xh yi yo za zh zu
+""".split())
+_LANG_TAG = re.compile(r"([a-z]{2})(-[a-z0-9]{2,8})?")
+
+
+def lang_code(value: str) -> str:
+    """An ISO 639-1 code in lower case, with its region subtag if any (ES -> es, zh_TW -> zh-tw, as the encoders
+    and the store name them); ValueError for anything else."""
+    code = value.strip().lower().replace("_", "-")
+    match = _LANG_TAG.fullmatch(code)
+    if not match or match[1] not in ISO_639_1:
+        raise ValueError(f"{value!r} is not an ISO 639-1 code (e.g. es, en, de)")
+    return code
+
+
 def language_probabilities(text: str) -> dict[str, float]:
     """Each language's probability for `text` (py3langid's scores normalised, as its norm_probs option does)."""
     import py3langid
@@ -53,10 +73,12 @@ def _group(lang: str) -> int | str:
     return next((k for k, g in enumerate(_GROUPS) if lang in g), lang)
 
 
-def not_covered(lang: str) -> str:
-    """What to add to a wrong-language warning when the default encoder does not cover `lang` ('' when it does)."""
+def not_covered(lang: str, model: str | None = None) -> str:
+    """What to add to a wrong-language warning when the default encoder does not cover `lang` ('' when it does,
+    and when the text is aligned with another `model`, whose languages are not known)."""
+    from .embed import is_default
     from .embed.use import LANGUAGES
 
-    if lang in LANGUAGES:
+    if lang in LANGUAGES or (model is not None and not is_default(model)):
         return ""
     return f"the default model does not cover {lang!r} (--model st:<name> picks one that does)"

@@ -55,6 +55,17 @@ def test_a_manifest_pairs_any_layout(tmp_path):
     assert unmatched == []  # b.txt is paired in the first row: not "without a counterpart"
 
 
+def test_a_manifests_language_codes_are_checked_and_written_as_the_options_write_them(tmp_path):
+    (tmp_path / "uno.txt").write_text("Uno.\n")
+    (tmp_path / "one.txt").write_text("One.\n")
+    (tmp_path / "pairs.csv").write_text("name,src,tgt,src_lang,tgt_lang\n"
+                                        "upper,uno.txt,one.txt,ES,en_GB\n"
+                                        "spanish,uno.txt,one.txt,spanish,en\n")
+    pairs, _, problems = find_pairs(tmp_path)
+    assert [(p.name, p.src_lang, p.tgt_lang) for p in pairs] == [("upper", "es", "en-gb")]
+    assert problems == [("spanish", f"{tmp_path / 'pairs.csv'}:3: 'spanish' is not an ISO 639-1 code (e.g. es, "
+                                    "en, de)")]
+
 def test_import_reports_added_changed_and_unchanged(tmp_path, corpus):
     store = Store.open(tmp_path / "p.db")
     first = import_corpus(store, corpus)

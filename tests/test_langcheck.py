@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from aligner.langcheck import likely_language
+from aligner.langcheck import likely_language, not_covered
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 
@@ -38,3 +38,10 @@ def test_short_texts_are_not_judged_and_any_language_is_named():
                  "mat er fortsatt høye for mange familier. Opposisjonen mener at budsjettet gir for lite til "
                  "kommunene og til sykehusene i distriktene, og vil kreve endringer i Stortinget.")
     assert likely_language(norwegian, "nb") is None  # read as "no": the same language
+
+
+def test_the_not_covered_note_speaks_of_the_default_model_only():
+    assert not_covered("fi") == not_covered("fi", "use") == \
+        "the default model does not cover 'fi' (--model st:<name> picks one that does)"
+    assert not_covered("en") == not_covered("en", "use") == ""
+    assert not_covered("fi", "st:sentence-transformers/LaBSE") == ""  # its languages are not known here

@@ -755,6 +755,59 @@ async def test_an_export_to_a_missing_folder_says_so_plainly(db, tmp_path):
         assert any(m.startswith(f"export failed: cannot write {target} (") and ".part" not in m for m in messages)
 
 
+
+class Finished:
+    """Collects what a job posts when it ends, as the app's Reporter would."""
+
+    def __init__(self):
+        self.error = self.note = None
+
+    def finish(self, error=None, note=""):
+        self.error, self.note = error, note
+
+
+def with_unaligned_pairs(db: Path) -> Path:
+    """db plus 'broken' (its alignment failed) and 'fresh' (never aligned)."""
+    with Store.open(db) as store:
+        for name in ("broken", "fresh"):
+            s = store.add_document(f"es/{name}.txt", "es", "Una frase.")
+            t = store.add_document(f"en/{name}.txt", "en", "A sentence.")
+            store.add_pair(name, s, t)
+        store.record_failure("broken", "encoder crashed")
+    return db
+
+
+def test_the_apps_export_of_an_unaligned_pair_says_why_and_writes_nothing(db, tmp_path):
+    from tui import jobs
+
+    with_unaligned_pairs(db)
+    for name, why in (("broken", "broken: alignment failed: encoder crashed"), ("fresh", "fresh: not aligned yet")):
+        done, target = Finished(), tmp_path / f"{name}.tmx"
+        jobs.export_tmx(db, name, target, done)
+        assert done.error.startswith(f"export failed: nothing written: {why}") and not target.exists()
+
+
+def test_the_apps_whole_project_export_leaves_unaligned_pairs_out_and_names_them(db, tmp_path):
+    from tui import jobs
+
+    with_unaligned_pairs(db)
+    done, target = Finished(), tmp_path / "all.tmx"
+    jobs.export_tmx(db, None, target, done)
+    assert done.error is None and done.note.endswith("left out, not aligned: broken, fresh")
+    assert "Valdemar" in target.read_text(encoding="utf-8")
+
+
+def test_the_apps_export_of_a_project_with_no_aligned_pair_is_an_error(tmp_path):
+    from tui import jobs
+
+    db = tmp_path / "p.db"
+    with Store.open(db) as store:
+        store.add_pair("fresh", store.add_document("es/f.txt", "es", "Una frase."),
+                       store.add_document("en/f.txt", "en", "A sentence."))
+    done, target = Finished(), tmp_path / "all.tmx"
+    jobs.export_tmx(db, None, target, done)
+    assert "no pair of the project is aligned" in done.error and not target.exists()
+
 # --- the project screen ---------------------------------------------------------------------------------------
 
 async def test_a_pair_whose_files_changed_opens_on_the_version_it_aligned(db):

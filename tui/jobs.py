@@ -105,8 +105,18 @@ def stretch_aligner(store, encoder: Encoder, params: dict | None, whole: tuple[D
     return align
 
 
+def unaligned_reason(info) -> str:
+    """Why pair `info` has no alignment, in the app's words: its failure (with the file to fix, as the project
+    screen reads it) or that it is new; `a` on the project screen aligns it."""
+    if info.error:
+        return f"{info.name}: alignment failed: {info.error}"
+    return f"{info.name}: not aligned yet; `a` on the project screen aligns it"
+
+
 def export_tmx(db: Path, name: str | None, path: Path, post) -> None:
-    """Write one pair (or every pair) to a TMX file; one-sided beads are left out, as in `aligner export`."""
+    """Write one pair (or every pair) to a TMX file; one-sided beads are left out, as in `aligner export`. As in
+    `aligner export`, a named pair without an alignment is an error, and so is a project with no aligned pair
+    (nothing is written); the whole project's export leaves the unaligned pairs out and says which."""
     from aligner.export import export_file
     from aligner.store import Store
 
@@ -115,8 +125,13 @@ def export_tmx(db: Path, name: str | None, path: Path, post) -> None:
             pairs = store.pairs([name] if name else None)
             if not pairs:
                 raise AlignerError("nothing to export: the project has no pairs")
-            if name and pairs[0].run_id is None:
-                raise AlignerError(f"{name}: not aligned yet; nothing to export")
+            aligned = [p for p in pairs if p.run_id is not None]
+            left_out = [p for p in pairs if p.run_id is None]
+            if name and left_out:
+                raise AlignerError(f"nothing written: {unaligned_reason(left_out[0])}")
+            if not aligned:
+                raise AlignerError("nothing written: no pair of the project is aligned; `a` on the project "
+                                   "screen aligns the selected pair")
             store.guard_output(path)
             summary = export_file(store.iter_beads([name] if name else None, moved=True), path, "tmx",
                                   src_lang=pairs[0].src_lang, tgt_lang=pairs[0].tgt_lang)
@@ -125,5 +140,10 @@ def export_tmx(db: Path, name: str | None, path: Path, post) -> None:
         return
     except OSError as exc:  # said without the error number and the temporary file's name
         post.finish(f"export failed: cannot write {path} ({exc.strerror or exc})")
+        return
+    if left_out:
+        names = ", ".join(p.name for p in left_out[:5]) + (f" and {len(left_out) - 5} more" if len(left_out) > 5
+                                                             else "")
+        post.finish(None, f"{summary.lines()[0]}\nleft out, not aligned: {names}")
         return
     post.finish(None, summary.lines()[0])

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from itertools import accumulate
 from pathlib import Path
 
-from aligner.edits import Edit
+from aligner.edits import Edit, bead_holding
 from aligner.errors import StaleAlignment
 from aligner.flags import Flag, FlagStatus, FlagType, Span
 from aligner.models import Alignment, BeadStatus, Document
@@ -114,9 +114,8 @@ class PairSession:
         lo, old_hi, new_hi = stretch
         at = min(max(self.cursor, lo), max(lo, new_hi - 1))
         if lo <= self.cursor < old_hi and self.cursor < len(before.beads):
-            b = before.beads[self.cursor]
-            side, sid = (0, b.src[0]) if b.src else (1, b.tgt[0])
-            at = next((k for k in range(lo, new_hi) if sid in (after.beads[k].src, after.beads[k].tgt)[side]), at)
+            held = bead_holding(after.beads, before.beads[self.cursor], lo, new_hi)
+            at = at if held is None else held
         return min(at, len(after.beads) - 1), stretch
 
     def flags_by_bead(self, lo: int = 0, hi: int | None = None) -> dict[int, str]:

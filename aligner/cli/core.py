@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import sys
 from pathlib import Path
 
@@ -15,27 +14,18 @@ from ..export import counted
 from ..models import Alignment, Document
 from . import cli
 
-ISO_639_1 = frozenset("""
-    aa ab ae af ak am an ar as av ay az ba be bg bh bi bm bn bo br bs ca ce ch co cr cs cu cv cy da de dv dz ee el
-    en eo es et eu fa ff fi fj fo fr fy ga gd gl gn gu gv ha he hi ho hr ht hu hy hz ia id ie ig ii ik io is it iu
-    ja jv ka kg ki kj kk kl km kn ko kr ks ku kv kw ky la lb lg li ln lo lt lu lv mg mh mi mk ml mn mr ms mt my na
-    nb nd ne ng nl nn no nr nv ny oc oj om or os pa pi pl ps pt qu rm rn ro ru rw sa sc sd se sg si sk sl sm sn so
-    sq sr ss st su sv sw ta te tg th ti tk tl tn to tr ts tt tw ty ug uk ur uz ve vi vo wa wo xh yi yo za zh zu
-""".split())
-_LANG_TAG = re.compile(r"([a-z]{2})(-[a-z0-9]{2,8})?")
-
 
 def lang_code(ctx, param, value: str | None) -> str | None:
-    """Click callback of the language options: an ISO 639-1 code in lower case, with its region subtag if any
-    (ES -> es, zh-TW -> zh-tw, as the encoders and the store name them); anything else is bad usage, caught here
-    rather than as a language the model does not cover."""
+    """Click callback of the language options (langcheck.lang_code); a bad code is bad usage, caught here rather
+    than as a language the model does not cover."""
+    from ..langcheck import lang_code as normalise
+
     if value is None:
         return None
-    code = value.strip().lower().replace("_", "-")
-    match = _LANG_TAG.fullmatch(code)
-    if not match or match[1] not in ISO_639_1:
-        raise click.BadParameter(f"{value!r} is not an ISO 639-1 code (e.g. es, en, de)")
-    return code
+    try:
+        return normalise(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
 def lang_option(flag, default, help="ISO 639-1 language code."):
@@ -69,7 +59,7 @@ def align(src, tgt, src_lang, tgt_lang, model, presegmented, fmt, output, max_si
             click.echo(f"note: no sentence splitter for {lang!r}; using the English Punkt model", err=True)
     s = load_document(src, src_lang, presegmented)
     t = load_document(tgt, tgt_lang, presegmented)
-    warn_language(s, t)
+    warn_language(s, t, model=model)
     params = AlignParams(max_side=max_side, skip=skip)
     alignment = align_documents(s, t, get_encoder(model), params)
     text = render(alignment, s, t, fmt)
@@ -85,14 +75,15 @@ def align(src, tgt, src_lang, tgt_lang, model, presegmented, fmt, output, max_si
         sys.stdout.write(text)
 
 
-def warn_language(*docs: Document) -> None:
-    """A note on stderr for a document that looks written in another language than it is said to be."""
+def warn_language(*docs: Document, model: str | None = None) -> None:
+    """A note on stderr for a document that looks written in another language than it is said to be (and, with the
+    default `model`, when that model does not cover the language it looks written in)."""
     from ..langcheck import likely_language, not_covered
 
     for doc in docs:
         if other := likely_language(doc.text, doc.lang):
             click.echo(f"warning: {doc.path} looks written in {other!r}, not {doc.lang!r} (--src-lang / "
-                       f"--tgt-lang)" + (f"; {note}" if (note := not_covered(other)) else ""), err=True)
+                       f"--tgt-lang)" + (f"; {note}" if (note := not_covered(other, model)) else ""), err=True)
 
 
 def render(alignment: Alignment, src: Document, tgt: Document, fmt: str) -> str:

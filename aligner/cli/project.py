@@ -206,6 +206,7 @@ def status(db):
     with _open(db) as store:
         frame = project_frame(store)
         beads = store.bead_counts()
+        changed = [p.name for p in store.pairs() if p.stale]  # also a changed pair whose new files failed to align
     if frame.is_empty():
         click.echo(f"{db}: no pairs yet; import some with `aligner add CORPUS`")
         return
@@ -229,7 +230,6 @@ def status(db):
                f"{counted(int(frame['flags'].sum()), 'open flag')}")
     for row in frame.filter(pl.col("error").is_not_null()).iter_rows(named=True):
         click.echo(f"failed: {row['pair']}: {row['error'].splitlines()[0]}", err=True)
-    changed = frame.filter((pl.col("status") == "changed") & (pl.col("beads") > 0))["pair"].to_list()
     if changed:
         click.echo(f"changed: {', '.join(changed)}: src and tgt count the sentences of the new files; the beads, "
                    "review and flags are those of the version aligned before (`aligner align-all` aligns the new "

@@ -64,8 +64,13 @@ def get_encoder(name: str = DEFAULT_MODEL) -> Encoder:
         return _instances[name]
 
 
+def is_default(name: str) -> bool:
+    """Whether model name `name` means the bundled default encoder."""
+    return name in (DEFAULT_MODEL, "use", "usem3")
+
+
 def _create(name: str) -> Encoder:
-    if name in (DEFAULT_MODEL, "use", "usem3"):
+    if is_default(name):
         from .use import USEEncoder
 
         return USEEncoder()
