@@ -17,7 +17,7 @@ from typing import IO
 
 from .align.posterior import is_doubtful
 from .models import BeadStatus
-from .textio import one_line
+from .textio import one_line, sentence_separator, split_joined
 from .tmx import DEFAULT_MAX_LENGTH, LongSegment, TranslationUnit, clean_text, write_tmx
 
 TABLE_FORMATS = ("tsv", "csv", "jsonl", "parquet")
@@ -127,7 +127,8 @@ class ExportSummary:
         if self.skipped:
             out.append("skipped: " + "; ".join(f"{n} {why}" for why, n in sorted(self.skipped.items())))
         if self.removed_chars:
-            out.append(f"removed {counted(self.removed_chars, 'character')} not allowed in XML 1.0")
+            out.append(f"removed {counted(self.removed_chars, 'character')} not allowed in XML 1.0 (a space "
+                       "stands where they stood between two words)")
         if self.unjudged:
             out.append(f"note: {counted(self.unjudged, 'automatic bead')} without a confidence (aligned before "
                        "confidences were kept) passed --min-confidence unjudged; `aligner align-all --force` gives "
@@ -221,11 +222,7 @@ def to_unit(row: BeadRow) -> TranslationUnit:
 
 def _clean_lengths(text: str, lengths: tuple[int, ...]) -> list[int]:
     """The lengths of a segment's sentences once the TMX writer has removed what XML 1.0 cannot carry."""
-    out, pos = [], 0
-    for n in lengths:
-        out.append(len(clean_text(text[pos:pos + n])[0]))
-        pos += n + 1
-    return out
+    return [len(clean_text(part)[0]) for part in split_joined(text, lengths)]
 
 
 def export_tmx(rows: Iterable[BeadRow], out: IO[str], src_lang: str, tgt_lang: str,
@@ -562,7 +559,7 @@ def _bead_type(unit: TranslationUnit) -> tuple[int, int] | None:
 
 
 def _sentences(text: str, count: int, lang: str, lengths: str = "") -> list[str]:
-    """One side of a unit as sentences: a many-sided bead we exported (its sentences joined by spaces) is cut
+    """One side of a unit as sentences: a many-sided bead we exported (its sentences joined) is cut
     back by its x-*-lengths prop, or else split back when the segmenter finds exactly `count` sentences that
     rejoin to the text; otherwise it is one sentence."""
     if count > 1:
@@ -571,22 +568,19 @@ def _sentences(text: str, count: int, lang: str, lengths: str = "") -> list[str]
             from .segment import split_sentences
 
             parts = [one_line(text[a:b]) for a, b in split_sentences(text, lang)]
-        if len(parts) == count and all(parts) and " ".join(parts) == text:
+        if len(parts) == count and all(parts) and sentence_separator(lang).join(parts) == text:
             return parts
     return [text]
 
 
 def _cut(text: str, lengths: str) -> list[str]:
-    """`text` cut into pieces of the given lengths ('12 30'), one space between them; [] when they do not fit."""
+    """`text` cut into pieces of the given lengths ('12 30') with the separator join_sentences put between them
+    (a space, none in Chinese or Japanese); [] when they do not fit."""
     sizes = lengths.split()
     if not sizes or not all(n.isdigit() for n in sizes):
         return []
-    parts, pos = [], 0
-    for n in map(int, sizes):
-        parts.append(text[pos:pos + n])
-        pos += n + 1
-    ok = pos == len(text) + 1 and all(p and p == one_line(p) for p in parts) and " ".join(parts) == text
-    return parts if ok else []
+    parts = split_joined(text, [int(n) for n in sizes])
+    return parts if all(p and p == one_line(p) for p in parts) else []
 
 
 def _confidence(unit: TranslationUnit) -> float | None:

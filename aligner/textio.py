@@ -20,6 +20,44 @@ def one_line(text: str) -> str:
     return _BREAKING_SPACE.sub(" ", text).strip()
 
 
+
+# Languages written without a space between sentences: the sentences of a merged bead are joined without one.
+SPACELESS = frozenset({"zh", "ja"})
+
+
+def sentence_separator(lang: str) -> str:
+    """What stands between two sentences of `lang` (a code such as 'zh' or 'zh-tw') joined into one segment."""
+    return "" if lang.lower().replace("_", "-").split("-")[0] in SPACELESS else " "
+
+
+def join_sentences(texts, lang: str) -> str:
+    """Sentences of `lang` as one text, as a merged bead's side is written out (a TMX segment, a TSV cell)."""
+    return sentence_separator(lang).join(texts)
+
+
+def split_joined(text: str, lengths) -> list[str]:
+    """The sentences that join_sentences joined into `text`, cut back by their `lengths`, whichever separator the
+    language has; [] when the lengths do not fit the text."""
+    gap = len(text) - sum(lengths)
+    if not lengths or gap not in (0, len(lengths) - 1) or (gap and any(
+            text[pos] != " " for pos in _gaps(lengths))):
+        return []
+    width = 1 if gap else 0
+    parts, pos = [], 0
+    for n in lengths:
+        parts.append(text[pos:pos + n])
+        pos += n + width
+    return parts
+
+
+def _gaps(lengths):
+    """Where the separators stand in a text of sentences of `lengths` joined by one character."""
+    pos = 0
+    for n in lengths[:-1]:
+        pos += n
+        yield pos
+        pos += 1
+
 # C1 controls that Windows-1252 uses for quotes, dashes, the euro sign...: what those become when a Windows-1252
 # file is converted as Latin-1 (the five it leaves undefined, and U+0085, a line break, are not reported)
 _C1 = re.compile("[\x80\x82-\x84\x86-\x8c\x8e\x91-\x9c\x9e\x9f]")

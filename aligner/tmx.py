@@ -21,8 +21,9 @@ TMX_DATE = "%Y%m%dT%H%M%SZ"
 DEFAULT_MAX_LENGTH = 1000
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
-# XML 1.0 allows TAB, LF, CR and these ranges; anything else (C0 controls, lone surrogates, U+FFFE/FFFF) is removed.
-_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# XML 1.0 allows TAB, LF, CR and these ranges; anything else (C0 controls, lone surrogates, U+FFFE/FFFF) is removed
+# (clean_text).
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]+")
 # Inline elements whose content is the original formatting code (e.g. "<b>"), not translatable text.
 _CODE_TAGS = frozenset({"bpt", "ept", "it", "ph", "ut"})
 _BREAK_CODE = re.compile(r"<br\b|<p\b|</p>|\\line\b|\\par\b|\n", re.IGNORECASE)
@@ -86,8 +87,18 @@ def parse_tmx_date(text: str) -> datetime:
 
 
 def clean_text(text: str) -> tuple[str, int]:
-    """The text without characters XML 1.0 forbids, and how many were removed."""
-    return _NOT_XML.subn("", text)
+    """The text without the characters XML 1.0 forbids, and how many there were. A run of them between two
+    words becomes a space (a control character pasted from a word processor, "Palabra\\x07pegada", would
+    otherwise glue two words together); elsewhere it is removed."""
+    removed = 0
+
+    def replace(m: re.Match) -> str:
+        nonlocal removed
+        removed += m.end() - m.start()
+        a, b = m.start(), m.end()
+        return " " if 0 < a and b < len(text) and not text[a - 1].isspace() and not text[b].isspace() else ""
+
+    return _NOT_XML.sub(replace, text), removed
 
 
 def escape(text: str) -> str:

@@ -264,7 +264,8 @@ def test_unknown_format_is_refused(tmp_path):
 
 # ---- export -> import -> export through real projects -------------------------------------------------------------
 
-WORD = st.text(st.sampled_from("abcñé&<>\"'.,;:!?¿¡«»—😀ABC0123"), min_size=1, max_size=8)
+WORD = st.text(st.sampled_from("abcñé&<>\"'.,;:!?¿¡«»—😀ABC0123\u00a0\u202f"), min_size=1, max_size=8).filter(
+    str.strip)
 SENTENCE = st.lists(WORD, min_size=1, max_size=5).map(" ".join)
 SHAPES = st.sampled_from([(1, 1)] * 4 + [(1, 0), (0, 1), (2, 1), (1, 2), (2, 2), (1, 3), (3, 1), (1, 4), (4, 1)])
 DATES = st.sampled_from([None, "2024-03-01T12:00:00+00:00", "2025-11-30T23:59:59+00:00"])
@@ -315,3 +316,57 @@ def test_export_import_export_gives_the_same_file(tmp_path_factory, project):
 def test_sentence_lengths_are_those_of_the_cleaned_text():
     unit = to_unit(row(src="Uno.\x01 Dos.", src_ids=(0, 1), src_lengths=(5, 4), tgt_lengths=(6,)))
     assert unit.props["x-src-lengths"] == "4 4" and "x-tgt-lengths" not in unit.props
+
+
+def test_no_break_spaces_survive_export_import_export(tmp_path):
+    """'38\u00a0%' and '14\u202f000' read from files go through a memory and back unchanged (import used to make
+    them plain spaces, silently)."""
+    from aligner.export import import_tmx
+    from aligner.models import Alignment
+    from aligner.store import Store
+
+    es, en = "El alquiler subió un 38\u00a0% en 14\u202f000 pisos.", "Rents rose by 38\u00a0% in 14\u202f000 flats."
+    files = [tmp_path / "1.tmx", tmp_path / "2.tmx"]
+    with Store.open(tmp_path / "1.db") as store:
+        store.add_pair("nb", store.add_document("es/nb.txt", "es", es), store.add_document("en/nb.txt", "en", en))
+        store.save_alignment("nb", Alignment((Bead((0,), (0,), 0.9),), 1, 1), {"model": "m"})
+        export_file(store.iter_beads(), files[0], "tmx", created=WHEN)
+    with Store.open(tmp_path / "2.db") as store:
+        summary = import_tmx(store, files[0])
+        assert [s.text for s in store.documents_for("nb")[0].sentences] == [es]
+        assert summary.respaced == 0
+        export_file(store.iter_beads(), files[1], "tmx", created=WHEN)
+    assert files[1].read_bytes() == files[0].read_bytes()
+    assert "38\u00a0%" in files[1].read_text(encoding="utf-8")
+
+
+def test_a_merged_chinese_side_is_joined_without_a_space_and_cut_back_on_import(tmp_path):
+    from aligner.export import import_tmx
+    from aligner.models import Alignment
+    from aligner.store import Store
+
+    zh = ["政府昨天批准了一项新的住房法。", "该法律限制大城市的租金。"]
+    es = ["El Gobierno aprobó ayer una ley de vivienda que limita los alquileres."]
+    files = [tmp_path / "1.tmx", tmp_path / "2.tmx"]
+    with Store.open(tmp_path / "1.db") as store:
+        store.add_pair("ley", store.add_sentences("es/ley", "es", [(es[0], 0)]),
+                       store.add_sentences("zh/ley", "zh-CN", [(t, 0) for t in zh]))
+        store.save_alignment("ley", Alignment((Bead((0,), (0, 1), 0.8, BeadStatus.CONFIRMED),), 1, 2), {"model": "m"})
+        assert [r.tgt for r in store.iter_beads()] == ["".join(zh)]
+        export_file(store.iter_beads(), files[0], "tmx", created=WHEN, tgt_lang="zh-CN")
+    text = files[0].read_text(encoding="utf-8")
+    assert f"<seg>{''.join(zh)}</seg>" in text and '<prop type="x-tgt-lengths">15 12</prop>' in text
+    with Store.open(tmp_path / "2.db") as store:
+        import_tmx(store, files[0])
+        assert [s.text for s in store.documents_for("ley")[1].sentences] == zh
+        export_file(store.iter_beads(), files[1], "tmx", created=WHEN, tgt_lang="zh-CN")
+    assert files[1].read_bytes() == files[0].read_bytes()
+
+
+def test_split_joined_cuts_sentences_back_whichever_the_separator():
+    from aligner.textio import join_sentences, split_joined
+
+    for lang, texts in (("es", ["Uno.", "Dos dos."]), ("ja", ["一つ。", "二つ。"]), ("zh-TW", ["一。", "二。", "三。"])):
+        assert split_joined(join_sentences(texts, lang), [len(t) for t in texts]) == texts
+    assert split_joined("Uno.XDos.", [4, 4]) == []  # no space where the separator stands
+    assert split_joined("Uno. Dos.", [4, 3]) == [] and split_joined("", []) == []

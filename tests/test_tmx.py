@@ -109,10 +109,11 @@ def test_literal_markup_stays_text_and_never_becomes_an_element():
 
 
 def test_invalid_characters_are_removed_and_counted_and_empty_units_skipped():
-    xml, stats = write([TranslationUnit("a\x00b\x1b\ufffe", "c\ud800"), TranslationUnit("\x01\x02", "x")])
-    assert toolkit_units(xml) == [("ab", "c")]
-    assert stats.removed_chars == 6
-    assert (stats.written, stats.empty) == (1, 1)
+    xml, stats = write([TranslationUnit("a\x00b\x1b\ufffe", "c\ud800"), TranslationUnit("\x01\x02", "x"),
+                        TranslationUnit("Palabra\x07pegada, \x07suelta\x13", "word\x0e\x0fglued")])
+    assert toolkit_units(xml) == [("a b", "c"), ("Palabra pegada, suelta", "word glued")]  # no words glued
+    assert stats.removed_chars == 11
+    assert (stats.written, stats.empty) == (2, 1)
 
 
 def test_carriage_returns_and_edge_whitespace_survive():

@@ -11,6 +11,7 @@ from aligner.align import posterior
 from aligner.flags import FlagStatus
 from aligner.models import Alignment, Bead, BeadStatus, Document, common_ends
 from aligner.store import is_editor
+from aligner.textio import join_sentences
 
 FLAG_KINDS = ("added", "dropped", "divergent", "furniture")  # what an editor flags
 SHOWN_KINDS = (*FLAG_KINDS, "moved")  # ... and what the flagger finds besides
@@ -143,7 +144,7 @@ def compile_search(text: str, src_lang: str = "es", tgt_lang: str = "en") -> tup
 
 def bead_text(b: Bead, doc: Document, side: str) -> str:
     ids = b.src if side == "src" else b.tgt
-    return " ".join(doc.sentences[i].text for i in ids)
+    return join_sentences((doc.sentences[i].text for i in ids), doc.lang)
 
 
 def search(a: Alignment, src: Document, tgt: Document, pattern: re.Pattern, side: str, start: int,

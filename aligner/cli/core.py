@@ -89,13 +89,14 @@ def warn_language(*docs: Document, model: str | None = None) -> None:
 def render(alignment: Alignment, src: Document, tgt: Document, fmt: str) -> str:
     """The alignment as text in one of the plain formats."""
     from ..evaluate import format_links
+    from ..textio import join_sentences
 
     if fmt == "gold":
         return format_links(alignment.links())
     rows = [{
         "src_ids": list(b.src), "tgt_ids": list(b.tgt), "type": b.kind, "score": b.score,
-        "src": " ".join(src.sentences[i].text for i in b.src),
-        "tgt": " ".join(tgt.sentences[j].text for j in b.tgt), "confidence": b.confidence,
+        "src": join_sentences((src.sentences[i].text for i in b.src), src.lang),
+        "tgt": join_sentences((tgt.sentences[j].text for j in b.tgt), tgt.lang), "confidence": b.confidence,
     } for b in alignment.beads]
     if fmt == "json":
         return json.dumps({"src": src.path, "tgt": tgt.path, "model": alignment.meta.get("model"),

@@ -12,6 +12,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from ..models import Alignment, Document
+from ..textio import join_sentences
 from .model import FlagParams, Pair
 
 # ---- calibration -----------------------------------------------------------------------------------------------
@@ -73,7 +74,7 @@ def _runs(ids: Iterable[int], doc: Document | None = None, tolerance: int = 0) -
 
 
 def _preview(doc: Document, ids: Sequence[int], width: int = 70) -> str:
-    text = " ".join(doc.sentences[i].text for i in ids)
+    text = join_sentences((doc.sentences[i].text for i in ids), doc.lang)
     return text if len(text) <= width else text[: width - 1] + "…"
 
 

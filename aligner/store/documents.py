@@ -88,11 +88,13 @@ class Documents(StoreBase):
 
     def add_sentences(self, path: str | Path, lang: str, sentences: Sequence[tuple[str, int]]) -> int:
         """Store a document given as its sentences, each with its paragraph number: (text, paragraph), one line
-        each (whitespace runs are collapsed). For sentences that come from elsewhere with their paragraphs, such
+        each (runs of breaking whitespace are collapsed; no-break spaces stay, as in a document read from a file). For sentences that come from elsewhere with their paragraphs, such
         as an imported translation memory; versions as in `add_document`, by text and paragraphs."""
         if not sentences:
             raise StoreError(f"{path}: a document needs at least one sentence")
-        lines = [" ".join(t.replace("\ufeff", " ").split()) for t, _ in sentences]
+        from ..textio import one_line
+
+        lines = [one_line(t) for t, _ in sentences]  # no-break spaces kept ("38\u00a0%"), as in a file read
         text, pos, sents = "".join(line + "\n" for line in lines), 0, []
         for k, (line, (_, para)) in enumerate(zip(lines, sentences)):
             sents.append(Sentence(k, line, int(para), pos, pos + len(line)))

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 
 from ..models import BeadStatus
+from ..textio import join_sentences, sentence_separator, split_joined
 from .documents import Documents, PairInfo
 from .flags import is_editor, shown_editor_flags
 from .stretch import RUN_BEADS
@@ -70,20 +71,22 @@ def _when(text: str | None) -> datetime | None:
 class _Sentences:
     """Walks a document's sentences in id order, for beads that come in document order."""
 
-    def __init__(self, conn: sqlite3.Connection, doc_id: int):
+    def __init__(self, conn: sqlite3.Connection, doc_id: int, lang: str):
+        self._sep = sentence_separator(lang)
         self._cur = conn.execute("SELECT idx, text, paragraph FROM sentences WHERE doc_id = ? ORDER BY idx",
                                  (doc_id,))
         self._row = self._cur.fetchone()
 
     def take(self, start: int, n: int) -> tuple[str, int | None, tuple[int, ...]]:
-        """The text of sentences start..start+n-1 joined by spaces, the first one's paragraph, and their lengths."""
+        """The text of sentences start..start+n-1 joined (textio.join_sentences), the first one's paragraph, and
+        their lengths."""
         while self._row is not None and self._row[0] < start:
             self._row = self._cur.fetchone()
         texts, para = [], self._row[2] if n and self._row is not None else None
         while self._row is not None and self._row[0] < start + n:
             texts.append(self._row[1])
             self._row = self._cur.fetchone()
-        return " ".join(texts), para, tuple(map(len, texts))
+        return self._sep.join(texts), para, tuple(map(len, texts))
 
 
 def _pair_rows(conn: sqlite3.Connection, p: PairInfo, wanted, min_score, batch_size: int) -> Iterator:
@@ -110,7 +113,8 @@ def _pair_rows(conn: sqlite3.Connection, p: PairInfo, wanted, min_score, batch_s
         for side, name in zip(marks[editor], ("src", "tgt"), strict=True):
             for i in (f.get(name) or {}).get("sentences", ()):
                 side.setdefault(i, set()).add(f["type"])
-    src, tgt = _Sentences(conn, p.run_src_doc), _Sentences(conn, p.run_tgt_doc)  # the versions it aligned
+    src, tgt = (_Sentences(conn, p.run_src_doc, p.src_lang),  # the versions it aligned
+                _Sentences(conn, p.run_tgt_doc, p.tgt_lang))
     cur = conn.execute(RUN_BEADS, (p.run_id,))
     while rows := cur.fetchmany(batch_size):
         for s0, ns, t0, nt, score, status, changed, confidence in rows:
@@ -134,7 +138,7 @@ def _pair_rows(conn: sqlite3.Connection, p: PairInfo, wanted, min_score, batch_s
                 unpaired = bool(editor & {"added", "dropped", "furniture"})
             made = _when(own[key]) if own and (key := f"{s0}:{t0}") in own else created
             yield BeadRow(p.name, s_ids, t_ids, s_text, t_text, score, status, tuple(sorted(kinds)),
-                          s_para if s_para is not None else t_para, made, _when(changed) or made, s_lens,
+                          s_para if s_para is not None else t_para, made, _when(changed), s_lens,
                           t_lens, unpaired, confidence)
 
 
@@ -158,29 +162,28 @@ def _moved_rows(conn: sqlite3.Connection, p: PairInfo, wanted, min_score) -> Ite
                         "AND tgt_start + tgt_len > ?)) LIMIT 1",
                         (p.run_id, s_ids[-1], s_ids[0], t_ids[-1], t_ids[0])).fetchone():
             continue  # a sentence of it is in a two-sided bead: a bead of its own (an imported memory), or stale
-        (s_text, _, s_lens), (t_text, t_para, t_lens) = (_texts(conn, p.run_src_doc, s_ids),
-                                                         _texts(conn, p.run_tgt_doc, t_ids))
+        (s_text, _, s_lens), (t_text, t_para, t_lens) = (_texts(conn, p.run_src_doc, s_ids, p.src_lang),
+                                                         _texts(conn, p.run_tgt_doc, t_ids, p.tgt_lang))
         yield BeadRow(p.name, s_ids, t_ids, s_text, t_text, score, bead_status, ("moved",), t_para, created,
                       created, s_lens, t_lens)
 
 
-def _texts(conn: sqlite3.Connection, doc_id: int, ids: tuple[int, ...]) -> tuple[str, int | None, tuple[int, ...]]:
-    """The text of sentences `ids` (consecutive) joined by spaces, the first one's paragraph, and their lengths."""
+def _texts(conn: sqlite3.Connection, doc_id: int, ids: tuple[int, ...],
+           lang: str) -> tuple[str, int | None, tuple[int, ...]]:
+    """The text of sentences `ids` (consecutive) joined (textio.join_sentences), the first one's paragraph, and
+    their lengths."""
     rows = conn.execute("SELECT text, paragraph FROM sentences WHERE doc_id = ? AND idx BETWEEN ? AND ? ORDER BY idx",
                         (doc_id, ids[0], ids[-1])).fetchall()
-    return " ".join(t for t, _ in rows), rows[0][1] if rows else None, tuple(len(t) for t, _ in rows)
+    return join_sentences((t for t, _ in rows), lang), rows[0][1] if rows else None, tuple(len(t) for t, _ in rows)
 
 
 def _all_furniture(text: str, lengths: tuple[int, ...]) -> bool:
-    """Whether every sentence of a bead side (`text`: its sentences joined by spaces, `lengths` theirs) is a line
+    """Whether every sentence of a bead side (`text`: its sentences joined, `lengths` theirs) is a line
     of web furniture (a share line, a credit, a link lead-in, a date): such a pair on both sides is the page's
     furniture translated, not a sentence of the article, and no unit of a translation memory."""
     from ..flags import strong_furniture
 
     if not lengths or max(lengths) > 80:  # furniture lines are short; most article sentences are not (and the
         return False                      # check costs 18 µs a sentence: an export of prose would take twice as long)
-    pos, out = 0, True
-    for n in lengths:
-        out = out and strong_furniture(text[pos:pos + n])
-        pos += n + 1
-    return out
+    parts = split_joined(text, lengths)
+    return bool(parts) and all(map(strong_furniture, parts))
