@@ -25,6 +25,8 @@ FORMATS = ("tmx",) + TABLE_FORMATS
 REVIEWED = frozenset({BeadStatus.CONFIRMED, BeadStatus.EDITED})
 BATCH_SIZE = 10_000
 
+OUR_PROPS = frozenset({"x-document", "x-bead-type", "x-score", "x-status", "x-confidence", "x-moved", "x-paragraph",
+                       "x-src-lengths", "x-tgt-lengths"})  # what to_unit writes, and import_tmx reads
 IMPORTED_MODEL = "tmx-import"  # the model of a run that `aligner import tmx` made: no encoder aligned it
 
 
@@ -442,6 +444,7 @@ class ImportSummary:
     respaced: int = 0
     coded: int = 0
     others: set[str] = field(default_factory=set)  # languages of the file left out
+    unkept: Counter = field(default_factory=Counter)  # what units carried that a project does not keep: units each
 
     def lines(self) -> list[str]:
         out = [f"imported {counted(n, 'unit')} from {self.path} as pair {name!r} ({self.src_lang} to "
@@ -455,6 +458,9 @@ class ImportSummary:
             langs = ", ".join(sorted(self.others))
             out.append(f"note: the file also holds {langs} text, not imported (a pair has two languages; import "
                        f"the file again with --tgt-lang and --name for another pair)")
+        if self.unkept:
+            what = ", ".join(f"{name} ({counted(n, 'unit')})" for name, n in sorted(self.unkept.items()))
+            out.append(f"note: not kept, and not in later exports: {what}")
         if self.coded:
             out.append(f"note: {counted(self.coded, 'unit')} held inline formatting codes (<bpt>, <ph>...): the codes "
                        f"are dropped, their text and footnotes (<sub>) kept as plain text; exports will not have them")
@@ -486,6 +492,7 @@ def import_tmx(store, path: str | Path, name: str | None = None, src_lang: str |
     groups: dict[str, list[TranslationUnit]] = {}
     for unit in units:
         summary.others.update(unit.others)
+        summary.unkept.update({*unit.extras, *(f"prop {t}" for t in unit.props if t not in OUR_PROPS)})
         src, tgt = one_line(unit.src), one_line(unit.tgt)
         if not src or not tgt:
             summary.one_sided += 1

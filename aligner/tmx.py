@@ -43,6 +43,7 @@ class TranslationUnit:
     codes: int = 0  # inline formatting codes (<bpt>, <ph>, ...) dropped from both sides' text
     others: tuple[str, ...] = ()  # the unit's other languages, left out (a pair holds two)
     segtype: str | None = None  # the unit's own segmentation where it is not the header's 'sentence': 'block'
+    extras: tuple[str, ...] = ()  # what else the unit carried, which a reader may not keep: '<note>', 'tuid'...
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,7 +227,19 @@ def _unit(tu: ET.Element, src_lang: str, tgt_lang: str) -> TranslationUnit:
         raise ValueError(f"unit dates {created!r}, {changed!r} are not YYYYMMDDThhmmssZ") from None
     (src, src_codes), (tgt, tgt_codes) = _side(tu, src_lang), _side(tu, tgt_lang)
     others = tuple(lang for lang in _tuv_langs(tu) if not _lang_score(src_lang, lang) and not _lang_score(tgt_lang, lang))
-    return TranslationUnit(src, tgt, props, dates[0], dates[1], src_codes + tgt_codes, others)
+    return TranslationUnit(src, tgt, props, dates[0], dates[1], src_codes + tgt_codes, others, extras=_extras(tu))
+
+
+_READ_ATTRIBUTES = frozenset({"creationdate", "changedate", "segtype", "srclang", XML_LANG, "lang"})
+
+
+def _extras(tu: ET.Element) -> tuple[str, ...]:
+    """What unit `tu` carries besides its texts, props and dates: notes, and attributes such as tuid, creationid
+    or usagecount (of the unit or of its variants), by name."""
+    found = {"<note>"} if tu.find("note") is not None or tu.find("tuv/note") is not None else set()
+    for element in (tu, *tu.findall("tuv")):
+        found.update(name for name in element.attrib if name not in _READ_ATTRIBUTES)
+    return tuple(sorted(found))
 
 
 def _side(tu: ET.Element, lang: str) -> tuple[str, int]:

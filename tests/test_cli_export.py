@@ -477,6 +477,7 @@ def test_import_tmx_makes_a_reviewed_pair(project, tmp_path):
     run("export", "tmx", "--db", project, "-o", out)
     result = run("import", "tmx", out, "--db", db2)
     assert "imported 4 units" in result.stderr and "as pair 'tale' (es to en)" in result.stderr
+    assert "not kept" not in result.stderr  # our own memory: everything in it is kept
     with Store.open(db2) as store:
         src, _ = store.documents_for("tale")
         beads = store.alignment("tale").beads
@@ -732,3 +733,26 @@ def test_flags_of_an_imported_pair_are_derived_with_the_default_model(tmp_path, 
         assert [f.key for f in store.flags("mem")] == printed and store.pair("mem").model == "tmx-import"
     run("report", "mem", "--db", db2, "--html", tmp_path / "mem.html")
     assert (tmp_path / "mem.html").exists()
+
+
+def test_import_says_what_a_memory_carries_that_the_project_does_not_keep(tmp_path):
+    units = ('<tu tuid="7" creationid="ANA" usagecount="3"><prop type="x-Client">Acme</prop><note>check</note>'
+             '<tuv xml:lang="es"><seg>Uno.</seg></tuv><tuv xml:lang="en" creationid="BEN"><seg>One.</seg></tuv></tu>'
+             '<tu tuid="8"><prop type="x-Client">Acme</prop><tuv xml:lang="es"><seg>Dos.</seg></tuv>'
+             '<tuv xml:lang="en"><seg>Two.</seg></tuv></tu>')
+    path, db = tmp_path / "m.tmx", tmp_path / "p.db"
+    path.write_text(f'<?xml version="1.0"?><tmx version="1.4"><header srclang="es" creationtool="t" '
+                    f'creationtoolversion="1" o-tmf="t" datatype="plaintext" segtype="sentence" adminlang="en"/>'
+                    f"<body>{units}</body></tmx>", encoding="utf-8")
+    result = run("import", "tmx", path, "--db", db)
+    assert result.exit_code == 0
+    assert ("note: not kept, and not in later exports: <note> (1 unit), creationid (1 unit), prop x-Client "
+            "(2 units), tuid (2 units), usagecount (1 unit)") in result.output
+
+
+def test_our_own_units_carry_nothing_an_import_does_not_keep(tmp_path):
+    from aligner.export import OUR_PROPS, BeadRow, to_unit
+
+    row = BeadRow("d", (0, 1), (0,), "Uno. Dos.", "One.", 0.9, BeadStatus.CONFIRMED, ("moved",), 2,
+                  src_lengths=(4, 4), tgt_lengths=(4,), confidence=0.8)
+    assert set(to_unit(row).props) <= OUR_PROPS and {"x-moved", "x-src-lengths", "x-confidence"} <= OUR_PROPS
