@@ -27,7 +27,7 @@ import numpy as np
 
 from .align import AlignParams
 from .embed import DEFAULT_MODEL, Encoder, check_language, get_encoder
-from .errors import AlignerError, InputError
+from .errors import AlignerError, InputError, StoreError
 from .langcheck import lang_code, likely_language, not_covered
 from .models import Alignment, BeadStatus
 from .store import (
@@ -297,8 +297,10 @@ def align_all(db: str | Path, *, model: str = DEFAULT_MODEL, params: AlignParams
         except KeyboardInterrupt:
             summary.interrupted = True
         left = [p.name for p in todo if p.name not in run.done]
-        if summary.interrupted and left and not force:  # a commit may land just as the interrupt arrives
-            left = [p.name for p in store.pairs(left) if needs_alignment(p, encoder.name, params)]
+        if summary.interrupted and left and not force:  # a commit may land just as the interrupt arrives: counted
+            still = {p.name for p in store.pairs(left) if needs_alignment(p, encoder.name, params)}
+            summary.aligned += [name for name in left if name not in still and name not in summary.aligned]
+            left = [name for name in left if name in still]
         summary.pending = left
     summary.seconds = time.perf_counter() - t0
     return summary
@@ -321,13 +323,13 @@ class _Run:
             self.progress(BatchEvent(len(self.todo), self.total, self.pairs_done, self.sentences_done, pair, error))
 
     def finish(self, result: PairResult) -> None:
-        _commit(self.store, result, self.params, self.summary)
+        kept = _commit(self.store, result, self.params, self.summary)
         self.done.add(result.name)
         self.pairs_done += 1
         self.sentences_done += result.sentences - self.credited.pop(result.name, 0)
-        if result.error is None:  # the summary's rate counts the sentences aligned, not those of failed pairs
+        if result.error is None and kept:  # the summary's rate counts the sentences aligned, not failed pairs'
             self.summary.sentences += result.sentences
-        self.event(result.name, result.error)
+        self.event(result.name, result.error if kept else None)
 
     def chunk_done(self, name: str, sentences: int, windows: list) -> None:
         with self.store.transaction():
@@ -411,15 +413,26 @@ def _chunk_jobs(store: Store, encoder: Encoder, p: PairInfo, max_k: int) -> list
 
 def _stop(pool: ProcessPoolExecutor) -> None:
     """Stop the workers now: their pairs are lost anyway, and a long one would hold up the exit for minutes."""
-    pool.shutdown(wait=False, cancel_futures=True)
-    for proc in list((getattr(pool, "_processes", None) or {}).values()):  # no public API before Python 3.14
+    # taken first: shutdown() forgets them (pool._processes = None), and the workers ignore Ctrl-C, so an idle one
+    # would live on and hold the exit (multiprocessing joins its children) for good
+    procs = list((getattr(pool, "_processes", None) or {}).values())  # no public API before Python 3.14
+    for proc in procs:
         proc.terminate()
-    for proc in list((getattr(pool, "_processes", None) or {}).values()):
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in procs:
         proc.join(5)
+        if proc.is_alive():
+            proc.kill()
+            proc.join(5)
 
 
-def _commit(store: Store, r: PairResult, params: AlignParams, summary: BatchSummary) -> None:
-    """Write one pair's result: cached vectors, run, beads and flags in one transaction, or its failure."""
+def _commit(store: Store, r: PairResult, params: AlignParams, summary: BatchSummary) -> bool:
+    """Write one pair's result: cached vectors, run, beads and flags in one transaction, or its failure. A pair
+    removed from the project while it was being aligned is skipped, with a warning, and the batch goes on
+    (False)."""
+    if not store.has_pair(r.name):
+        summary.warnings.append((r.name, "removed from the project while it was being aligned; skipped"))
+        return False
     info = {"model": r.model, "params": params.to_dict(), "figures": r.figures, "src_doc": r.src_doc,
             "tgt_doc": r.tgt_doc}
     if r.error is None:
@@ -437,11 +450,12 @@ def _commit(store: Store, r: PairResult, params: AlignParams, summary: BatchSumm
             summary.aligned.append(r.name)
             if r.figures.get("flags_error"):
                 summary.warnings.append((r.name, f"no flags: {r.figures['flags_error']}"))
-            return
+            return True
         except AlignerError as exc:
             r.error = str(exc)
     store.record_failure(r.name, r.error, info)
     summary.failed.append((r.name, r.error))
+    return True
 
 
 def _reviewed(a) -> int:
@@ -562,7 +576,10 @@ def align_pair(store: Store, encoder: Encoder, name: str, params: AlignParams,
     returning them; that holds less in memory, and an interrupt keeps what was encoded."""
     from .pipeline import align_documents
 
-    p = store.pair(name)
+    try:
+        p = store.pair(name)
+    except StoreError as exc:  # removed (`aligner remove`) since the batch began: _commit skips it
+        return PairResult(name, 0, 0, 0, model=encoder.name, error=str(exc))
     result = PairResult(name, p.src_doc, p.tgt_doc, p.n_src + p.n_tgt, model=encoder.name)
     computed = []
 

@@ -185,6 +185,74 @@ def test_an_interrupt_keeps_finished_pairs_and_the_next_run_does_the_rest(tmp_pa
         assert store.pair("gamma").run_id == run
 
 
+def test_a_pair_saved_as_the_interrupt_arrives_is_counted_aligned(tmp_path, corpus, monkeypatch):
+    """Ctrl-C between a pair's commit and its count: the summary counts it aligned, not left nor lost (41
+    aligned + 18 left of 60, before)."""
+    import aligner.batch as batch
+
+    imported(tmp_path, corpus).close()
+    real = batch._commit
+
+    def commit_then_interrupt(store, r, params, summary):
+        real(store, r, params, summary)
+        summary.aligned.remove(r.name)  # the interrupt came before the count
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(batch, "_commit", commit_then_interrupt)
+    first = align_all(tmp_path / "p.db", jobs=1, encoder_factory=FakeEncoder)
+    assert first.interrupted and first.aligned == ["gamma"] and sorted(first.pending) == ["alpha", "beta"]
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_pair_removed_while_the_batch_runs_is_skipped_and_the_rest_aligned(tmp_path, corpus, jobs):
+    """`aligner remove` in another terminal while `align-all` runs: the batch skipped nothing else (it stopped
+    at the removed pair with 'no pair named', before)."""
+    from aligner.store.prune import remove_pairs
+
+    imported(tmp_path, corpus).close()
+    removed, errors = [], []
+
+    def remove_one(event):
+        errors.append(event.error)  # the progress line would print it as a failure
+        if event.pair and not removed:  # one pair saved: another process removes one not saved yet
+            removed.append(min({"alpha", "beta", "gamma"} - {event.pair}))
+            with Store.open(tmp_path / "p.db") as other:
+                remove_pairs(other, removed)
+
+    summary = align_all(tmp_path / "p.db", jobs=jobs, threads=1, encoder_factory=FakeEncoder, progress=remove_one)
+    gone = removed[0]
+    assert not summary.interrupted and not summary.failed and not any(errors)
+    assert summary.warnings == [(gone, "removed from the project while it was being aligned; skipped")]
+    assert sorted(summary.aligned) == sorted({"alpha", "beta", "gamma"} - {gone})
+    with Store.open(tmp_path / "p.db") as store:
+        assert all(p.status.value == "aligned" for p in store.pairs()) and not store.has_pair(gone)
+
+def _ignore_ctrl_c() -> None:
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # as the batch's workers do
+
+
+def test_stopping_the_pool_ends_its_workers_busy_or_idle():
+    """After Ctrl-C the pool's workers (which ignore it) are ended at once: an idle one left alive held the exit
+    of `align-all` for good (multiprocessing joins its children)."""
+    import multiprocessing
+    import time
+    from concurrent.futures import ProcessPoolExecutor
+
+    from aligner.batch import _stop
+
+    pool = ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn"), initializer=_ignore_ctrl_c)
+    busy = pool.submit(time.sleep, 60)
+    pool.submit(time.sleep, 0).result()  # both workers started; one idle now
+    procs = list(pool._processes.values())
+    assert len(procs) == 2 and all(p.is_alive() for p in procs)
+    deadline = time.monotonic() + 10
+    _stop(pool)
+    while any(p.is_alive() for p in procs) and time.monotonic() < deadline:
+        time.sleep(0.05)  # the pool's own thread may be reaping them at the same moment: is_alive() lags
+    assert not any(p.is_alive() for p in procs), [(p.pid, p.exitcode) for p in procs]
+    assert not busy.cancelled()  # it was running: ended with its worker, not cancelled
+
 def test_a_process_pool_aligns_everything_and_keeps_review_work(tmp_path, corpus):
     imported(tmp_path, corpus).close()
     events = []

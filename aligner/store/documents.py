@@ -164,6 +164,9 @@ class Documents(StoreBase):
             row = conn.execute("SELECT id, run_id FROM pairs WHERE name = ?", (name,)).fetchone()
         return row if row is not None else (self.pair(name).id, None)  # pair() raises, naming the known pairs
 
+    def has_pair(self, name: str) -> bool:
+        return bool(self._q("SELECT 1 FROM pairs WHERE name = ?", (name,)))
+
     def pair(self, name: str) -> PairInfo:
         rows = self._q(_PAIRS_SQL + " WHERE p.name = ?", (name,))
         if not rows:
