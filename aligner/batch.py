@@ -9,6 +9,7 @@ next run skips every pair already committed. Progress goes to a callback: no ter
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import multiprocessing
 import os
@@ -27,7 +28,7 @@ import numpy as np
 
 from .align import AlignParams
 from .embed import DEFAULT_MODEL, Encoder, check_language, get_encoder
-from .errors import AlignerError, InputError, StoreError
+from .errors import AlignerError, InputError, StoreBusy, StoreError
 from .langcheck import lang_code, likely_language, not_covered
 from .models import Alignment, BeadStatus
 from .store import (
@@ -76,6 +77,16 @@ class ImportReport:
     missing: list[str] = field(default_factory=list)  # pairs of the project whose files under root are gone
 
 
+
+_SCRATCH_SUFFIXES = frozenset({".bak", ".swp", ".swo", ".tmp", ".orig", ".part"})
+
+
+def is_scratch(name: str) -> bool:
+    """A file that is no document of the corpus: hidden ('.DS_Store'), an editor's backup or swap file ('a.txt~',
+    'a.txt.bak', '.a.txt.swp', '#a.txt#'), an office lock file ('~$a.docx') or a partial download."""
+    return (name.startswith((".", "~$")) or name.endswith("~") or (name.startswith("#") and name.endswith("#"))
+            or Path(name).suffix.lower() in _SCRATCH_SUFFIXES)
+
 def find_pairs(root: str | Path, src_lang: str = "es", tgt_lang: str = "en") -> tuple[list[FoundPair], list[Path],
                                                                                           list[tuple[str, str]]]:
     """The pairs under `root`: root/pairs.csv when present (or root itself if it is the manifest), else
@@ -95,7 +106,7 @@ def find_pairs(root: str | Path, src_lang: str = "es", tgt_lang: str = "en") -> 
                              "files paired by name, or a pairs.csv manifest with columns name,src,tgt)")
         by_stem: dict[str, list[Path]] = {}
         for p in sorted(folder.iterdir()):
-            if p.is_file() and not p.name.startswith("."):
+            if p.is_file() and not is_scratch(p.name):
                 by_stem.setdefault(p.stem, []).append(p)
         for stem, paths in by_stem.items():
             if len(paths) > 1:
@@ -114,10 +125,14 @@ def _read_manifest(path: Path, src_lang: str, tgt_lang: str):
     """pairs.csv: columns name, src, tgt (paths relative to the manifest), optional src_lang, tgt_lang."""
     from .textio import read_text
 
-    rows = list(csv.DictReader(read_text(path).splitlines()))
+    lines = read_text(path).splitlines()
+    # commas, or the semicolons (a spreadsheet in a Spanish or French locale) or tabs the header is split by
+    delimiter = max(",;\t", key=lines[0].count) if lines else ","
+    rows = list(csv.DictReader(lines, delimiter=delimiter))
     need = {"name", "src", "tgt"}
     if not rows or not need <= set(rows[0]):
-        raise InputError(f"{path}: expected a header with columns name,src,tgt (optional: src_lang,tgt_lang)")
+        raise InputError(f"{path}: expected a header with columns name,src,tgt (optional: src_lang,tgt_lang)"
+                         + (f", found {', '.join(repr(c) for c in rows[0])}" if rows else ""))
     pairs, unmatched, problems, seen = [], [], [], set()
     for line, r in enumerate(rows, 2):
         name = (r["name"] or "").strip()
@@ -125,7 +140,10 @@ def _read_manifest(path: Path, src_lang: str, tgt_lang: str):
             problems.append((f"{path}:{line}", "missing name" if not name else f"pair {name!r} listed twice"))
             continue
         seen.add(name)
-        src, tgt = path.parent / (r["src"] or "").strip(), path.parent / (r["tgt"] or "").strip()
+        if empty := [column for column in ("src", "tgt") if not (r[column] or "").strip()]:
+            problems.append((name, f"{path}:{line}: no file in column {' nor '.join(empty)}"))
+            continue
+        src, tgt = path.parent / r["src"].strip(), path.parent / r["tgt"].strip()
         missing = [p for p in (src, tgt) if not p.is_file()]
         if missing:  # the row's problem says it all; its other file may well be in another row
             problems.append((name, f"{path}:{line}: no such file: {', '.join(map(str, missing))}"))
@@ -264,7 +282,7 @@ def align_all(db: str | Path, *, model: str = DEFAULT_MODEL, params: AlignParams
     factory = encoder_factory or EncoderSpec(model)
     encoder = factory()  # encoders load their weights on first use: this is cheap, and checks the name
     summary = BatchSummary()
-    with Store.open(db, timeout) as store:
+    with _one_batch_at_a_time(Path(db)), Store.open(db, timeout) as store:
         with store.transaction():  # another writer holding the file: wait for it (up to timeout) or fail, now
             pass                   # rather than after encoding every sentence
         pairs = store.pairs(names)
@@ -305,6 +323,38 @@ def align_all(db: str | Path, *, model: str = DEFAULT_MODEL, params: AlignParams
     summary.seconds = time.perf_counter() - t0
     return summary
 
+
+
+@contextlib.contextmanager
+def _one_batch_at_a_time(db: Path):
+    """Hold the project's batch lock (an flock on DB.align-all.lock, which the system lets go when the process
+    ends, however it ends) for one align_all: a second one at the same time would align every pair again
+    (StoreBusy instead). Without flock (Windows), or where the lock file cannot be made (a read-only folder, which
+    the store reports itself), no lock."""
+    try:
+        import fcntl
+
+        lock = open(f"{db}.align-all.lock", "a+", encoding="utf-8")  # noqa: SIM115 - closed below
+    except (ImportError, OSError):
+        yield
+        return
+    with lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            lock.seek(0)
+            pid = lock.read().strip()
+            raise StoreBusy(f"{db}: another `aligner align-all` is aligning this project"
+                            f"{f' (process {pid})' if pid.isdigit() else ''}; wait for it to finish, or stop it "
+                            "first") from None
+        try:
+            lock.seek(0)
+            lock.truncate()
+            lock.write(str(os.getpid()))
+            lock.flush()
+            yield
+        finally:
+            Path(lock.name).unlink(missing_ok=True)  # while held, so that no file is left beside the project
 
 class _Run:
     """One align_all call as the parent sees it: the store (whose only writer it is), progress and the summary."""

@@ -144,6 +144,8 @@ class ExportSummary:
             out.append(f"{report} lists {counted(len(self.one_sided), 'one-sided bead')} (added or dropped "
                        f"passages, not units)")
             return out
+        if self.kept:  # nothing written: which beads would not have been units is beside the point
+            return out
         for row in self.one_sided[:examples]:
             side, text = ("source only", row.src) if row.src.strip() else ("target only", row.tgt)
             if row.unpaired:

@@ -22,6 +22,7 @@ from aligner.batch import (
     find_pairs,
     import_corpus,
 )
+from aligner.errors import InputError
 from aligner.models import BeadStatus
 from aligner.store import Store, window_hashes
 
@@ -44,6 +45,16 @@ def test_pairs_by_stem_with_unmatched_and_ambiguous_files(corpus):
     assert problems == [("beta", f"2 files named beta.* in {corpus / 'es'}: beta.md, beta.txt; keep one")]
 
 
+
+def test_backup_swap_and_lock_files_are_not_documents(corpus):
+    """An editor's backup next to an article made its pair 'ambiguous' and dropped it from the batch."""
+    for name in ("alpha.txt~", "alpha.txt.bak", ".alpha.txt.swp", "#alpha.txt#", "~$alpha.docx", ".DS_Store",
+                 "alpha.tmp"):
+        (corpus / "es" / name).write_text("copia\n")
+    pairs, unmatched, problems = find_pairs(corpus)
+    assert [p.name for p in pairs] == ["alpha", "beta", "gamma"] and unmatched == [] and problems == []
+    assert pairs[0].src.name == "alpha.txt"
+
 def test_a_manifest_pairs_any_layout(tmp_path):
     (tmp_path / "a").mkdir()
     (tmp_path / "a" / "uno.txt").write_text("Uno.\n")
@@ -65,6 +76,19 @@ def test_a_manifests_language_codes_are_checked_and_written_as_the_options_write
     assert [(p.name, p.src_lang, p.tgt_lang) for p in pairs] == [("upper", "es", "en-gb")]
     assert problems == [("spanish", f"{tmp_path / 'pairs.csv'}:3: 'spanish' is not an ISO 639-1 code (e.g. es, "
                                     "en, de)")]
+
+
+def test_a_manifest_saved_with_semicolons_or_tabs_is_read_and_a_short_row_said(tmp_path):
+    (tmp_path / "uno.txt").write_text("Uno.\n")
+    (tmp_path / "one.txt").write_text("One.\n")
+    for sep in (";", "\t"):
+        (tmp_path / "pairs.csv").write_text(f"name{sep}src{sep}tgt\nuno{sep}uno.txt{sep}one.txt\nshort{sep}uno.txt\n")
+        pairs, _, problems = find_pairs(tmp_path)
+        assert [(p.name, p.src.name, p.tgt.name) for p in pairs] == [("uno", "uno.txt", "one.txt")]
+        assert problems == [("short", f"{tmp_path / 'pairs.csv'}:3: no file in column tgt")]
+    (tmp_path / "pairs.csv").write_text("nombre,origen,destino\nuno,uno.txt,one.txt\n")
+    with pytest.raises(InputError, match="expected a header with columns name,src,tgt .*found 'nombre', 'origen'"):
+        find_pairs(tmp_path)
 
 def test_import_reports_added_changed_and_unchanged(tmp_path, corpus):
     store = Store.open(tmp_path / "p.db")
@@ -225,6 +249,25 @@ def test_a_pair_removed_while_the_batch_runs_is_skipped_and_the_rest_aligned(tmp
     assert sorted(summary.aligned) == sorted({"alpha", "beta", "gamma"} - {gone})
     with Store.open(tmp_path / "p.db") as store:
         assert all(p.status.value == "aligned" for p in store.pairs()) and not store.has_pair(gone)
+
+
+def test_a_second_batch_on_the_same_project_is_refused_while_the_first_runs(tmp_path, corpus):
+    """Two `align-all` at once both aligned every pair (78 runs for 40 pairs)."""
+    import os
+
+    from aligner.batch import _one_batch_at_a_time
+    from aligner.errors import StoreBusy
+
+    imported(tmp_path, corpus).close()
+    db = tmp_path / "p.db"
+    with _one_batch_at_a_time(db):  # the first batch, as another process would hold it
+        with pytest.raises(StoreBusy, match=rf"another `aligner align-all` is aligning this project \(process "
+                                            rf"{os.getpid()}\); wait for it to finish"):
+            align_all(db, jobs=1, encoder_factory=FakeEncoder)
+        with Store.open(db) as store:
+            assert all(p.run_id is None for p in store.pairs())
+    assert sorted(align_all(db, jobs=1, encoder_factory=FakeEncoder).aligned) == ["alpha", "beta", "gamma"]
+    assert sorted(p.name for p in tmp_path.iterdir() if "lock" in p.name) == []  # nothing left beside it
 
 def _ignore_ctrl_c() -> None:
     import signal

@@ -418,6 +418,9 @@ def test_an_export_that_filters_out_everything_says_why(project, tmp_path, fmt, 
     result = run("export", fmt, "--db", project, "-o", out, *options)
     assert result.stderr.startswith(f"nothing to write: {out} left as it was\n") and out.read_bytes() == written
     assert not out.with_name(out.name + ".part").exists()
+    if fmt == "tmx":  # the one-sided beads are listed when a memory is written, not when nothing is
+        assert "not a unit" in run("export", fmt, "--db", project, "-o", tmp_path / "all.tmx").stderr
+        assert "not a unit" not in result.stderr
 
 
 def test_one_unit_is_counted_in_the_singular(project, tmp_path):

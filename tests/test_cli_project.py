@@ -47,11 +47,15 @@ def test_add_without_pairs_fails_with_a_message(tmp_path):
     (tmp_path / "en").mkdir()
     result = run("add", tmp_path, "--db", tmp_path / "p.db")
     assert result.exit_code == 1 and "no document pairs found" in result.output
+    assert list(tmp_path.glob("p.db*")) == []  # made for this command only: not left behind, empty
 
 
 def test_add_needs_the_language_folders(tmp_path):
     result = run("add", tmp_path, "--db", tmp_path / "p.db")
     assert result.exit_code == 1 and "no such folder" in result.output
+    assert list(tmp_path.glob("p.db*")) == []
+    Store.open(tmp_path / "kept.db").close()  # a project that was there before is kept, empty or not
+    assert run("add", tmp_path, "--db", tmp_path / "kept.db").exit_code == 1 and (tmp_path / "kept.db").exists()
 
 
 def test_align_all_then_status(project):

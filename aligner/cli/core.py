@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -14,6 +15,33 @@ from ..export import counted
 from ..models import Alignment, Document
 from . import cli
 
+
+@contextlib.contextmanager
+def removed_if_left_empty(db: Path):
+    """Around a command that creates the project `db` when there is none: if the command fails, a project file it
+    made is not left behind, empty (unless another command put something in it since)."""
+    from ..errors import AlignerError
+
+    new = not Path(db).exists()
+    try:
+        yield
+    except (AlignerError, click.ClickException):
+        if new and _holds_nothing(db):
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{db}{suffix}").unlink(missing_ok=True)
+        raise
+
+
+def _holds_nothing(db: Path) -> bool:
+    """The project file has no document, pair or run in it (or cannot be read as one)."""
+    import sqlite3
+
+    try:
+        with contextlib.closing(sqlite3.connect(Path(db).resolve().as_uri() + "?mode=ro", uri=True, timeout=5)) as con:
+            return not any(con.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone()
+                           for table in ("documents", "pairs", "runs"))
+    except sqlite3.Error:
+        return False
 
 def lang_code(ctx, param, value: str | None) -> str | None:
     """Click callback of the language options (langcheck.lang_code); a bad code is bad usage, caught here rather

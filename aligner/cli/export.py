@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,7 +9,7 @@ from pathlib import Path
 import click
 
 from . import cli
-from .core import lang_code
+from .core import lang_code, removed_if_left_empty
 
 STATUS_CHOICES = ("auto", "confirmed", "edited", "flagged", "reviewed")
 
@@ -141,32 +140,12 @@ for _fmt in ("tsv", "csv", "jsonl", "parquet"):
 def import_tmx_cmd(file, name, db, src_lang, tgt_lang):
     """Load a TMX file (ours or another tool's) as a reviewed document pair, ready to be reviewed again; creates the
     project database if there is none."""
-    from ..errors import AlignerError
     from ..export import import_tmx
 
-    new = not Path(db).exists()
-    try:
-        with _open(db, create=True) as store:
-            summary = import_tmx(store, file, name, src_lang, tgt_lang)
-    except AlignerError:
-        if new and _holds_nothing(db):  # a project made for this import only: not left behind, empty, by a file
-            for suffix in ("", "-wal", "-shm"):  # that failed (unless another command put something in it since)
-                Path(f"{db}{suffix}").unlink(missing_ok=True)
-        raise
+    with removed_if_left_empty(db), _open(db, create=True) as store:
+        summary = import_tmx(store, file, name, src_lang, tgt_lang)
     for line in summary.lines():
         click.echo(line, err=True)
-
-
-def _holds_nothing(db: Path) -> bool:
-    """The project file has no document, pair or run in it (or cannot be read as one)."""
-    import sqlite3
-
-    try:
-        with contextlib.closing(sqlite3.connect(Path(db).resolve().as_uri() + "?mode=ro", uri=True, timeout=5)) as con:
-            return not any(con.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone()
-                           for table in ("documents", "pairs", "runs"))
-    except sqlite3.Error:
-        return False
 
 
 def _export(store, pairs, output: Path, fmt: str, flt, **options):

@@ -13,7 +13,7 @@ from ..align import AlignParams
 from ..embed import DEFAULT_MODEL
 from ..export import counted
 from . import cli
-from .core import lang_option
+from .core import lang_option, removed_if_left_empty
 
 STATUSES = ("auto", "confirmed", "edited", "flagged")
 
@@ -63,17 +63,18 @@ def add(corpus, db, src_lang, tgt_lang, presegmented):
     (columns name,src,tgt and optionally src_lang,tgt_lang). A changed file becomes a new version of its pair."""
     from ..batch import import_corpus
 
-    with _open(db, create=True, timeout=BATCH_TIMEOUT) as store:
-        if store.busy():
-            click.echo(f"{db}: another process is writing to the project; waiting for it (up to "
-                       f"{BATCH_TIMEOUT:g} s)", err=True)
-        report = import_corpus(store, corpus, src_lang, tgt_lang, presegmented)
-    for path in report.unmatched:
-        click.echo(f"warning: {path}: no counterpart in the other language; skipped", err=True)
-    for name, message in report.problems:
-        click.echo(f"warning: {name}: {message}", err=True)
-    if not (report.added or report.changed or report.unchanged):
-        raise click.ClickException(f"{corpus}: no document pairs found")
+    with removed_if_left_empty(db):
+        with _open(db, create=True, timeout=BATCH_TIMEOUT) as store:
+            if store.busy():
+                click.echo(f"{db}: another process is writing to the project; waiting for it (up to "
+                           f"{BATCH_TIMEOUT:g} s)", err=True)
+            report = import_corpus(store, corpus, src_lang, tgt_lang, presegmented)
+        for path in report.unmatched:
+            click.echo(f"warning: {path}: no counterpart in the other language; skipped", err=True)
+        for name, message in report.problems:
+            click.echo(f"warning: {name}: {message}", err=True)
+        if not (report.added or report.changed or report.unchanged):
+            raise click.ClickException(f"{corpus}: no document pairs found")
     if report.missing:
         click.echo(f"warning: {corpus}: the files of {', '.join(report.missing)} are gone; the project keeps "
                    f"{'their alignments' if len(report.missing) > 1 else 'its alignment'} (`aligner remove NAME` "
