@@ -187,7 +187,9 @@ def select(rows: Iterable[BeadRow], flt: ExportFilter, summary: ExportSummary,
                 waiting.append(row)
             else:
                 summary.one_sided.append(row)
-                summary.skipped["one-sided"] += 1
+                # a pair of furniture lines, or of passages the flagger or an editor took apart, has two sides
+                summary.skipped["pairs that do not translate each other (furniture, flagged)" if row.unpaired
+                                else "one-sided"] += 1
             continue
         why = flt.reason(row)
         if why is not None:
@@ -349,8 +351,8 @@ def _write_text_batch(df, out: IO[bytes], fmt: str, header: bool) -> None:
     inside a text become spaces; CSV quotes instead and keeps every character."""
     import polars as pl
 
-    if fmt == "jsonl":
-        df.write_ndjson(out)
+    if fmt == "jsonl":  # the dates written as in TSV and CSV ('2026-11-27T08:55:54Z', not '+00:00')
+        df.with_columns(pl.col("created", "changed").dt.strftime(_DATES)).write_ndjson(out)
         return
     # ids joined by spaces: "2,3" reads as the number 2.3 in a spreadsheet set to Spanish (a decimal comma)
     flat = df.with_columns(pl.col("src_ids", "tgt_ids").list.eval(pl.element().cast(pl.String)).list.join(" "),
@@ -358,9 +360,12 @@ def _write_text_batch(df, out: IO[bytes], fmt: str, header: bool) -> None:
     if fmt == "tsv":
         flat = flat.with_columns(pl.col(pl.String).str.replace_all(r"[\t\r\n]", " "))
         flat.write_csv(out, separator="\t", include_header=header, quote_style="never",
-                       datetime_format="%Y-%m-%dT%H:%M:%SZ")
+                       datetime_format=_DATES)
     else:
-        flat.write_csv(out, include_header=header, datetime_format="%Y-%m-%dT%H:%M:%SZ")
+        flat.write_csv(out, include_header=header, datetime_format=_DATES)
+
+
+_DATES = "%Y-%m-%dT%H:%M:%SZ"  # the text exports' dates, in UTC
 
 
 def _write_parquet(batches, path: Path) -> None:

@@ -90,6 +90,16 @@ def test_one_sided_beads_never_become_units_and_go_to_the_report():
     assert "not a unit (target only): cuento 0-1 -/2: An added line." in report
 
 
+
+def test_a_pair_of_furniture_lines_is_no_unit_and_is_not_counted_one_sided():
+    from dataclasses import replace
+
+    furniture = replace(row(6, "Compartir en Facebook", "Share on Facebook"), unpaired=True)
+    xml, summary = tmx_text([ROWS[0], furniture])
+    assert summary.written == 1 and "Facebook" not in xml
+    assert summary.skipped == {"pairs that do not translate each other (furniture, flagged)": 1}
+    assert "not a unit (web furniture on both sides): cuento 1-1 6/6" in "\n".join(summary.lines())
+
 def test_one_sided_beads_are_reported_even_when_filters_would_drop_them():
     _, summary = tmx_text(ROWS, ExportFilter(statuses=frozenset({BeadStatus.CONFIRMED}), exclude_flagged=True))
     assert summary.written == 1
@@ -216,6 +226,7 @@ def test_tables_have_one_row_per_bead_with_every_column(tmp_path, fmt, batch_siz
         assert df["created"][0] == WHEN
     if fmt == "csv":
         assert df["src_ids"].to_list() == [" ".join(map(str, r.src_ids)) for r in TRICKY]
+    if fmt in ("csv", "jsonl"):  # the same date text in every text format
         assert df["created"][0] == "2024-03-01T12:00:00Z"
 
 
