@@ -644,3 +644,13 @@ def test_a_crash_between_edits_keeps_the_first_and_nothing_of_the_second(tmp_pat
 
 def test_sha1_of_text_and_bytes_agree():
     assert sha1("ñ") == sha1("ñ".encode())
+
+
+def test_a_project_file_that_cannot_be_written_is_said_plainly(store):
+    """An immutable file (chattr +i, which stops even root) made align-all fail with SQLite's raw words."""
+    import sqlite3
+
+    with pytest.raises(StoreError, match=r"cannot be written \(attempt to write a readonly database\): it is "
+                                         r"read-only or immutable; copy it somewhere writable"):
+        with store._translate():
+            raise sqlite3.OperationalError("attempt to write a readonly database")

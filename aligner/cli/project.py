@@ -59,8 +59,10 @@ def warn_if_stale(info) -> None:
 @lang_option("--tgt-lang", "en", help="Target language (and folder).")
 @click.option("--presegmented", is_flag=True, help="Files are one sentence per line.")
 def add(corpus, db, src_lang, tgt_lang, presegmented):
-    """Import CORPUS/SRC/NAME.* with CORPUS/TGT/NAME.*, paired by name, or the pairs CORPUS/pairs.csv lists
-    (columns name,src,tgt and optionally src_lang,tgt_lang). A changed file becomes a new version of its pair."""
+    """Import the articles of CORPUS: CORPUS/es/NAME.* with CORPUS/en/NAME.* (the folders are named by --src-lang
+    and --tgt-lang), paired by name, or the pairs CORPUS/pairs.csv lists (columns name,src,tgt and optionally
+    src_lang,tgt_lang; commas, semicolons or tabs). A changed file becomes a new version of its pair; hidden
+    files and editors' backups (a.txt~, a.txt.bak) are ignored."""
     from ..batch import import_corpus
 
     with removed_if_left_empty(db):

@@ -167,7 +167,10 @@ class StoreBase:
                 ) from None
             if _cannot_open(exc):
                 raise _unopenable(self.path, exc) from None
-            if "readonly" in msg or "disk I/O" in msg or "disk is full" in msg:
+            if "readonly" in msg:
+                raise StoreError(f"{self.path}: the project file cannot be written ({msg}): it is read-only or "
+                                 "immutable; copy it somewhere writable, or make it writable, and try again") from None
+            if "disk I/O" in msg or "disk is full" in msg:
                 raise StoreError(f"{self.path}: {msg}") from None
             raise
         except sqlite3.DatabaseError as exc:
