@@ -1699,3 +1699,16 @@ def test_undo_of_an_edit_that_changed_the_number_of_beads_keeps_the_cursor_on_it
         s.cursor = 1  # the bead of es 3 / en 3, now bead 2 (bead 4 before)
         at, stretch = s.undo()
         assert stretch == (0, 3, 6) and s.alignment.beads[at].src == (3,) and at == 3
+
+
+def test_the_last_edit_column_is_short_enough_for_80_columns():
+    from datetime import date
+
+    from tui.session import PairSummary, _compact
+
+    today = date(2026, 11, 28)
+    assert _compact("2026-11-28 05:22", today) == "today 05:22"
+    assert _compact("2026-11-27 18:40", today) == "27 Nov 18:40"
+    assert _compact("2025-03-02 09:00", today) == "2025-03-02"
+    summary = PairSummary("almadraba-ascenso", 52, 50, 52, 10.0, 3, 2, "2025-03-02 09:00")
+    assert summary.cells()[-1] == "2025-03-02" and max(len(c) for c in summary.cells()[1:]) <= 12

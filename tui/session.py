@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from bisect import bisect_right
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from itertools import accumulate
 from pathlib import Path
 
@@ -300,7 +300,7 @@ class PairSummary:
         if self.beads and self.state:
             beads += f" ({self.state})"
         return (self.name, str(self.n_src), str(self.n_tgt), beads, f"{self.confirmed:.0f}%", str(self.flags),
-                str(self.doubtful) if self.beads else "--", self.last_edit or "--")
+                str(self.doubtful) if self.beads else "--", _compact(self.last_edit) if self.last_edit else "--")
 
 
 def summarize_pairs(store: Store) -> list[PairSummary]:
@@ -320,6 +320,19 @@ def summarize_pairs(store: Store) -> list[PairSummary]:
         state = p.status.value if p.status.value in ("changed", "failed") else ""
         out.append(PairSummary(p.name, p.n_src, p.n_tgt, p.beads, confirmed, flags, doubtful, last, state))
     return out
+
+
+def _compact(stamp: str, today: date | None = None) -> str:
+    """A last-edit time ('2026-11-28 05:22', local) as the project screen shows it, short enough for an 80-column
+    terminal: 'today 05:22', '27 Nov 18:40' within the year, '2025-03-02' before."""
+    today = today or date.today()
+    try:
+        when = datetime.strptime(stamp, "%Y-%m-%d %H:%M")
+    except ValueError:
+        return stamp
+    if when.date() == today:
+        return f"today {when:%H:%M}"
+    return f"{when:%d %b %H:%M}" if when.year == today.year else f"{when:%Y-%m-%d}"
 
 
 def _local(iso: str) -> str:
