@@ -27,7 +27,8 @@ BATCH_SIZE = 10_000
 
 OUR_PROPS = frozenset({"x-document", "x-bead-type", "x-score", "x-status", "x-confidence", "x-moved", "x-paragraph",
                        "x-src-lengths", "x-tgt-lengths"})  # what to_unit writes, and import_tmx reads
-IMPORTED_MODEL = "tmx-import"  # the model of a run that `aligner import tmx` made: no encoder aligned it
+IMPORTED_MODEL = "tmx-import"
+UNPAIRED = "unpaired (furniture, or sides flagged as not translating each other)"  # a skip reason: two sides  # the model of a run that `aligner import tmx` made: no encoder aligned it
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,8 +189,7 @@ def select(rows: Iterable[BeadRow], flt: ExportFilter, summary: ExportSummary,
             else:
                 summary.one_sided.append(row)
                 # a pair of furniture lines, or of passages the flagger or an editor took apart, has two sides
-                summary.skipped["pairs that do not translate each other (furniture, flagged)" if row.unpaired
-                                else "one-sided"] += 1
+                summary.skipped[UNPAIRED if row.unpaired else "one-sided"] += 1
             continue
         why = flt.reason(row)
         if why is not None:

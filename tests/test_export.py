@@ -97,7 +97,7 @@ def test_a_pair_of_furniture_lines_is_no_unit_and_is_not_counted_one_sided():
     furniture = replace(row(6, "Compartir en Facebook", "Share on Facebook"), unpaired=True)
     xml, summary = tmx_text([ROWS[0], furniture])
     assert summary.written == 1 and "Facebook" not in xml
-    assert summary.skipped == {"pairs that do not translate each other (furniture, flagged)": 1}
+    assert summary.skipped == {"unpaired (furniture, or sides flagged as not translating each other)": 1}  # "1 pairs"
     assert "not a unit (web furniture on both sides): cuento 1-1 6/6" in "\n".join(summary.lines())
 
 def test_one_sided_beads_are_reported_even_when_filters_would_drop_them():
