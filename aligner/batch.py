@@ -315,6 +315,10 @@ def align_all(db: str | Path, *, model: str = DEFAULT_MODEL, params: AlignParams
         except KeyboardInterrupt:
             summary.interrupted = True
         left = [p.name for p in todo if p.name not in run.done]
+        if summary.interrupted and left:  # pairs removed meanwhile are not pending, but said
+            gone = [name for name in left if not store.has_pair(name)]
+            summary.warnings += [(name, "removed from the project while the batch ran; skipped") for name in gone]
+            left = [name for name in left if name not in gone]
         if summary.interrupted and left and not force:  # a commit may land just as the interrupt arrives: counted
             still = {p.name for p in store.pairs(left) if needs_alignment(p, encoder.name, params)}
             summary.aligned += [name for name in left if name not in still and name not in summary.aligned]
@@ -330,23 +334,33 @@ def _one_batch_at_a_time(db: Path):
     """Hold the project's batch lock (an flock on DB.align-all.lock, which the system lets go when the process
     ends, however it ends) for one align_all: a second one at the same time would align every pair again
     (StoreBusy instead). Without flock (Windows), or where the lock file cannot be made (a read-only folder, which
-    the store reports itself), no lock."""
+    the store reports itself), no lock. The holder removes the file as it lets go, so that none is left beside
+    the project; a process that locked a file just removed so tries again on the new one."""
     try:
         import fcntl
-
-        lock = open(f"{db}.align-all.lock", "a+", encoding="utf-8")  # noqa: SIM115 - closed below
-    except (ImportError, OSError):
+    except ImportError:
         yield
         return
-    with lock:
+    path = Path(f"{db}.align-all.lock")
+    while True:
+        try:
+            lock = open(path, "a+", encoding="utf-8")  # noqa: SIM115 - closed below
+        except OSError:
+            yield
+            return
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             lock.seek(0)
             pid = lock.read().strip()
+            lock.close()
             raise StoreBusy(f"{db}: another `aligner align-all` is aligning this project"
                             f"{f' (process {pid})' if pid.isdigit() else ''}; wait for it to finish, or stop it "
                             "first") from None
+        if _same_file(lock, path):
+            break
+        lock.close()  # its holder removed it as we opened it: lock the file that stands there now
+    with lock:
         try:
             lock.seek(0)
             lock.truncate()
@@ -354,7 +368,17 @@ def _one_batch_at_a_time(db: Path):
             lock.flush()
             yield
         finally:
-            Path(lock.name).unlink(missing_ok=True)  # while held, so that no file is left beside the project
+            path.unlink(missing_ok=True)  # while held, so that no file is left beside the project
+
+
+def _same_file(f, path: Path) -> bool:
+    try:
+        st = path.stat()
+    except OSError:
+        return False
+    own = os.fstat(f.fileno())
+    return (own.st_ino, own.st_dev) == (st.st_ino, st.st_dev)
+
 
 class _Run:
     """One align_all call as the parent sees it: the store (whose only writer it is), progress and the summary."""
@@ -480,14 +504,13 @@ def _commit(store: Store, r: PairResult, params: AlignParams, summary: BatchSumm
     """Write one pair's result: cached vectors, run, beads and flags in one transaction, or its failure. A pair
     removed from the project while it was being aligned is skipped, with a warning, and the batch goes on
     (False)."""
-    if not store.has_pair(r.name):
-        summary.warnings.append((r.name, "removed from the project while it was being aligned; skipped"))
-        return False
     info = {"model": r.model, "params": params.to_dict(), "figures": r.figures, "src_doc": r.src_doc,
             "tgt_doc": r.tgt_doc}
     if r.error is None:
         try:
-            with store.transaction():
+            with store.transaction():  # the check inside it: no `aligner remove` can land between the two
+                if not store.has_pair(r.name):
+                    return _removed(r, summary)
                 for k, hashes, vectors in r.windows:
                     store.store_windows(r.model, k, hashes, vectors)
                 old = store.pair(r.name)
@@ -503,9 +526,17 @@ def _commit(store: Store, r: PairResult, params: AlignParams, summary: BatchSumm
             return True
         except AlignerError as exc:
             r.error = str(exc)
-    store.record_failure(r.name, r.error, info)
+    with store.transaction():
+        if not store.has_pair(r.name):
+            return _removed(r, summary)
+        store.record_failure(r.name, r.error, info)
     summary.failed.append((r.name, r.error))
     return True
+
+
+def _removed(r: PairResult, summary: BatchSummary) -> bool:
+    summary.warnings.append((r.name, "removed from the project while it was being aligned; skipped"))
+    return False
 
 
 def _reviewed(a) -> int:

@@ -578,10 +578,11 @@ def _sentences(text: str, count: int, lang: str, lengths: str = "") -> list[str]
     rejoin to the text; otherwise it is one sentence."""
     if count > 1:
         parts = _cut(text, lengths)
-        if len(parts) != count:
-            from .segment import split_sentences
+        if len(parts) == count:  # our own lengths: whichever separator the file was written with
+            return parts
+        from .segment import split_sentences
 
-            parts = [one_line(text[a:b]) for a, b in split_sentences(text, lang)]
+        parts = [one_line(text[a:b]) for a, b in split_sentences(text, lang)]
         if len(parts) == count and all(parts) and sentence_separator(lang).join(parts) == text:
             return parts
     return [text]

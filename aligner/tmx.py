@@ -87,17 +87,27 @@ def parse_tmx_date(text: str) -> datetime:
     return datetime.strptime(text, TMX_DATE).replace(tzinfo=UTC)
 
 
+# Scripts written without spaces between words: CJK punctuation, kana, CJK ideographs and their extensions,
+# CJK compatibility ideographs, full-width forms.
+_SPACELESS = re.compile("[\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef\U00020000-\U0003ffff]")
+
+
 def clean_text(text: str) -> tuple[str, int]:
     """The text without the characters XML 1.0 forbids, and how many there were. A run of them between two
     words becomes a space (a control character pasted from a word processor, "Palabra\\x07pegada", would
-    otherwise glue two words together); elsewhere it is removed."""
+    otherwise glue two words together); elsewhere it is removed, and so it is next to Chinese or Japanese
+    characters, which take no space between words."""
     removed = 0
 
     def replace(m: re.Match) -> str:
         nonlocal removed
         removed += m.end() - m.start()
         a, b = m.start(), m.end()
-        return " " if 0 < a and b < len(text) and not text[a - 1].isspace() and not text[b].isspace() else ""
+        if not (0 < a and b < len(text)):
+            return ""
+        before, after = text[a - 1], text[b]
+        return "" if before.isspace() or after.isspace() or _SPACELESS.match(before) or _SPACELESS.match(after) \
+            else " "
 
     return _NOT_XML.sub(replace, text), removed
 

@@ -226,6 +226,24 @@ def test_a_pair_saved_as_the_interrupt_arrives_is_counted_aligned(tmp_path, corp
     first = align_all(tmp_path / "p.db", jobs=1, encoder_factory=FakeEncoder)
     assert first.interrupted and first.aligned == ["gamma"] and sorted(first.pending) == ["alpha", "beta"]
 
+def test_an_interrupt_after_a_pending_pair_was_removed_reports_the_rest(tmp_path, corpus):
+    """Ctrl-C once another process removed a pair not aligned yet: the summary says so and lists the others as
+    pending (the summary itself failed with 'no pair named', before)."""
+    from aligner.store.prune import remove_pairs
+
+    imported(tmp_path, corpus).close()
+
+    def remove_then_stop(event):
+        if event.pair:  # gamma, the largest, saved; alpha removed elsewhere; then Ctrl-C
+            with Store.open(tmp_path / "p.db") as other:
+                remove_pairs(other, ["alpha"])
+            raise KeyboardInterrupt
+
+    summary = align_all(tmp_path / "p.db", jobs=1, encoder_factory=FakeEncoder, progress=remove_then_stop)
+    assert summary.interrupted and summary.aligned == ["gamma"] and summary.pending == ["beta"]
+    assert summary.warnings == [("alpha", "removed from the project while the batch ran; skipped")]
+
+
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_a_pair_removed_while_the_batch_runs_is_skipped_and_the_rest_aligned(tmp_path, corpus, jobs):
     """`aligner remove` in another terminal while `align-all` runs: the batch skipped nothing else (it stopped
@@ -268,6 +286,33 @@ def test_a_second_batch_on_the_same_project_is_refused_while_the_first_runs(tmp_
             assert all(p.run_id is None for p in store.pairs())
     assert sorted(align_all(db, jobs=1, encoder_factory=FakeEncoder).aligned) == ["alpha", "beta", "gamma"]
     assert sorted(p.name for p in tmp_path.iterdir() if "lock" in p.name) == []  # nothing left beside it
+
+def test_the_batch_lock_holds_when_the_last_holder_removes_the_file_meanwhile(tmp_path, monkeypatch):
+    """The holder removes the lock file as it lets go: a batch that opened the file just before locked a file
+    no longer there, and a third batch could run beside it (both aligning every pair)."""
+    import fcntl
+
+    from aligner.batch import _one_batch_at_a_time
+    from aligner.errors import StoreBusy
+
+    db = tmp_path / "p.db"
+    lock_file = tmp_path / "p.db.align-all.lock"
+    real, calls = fcntl.flock, []
+
+    def holder_lets_go_first(f, op):
+        if not calls and op & fcntl.LOCK_EX:
+            lock_file.unlink()  # the batch before ends between this one's open and its flock
+        calls.append(op)
+        return real(f, op)
+
+    monkeypatch.setattr(fcntl, "flock", holder_lets_go_first)
+    with _one_batch_at_a_time(db):
+        assert lock_file.exists() and len(calls) == 2  # the orphan let go, the file there now locked
+        monkeypatch.setattr(fcntl, "flock", real)
+        with pytest.raises(StoreBusy), _one_batch_at_a_time(db):
+            pass
+    assert not lock_file.exists()
+
 
 def _ignore_ctrl_c() -> None:
     import signal

@@ -374,6 +374,46 @@ def test_a_merged_chinese_side_is_joined_without_a_space_and_cut_back_on_import(
     assert files[1].read_bytes() == files[0].read_bytes()
 
 
+def test_a_chinese_side_written_with_spaces_by_an_older_export_is_cut_by_its_lengths(tmp_path):
+    """Before the separator became language-aware, a merged Chinese side was written 'A。 B。': its lengths still
+    cut it (it was imported as one sentence, before)."""
+    from aligner.export import import_tmx
+    from aligner.store import Store
+
+    zh = ["你好。", "世界。"]
+    path = tmp_path / "old.tmx"
+    path.write_text('<?xml version="1.0" encoding="UTF-8"?>\n<tmx version="1.4"><header srclang="es" '
+                    'datatype="plaintext" segtype="sentence" adminlang="en" o-tmf="x" creationtool="x" '
+                    'creationtoolversion="1"/><body><tu>'
+                    '<prop type="x-bead-type">1-2</prop><prop type="x-tgt-lengths">3 3</prop><tuv xml:lang="es"><seg>Hola, mundo.</seg></tuv>'
+                    f'<tuv xml:lang="zh-CN"><seg>{" ".join(zh)}</seg></tuv></tu></body></tmx>', encoding="utf-8")
+    with Store.open(tmp_path / "p.db") as store:
+        import_tmx(store, path)
+        assert [s.text for s in store.documents_for("old")[1].sentences] == zh
+
+
+def test_characters_xml_cannot_carry_between_chinese_sentences_keep_the_lengths_right(tmp_path):
+    """A control character between two Chinese sentences became a space in the segment but not in the
+    sentences' lengths, and the import could not cut the side back."""
+    from aligner.export import import_tmx
+    from aligner.models import Alignment
+    from aligner.store import Store
+
+    zh = ["一。\x07", "二。", "三\x01三。"]
+    es = ["Uno, dos y tres."]
+    out = tmp_path / "zh.tmx"
+    with Store.open(tmp_path / "1.db") as store:
+        store.add_pair("n", store.add_sentences("es/n", "es", [(es[0], 0)]),
+                       store.add_sentences("zh/n", "zh-CN", [(t, 0) for t in zh]))
+        store.save_alignment("n", Alignment((Bead((0,), (0, 1, 2), 0.8, BeadStatus.CONFIRMED),), 1, 3), {"model": "m"})
+        export_file(store.iter_beads(), out, "tmx", created=WHEN, tgt_lang="zh-CN")
+    assert "<seg>一。二。三三。</seg>" in out.read_text(encoding="utf-8")
+    with Store.open(tmp_path / "2.db") as store:
+        import_tmx(store, out)
+        assert [s.text for s in store.documents_for("n")[1].sentences] == ["一。", "二。", "三三。"]
+    assert clean_text("Palabra\x07pegada")[0] == "Palabra pegada" and clean_text("日本\x07語")[0] == "日本語"
+
+
 def test_split_joined_cuts_sentences_back_whichever_the_separator():
     from aligner.textio import join_sentences, split_joined
 

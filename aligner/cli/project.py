@@ -137,7 +137,7 @@ def align_all_cmd(ctx, names, db, model, force, jobs, threads, max_side, skip, q
                        f"again (align-all aligns a file as it was imported)", err=True)
     if summary.interrupted:
         click.echo(f"interrupted: {counted(len(summary.pending), 'pair')} left; run align-all again to finish them"
-                   if summary.pending else "interrupted as the last pair was saved: nothing left to align", err=True)
+                   if summary.pending else "interrupted: nothing was left to align", err=True)
         ctx.exit(130)
     if summary.failed:
         ctx.exit(1)
