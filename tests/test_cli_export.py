@@ -112,6 +112,9 @@ def test_a_moved_passage_is_one_unit_of_the_tmx(project, tmp_path, monkeypatch, 
     assert "skipped: 2 one-sided in moved passages (a unit each passage)" in result.stderr and "not a unit" not in result.stderr
     props = {p.get("type"): p.text for p in ET.parse(out).getroot().findall("body/tu")[-1].findall("prop")}
     assert props["x-moved"] == "yes" and props["x-score"] == "0.6200" and props["x-bead-type"] == "1-1"
+    with Store.open(project) as store:  # made by the run; nobody changed it (the run's date, before)
+        row = [r for r in store.iter_beads(moved=True) if r.flags == ("moved",) and r.src and r.tgt][0]
+        assert row.created is not None and row.changed is None
     report = tmp_path / "r.tsv"  # a filter that leaves the moved unit out: its sentences are still reported
     result = run("export", "tmx", "--db", project, "-o", tmp_path / "c.tmx", "--status", "confirmed", "--report",
                  report)

@@ -165,7 +165,7 @@ def _moved_rows(conn: sqlite3.Connection, p: PairInfo, wanted, min_score) -> Ite
         (s_text, _, s_lens), (t_text, t_para, t_lens) = (_texts(conn, p.run_src_doc, s_ids, p.src_lang),
                                                          _texts(conn, p.run_tgt_doc, t_ids, p.tgt_lang))
         yield BeadRow(p.name, s_ids, t_ids, s_text, t_text, score, bead_status, ("moved",), t_para, created,
-                      created, s_lens, t_lens)
+                      None, s_lens, t_lens)  # changed: by nobody (a confirmed flag is no edit of its text)
 
 
 def _texts(conn: sqlite3.Connection, doc_id: int, ids: tuple[int, ...],
