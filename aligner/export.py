@@ -27,8 +27,8 @@ BATCH_SIZE = 10_000
 
 OUR_PROPS = frozenset({"x-document", "x-bead-type", "x-score", "x-status", "x-confidence", "x-moved", "x-paragraph",
                        "x-src-lengths", "x-tgt-lengths"})  # what to_unit writes, and import_tmx reads
-IMPORTED_MODEL = "tmx-import"
-UNPAIRED = "unpaired (furniture, or sides flagged as not translating each other)"  # a skip reason: two sides  # the model of a run that `aligner import tmx` made: no encoder aligned it
+IMPORTED_MODEL = "tmx-import"  # the model of a run that `aligner import tmx` made: no encoder aligned it
+UNPAIRED = "unpaired (furniture, or sides flagged as not translating each other)"  # a skip reason: two sides
 
 
 @dataclass(frozen=True, slots=True)

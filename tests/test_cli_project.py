@@ -491,3 +491,28 @@ def test_report_of_one_pair_without_html_says_what_it_needs(project):
     assert result.exit_code == 2 and "report NAME writes that pair's HTML page: give --html FILE" in result.output
     result = CliRunner().invoke(cli, ["report", "--html", "r.html", "--db", str(project)])
     assert result.exit_code == 2 and "--html writes one pair's page: give the pair's NAME" in result.output
+
+
+def test_show_prints_text_in_square_brackets_as_it_is(tmp_path, capsys):
+    """Rich read '[Foto: EFE]' in a sentence as a style (dropped it) and '[/b]' as a closing tag (a crash)."""
+    from aligner.cli.core import _print_table
+    from aligner.models import Alignment, Bead
+
+    es = "Pie de foto [Foto: EFE].\n\nEtiqueta [/b] suelta."
+    en = "Caption [Photo: EFE].\n\nA stray [/b] tag."
+    db = tmp_path / "p.db"
+    with Store.open(db) as store:
+        store.add_pair("fotos", store.add_document("es/fotos.txt", "es", es),
+                       store.add_document("en/fotos.txt", "en", en))
+        beads = (Bead((0,), (0,), 0.9, BeadStatus.AUTO, 0.9), Bead((1,), (1,), 0.8, BeadStatus.AUTO, 0.8))
+        store.save_alignment("fotos", Alignment(beads, 2, 2), {"model": "fake"})
+        store.save_flags("fotos", [{"type": "divergent", "src": {"sentences": [1], "paragraphs": [1], "start": 0,
+                                                                 "end": 1}, "tgt": None, "confidence": 0.9,
+                                    "status": "open", "note": "see [/i] here"}])
+        src, tgt = store.documents_for("fotos")
+    out = run("show", "fotos", "--db", db, env={"COLUMNS": "300"}).stdout
+    for text in ("[Foto: EFE]", "Etiqueta [/b] suelta.", "[Photo: EFE]", "see [/i] here"):
+        assert text in out
+    _print_table(Alignment(beads, 2, 2), src, tgt)  # `aligner align` on a terminal
+    printed = capsys.readouterr().out
+    assert "[Foto: EFE]" in printed and "A stray [/b] tag." in printed

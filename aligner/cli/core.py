@@ -147,19 +147,23 @@ def render(alignment: Alignment, src: Document, tgt: Document, fmt: str) -> str:
 
 def _print_table(alignment: Alignment, src: Document, tgt: Document) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
+
+    from ..textio import join_sentences
 
     table = Table(show_lines=False, expand=True)
     table.add_column("#", justify="right", style="dim", no_wrap=True)
     table.add_column("type", no_wrap=True)
     table.add_column("score", justify="right", no_wrap=True)
-    table.add_column(f"{src.lang}: {Path(src.path).name}", ratio=1)
-    table.add_column(f"{tgt.lang}: {Path(tgt.path).name}", ratio=1)
+    table.add_column(escape(f"{src.lang}: {Path(src.path).name}"), ratio=1)
+    table.add_column(escape(f"{tgt.lang}: {Path(tgt.path).name}"), ratio=1)
     for n, b in enumerate(alignment.beads, 1):  # numbered from 1, as show, the review app and the HTML report
         style = "yellow" if b.is_null else ("red" if b.score < 0.4 else "")
         table.add_row(str(n), b.kind, f"{b.score:.2f}" if not b.is_null else "-",
-                      " ".join(src.sentences[i].text for i in b.src) or "[dim]—[/dim]",
-                      " ".join(tgt.sentences[j].text for j in b.tgt) or "[dim]—[/dim]", style=style)
+                      escape(join_sentences((src.sentences[i].text for i in b.src), src.lang)) or "[dim]—[/dim]",
+                      escape(join_sentences((tgt.sentences[j].text for j in b.tgt), tgt.lang)) or "[dim]—[/dim]",
+                      style=style)
     Console().print(table)
 
 

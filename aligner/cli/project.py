@@ -282,6 +282,7 @@ def project_frame(store):
 def show(name, db, flagged):
     """The alignment of pair NAME, coloured by score, with how sure the aligner was of each bead and its flags."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     from ..flags import FlagStatus
@@ -293,7 +294,7 @@ def show(name, db, flagged):
             raise click.ClickException(not_aligned(store, info))
         warn_if_stale(info)
         flags = visible_flags(store.flag_records(name), store.alignment(name).beads)  # as the app shows them
-        table = Table(title=f"{name}: {info.src_path} ({info.src_lang}) / {info.tgt_path} ({info.tgt_lang})",
+        table = Table(title=escape(f"{name}: {info.src_path} ({info.src_lang}) / {info.tgt_path} ({info.tgt_lang})"),
                       expand=True)
         for col, kw in (("#", {"justify": "right", "style": "dim"}), ("type", {}), ("score", {"justify": "right"}),
                         ("sure", {"justify": "right"}), ("status", {}), (info.src_lang, {"ratio": 1}),
@@ -302,8 +303,8 @@ def show(name, db, flagged):
         for k, row in enumerate(store.iter_beads([name])):
             if flagged and not row.is_flagged:
                 continue
-            table.add_row(str(k + 1), row.kind, _score(row), _sure(row), row.status.value, row.src or "[dim]—[/dim]",
-                          row.tgt or "[dim]—[/dim]", ", ".join(row.flags), style=_row_style(row))
+            table.add_row(str(k + 1), row.kind, _score(row), _sure(row), row.status.value,
+                          escape(row.src) or "[dim]—[/dim]", escape(row.tgt) or "[dim]—[/dim]", ", ".join(row.flags), style=_row_style(row))
     console = Console()
     console.print(table)
     if flags:
@@ -312,9 +313,9 @@ def show(name, db, flagged):
             where = " / ".join(f"{side} {_ids(f[side]['sentences'])}" for side in ("src", "tgt") if f.get(side))
             status = "editor" if is_editor(f) else FlagStatus(f["status"]).word
             console.print(f"  [{'dim' if f['status'] == 'dismissed' else 'bold'}]{f['type']}[/] {where}  "
-                          f"confidence {f.get('confidence', 0):.2f}  {status}  {f.get('note', '')}")
+                          f"confidence {f.get('confidence', 0):.2f}  {status}  {escape(f.get('note') or '')}")
     if info.error:
-        console.print(f"[red]last run failed[/red]: {info.error}")
+        console.print(f"[red]last run failed[/red]: {escape(info.error)}")
 
 
 def _score(row) -> str:
