@@ -149,8 +149,8 @@ def _read_manifest(path: Path, src_lang: str, tgt_lang: str):
             problems.append((name, f"{path}:{line}: no such file: {', '.join(map(str, missing))}"))
             continue
         try:
-            langs = [lang_code(r.get(column) or default) for column, default in (("src_lang", src_lang),
-                                                                                  ("tgt_lang", tgt_lang))]
+            langs = [lang_code((r.get(column) or "").strip() or default)  # a blank cell: the default
+                     for column, default in (("src_lang", src_lang), ("tgt_lang", tgt_lang))]
         except ValueError as exc:
             problems.append((name, f"{path}:{line}: {exc}"))
             continue

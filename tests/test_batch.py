@@ -71,9 +71,10 @@ def test_a_manifests_language_codes_are_checked_and_written_as_the_options_write
     (tmp_path / "one.txt").write_text("One.\n")
     (tmp_path / "pairs.csv").write_text("name,src,tgt,src_lang,tgt_lang\n"
                                         "upper,uno.txt,one.txt,ES,en_GB\n"
-                                        "spanish,uno.txt,one.txt,spanish,en\n")
+                                        "spanish,uno.txt,one.txt,spanish,en\n"
+                                        "blank,uno.txt,one.txt, ,\n")  # a space typed in a cell: the default
     pairs, _, problems = find_pairs(tmp_path)
-    assert [(p.name, p.src_lang, p.tgt_lang) for p in pairs] == [("upper", "es", "en-gb")]
+    assert [(p.name, p.src_lang, p.tgt_lang) for p in pairs] == [("upper", "es", "en-gb"), ("blank", "es", "en")]
     assert problems == [("spanish", f"{tmp_path / 'pairs.csv'}:3: 'spanish' is not an ISO 639-1 code (e.g. es, "
                                     "en, de)")]
 
