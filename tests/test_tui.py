@@ -1000,6 +1000,24 @@ async def test_no_database_offers_to_import_the_corpus(tmp_path):
         assert [p.name for p in store.pairs()] == ["alpha", "beta"] and all(p.beads for p in store.pairs())
 
 
+async def test_an_import_that_finds_no_pairs_says_so_and_leaves_no_project(tmp_path):
+    """A corpus folder with no pairs: the app said only that the new, empty project had no pairs, and left it."""
+    root = tmp_path / "corpus"
+    (root / "es").mkdir(parents=True)
+    (root / "en").mkdir()
+    (root / "es" / "solo.txt").write_text("Solo en español.\n", encoding="utf-8")
+    db = tmp_path / "new.db"
+    app = app_for(db, pair=None, corpus=root)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        said = " ".join(map(str, app._exit_renderables))  # printed on the terminal once the app has gone
+    assert app.return_code == 1 and f"{root}: no document pairs found" in said
+    assert not db.exists()
+
+
 async def test_keys_typed_ahead_of_a_dialog_go_into_it(db):
     """A fast typist's 'g 4 enter enter' all arrive before the dialog is up: the digits must reach the dialog and
     the second enter must not dismiss the review screen behind it."""

@@ -442,6 +442,9 @@ class ReviewApp(App):
         elif message.note or message.job == "align":
             self.notify(message.note or "aligned", title=message.job, timeout=5)
         if message.job == "import" and self.store is None:
+            if message.error and not self.db_path.exists():  # nothing imported, and no project left
+                self.exit(message=message.error, return_code=1)
+                return
             await self._open_store()
         elif message.job == "align" and self.store is not None:
             self.refresh_project()

@@ -35,14 +35,16 @@ def import_corpus(db: Path, corpus: Path, post, encoder_factory: EncoderFactory 
     """Import the corpus folder into a new project at `db`, then align every pair."""
     from aligner.batch import align_all
     from aligner.batch import import_corpus as batch_import
+    from aligner.cli.core import removed_if_left_empty
     from aligner.store import Store
 
     try:
         post(0, 1, "importing documents")
-        with Store.open(db) as store:
-            report = batch_import(store, corpus)
-        if not (report.added or report.changed or report.unchanged):
-            raise AlignerError(f"{corpus}: no document pairs found (expected {corpus}/es/ and {corpus}/en/)")
+        with removed_if_left_empty(db):  # no pairs found: no empty project left behind
+            with Store.open(db) as store:
+                report = batch_import(store, corpus)
+            if not (report.added or report.changed or report.unchanged):
+                raise AlignerError(f"{corpus}: no document pairs found (expected {corpus}/es/ and {corpus}/en/)")
         summary = align_all(db, progress=_batch_progress(post), encoder_factory=encoder_factory,
                             jobs=1 if encoder_factory else None)
     except AlignerError as exc:
