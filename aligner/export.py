@@ -142,8 +142,9 @@ class ExportSummary:
         if len(self.long_segments) > examples:
             out.append(f"warning: {counted(len(self.long_segments) - examples, 'more long segment')}")
         if report is not None:
-            out.append(f"{report} lists {counted(len(self.one_sided), 'one-sided bead')} (added or dropped "
-                       f"passages, not units)")
+            unpaired = sum(row.unpaired for row in self.one_sided)
+            out.append(f"{report} lists {counted(len(self.one_sided) - unpaired, 'one-sided bead')} (added or "
+                       f"dropped passages, not units)" + (f" and {unpaired} unpaired" if unpaired else ""))
             return out
         if self.kept:  # nothing written: which beads would not have been units is beside the point
             return out

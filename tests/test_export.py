@@ -121,6 +121,12 @@ def test_summary_names_the_report_instead_of_listing_one_sided_beads():
     lines = summary.lines(report="r.tsv")
     assert not any(line.startswith("not a unit") for line in lines)
     assert lines[-1] == "r.tsv lists 2 one-sided beads (added or dropped passages, not units)"
+    from dataclasses import replace
+
+    furniture = replace(row(6, "Compartir en Facebook", "Share on Facebook"), unpaired=True)
+    _, summary = tmx_text([*ROWS, furniture])  # a two-sided pair is no one-sided bead (3 of them, before)
+    assert summary.lines(report="r.tsv")[-1] == ("r.tsv lists 2 one-sided beads (added or dropped passages, not "
+                                                 "units) and 1 unpaired")
 
 
 @pytest.mark.parametrize("flt, expected", [
