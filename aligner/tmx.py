@@ -244,11 +244,12 @@ _READ_ATTRIBUTES = frozenset({"creationdate", "changedate", "segtype", "srclang"
 
 
 def _extras(tu: ET.Element) -> tuple[str, ...]:
-    """What unit `tu` carries besides its texts, props and dates: notes, and attributes such as tuid, creationid
-    or usagecount (of the unit or of its variants), by name."""
+    """What unit `tu` carries besides its texts, props and dates: notes, the props of its variants (<tuv>), and
+    attributes such as tuid, creationid or usagecount (of the unit or of its variants), by name."""
     found = {"<note>"} if tu.find("note") is not None or tu.find("tuv/note") is not None else set()
     for element in (tu, *tu.findall("tuv")):
         found.update(name for name in element.attrib if name not in _READ_ATTRIBUTES)
+    found.update(f"prop {p.get('type', '')} of a language variant" for p in tu.findall("tuv/prop"))
     return tuple(sorted(found))
 
 

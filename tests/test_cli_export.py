@@ -745,7 +745,7 @@ def test_import_says_what_a_memory_carries_that_the_project_does_not_keep(tmp_pa
     units = ('<tu tuid="7" creationid="ANA" usagecount="3"><prop type="x-Client">Acme</prop><note>check</note>'
              '<tuv xml:lang="es"><seg>Uno.</seg></tuv><tuv xml:lang="en" creationid="BEN"><seg>One.</seg></tuv></tu>'
              '<tu tuid="8"><prop type="x-Client">Acme</prop><tuv xml:lang="es"><seg>Dos.</seg></tuv>'
-             '<tuv xml:lang="en"><seg>Two.</seg></tuv></tu>')
+             '<tuv xml:lang="en"><prop type="x-Reviewer">Eva</prop><seg>Two.</seg></tuv></tu>')
     path, db = tmp_path / "m.tmx", tmp_path / "p.db"
     path.write_text(f'<?xml version="1.0"?><tmx version="1.4"><header srclang="es" creationtool="t" '
                     f'creationtoolversion="1" o-tmf="t" datatype="plaintext" segtype="sentence" adminlang="en"/>'
@@ -753,7 +753,8 @@ def test_import_says_what_a_memory_carries_that_the_project_does_not_keep(tmp_pa
     result = run("import", "tmx", path, "--db", db)
     assert result.exit_code == 0
     assert ("note: not kept, and not in later exports: <note> (1 unit), creationid (1 unit), prop x-Client "
-            "(2 units), tuid (2 units), usagecount (1 unit)") in result.output
+            "(2 units), prop x-Reviewer of a language variant (1 unit), tuid (2 units), usagecount (1 unit)"
+            ) in result.output
 
 
 def test_our_own_units_carry_nothing_an_import_does_not_keep(tmp_path):

@@ -391,7 +391,8 @@ def test_a_chinese_side_written_with_spaces_by_an_older_export_is_cut_by_its_len
     path.write_text('<?xml version="1.0" encoding="UTF-8"?>\n<tmx version="1.4"><header srclang="es" '
                     'datatype="plaintext" segtype="sentence" adminlang="en" o-tmf="x" creationtool="x" '
                     'creationtoolversion="1"/><body><tu>'
-                    '<prop type="x-bead-type">1-2</prop><prop type="x-tgt-lengths">3 3</prop><tuv xml:lang="es"><seg>Hola, mundo.</seg></tuv>'
+                    '<prop type="x-bead-type">1-2</prop><prop type="x-tgt-lengths">3 3</prop>'
+                    '<tuv xml:lang="es"><seg>Hola, mundo.</seg></tuv>'
                     f'<tuv xml:lang="zh-CN"><seg>{" ".join(zh)}</seg></tuv></tu></body></tmx>', encoding="utf-8")
     with Store.open(tmp_path / "p.db") as store:
         import_tmx(store, path)

@@ -304,7 +304,8 @@ def show(name, db, flagged):
             if flagged and not row.is_flagged:
                 continue
             table.add_row(str(k + 1), row.kind, _score(row), _sure(row), row.status.value,
-                          escape(row.src) or "[dim]—[/dim]", escape(row.tgt) or "[dim]—[/dim]", ", ".join(row.flags), style=_row_style(row))
+                          escape(row.src) or "[dim]—[/dim]", escape(row.tgt) or "[dim]—[/dim]",
+                          ", ".join(row.flags), style=_row_style(row))
     console = Console()
     console.print(table)
     if flags:
