@@ -185,6 +185,9 @@ def select(rows: Iterable[BeadRow], flt: ExportFilter, summary: ExportSummary,
         if waiting and row.document != waiting[0].document:
             settle()
         if row.is_one_sided and not keep_one_sided:
+            if not (row.src.strip() or row.tgt.strip()):  # blank lines of pre-segmented input: nothing to report
+                summary.skipped["blank lines"] += 1
+                continue
             if "moved" in row.flags:
                 waiting.append(row)
             else:

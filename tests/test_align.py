@@ -344,3 +344,22 @@ def test_a_figure_decides_which_of_two_like_sentences_is_the_translation():
         assert ((1,), (pair,)) in links and ((), (added,)) in links
     off = AlignParams(number_weight=0.0)
     assert ((1,), (1, 2)) in align_windows(*args, off, None, None, number_counts(src), number_counts(tgt)).links()
+
+
+def test_blank_lines_of_presegmented_input_stand_alone_and_flag_nothing():
+    """An encoder gives every empty line the same vector: two blank lines matched at 1.0 split the real pair
+    around them into a drop and an addition, and the flagger called it a move."""
+    from conftest import FakeEncoder
+
+    from aligner.flags import derive_flags
+    from aligner.pipeline import align_documents
+    from aligner.segment import segment_lines
+
+    src = segment_lines("alpha beta gamma.\n\ndelta epsilon. zeta eta.\ntheta iota.\n", "es")
+    tgt = segment_lines("alpha beta gamma.\ndelta epsilon. zeta eta.\n\ntheta iota.\n", "en")
+    encoder = FakeEncoder()
+    alignment = align_documents(src, tgt, encoder)
+    assert [(b.src, b.tgt) for b in alignment.beads] == [((0,), (0,)), ((1,), ()), ((2,), (1,)), ((), (2,)),
+                                                         ((3,), (3,))]
+    vecs = [encoder.encode(doc.texts) for doc in (src, tgt)]
+    assert derive_flags(alignment, src, tgt, *vecs) == []

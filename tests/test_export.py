@@ -428,3 +428,12 @@ def test_split_joined_cuts_sentences_back_whichever_the_separator():
         assert split_joined(join_sentences(texts, lang), [len(t) for t in texts]) == texts
     assert split_joined("Uno.XDos.", [4, 4]) == []  # no space where the separator stands
     assert split_joined("Uno. Dos.", [4, 3]) == [] and split_joined("", []) == []
+
+
+def test_blank_lines_left_alone_are_counted_not_listed_as_one_sided():
+    """A blank line of pre-segmented input, alone in its bead, was listed as 'not a unit (target only)' with no
+    text, whichever its side."""
+    blank_src, blank_tgt = row(7, "", "", tgt_ids=()), row(8, "", "", src_ids=())
+    _, summary = tmx_text([ROWS[0], blank_src, blank_tgt])
+    assert summary.skipped == {"blank lines": 2} and summary.one_sided == []
+    assert not any(line.startswith("not a unit") for line in summary.lines())

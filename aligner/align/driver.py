@@ -253,6 +253,23 @@ def _upcast_small(win: list[np.ndarray]) -> list[np.ndarray]:
     return [np.asarray(w, np.float32) for w in win]
 
 
+def _blank_out(win: list[np.ndarray], lengths) -> list[np.ndarray]:
+    """The windows with those made only of empty sentences (the blank lines of pre-segmented input) set to zero:
+    an encoder gives every empty text the same vector, and two blank lines matched at similarity 1.0 pulled the
+    alignment apart around them."""
+    full = np.cumsum(np.concatenate([[0], np.asarray(lengths) > 0]))  # non-empty sentences before each position
+    if full[-1] == len(lengths):
+        return win
+    out = []
+    for k, w in enumerate(win, 1):
+        blank = np.flatnonzero(full[k:] - full[:-k] == 0)
+        if len(blank):
+            w = np.array(w, copy=True)
+            w[blank] = 0
+        out.append(w)
+    return out
+
+
 def _align_windows(src_win, tgt_win, src_len, tgt_len, params, src_par=None, tgt_par=None, src_num=None,
                    tgt_num=None, length_ratio=None):
     src_par, tgt_par = _informative(src_par), _informative(tgt_par)
@@ -262,6 +279,7 @@ def _align_windows(src_win, tgt_win, src_len, tgt_len, params, src_par=None, tgt
             [Bead((), (j,), confidence=1.0) for j in range(m)]
         return Alignment(tuple(beads), n, m, meta={"params": params.to_dict()})
     moves = pair_moves(params.max_side, params.max_total)
+    src_win, tgt_win = _blank_out(src_win, src_len), _blank_out(tgt_win, tgt_len)
     src_win, tgt_win = _upcast_small(src_win), _upcast_small(tgt_win)
     path = first_pass_path(src_win[0], tgt_win[0], params.skip, params.width)
     band = band_around_path(path, n, m, params.width)
@@ -273,6 +291,8 @@ def _align_windows(src_win, tgt_win, src_len, tgt_len, params, src_par=None, tgt
     score = bead_scores(band, moves, sims, np.asarray(src_len, np.float64), np.asarray(tgt_len, np.float64),
                         params, parts, src_par, tgt_par, *numbers, neighbours=neighbours, length_ratio=length_ratio)
     dels, ins = np.full(n, params.skip, np.float32), np.full(m, params.skip, np.float32)
+    dels[np.asarray(src_len) == 0] = 0.0  # a blank line stands alone, for nothing
+    ins[np.asarray(tgt_len) == 0] = 0.0
     D, back = dp.fill(band, moves, score, dels, ins)
     steps = dp.traceback(band, moves, back)
     confidence = path_confidence(band, moves, score, dels, ins, steps)

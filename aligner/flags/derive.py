@@ -37,7 +37,7 @@ def derive_flags(alignment: Alignment, src_doc: Document, tgt_doc: Document, src
     alignment.validate()
     if len(src_vecs) != len(src_doc) or len(tgt_vecs) != len(tgt_doc):
         raise ValueError("one sentence vector per sentence is needed on each side")
-    sv, tv = np.asarray(src_vecs, np.float32), np.asarray(tgt_vecs, np.float32)
+    sv, tv = _blank_out(src_doc, src_vecs), _blank_out(tgt_doc, tgt_vecs)
     cal = _calibrate(alignment, sv, tv)
     weak = float(np.clip(cal.lo, params.weak_min, params.weak_max))
     cand_s, cand_t, strong_s, strong_t = _furniture_candidates(alignment, src_doc, tgt_doc, sv, tv, weak)
@@ -60,11 +60,24 @@ def derive_flags(alignment: Alignment, src_doc: Document, tgt_doc: Document, src
     moved, realigned, pairs, lone_s, lone_t = _match_lone(units, src_doc, tgt_doc, sv, tv, cal, params, pinned)
     pairs, lone_s, lone_t = _reattach(pairs + realigned, lone_s, lone_t, sv, tv, params.reattach_gain, pinned)
     moved, lone_s, lone_t = _whole_paragraphs(moved, lone_s, lone_t, src_doc, tgt_doc)
+    lone_s, lone_t = _worded(src_doc, lone_s), _worded(tgt_doc, lone_t)  # a blank line is no added passage
     flags = _furniture_flags(src_doc, furn_s, "src") + _furniture_flags(tgt_doc, furn_t, "tgt") + moved
     flags += _one_sided(FlagType.DROPPED, src_doc, lone_s, sv, tv, cal, _merged_beside(pairs, 0), params)
     flags += _one_sided(FlagType.ADDED, tgt_doc, lone_t, tv, sv, cal, _merged_beside(pairs, 1), params)
     flags += _divergent(pairs, src_doc, tgt_doc, sv, tv, params)
     return sorted(flags, key=reading_order(alignment))
+
+
+def _blank_out(doc: Document, vecs: np.ndarray) -> np.ndarray:
+    """The sentence vectors with those of empty sentences (blank lines of pre-segmented input) set to zero: an
+    encoder gives every empty text the same vector, which made two blank lines a perfect match."""
+    out = np.array(vecs, np.float32)  # a copy: the caller's vectors are left as they are
+    out[[k for k, s in enumerate(doc.sentences) if not s.text.strip()]] = 0.0
+    return out
+
+
+def _worded(doc: Document, ids: list[int]) -> list[int]:
+    return [i for i in ids if doc.sentences[i].text.strip()]
 
 
 def rederive(previous: list[dict], alignment: Alignment, src_doc: Document, tgt_doc: Document,
