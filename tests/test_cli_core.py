@@ -123,6 +123,16 @@ def test_align_output_to_a_missing_folder(pair, tmp_path):
     assert_fails(run("align", *pair, "--format", "gold", "-o", out), 1, str(out), "cannot write")
 
 
+def test_align_refuses_to_write_over_a_file_it_aligns(tmp_path):
+    """`-o` naming SRC or TGT replaced the text with the alignment (the file then counted as changed)."""
+    es, en = tmp_path / "es.txt", tmp_path / "en.txt"
+    es.write_text("Hola.\n")
+    en.write_text("Hello.\n")
+    for out in (es, tmp_path / "." / "en.txt"):
+        assert_fails(run("align", es, en, "--format", "tsv", "-o", out), 2, "is the file being aligned")
+    assert (es.read_text(), en.read_text()) == ("Hola.\n", "Hello.\n")
+
+
 @pytest.mark.slow
 def test_align_presegmented_keeps_line_numbers(tmp_path):
     es, en = tmp_path / "es.txt", tmp_path / "en.txt"

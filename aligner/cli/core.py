@@ -82,6 +82,9 @@ def align(src, tgt, src_lang, tgt_lang, model, presegmented, fmt, output, max_si
     from ..pipeline import align_documents
     from ..segment import has_punkt_model, load_document
 
+    if output is not None and output.resolve() in {src.resolve(), tgt.resolve()}:
+        raise click.BadParameter(f"{output} is the file being aligned; write the alignment to another file",
+                                 param_hint="'-o' / '--output'")
     for lang in {src_lang, tgt_lang}:
         if not presegmented and not has_punkt_model(lang):
             click.echo(f"note: no sentence splitter for {lang!r}; using the English Punkt model", err=True)
