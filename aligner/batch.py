@@ -258,13 +258,24 @@ class BatchSummary:
     workers: int = 0
     threads: int = 0
     warnings: list[tuple[str, str]] = field(default_factory=list)
+    imported: list[str] = field(default_factory=list)  # imported memories left as they were (among skipped)
     review: list[tuple[str, int, int]] = field(default_factory=list)  # (name, beads kept, beads reviewed before)
                                                                        # per re-aligned pair with review work
 
 
 def needs_alignment(p: PairInfo, model: str, params: AlignParams) -> bool:
-    """New, changed, failed last time, or aligned with another model or other parameters."""
+    """New, changed, failed last time, or aligned with another model or other parameters; not a memory that
+    `aligner import tmx` read (someone else's alignment, scores and confidences: aligned only with --force)."""
+    if is_imported(p):
+        return False
     return p.status is not PairStatus.ALIGNED or p.model != model or p.params != params.to_dict()
+
+
+def is_imported(p: PairInfo) -> bool:
+    """A pair whose current alignment is an imported memory, as it was imported."""
+    from .export import IMPORTED_MODEL
+
+    return p.model == IMPORTED_MODEL and p.status is PairStatus.ALIGNED and not p.stale
 
 
 def align_all(db: str | Path, *, model: str = DEFAULT_MODEL, params: AlignParams = DEFAULT_PARAMS,
@@ -289,6 +300,7 @@ def align_all(db: str | Path, *, model: str = DEFAULT_MODEL, params: AlignParams
         todo = [p for p in pairs if force or needs_alignment(p, encoder.name, params)]
         todo.sort(key=lambda p: -(p.n_src + p.n_tgt))
         summary.skipped = len(pairs) - len(todo)
+        summary.imported = [p.name for p in pairs if not force and is_imported(p)]
         run = _Run(store, todo, params, encoder.name, progress, summary)
         cores = os.cpu_count() or 1
         workers = jobs or (cores if run.total >= POOL_MIN_SENTENCES else 1)

@@ -129,6 +129,11 @@ def test_a_moved_passage_is_one_unit_of_the_tmx(project, tmp_path, monkeypatch, 
         assert ("import:moved:5:4", "confirmed") in {(f["key"], f["status"]) for f in store.flag_records("tale")}
         assert store.open_flag_counts().get("tale", 0) == sum(
             f["status"] == "open" and not f["key"].startswith(("editor:", "import:")) for f in store.flag_records("tale"))
+    result = run("align-all", "--db", fresh, "--model", "fake", "-j", "1", "--quiet")  # a memory: kept as it was
+    assert "aligned 0 pairs; 1 up to date" in result.stdout
+    assert "note: 1 imported memory (tale) kept as imported, with its scores; `aligner align-all --force" in result.stderr
+    with Store.open(fresh) as store:
+        assert store.pair("tale").model == "tmx-import"
     run("align-all", "--db", fresh, "--model", "fake", "-j", "1", "--quiet", "--force")  # aligned by a model now
     with Store.open(fresh) as store:
         assert "import:moved:5:4" in {f["key"] for f in store.flag_records("tale")}

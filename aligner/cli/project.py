@@ -93,7 +93,8 @@ def add(corpus, db, src_lang, tgt_lang, presegmented):
 @db_option
 @click.option("--model", default=DEFAULT_MODEL, show_default=True,
               help="Encoder: 'use-multilingual' (bundled) or 'st:<name or local path>'.")
-@click.option("--force", is_flag=True, help="Align every pair again, even those up to date.")
+@click.option("--force", is_flag=True,
+              help="Align every pair again, even those up to date, and the memories `import tmx` read.")
 @click.option("-j", "--jobs", type=click.IntRange(1), help="Worker processes [default: one per core].")
 @click.option("--threads", type=click.IntRange(1), help="BLAS threads per worker [default: cores / jobs].")
 @click.option("--max-side", type=click.IntRange(1, 4), default=AlignParams.max_side, show_default=True,
@@ -123,6 +124,11 @@ def align_all_cmd(ctx, names, db, model, force, jobs, threads, max_side, skip, q
         done += (f" ({summary.sentences:,} sentences in {summary.seconds:.1f} s, "
                  f"{summary.sentences / summary.seconds:,.0f}/s; {counted(summary.workers, 'worker')})")
     click.echo(f"{done}; {summary.skipped} up to date" + (f"; {len(summary.failed)} failed" if summary.failed else ""))
+    if summary.imported:
+        n = len(summary.imported)
+        click.echo(f"note: {n} imported memor{'y' if n == 1 else 'ies'} ({', '.join(summary.imported[:3])}"
+                   f"{', ...' if n > 3 else ''}) kept as imported, with {'its' if n == 1 else 'their'} scores; "
+                   f"`aligner align-all --force NAME` aligns one with the model", err=True)
     for name, message in summary.warnings:
         click.echo(f"warning: {name}: {message}", err=True)
     for name, kept, before in summary.review:
