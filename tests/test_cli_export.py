@@ -400,6 +400,18 @@ def test_report_file_lists_the_one_sided_beads(project, tmp_path):
         "tale\t\t3\t0-1\ttgt\tA line the adapter added."]
 
 
+def test_a_report_that_cannot_be_written_is_said_before_the_memory_is_written(project, tmp_path):
+    """The memory was written (over an older one), then the command failed on the report's folder."""
+    out = tmp_path / "x.tmx"
+    out.write_text("the memory before", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["export", "tmx", "--db", str(project), "-o", str(out), "--report",
+                                      str(tmp_path / "missing" / "r.tsv")])
+    assert result.exit_code == 1 and f"{tmp_path / 'missing' / 'r.tsv'}: cannot write (no folder" in result.output
+    result = CliRunner().invoke(cli, ["export", "tmx", "--db", str(project), "-o", str(out), "--report", str(out)])
+    assert result.exit_code == 2 and "the report would overwrite the memory" in result.output
+    assert out.read_text(encoding="utf-8") == "the memory before"
+
+
 def test_with_a_report_the_terminal_only_names_it(project, tmp_path):
     report = tmp_path / "r.tsv"
     result = run("export", "tmx", "--db", project, "-o", tmp_path / "x.tmx", "--report", report)
@@ -768,3 +780,16 @@ def test_our_own_units_carry_nothing_an_import_does_not_keep(tmp_path):
     row = BeadRow("d", (0, 1), (0,), "Uno. Dos.", "One.", 0.9, BeadStatus.CONFIRMED, ("moved",), 2,
                   src_lengths=(4, 4), tgt_lengths=(4,), confidence=0.8)
     assert set(to_unit(row).props) <= OUR_PROPS and {"x-moved", "x-src-lengths", "x-confidence"} <= OUR_PROPS
+
+
+@pytest.mark.parametrize("fmt, name, says", [
+    ("csv", "all.xlsx", "all.xlsx names an Excel workbook, but this writes CSV; name it .csv (a spreadsheet opens"),
+    ("tmx", "all.csv", "all.csv names a CSV file, but this writes TMX; name it .tmx"),
+    ("tsv", "all.parquet", "names a PARQUET file, but this writes TSV"),
+])
+def test_an_output_named_for_another_format_is_refused(project, tmp_path, fmt, name, says):
+    """`export csv -o all.xlsx` wrote CSV text into a file Excel refuses to open."""
+    result = CliRunner().invoke(cli, ["export", fmt, "--db", str(project), "-o", str(tmp_path / name)])
+    assert result.exit_code == 2 and says in " ".join(result.output.split()) and not (tmp_path / name).exists()
+    run("export", fmt, "--db", project, "-o", tmp_path / "all.txt")  # a name that says no format: the user's call
+    assert (tmp_path / "all.txt").stat().st_size > 0

@@ -69,10 +69,17 @@ def export_tmx_cmd(names, output, db, statuses, min_score, min_confidence, exclu
     """Write a TMX 1.4b translation memory for OmegaT, Trados, memoQ: one unit per bead with both sides."""
     from ..export import write_report
 
+    _check_suffix(output, "tmx")
     with _open(db) as store:
         for path in (output, report):
             if path:
                 store.guard_output(path)  # before anything else: the worst mistake is said first
+        if report:  # said before the memory is written (over the last one, maybe), not after
+            if report.resolve() == output.resolve():
+                raise click.BadParameter("the report would overwrite the memory; name another file",
+                                         param_hint="'--report'")
+            if not report.parent.is_dir():
+                raise click.ClickException(f"{report}: cannot write (no folder {report.parent})")
         pairs = _pairs(store, names)
         langs = {(p.src_lang, p.tgt_lang) for p in pairs}
         if len(langs) > 1 and not (src_lang and tgt_lang):
@@ -100,8 +107,28 @@ def export_tmx_cmd(names, output, db, statuses, min_score, min_confidence, exclu
     _echo_summary(summary, statuses, min_score, min_confidence, report)
 
 
+# File name endings of the formats, and of files that no export writes (a spreadsheet's own format).
+_SUFFIXES = {".tmx": "tmx", ".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl",
+             ".json": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
+_NOT_WRITTEN = {".xlsx": "an Excel workbook", ".xls": "an Excel workbook", ".ods": "an OpenDocument spreadsheet",
+                ".docx": "a Word document"}
+
+
+def _check_suffix(output: Path, fmt: str) -> None:
+    """A file name that says another format (`export csv -o all.xlsx`: CSV text an Excel would refuse to open) is
+    bad usage; a name ending otherwise (.txt, none) is the user's choice."""
+    suffix = output.suffix.lower()
+    what = _NOT_WRITTEN.get(suffix) or (f"a {_SUFFIXES[suffix].upper()} file" if _SUFFIXES.get(suffix, fmt) != fmt
+                                        else None)
+    if what:
+        hint = " (a spreadsheet opens .csv; --excel makes it read well)" if suffix in (".xlsx", ".xls", ".ods") else ""
+        raise click.BadParameter(f"{output} names {what}, but this writes {fmt.upper()}; name it .{fmt}{hint}",
+                                 param_hint="'-o' / '--output'")
+
+
 def _table_command(fmt: str):
     def command(names, output, db, statuses, min_score, min_confidence, exclude_flagged, bom=False, excel=False):
+        _check_suffix(output, fmt)
         with _open(db) as store:
             store.guard_output(output)
             summary = _export(store, _pairs(store, names), output, fmt,
