@@ -516,3 +516,34 @@ def test_show_prints_text_in_square_brackets_as_it_is(tmp_path, capsys):
     _print_table(Alignment(beads, 2, 2), src, tgt)  # `aligner align` on a terminal
     printed = capsys.readouterr().out
     assert "[Foto: EFE]" in printed and "A stray [/b] tag." in printed
+
+
+@pytest.mark.parametrize("force", [False, True])
+def test_ctrl_c_says_how_to_finish_the_rest(project, tmp_path, corpus, monkeypatch, force):
+    """After Ctrl-C in `align-all --force` it said 'run align-all again': that run took the rest as up to date."""
+    from aligner.cli.project import _ProgressBar
+
+    db = project
+    if not force:  # pairs not aligned yet
+        db = tmp_path / "new.db"
+        run("add", corpus, "--db", db)
+    real = _ProgressBar.update
+
+    def stop_after_one(self, event):
+        real(self, event)
+        if event.pair:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(_ProgressBar, "update", stop_after_one)
+    result = CliRunner().invoke(cli, ["align-all", "--db", str(db), "--model", "fake", "-j", "1", "--quiet"]
+                                + (["--force"] if force else []))
+    said = " ".join(result.output.split())
+    assert result.exit_code == 130
+    if force:
+        assert "interrupted: 2 pairs left; `aligner align-all --force " in said and "` finishes them" in said
+        left = said.split("--force ")[1].split("`")[0].split()
+        monkeypatch.setattr(_ProgressBar, "update", real)
+        again = run("align-all", "--db", project, "--model", "fake", "-j", "1", "--quiet", "--force", *left)
+        assert "aligned 2 pairs" in again.output and sorted(left) == ["alpha", "beta"]
+    else:
+        assert "interrupted: 2 pairs left; run align-all again to finish them" in said

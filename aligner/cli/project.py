@@ -142,8 +142,16 @@ def align_all_cmd(ctx, names, db, model, force, jobs, threads, max_side, skip, q
             click.echo(f"{', '.join(broken)}: fix the file{'s' if len(broken) > 1 else ''}, then run `aligner add` "
                        f"again (align-all aligns a file as it was imported)", err=True)
     if summary.interrupted:
-        click.echo(f"interrupted: {counted(len(summary.pending), 'pair')} left; run align-all again to finish them"
-                   if summary.pending else "interrupted: nothing was left to align", err=True)
+        if not summary.pending:
+            click.echo("interrupted: nothing was left to align", err=True)
+        elif force:  # up to date before --force: a plain run would take them as done
+            shown = " ".join(summary.pending[:10])
+            click.echo(f"interrupted: {counted(len(summary.pending), 'pair')} left; `aligner align-all --force "
+                       f"{shown}`{' ...' if len(summary.pending) > 10 else ''} finishes them (without --force, "
+                       f"align-all takes those up to date as done)", err=True)
+        else:
+            click.echo(f"interrupted: {counted(len(summary.pending), 'pair')} left; run align-all again to finish "
+                       f"them", err=True)
         ctx.exit(130)
     if summary.failed:
         ctx.exit(1)
