@@ -125,16 +125,22 @@ def _read_manifest(path: Path, src_lang: str, tgt_lang: str):
     """pairs.csv: columns name, src, tgt (paths relative to the manifest), optional src_lang, tgt_lang."""
     from .textio import read_text
 
-    lines = read_text(path).splitlines()
+    numbered = [(k, line) for k, line in enumerate(read_text(path).splitlines(), 1)
+                 if line.strip() and not line.lstrip().startswith("#")]  # comments and blank lines left out
+    lines = [line for _, line in numbered]
     # commas, or the semicolons (a spreadsheet in a Spanish or French locale) or tabs the header is split by
     delimiter = max(",;\t", key=lines[0].count) if lines else ","
-    rows = list(csv.DictReader(lines, delimiter=delimiter))
+    reader = csv.reader(lines, delimiter=delimiter)
+    header = [column.strip().lower() for column in next(reader, [])]  # "Name, Src, Tgt" as a spreadsheet saves it
     need = {"name", "src", "tgt"}
-    if not rows or not need <= set(rows[0]):
+    if not need <= set(header):
         raise InputError(f"{path}: expected a header with columns name,src,tgt (optional: src_lang,tgt_lang)"
-                         + (f", found {', '.join(repr(c) for c in rows[0])}" if rows else ""))
+                         + (f", found {', '.join(repr(c) for c in header)}" if header else ""))
+    rows = [dict(zip(header, cells + [""] * (len(header) - len(cells)))) for cells in reader]
+    if not rows:
+        raise InputError(f"{path}: lists no pairs (a row per pair under the header name,src,tgt)")
     pairs, unmatched, problems, seen = [], [], [], set()
-    for line, r in enumerate(rows, 2):
+    for (line, _), r in zip(numbered[1:], rows):
         name = (r["name"] or "").strip()
         if not name or name in seen:
             problems.append((f"{path}:{line}", "missing name" if not name else f"pair {name!r} listed twice"))

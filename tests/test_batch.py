@@ -91,6 +91,21 @@ def test_a_manifest_saved_with_semicolons_or_tabs_is_read_and_a_short_row_said(t
     with pytest.raises(InputError, match="expected a header with columns name,src,tgt .*found 'nombre', 'origen'"):
         find_pairs(tmp_path)
 
+
+def test_a_manifest_as_people_write_it_is_read_and_an_empty_one_said(tmp_path):
+    """A comment line, a header with spaces or capitals ('Name, Src, Tgt' as a spreadsheet saves it): refused,
+    before; and a header alone was called a missing header."""
+    (tmp_path / "uno.txt").write_text("Uno.\n")
+    (tmp_path / "one.txt").write_text("One.\n")
+    manifest = tmp_path / "pairs.csv"
+    manifest.write_text("# my pairs\nName, Src, Tgt\n\nuno, uno.txt, one.txt\n# done\nshort,uno.txt\n")
+    pairs, _, problems = find_pairs(tmp_path)
+    assert [(p.name, p.src.name, p.tgt.name) for p in pairs] == [("uno", "uno.txt", "one.txt")]
+    assert problems == [("short", f"{manifest}:6: no file in column tgt")]  # the file's own line number
+    manifest.write_text("name,src,tgt\n")
+    with pytest.raises(InputError, match="pairs.csv: lists no pairs"):
+        find_pairs(tmp_path)
+
 def test_import_reports_added_changed_and_unchanged(tmp_path, corpus):
     store = Store.open(tmp_path / "p.db")
     first = import_corpus(store, corpus)
