@@ -192,20 +192,32 @@ def import_corpus(store: Store, root: str | Path, src_lang: str = "es", tgt_lang
                 report.problems.append((fp.name, (f"{path} looks written in {other!r}, not {lang!r}: is it in the "
                                                   f"right folder?" + (f" And {note}." if note else ""))))
     found = {fp.name for fp in pairs}
-    report.missing = [p.name for p in store.pairs() if p.name not in found and _gone_from(Path(root), p)]
+    report.missing = [p.name for p in store.pairs()
+                      if p.name not in found and _gone_from(Path(root), p, store.path.parent)]
     return report
 
 
-def _gone_from(root: Path, p: PairInfo) -> bool:
+def _gone_from(root: Path, p: PairInfo, project_dir: Path) -> bool:
     """Whether a file of pair `p` was under `root` and no longer exists there. A pair imported from a TMX file
     names its documents FILE#NAME.LANG: the file is what counts."""
-    paths = [Path(x.split("#", 1)[0]) for x in (p.src_path, p.tgt_path)]
-    for path in paths:
+    paths = [_where(Path(x.split("#", 1)[0]), root, project_dir) for x in (p.src_path, p.tgt_path)]
+    return None not in paths and not all(path.exists() for path in paths)
+
+
+def _where(stored: Path, root: Path, project_dir: Path) -> Path | None:
+    """The file a stored document path names under `root`, or None when it is not under it. `add` keeps the path
+    as it was typed, relative to the folder it ran in, which may not be this one: a relative path is also read
+    from the project's folder, and from root's parent when it starts with root's name (`add corpus/` run next to
+    it)."""
+    root = root.resolve()
+    bases = [Path.cwd(), project_dir] + ([root.parent] if stored.parts[:1] == (root.name,) else [])
+    for candidate in [stored] if stored.is_absolute() else [base / stored for base in bases]:
         try:
-            path.resolve().relative_to(root.resolve())
+            candidate.resolve().relative_to(root)
         except ValueError:
-            return False
-    return not all(path.exists() for path in paths)
+            continue
+        return candidate
+    return None
 
 
 # ---- alignment -------------------------------------------------------------------------------------------------

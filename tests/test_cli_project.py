@@ -230,6 +230,20 @@ def test_a_pair_whose_files_changed_shows_and_exports_the_version_it_aligned(tmp
         assert next(r for r in store.iter_beads(["gamma"]) if r.src == src[5]).status.value == "confirmed"
 
 
+def test_files_gone_are_said_whichever_folder_add_runs_in(tmp_path, corpus, fake_model, monkeypatch):
+    """`add corpus` stores the paths as typed: run again from another folder with the corpus's full path, the
+    pair whose files were deleted went unmentioned."""
+    monkeypatch.chdir(corpus.parent)
+    db = tmp_path / "p.db"
+    run("add", corpus.name, "--db", db)
+    for lang in ("es", "en"):
+        (corpus / lang / "gamma.txt").unlink()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    assert "the files of gamma are gone" in run("add", corpus.resolve(), "--db", db).stderr
+
+
 def test_a_pair_whose_files_are_gone_is_reported_and_can_be_removed(tmp_path, corpus, project):
     with Store.open(project) as store:
         store.set_status("gamma", [0], "confirmed")
