@@ -439,6 +439,15 @@ def test_review_takes_the_database_from_the_environment(tmp_path, monkeypatch):
     assert opened[-1] == (tmp_path / "flag.db", None)
 
 
+def test_review_of_a_pair_the_project_lacks_says_so_before_the_app_opens(project, monkeypatch):
+    """`aligner review nope` opened the app on the project screen, the typo unexplained."""
+    import tui.app
+
+    monkeypatch.setattr(tui.app, "create_app", lambda *a: pytest.fail("the app was opened"))
+    result = CliRunner().invoke(cli, ["review", "nope", "--db", str(project)])
+    assert result.exit_code == 1 and "no pair named 'nope' (pairs: alpha, beta, gamma)" in result.output
+
+
 def test_flags_without_a_pair_or_files_says_what_to_give(tmp_path):
     neither = CliRunner().invoke(cli, ["flags", "--db", str(tmp_path / "p.db")])
     assert neither.exit_code == 2 and "give a pair NAME, or --src and --tgt files" in neither.stderr

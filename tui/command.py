@@ -19,6 +19,17 @@ import click
               help="Folder to import from (es/, en/) when the database does not exist yet.")
 def review(name, db, corpus):
     """Review and fix alignments from the keyboard; open pair NAME directly if given."""
+    if name and db.is_file():  # a typo in NAME is said here, with the pairs there are, not in an empty app
+        from aligner.errors import StoreBusy, StoreError
+        from aligner.store import Store
+
+        try:
+            with Store.open(db, readonly=True) as store:
+                store.pair(name)  # "no pair named 'X' (pairs: ...)"
+        except StoreBusy:
+            pass  # the app waits and says so itself
+        except StoreError as exc:
+            raise click.ClickException(str(exc)) from None
     from .app import create_app
 
     app = create_app(db, name, corpus)
