@@ -1730,3 +1730,34 @@ def test_the_last_edit_column_is_short_enough_for_80_columns():
     assert _compact("2025-03-02 09:00", today) == "2025-03-02"
     summary = PairSummary("almadraba-ascenso", 52, 50, 52, 10.0, 3, 2, "2025-03-02 09:00")
     assert summary.cells()[-1] == "2025-03-02" and max(len(c) for c in summary.cells()[1:]) <= 12
+
+
+async def test_notices_show_square_brackets_as_written(db):
+    """A notice carrying '[/b]' (a note, a file name) crashed the app: Textual read it as a closing tag."""
+    app = app_for(db)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.review.notify("note [/b] on nota[1].txt [draft]", severity="warning")  # as a screen passes it
+        await pilot.pause(0.3)
+        shown = [n for n in app._notifications if "nota[1]" in n.message]
+        assert shown and not shown[0].markup
+        assert app.is_running and app.return_code is None
+
+
+async def test_a_pair_named_with_square_brackets_shows_its_name(tmp_path):
+    """Titles and dialogs read a name such as 'nota[/b]' as markup: the review title broke on it."""
+    db = tmp_path / "p.db"
+    with Store.open(db) as store:
+        s = store.add_document("es/nota[b].txt", "es", ES)
+        t = store.add_document("en/nota[b].txt", "en", EN)
+        store.add_pair("nota[/b]", s, t)
+        store.save_alignment("nota[/b]", Alignment(tuple(valdemar_beads()), 11, 9), {"model": "fake"})
+    app = app_for(db, pair="nota[/b]")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        title = str(app.review.query_one("#review-title").render())
+        assert "nota[/b]   es: nota[b].txt   ↔   en: nota[b].txt" in title
+        await pilot.press("escape")  # the project screen lists it
+        await pilot.pause()
+        assert "nota[/b]" in str(app.project.query_one("DataTable").get_row_at(0)[0]).replace("\\", "")
+        assert app.is_running

@@ -12,6 +12,7 @@ from typing import ClassVar
 from textual import on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.markup import escape
 from textual.screen import Screen
 
 from aligner.edits import Edit, EditError, realign
@@ -68,6 +69,13 @@ class ReviewApp(App):
         self._help_rows: dict[str, list] = {}  # the rows of each help screen installed
         self.project = ProjectScreen()
         self.review = ReviewScreen()
+
+    def notify(self, message: str, *, title: str = "", severity="information", timeout: float | None = None,
+               markup: bool = True) -> None:
+        """Every notice as plain text: they carry file and pair names, notes and errors, and Textual read '[/b]'
+        in one as a closing tag (the app crashed) and '[draft]' as a style (the word vanished). Screens pass
+        markup=True whatever they are given, so the choice is made here."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     # --- start and stop -----------------------------------------------------------------------------------
 
@@ -126,7 +134,7 @@ class ReviewApp(App):
         self.exit()
 
     def refresh_project(self) -> None:
-        self.project.show_pairs(f"[b]{self.db_path}[/b]  project", summarize_pairs(self.store))
+        self.project.show_pairs(f"[b]{escape(str(self.db_path))}[/b]  project", summarize_pairs(self.store))
 
     # --- pairs --------------------------------------------------------------------------------------------
 

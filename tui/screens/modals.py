@@ -42,7 +42,7 @@ class ConfirmModal(Dialog, ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
-            yield Label(self.question, classes="dialog-title")
+            yield Label(self.question, classes="dialog-title", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Yes (y)", id="yes", variant="primary")
                 yield Button("No (n)", id="no")
@@ -66,7 +66,7 @@ class PromptModal(Dialog, ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
-            yield Label(self.title_text, classes="dialog-title")
+            yield Label(self.title_text, classes="dialog-title", markup=False)
             yield Input(self.value, placeholder=self.placeholder)
 
     @on(Input.Submitted)
@@ -91,7 +91,7 @@ class SplitModal(Dialog, ModalScreen[tuple[int, int] | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
-            yield Label(self.title_text, classes="dialog-title")
+            yield Label(self.title_text, classes="dialog-title", markup=False)
             yield Input(placeholder="sentences in the first part, source-target: e.g. 1-0 (enter splits)")
             yield OptionList(*(Option(text) for text in self.labels))
 
@@ -178,8 +178,8 @@ class ProgressModal(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
-            yield Label(self.title_text, classes="dialog-title")
-            yield Label("", id="progress-what")
+            yield Label(self.title_text, classes="dialog-title", markup=False)
+            yield Label("", id="progress-what", markup=False)
             yield ProgressBar(total=None, id="progress-bar")
 
     def advance(self, done: int, total: int, what: str) -> None:
@@ -223,7 +223,7 @@ class FlagListModal(Dialog, ModalScreen[int | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
-            yield Label(self.title_text, classes="dialog-title")
+            yield Label(self.title_text, classes="dialog-title", markup=False)
             yield OneLineOptionList(*(Option(Text(row)) for row in self.rows), id="flags")
 
     def on_mount(self) -> None:

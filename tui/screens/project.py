@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.markup import escape
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -43,7 +44,7 @@ class ProjectScreen(Screen):
         yield Input(placeholder="filter pairs by name (enter opens the highlighted pair, the filter stays; "
                                 "escape clears)", id="filter")
         yield DataTable(id="pairs", cursor_type="row", zebra_stripes=True)
-        yield Label("", id="job-label")
+        yield Label("", id="job-label", markup=False)
         yield ProgressBar(id="job-bar", show_eta=False)
         yield Footer()
 
@@ -72,7 +73,8 @@ class ProjectScreen(Screen):
             table.add_column(f"{title} {arrow}" if key == self.sort_key else title, key=key)
         rows = self.shown()
         for r in rows:
-            table.add_row(*r.cells(), key=r.name)
+            name, *figures = r.cells()
+            table.add_row(escape(name), *figures, key=r.name)  # a string cell is read as markup: 'nota[/b]' broke it
         if selected in {r.name for r in rows}:
             table.move_cursor(row=table.get_row_index(selected))
         elif rows:

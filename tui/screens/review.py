@@ -10,6 +10,7 @@ from typing import ClassVar
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.markup import escape
 from textual.screen import Screen
 from textual.widgets import Static
 
@@ -122,7 +123,8 @@ class ReviewScreen(FlagActions, Screen):
         """Show the app's current pair from the top, or from `cursor`."""
         s = self.session
         self.query_one("#review-title", Static).update(
-            f"[b]{s.name}[/b]   {s.src.lang}: {Path(s.src.path).name}   ↔   {s.tgt.lang}: {Path(s.tgt.path).name}")
+            f"[b]{escape(s.name)}[/b]   {s.src.lang}: {escape(Path(s.src.path).name)}   ↔   {s.tgt.lang}: "
+            f"{escape(Path(s.tgt.path).name)}")
         self.grid.mark = None
         self.refresh_view(cursor)
 

@@ -67,7 +67,7 @@ class StatusLine(Static):
             lo, hi = sorted((mark, k))
             parts.append(f"[b]marked {lo + 1}-{hi + 1}[/b]")
         if note:
-            parts.append(f"[b]{note}[/b]")
+            parts.append(f"[b]{escape(note)}[/b]")
         # progress first (reviewed, the flagger's flags still open: whether the pair is done), then the counts
         parts += [f"reviewed {c['reviewed']} ({pct:.0f}%)", f"open flags {open_flags}",
                   f"doubtful {c['doubtful beads']}", f"added {c['added']}", f"dropped {c['dropped']}",
