@@ -8,7 +8,7 @@ by a structural edit: they are the editor's decisions and the anchors of a re-al
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from itertools import chain
 
@@ -287,12 +287,25 @@ def flag(a: Alignment, lo: int, hi: int, kind: str, note: str = "") -> Edit:
     return Edit(new, hi, "flag", {"first": lo, "last": hi, "kind": kind, "note": note})
 
 
-def unflag(a: Alignment, lo: int, hi: int) -> Edit:
-    """Clear the flag of beads lo..hi (inclusive)."""
+Link = tuple[tuple[int, ...], tuple[int, ...]]  # a bead's (src, tgt) sentence ids
+
+
+def unflag(a: Alignment, lo: int, hi: int, confirmed: Collection[Link] = ()) -> Edit:
+    """Clear the flag of beads lo..hi (inclusive). confirmed: the (src, tgt) links of the beads the editor had
+    confirmed before flagging them (`confirmed_links`): they go back to confirmed, the others to unreviewed."""
     lo, hi = sorted((lo, hi))
     _bead(a, lo), _bead(a, hi)
     idx = [k for k in range(lo, hi + 1) if a.beads[k].status is BeadStatus.FLAGGED]
-    return Edit(_take_back(a, idx), hi, "unflag", {"first": lo, "last": hi})
+    back = [k for k in idx if (a.beads[k].src, a.beads[k].tgt) in confirmed]
+    new = _set_status(_take_back(a, idx), back, BeadStatus.CONFIRMED)
+    return Edit(new, hi, "unflag", {"first": lo, "last": hi, **({"confirmed": len(back)} if back else {})})
+
+
+def confirmed_links(a: Alignment, lo: int, hi: int) -> list[Link]:
+    """The (src, tgt) links of the confirmed beads among lo..hi: what a flag over them keeps, so that clearing
+    the flag gives the confirmations back (they were lost: the beads came back unreviewed)."""
+    lo, hi = sorted((lo, hi))
+    return [(b.src, b.tgt) for b in a.beads[lo:hi + 1] if b.status is BeadStatus.CONFIRMED]
 
 
 _FIXED = (BeadStatus.CONFIRMED, BeadStatus.FLAGGED)  # the editor's decisions: a re-alignment keeps them

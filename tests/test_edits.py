@@ -157,6 +157,18 @@ def test_flag_a_run_and_unflag():
     assert [b.status for b in edits.unflag(e.alignment, 0, 2).alignment.beads] == [AUTO] * 3
 
 
+def test_unflag_gives_back_the_confirmations_the_flag_covered():
+    a = make("1-1", "1-1", "1-1", status={0: CONF, 2: CONF})
+    kept = edits.confirmed_links(a, 0, 2)
+    assert kept == [((0,), (0,)), ((2,), (2,))]
+    flagged = edits.flag(a, 0, 2, "added").alignment
+    e = edits.unflag(flagged, 0, 2, kept)
+    assert [b.status for b in e.alignment.beads] == [CONF, AUTO, CONF]
+    assert e.detail == {"first": 0, "last": 2, "confirmed": 2}
+    # a link that is no bead any more (the bead was split meanwhile) confirms nothing
+    assert [b.status for b in edits.unflag(flagged, 0, 2, [((0, 1), (0,))]).alignment.beads] == [AUTO] * 3
+
+
 def test_realign_keeps_confirmed_and_rebases_ids():
     a = make("1-1", "2-1", "1-1", "1-1", status={0: CONF, 3: CONF})
     seen = []

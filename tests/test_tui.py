@@ -315,6 +315,69 @@ async def test_flag_kinds_and_unflag(db):
         assert saved(db).beads[10].status is AUTO
 
 
+async def test_clearing_a_flag_gives_back_the_confirmations_it_covered(db):
+    """Bead 1 confirmed, then flagged with bead 2, then the flag cleared: bead 1 came back unreviewed, the
+    editor's confirmation lost without a word. Now it is confirmed again, and bead 2 unreviewed as it was."""
+    async with app_for(db).run_test(size=SIZE) as pilot:
+        await go_to(pilot, 1)
+        await pilot.press("v", "down", "exclamation_mark", "v", "enter")
+        await pilot.pause()
+        assert [b.status for b in saved(db).beads[:2]] == [FLAG, FLAG]
+        await pilot.press("delete")
+        await pilot.pause()
+        assert [b.status for b in saved(db).beads[:2]] == [CONF, AUTO]
+        await pilot.press("ctrl+z")
+        await pilot.pause()
+        assert [b.status for b in saved(db).beads[:2]] == [FLAG, FLAG]
+        await go_to(pilot, 2)  # flagged again as another kind: the newest flag still knows bead 1 was confirmed
+        await pilot.press("exclamation_mark", "d", "enter")
+        await pilot.pause()
+        await pilot.press("delete")
+        await pilot.pause()
+        assert [b.status for b in saved(db).beads[:2]] == [CONF, AUTO]
+
+
+async def test_the_status_line_names_the_side_left_and_right_make_active(db):
+    """The status line said "src side" after → had made the target side active (it caught up on the next move)."""
+    async with app_for(db).run_test(size=SIZE) as pilot:
+        status = pilot.app.review.query_one("#status")
+        assert "src side" in str(status.render())
+        await pilot.press("right")
+        await pilot.pause()
+        assert pilot.app.review.grid.side == "tgt" and "tgt side" in str(status.render())
+        await pilot.press("left")
+        await pilot.pause()
+        assert "src side" in str(status.render())
+
+
+async def test_go_to_names_the_pairs_own_bead_and_sentence_numbers(db):
+    """The go-to prompt said "bead (120) or sentence (es 45, en 45)" whatever the pair: read as its size."""
+    async with app_for(db).run_test(size=SIZE) as pilot:
+        await pilot.press("g")
+        await pilot.pause()
+        modal = pilot.app.screen
+        assert isinstance(modal, PromptModal)
+        assert modal.title_text == "Go to bead (1-11) or sentence (es 0-10, en 0-8)"
+        await pilot.press(*"en 8", "enter")
+        await pilot.pause()
+        assert cursor(pilot.app) == 9  # the 2-1 bead holding target sentence 8
+
+
+async def test_the_flag_dialog_scrolls_to_the_note_on_a_short_terminal(db):
+    """At 60x16 the dialog was cut below the kinds: the note field, where typing went, could not be seen."""
+    async with app_for(db).run_test(size=(60, 16)) as pilot:
+        await pilot.press("exclamation_mark", "a")
+        await pilot.pause()
+        modal = pilot.app.screen
+        assert isinstance(modal, FlagModal)
+        box, note = modal.query_one(".dialog-box"), modal.query_one("#note")
+        assert note.has_focus
+        assert box.scroll_y > 0 and box.content_region.contains_region(note.region), (box.content_region, note.region)
+        await pilot.press(*"caption", "enter")
+        await pilot.pause()
+    assert saved(db).beads[0].status is FLAG
+
+
 async def test_enter_on_a_bead_you_flagged_is_refused_and_the_cursor_stays(db):
     async with app_for(db).run_test(size=SIZE) as pilot:
         await go_to(pilot, 3)
@@ -1615,6 +1678,23 @@ async def test_a_pair_aligned_again_by_another_process_is_reloaded_and_no_decisi
         assert [f["status"] for f in store.flag_records("valdemar")] == ["confirmed"]
 
 
+async def test_a_pair_reloaded_after_another_process_aligned_it_keeps_the_cursor_where_the_editor_was(db):
+    """The reload read the cursor saved in the store before saving the one on screen (saved a second after each
+    move): it opened the pair where the editor had been a moment before, not on the bead in hand."""
+    app = app_for(db)
+    async with app.run_test(size=SIZE) as pilot:
+        await go_to(pilot, 5)
+        await pilot.press("down", "down")  # the cursor on bead 7, not saved yet
+        await pilot.pause()
+        assert cursor(app) == 6
+        with Store.open(db) as other:  # another process aligns the pair again, beads unchanged
+            other.save_alignment("valdemar", Alignment(tuple(valdemar_beads()), 11, 9), {"model": "fake"})
+        await pilot.press("space")
+        await pilot.pause()
+        assert any("aligned again or edited in another process" in n.message for n in app._notifications)
+        assert cursor(app) == 6
+
+
 async def test_flags_derived_after_an_edit_do_not_land_on_a_run_another_process_made_meanwhile(db):
     """An edit makes the flags due; another process aligns the pair again before they are derived: they describe
     the alignment on screen, so they are dropped, not saved over the new run's flags."""
@@ -1742,6 +1822,31 @@ async def test_notices_show_square_brackets_as_written(db):
         shown = [n for n in app._notifications if "nota[1]" in n.message]
         assert shown and not shown[0].markup
         assert app.is_running and app.return_code is None
+
+
+async def test_ctrl_c_says_how_to_quit_in_words_not_markup(db):
+    """Every notice went out as plain text, Textual's own too: ctrl+c showed "Press [b]ctrl+q[/b] to quit"."""
+    from textual.content import Content
+
+    app = app_for(db)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+c")
+        await pilot.pause()
+        said = [n for n in app._notifications if "to quit the app" in n.message]
+        assert said and said[0].markup
+        assert Content.from_markup(said[0].message).plain == "Press ctrl+q to quit the app"
+
+
+async def test_notices_stand_above_the_status_line(db):
+    """A notice covered the right end of the status line (the counts, the marked run) while it showed."""
+    from textual.widgets._toast import Toast
+
+    app = app_for(db)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await pilot.press("ctrl+c")
+        await pilot.pause(0.3)
+        toasts, status = list(app.screen.query(Toast)), app.review.query_one("#status").region
+        assert toasts and all(not t.region.overlaps(status) for t in toasts), ([t.region for t in toasts], status)
 
 
 async def test_a_pair_named_with_square_brackets_shows_its_name(tmp_path):

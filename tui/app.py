@@ -4,6 +4,7 @@ export. Slow work runs in thread workers that only post messages (tui.messages).
 from __future__ import annotations
 
 import gc
+import re
 from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
@@ -26,6 +27,11 @@ from .screens.modals import ConfirmModal, ProgressModal, PromptModal
 from .screens.project import ProjectScreen
 from .screens.review import ReviewScreen
 from .session import PairSession, migrate_cursor_file, summarize_pairs
+
+
+
+# The notices Textual itself gives, in markup (App.action_help_quit, the screenshot command): shown as markup.
+_TEXTUAL_NOTICE = re.compile(r"Press \[b\][^\[\]]+\[/b\] to quit the app|Saved screenshot to \[\$text-success\][^\[\]]*")
 
 
 class Reporter:
@@ -72,10 +78,12 @@ class ReviewApp(App):
 
     def notify(self, message: str, *, title: str = "", severity="information", timeout: float | None = None,
                markup: bool = True) -> None:
-        """Every notice as plain text: they carry file and pair names, notes and errors, and Textual read '[/b]'
-        in one as a closing tag (the app crashed) and '[draft]' as a style (the word vanished). Screens pass
-        markup=True whatever they are given, so the choice is made here."""
-        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
+        """Every notice of ours as plain text: they carry file and pair names, notes and errors, and Textual read
+        '[/b]' in one as a closing tag (the app crashed) and '[draft]' as a style (the word vanished). Screens
+        pass markup=True whatever they are given, so the choice is made here; Textual's own few notices (ctrl+c:
+        "Press [b]ctrl+q[/b] to quit") keep their markup."""
+        own = markup and _TEXTUAL_NOTICE.fullmatch(message) is not None
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=own)
 
     # --- start and stop -----------------------------------------------------------------------------------
 
@@ -140,6 +148,7 @@ class ReviewApp(App):
 
     async def open_pair(self, name: str) -> None:
         """Open `name` for review where the editor last left it."""
+        self._save_cursor()  # of the pair on screen, first: reopening it (reloaded) reads the cursor just saved
         try:
             session = PairSession.open(self.store, name)
         except AlignerError as exc:
@@ -151,7 +160,6 @@ class ReviewApp(App):
         if stale := self.store.pair(name).stale_note("re-align it with a on the project screen"):
             self.notify(stale, severity="warning", timeout=10)
         at = session.cursor  # mounting the grid reports its initial cursor, which must not overwrite this
-        self._save_cursor()  # of the pair left
         self._flush_reflag()
         self.session = session
         if self.screen is not self.review:

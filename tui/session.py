@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime
 from itertools import accumulate
 from pathlib import Path
 
-from aligner.edits import Edit, bead_holding
+from aligner.edits import Edit, Link, bead_holding, confirmed_links
 from aligner.errors import StaleAlignment
 from aligner.flags import Flag, FlagStatus, FlagType, Span
 from aligner.models import Alignment, BeadStatus, Document
@@ -82,6 +82,8 @@ class PairSession:
                     1.0, 1.0, note, FlagStatus.CONFIRMED)
         record = {**flag.to_dict(), "key": EDITOR_KEY + flag.key,
                   "made": datetime.now(UTC).isoformat(timespec="microseconds")}  # the newest flag of a sentence shows
+        if confirmed := confirmed_links(self.alignment, edit.detail["first"], edit.detail["last"]):
+            record["confirmed"] = [[list(s), list(t)] for s, t in confirmed]  # given back when the flag is cleared
         self.apply(edit)
         self.flags = [f for f in self.flags if f.get("key") != record["key"]] + [record]
         self.store.save_flags(self.name, [{k: v for k, v in f.items() if k != "id"} for f in self.flags],
@@ -182,6 +184,12 @@ class PairSession:
             elif src.intersection(fs) or tgt.intersection(ft):
                 out.append(f)
         return out
+
+    def confirmed_under_flags(self, lo: int, hi: int) -> set[Link]:
+        """The links of the beads the editor had confirmed before flagging them, kept by the editor's flags shown
+        on beads lo..hi (PairSession.add_flag): clearing those flags confirms them again."""
+        return {(tuple(s), tuple(t)) for f in self.flags_at(lo, hi) if is_editor(f)
+                for s, t in f.get("confirmed", ())}
 
     def editor_flag_extent(self, k: int) -> tuple[int, int] | None:
         """The first and last FLAGGED bead of the editor's flags shown on bead k (the passage it flagged), or None

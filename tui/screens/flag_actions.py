@@ -47,7 +47,7 @@ class FlagActions:
             if self.grid.mark is None and (extent := self.session.editor_flag_extent(lo)):
                 lo, hi = extent
             self.grid.mark = None
-            self._edit(edits.unflag, lo, hi)
+            self._edit(edits.unflag, lo, hi, self.session.confirmed_under_flags(lo, hi))
             return
         self._review_flags(lo, hi, FlagStatus.DISMISSED)
 

@@ -118,6 +118,8 @@ class ReviewScreen(FlagActions, Screen):
 
     def on_mount(self) -> None:
         self.grid.focus()
+        # the status line names the active side: ← and → (and a click) change it on the grid, not here
+        self.watch(self.grid, "side", lambda _: self._update_panes(), init=False)
 
     def load(self, cursor: int = 0) -> None:
         """Show the app's current pair from the top, or from `cursor`."""
@@ -158,9 +160,6 @@ class ReviewScreen(FlagActions, Screen):
 
     @on(BeadGrid.CursorMoved)
     def _moved(self) -> None:
-        self._update_panes()
-
-    def watch_side(self) -> None:
         self._update_panes()
 
     def _update_panes(self) -> None:
@@ -279,7 +278,10 @@ class ReviewScreen(FlagActions, Screen):
                 else:
                     self.grid.cursor = k
 
-        await self.app.push_screen(PromptModal("Go to bead (120) or sentence (es 45, en 45)", "120"), done)
+        # the pair's own numbers and languages: a fixed "bead (120)" read as a hint that a 47-bead pair had 120
+        n, ns, nt = len(s.alignment.beads), len(s.src.sentences), len(s.tgt.sentences)
+        await self.app.push_screen(PromptModal(f"Go to bead (1-{n}) or sentence ({s.src.lang} 0-{max(ns - 1, 0)}, "
+                                               f"{s.tgt.lang} 0-{max(nt - 1, 0)})", f"{s.tgt.lang} {nt // 2}"), done)
 
     async def action_search(self) -> None:
         s = self.session
