@@ -378,6 +378,36 @@ async def test_the_flag_dialog_scrolls_to_the_note_on_a_short_terminal(db):
     assert saved(db).beads[0].status is FLAG
 
 
+async def test_a_bead_taller_than_the_view_is_read_to_its_end_before_the_cursor_moves_on(tmp_path):
+    """A 3-1 bead of long sentences filled more than an 80x24 terminal: down went to the next bead, and the end of
+    this one could not be reached from the keyboard. Down now scrolls through it first; up goes back the same."""
+    src = ["Frase " + " ".join(f"palabra{k}{w} larga" for w in range(40)) + "." for k in range(3)] + ["Fin del texto."]
+    tgt = [" ".join(f"word{w} long" for w in range(90)) + ".", "End of the text."]
+    db = tmp_path / "tall.db"
+    with Store.open(db) as store:
+        s = store.add_document("es/tall.txt", "es", " ".join(src[:3]) + "\n\n" + src[3])
+        t = store.add_document("en/tall.txt", "en", tgt[0] + "\n\n" + tgt[1])
+        store.add_pair("tall", s, t)
+        beads = (Bead((0, 1, 2), (0,), 0.8), Bead((3,), (1,), 0.9))
+        store.save_alignment("tall", Alignment(beads, 4, 2), {"model": "fake"})
+    app = app_for(db, pair="tall")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        grid = app.review.grid
+        height, end = grid.scrollable_content_region.height, grid._tops[1]
+        assert end > height  # the bead does not fit
+        seen = [int(grid.scroll_y)]
+        while cursor(app) == 0:
+            await pilot.press("down")
+            await pilot.pause()
+            seen.append(int(grid.scroll_y))
+        assert len(seen) > 2 and seen[-2] + height >= end  # its last line was in view before the cursor moved on
+        await pilot.press("up")  # back to the tall bead, from its top
+        await pilot.pause()
+        assert cursor(app) == 0
+        assert int(grid.scroll_y) <= grid._tops[0] + 3
+
+
 async def test_enter_on_a_bead_you_flagged_is_refused_and_the_cursor_stays(db):
     async with app_for(db).run_test(size=SIZE) as pilot:
         await go_to(pilot, 3)

@@ -105,8 +105,8 @@ class BeadGrid(ScrollView, can_focus=True):
     BeadGrid > .bead-grid--settled { text-style: dim; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up,k", "move(-1)", "Up", show=False, id="move.up", tooltip="Previous bead"),
-        Binding("down,j", "move(1)", "Down", show=False, id="move.down", tooltip="Next bead"),
+        Binding("up,k", "move(-1)", "Up", show=False, id="move.up", tooltip="Previous bead (a bead taller than the screen scrolls first)"),
+        Binding("down,j", "move(1)", "Down", show=False, id="move.down", tooltip="Next bead (a bead taller than the screen scrolls first)"),
         Binding("pageup", "page(-1)", "Page up", show=False, id="move.page-up", tooltip="A screen up"),
         Binding("pagedown", "page(1)", "Page down", show=False, id="move.page-down", tooltip="A screen down"),
         Binding("home", "jump(0)", "First", show=False, id="move.first", tooltip="First bead"),
@@ -274,7 +274,24 @@ class BeadGrid(ScrollView, can_focus=True):
                               immediate=True)
 
     def action_move(self, step: int) -> None:
+        """The next or previous bead; in a bead taller than the view, first the rest of it, a view at a time (its
+        end could not be read from the keyboard: a 3-1 bead of long sentences fills more than an 80x24 terminal)."""
+        if self._rows and self._scroll_within(step):
+            return
         self.cursor = self._clamp(self.cursor + step)
+
+    def _scroll_within(self, step: int) -> bool:
+        """Scroll the cursor's bead by a view (less two lines, to keep the place) when its part that way is out of
+        view; whether it did."""
+        top, bottom = self._tops[self.cursor], self._tops[self.cursor + 1]
+        view, height = int(self.scroll_y), self.scrollable_content_region.height
+        if step > 0 and bottom > view + height:
+            self.scroll_to(y=min(view + max(height - 2, 1), bottom - height), animate=False, immediate=True)
+            return True
+        if step < 0 and top < view:
+            self.scroll_to(y=max(view - max(height - 2, 1), top), animate=False, immediate=True)
+            return True
+        return False
 
     def action_page(self, step: int) -> None:
         target = self._tops[self.cursor] + step * max(self.scrollable_content_region.height - 1, 1)
