@@ -67,14 +67,27 @@ class FoundPair:
 @dataclass
 class ImportReport:
     """What `import_corpus` did: pairs new, changed (new document versions) or unchanged; files it could not
-    pair; problems: (name or path, message) for files stored with an error or not read at all."""
+    pair; problems: (name or path, message) for files stored with an error or not read at all; doubts: the same
+    for files that look written in another language than their folder's (a guess: they are imported)."""
 
     added: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     unmatched: list[Path] = field(default_factory=list)
     problems: list[tuple[str, str]] = field(default_factory=list)
+    doubts: list[tuple[str, str]] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)  # pairs of the project whose files under root are gone
+
+    def warnings(self, root: str | Path) -> list[str]:
+        """What the user must hear about the import, one line each: files left unpaired, files that could not be
+        imported, language doubts, pairs whose files are gone (what `aligner add` and the review app say)."""
+        out = [f"{path}: no counterpart in the other language; skipped" for path in self.unmatched]
+        out += [f"{name}: {message}" for name, message in (*self.problems, *self.doubts)]
+        if self.missing:
+            out.append(f"{root}: the files of {', '.join(self.missing)} are gone; the project keeps "
+                       f"{'their alignments' if len(self.missing) > 1 else 'its alignment'} (`aligner remove NAME` "
+                       f"drops a pair)")
+        return out
 
 
 
@@ -189,7 +202,7 @@ def import_corpus(store: Store, root: str | Path, src_lang: str = "es", tgt_lang
                 report.problems.append((fp.name, f"{error} (the pair cannot be aligned until the file is fixed)"))
             elif changed and (other := likely_language(store.document(doc_id).text, lang)):
                 note = not_covered(other)
-                report.problems.append((fp.name, (f"{path} looks written in {other!r}, not {lang!r}: is it in the "
+                report.doubts.append((fp.name, (f"{path} looks written in {other!r}, not {lang!r}: is it in the "
                                                   f"right folder?" + (f" And {note}." if note else ""))))
     found = {fp.name for fp in pairs}
     report.missing = [p.name for p in store.pairs()

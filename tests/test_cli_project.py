@@ -462,8 +462,23 @@ def broken(tmp_path, corpus, fake_model):
     (corpus / "es" / "bad.txt").write_bytes(b"\x00\x01\x02\xff\xfe broken")
     (corpus / "en" / "bad.txt").write_text("Fine.\n")
     db = tmp_path / "p.db"
-    assert run("add", corpus, "--db", db).exit_code == 0
+    assert run("add", corpus, "--db", db).exit_code == 1  # a file could not be imported: said, and the exit says so
     return db
+
+
+def test_add_exits_1_when_a_file_could_not_be_imported_and_imports_the_rest(tmp_path, corpus):
+    """`add` said a file's problem as a warning and exited 0: a script could not tell. A file left without its
+    counterpart stays a warning only (an article not adapted yet is no error)."""
+    (corpus / "en" / "stray.txt").write_text("No partner.\n")
+    (corpus / "es" / "bad.txt").write_bytes(b"\x00\x01\x02\xff\xfe broken")
+    (corpus / "en" / "bad.txt").write_text("Fine.\n")
+    result = run("add", corpus, "--db", tmp_path / "p.db")
+    assert result.exit_code == 1
+    assert "warning: bad: " in result.stderr and "stray.txt: no counterpart" in result.stderr
+    assert "4 pairs added, 0 changed, 0 unchanged; 1 problem (above)" in result.stdout
+    (corpus / "es" / "bad.txt").write_text("Bien.\n")
+    again = run("add", corpus, "--db", tmp_path / "p.db")
+    assert again.exit_code == 0 and "1 changed, 3 unchanged" in again.stdout and "problem" not in again.stdout
 
 
 def test_align_all_prints_each_failure_once(broken):

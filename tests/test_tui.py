@@ -1093,6 +1093,27 @@ async def test_no_database_offers_to_import_the_corpus(tmp_path):
         assert [p.name for p in store.pairs()] == ["alpha", "beta"] and all(p.beads for p in store.pairs())
 
 
+async def test_the_first_import_says_which_files_it_skipped(tmp_path):
+    """A file without its counterpart, or one that could not be read, was said nowhere in the app (`aligner add`
+    warns of both): the editor thought every article was there."""
+    root = tmp_path / "corpus"
+    write_pair(root, "alpha", *made_up_pair(5, seed=5))
+    (root / "en" / "stray.txt").write_text("No partner.\n", encoding="utf-8")
+    (root / "es" / "bad.txt").write_bytes(b"\x00\x01\x02\xff\xfe broken")
+    (root / "en" / "bad.txt").write_text("Fine.\n", encoding="utf-8")
+    app = app_for(tmp_path / "new.db", pair=None, corpus=root)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        said = [n for n in app._notifications if n.title == "import: files skipped or in doubt"]
+        assert said and said[0].severity == "warning"
+        assert "stray.txt: no counterpart in the other language; skipped" in said[0].message
+        assert "bad: " in said[0].message
+        assert app.project.query_one("DataTable").row_count == 2
+
+
 async def test_an_import_that_finds_no_pairs_says_so_and_leaves_no_project(tmp_path):
     """A corpus folder with no pairs: the app said only that the new, empty project had no pairs, and left it."""
     root = tmp_path / "corpus"

@@ -455,7 +455,9 @@ class ReviewApp(App):
         self.project.hide_progress()
         if message.error:
             self.notify(message.error, title=f"{message.job} failed", severity="error", timeout=10)
-        elif message.note or message.job == "align":
+        if message.job == "import" and message.note:  # files left unpaired or not read: said, and kept in view
+            self.notify(message.note, title="import: files skipped or in doubt", severity="warning", timeout=20)
+        elif not message.error and (message.note or message.job == "align"):
             self.notify(message.note or "aligned", title=message.job, timeout=5)
         if message.job == "import" and self.store is None:
             if message.error and not self.db_path.exists():  # nothing imported, and no project left

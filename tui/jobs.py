@@ -50,7 +50,15 @@ def import_corpus(db: Path, corpus: Path, post, encoder_factory: EncoderFactory 
     except AlignerError as exc:
         post.finish(str(exc))
         return
-    post.finish(_failures(summary))
+    post.finish(_failures(summary), _said(report.warnings(corpus), f"`aligner add {corpus}` lists them all"))
+
+
+def _said(lines: list[str], more: str, most: int = 5) -> str:
+    """Up to `most` lines of warnings for a notice, and how many more there are (the import's files left unpaired
+    or not read were said nowhere in the app)."""
+    if len(lines) <= most:
+        return "\n".join(lines)
+    return "\n".join([*lines[:most], f"... and {len(lines) - most} more ({more})"])
 
 
 def pair_model(info) -> str:

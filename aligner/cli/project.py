@@ -62,7 +62,9 @@ def add(corpus, db, src_lang, tgt_lang, presegmented):
     """Import the articles of CORPUS: CORPUS/es/NAME.* with CORPUS/en/NAME.* (the folders are named by --src-lang
     and --tgt-lang), paired by name, or the pairs CORPUS/pairs.csv lists (columns name,src,tgt and optionally
     src_lang,tgt_lang; commas, semicolons or tabs). A changed file becomes a new version of its pair; hidden
-    files and editors' backups (a.txt~, a.txt.bak) are ignored."""
+    files and editors' backups (a.txt~, a.txt.bak) are ignored. Exits 1 when a file could not be imported
+    (unreadable, empty, binary, two files of one name, a bad pairs.csv row); the others are imported all the
+    same. A file with no counterpart is only a warning."""
     from ..batch import import_corpus
 
     with removed_if_left_empty(db):
@@ -71,21 +73,18 @@ def add(corpus, db, src_lang, tgt_lang, presegmented):
                 click.echo(f"{db}: another process is writing to the project; waiting for it (up to "
                            f"{BATCH_TIMEOUT:g} s)", err=True)
             report = import_corpus(store, corpus, src_lang, tgt_lang, presegmented)
-        for path in report.unmatched:
-            click.echo(f"warning: {path}: no counterpart in the other language; skipped", err=True)
-        for name, message in report.problems:
-            click.echo(f"warning: {name}: {message}", err=True)
+        for line in report.warnings(corpus):
+            click.echo(f"warning: {line}", err=True)
         if not (report.added or report.changed or report.unchanged):
             raise click.ClickException(f"{corpus}: no document pairs found")
-    if report.missing:
-        click.echo(f"warning: {corpus}: the files of {', '.join(report.missing)} are gone; the project keeps "
-                   f"{'their alignments' if len(report.missing) > 1 else 'its alignment'} (`aligner remove NAME` "
-                   f"drops a pair)", err=True)
     for label, names in (("added", report.added), ("changed", report.changed)):
         if names:
             click.echo(f"{label}: {', '.join(names)}")
     click.echo(f"{db}: {counted(len(report.added), 'pair')} added, {len(report.changed)} changed, "
-               f"{len(report.unchanged)} unchanged")
+               f"{len(report.unchanged)} unchanged" + (f"; {counted(len(report.problems), 'problem')} (above)"
+                                                       if report.problems else ""))
+    if report.problems:  # a script can tell (the pairs that were read are imported)
+        click.get_current_context().exit(1)
 
 
 @cli.command("align-all")
