@@ -31,6 +31,7 @@ from .embed import DEFAULT_MODEL, Encoder, check_language, get_encoder
 from .errors import AlignerError, InputError, StoreBusy, StoreError
 from .langcheck import lang_code, likely_language, not_covered
 from .models import Alignment, BeadStatus
+from .segment import unsplit_note
 from .store import (
     CACHE_DTYPE,
     EDITOR_KEY,
@@ -200,10 +201,14 @@ def import_corpus(store: Store, root: str | Path, src_lang: str = "es", tgt_lang
             error = store.document_info(doc_id)["error"]
             if error:
                 report.problems.append((fp.name, f"{error} (the pair cannot be aligned until the file is fixed)"))
-            elif changed and (other := likely_language(store.document(doc_id).text, lang)):
-                note = not_covered(other)
-                report.doubts.append((fp.name, (f"{path} looks written in {other!r}, not {lang!r}: is it in the "
-                                                  f"right folder?" + (f" And {note}." if note else ""))))
+            elif changed:
+                doc = store.document(doc_id)
+                if other := likely_language(doc.text, lang):
+                    note = not_covered(other)
+                    report.doubts.append((fp.name, (f"{path} looks written in {other!r}, not {lang!r}: is it in "
+                                                    f"the right folder?" + (f" And {note}." if note else ""))))
+                if long := unsplit_note(doc, presegmented):
+                    report.doubts.append((fp.name, long))
     found = {fp.name for fp in pairs}
     report.missing = [p.name for p in store.pairs()
                       if p.name not in found and _gone_from(Path(root), p, store.path.parent)]

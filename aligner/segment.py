@@ -190,6 +190,22 @@ def segment_lines(text: str, lang: str, path: str = "<text>") -> Document:
     return Document(path=path, lang=lang.lower(), text=text, sentences=tuple(sentences))
 
 
+# A sentence this long is no sentence: the splitter found no sentence end in a whole text (a file without
+# punctuation, a transcript, a list written on one line). Real long sentences (legal text) stay under 2,000.
+LONG_SENTENCE = 3000
+
+
+def unsplit_note(doc: Document, presegmented: bool = False) -> str | None:
+    """A note for a document whose longest sentence has over LONG_SENTENCE characters: it cannot be aligned
+    sentence by sentence (one bead takes at most 4 sentences of the other side), and said nowhere before."""
+    longest = max(doc.sentences, key=lambda s: len(s.text))
+    if len(longest.text) <= LONG_SENTENCE:
+        return None
+    where = f"line {longest.id + 1}" if presegmented else f"sentence {longest.id}"
+    return (f"{doc.path}: {where} has {len(longest.text):,} characters: no sentence end found in it? It is aligned "
+            f"as one sentence" + ("" if presegmented else "; --presegmented takes each line as a sentence"))
+
+
 def load_document(path: str | Path, lang: str, presegmented: bool = False) -> Document:
     """Read and segment a file; errors name the file.
 

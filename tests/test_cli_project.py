@@ -481,6 +481,24 @@ def test_add_exits_1_when_a_file_could_not_be_imported_and_imports_the_rest(tmp_
     assert again.exit_code == 0 and "1 changed, 3 unchanged" in again.stdout and "problem" not in again.stdout
 
 
+def test_add_and_align_warn_of_a_text_with_no_sentence_end(tmp_path, fake_model):
+    """A file written without sentence punctuation (a transcript, a list on one line) became one sentence of
+    thousands of characters, aligned as one bead with up to 4 of the other side, and nothing said so."""
+    words = " ".join(f"palabra{k}" for k in range(600))  # about 5,000 characters, no sentence end
+    write_pair(tmp_path / "c", "acta", [words], ["Minutes of the meeting.", "The council met on Monday."])
+    write_pair(tmp_path / "c", "bien", ["Una frase normal."], ["A normal sentence."])
+    result = run("add", tmp_path / "c", "--db", tmp_path / "p.db")
+    assert result.exit_code == 0 and "2 pairs added" in result.stdout
+    assert (f"warning: acta: {tmp_path / 'c' / 'es' / 'acta.txt'}: sentence 0 has {len(words):,} characters: no "
+            f"sentence end found in it? It is aligned as one sentence; --presegmented takes each line as a "
+            f"sentence") in result.stderr
+    assert "bien" not in result.stderr
+    result = run("align", tmp_path / "c" / "es" / "acta.txt", tmp_path / "c" / "en" / "acta.txt", "--model", "fake",
+                 "--presegmented")
+    assert result.exit_code == 0 and f"acta.txt: line 1 has {len(words):,} characters" in result.stderr
+    assert "--presegmented takes" not in result.stderr
+
+
 def test_align_all_prints_each_failure_once(broken):
     result = run("align-all", "--db", broken, "--model", "fake", "-j", "1", "--quiet")
     assert result.exit_code == 1

@@ -90,7 +90,7 @@ def align(src, tgt, src_lang, tgt_lang, model, presegmented, fmt, output, max_si
             click.echo(f"note: no sentence splitter for {lang!r}; using the English Punkt model", err=True)
     s = load_document(src, src_lang, presegmented)
     t = load_document(tgt, tgt_lang, presegmented)
-    warn_language(s, t, model=model)
+    warn_language(s, t, model=model, presegmented=presegmented)
     params = AlignParams(max_side=max_side, skip=skip)
     alignment = align_documents(s, t, get_encoder(model), params)
     text = render(alignment, s, t, fmt)
@@ -106,15 +106,19 @@ def align(src, tgt, src_lang, tgt_lang, model, presegmented, fmt, output, max_si
         sys.stdout.write(text)
 
 
-def warn_language(*docs: Document, model: str | None = None) -> None:
+def warn_language(*docs: Document, model: str | None = None, presegmented: bool = False) -> None:
     """A note on stderr for a document that looks written in another language than it is said to be (and, with the
-    default `model`, when that model does not cover the language it looks written in)."""
+    default `model`, when that model does not cover the language it looks written in), and for one whose longest
+    sentence is no sentence (segment.unsplit_note)."""
     from ..langcheck import likely_language, not_covered
+    from ..segment import unsplit_note
 
     for doc in docs:
         if other := likely_language(doc.text, doc.lang):
             click.echo(f"warning: {doc.path} looks written in {other!r}, not {doc.lang!r} (--src-lang / "
                        f"--tgt-lang)" + (f"; {note}" if (note := not_covered(other, model)) else ""), err=True)
+        if long := unsplit_note(doc, presegmented):
+            click.echo(f"warning: {long}", err=True)
 
 
 def render(alignment: Alignment, src: Document, tgt: Document, fmt: str) -> str:

@@ -83,7 +83,7 @@ def flags_for_files(src_path: Path, tgt_path: Path, src_lang: str, tgt_lang: str
 
     src = load_document(src_path, src_lang, presegmented)
     tgt = load_document(tgt_path, tgt_lang, presegmented)
-    warn_language(src, tgt, model=model)
+    warn_language(src, tgt, model=model, presegmented=presegmented)
     encoder = get_encoder(model)
     params = AlignParams()
     windows = (embed_document(encoder, src, params.max_side), embed_document(encoder, tgt, params.max_side))
