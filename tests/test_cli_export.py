@@ -212,6 +212,19 @@ def test_a_moved_flag_whose_sentence_was_paired_since_gives_no_second_unit(proje
     assert "not a unit (source only): tale 1-0 4/-" in result.stderr  # in no unit: reported
 
 
+def test_a_moved_sentence_the_aligner_glued_to_furniture_is_still_the_moved_units(project, tmp_path):
+    """The aligner glued a moved sentence to a related-articles list (a 4-1 bead); the flagger took the bead
+    apart (its source side is furniture) and the sentence into the moved passage, but the export saw the sentence
+    in a two-sided bead and wrote no moved unit: the passage was missing from the memory."""
+    with Store.open(project) as store:
+        store.save_flags("tale", [flag("furniture", src=[1]), {**flag("moved", src=[4], tgt=[1]), "score": 0.6}])
+    out = tmp_path / "tale.tmx"
+    result = run("export", "tmx", "--db", project, "-o", out)
+    moved = ("Este párrafo se perdió en la adaptación.", "It lived in Madrid & ate <b>fish</b>.")
+    assert toolkit_units(out) == [UNITS[0], UNITS[2], UNITS[3], moved]
+    assert "tale 1-0 4/-" not in result.stderr  # the moved sentence is in its unit, not reported
+
+
 def test_an_automatic_pair_the_flagger_took_apart_is_no_unit(project, tmp_path):
     """The aligner paired a dropped sentence with an added line (web furniture, say); the flagger flags each side
     one-sided: the memory leaves the pair out, unless an editor confirmed it."""

@@ -127,11 +127,9 @@ def _pair_rows(conn: sqlite3.Connection, p: PairInfo, wanted, min_score, batch_s
             for editor in (False, True) if status is BeadStatus.FLAGGED else (False,):
                 m = marks[editor]
                 kinds.update(*(m[0].get(i, ()) for i in s_ids), *(m[1].get(j, ()) for j in t_ids))
-            found = marks[False]
-            unpaired = status is BeadStatus.AUTO and bool(s_ids and t_ids) and (
-                all(found[0].get(i, set()) & {"dropped", "furniture"} for i in s_ids)
-                or all(found[1].get(j, set()) & {"added", "furniture"} for j in t_ids)
-                or _all_furniture(s_text, s_lens) and _all_furniture(t_text, t_lens))
+            unpaired = _taken_apart(status, s_ids, t_ids, marks[False]) or (
+                status is BeadStatus.AUTO and bool(s_ids and t_ids)
+                and _all_furniture(s_text, s_lens) and _all_furniture(t_text, t_lens))
             if status is BeadStatus.FLAGGED and s_ids and t_ids:  # an editor's flag saying that the sides do
                 mine = marks[True]                                 # not translate each other
                 editor = set().union(*(mine[0].get(i, ()) for i in s_ids), *(mine[1].get(j, ()) for j in t_ids))
@@ -142,26 +140,49 @@ def _pair_rows(conn: sqlite3.Connection, p: PairInfo, wanted, min_score, batch_s
                           t_lens, unpaired, confidence)
 
 
+def _taken_apart(status: BeadStatus, s_ids: tuple[int, ...], t_ids: tuple[int, ...],
+                 found: tuple[dict[int, set], dict[int, set]]) -> bool:
+    """Whether the flagger took an automatic two-sided bead apart: every sentence of one side of it is in a
+    dropped/added or furniture passage (found: per side, sentence -> the kinds of the flagger's flags on it)."""
+    return status is BeadStatus.AUTO and bool(s_ids and t_ids) and (
+        all(found[0].get(i, set()) & {"dropped", "furniture"} for i in s_ids)
+        or all(found[1].get(j, set()) & {"added", "furniture"} for j in t_ids))
+
+
 def _moved_rows(conn: sqlite3.Connection, p: PairInfo, wanted, min_score) -> Iterator:
     """One BeadRow per moved passage of pair `p` (see Rows.iter_beads)."""
     from ..export import BeadRow
 
     created = _when(conn.execute("SELECT date FROM runs WHERE id = ?", (p.run_id,)).fetchone()[0])
-    for key, status, data in conn.execute("SELECT key, status, data FROM flags WHERE run_id = ? AND type = 'moved' "
-                                          "AND status != 'dismissed' ORDER BY id", (p.run_id,)):
+    records = conn.execute("SELECT key, type, status, data FROM flags WHERE run_id = ? AND status != 'dismissed' "
+                           "ORDER BY id", (p.run_id,)).fetchall()
+    if not any(kind == "moved" for _, kind, _, _ in records):
+        return
+    found: tuple[dict[int, set], dict[int, set]] = ({}, {})  # the flagger's kinds per sentence, as _pair_rows
+    for key, kind, _, data in records:
+        if not is_editor({"key": key}):
+            f = json.loads(data)
+            for side, name in zip(found, ("src", "tgt"), strict=True):
+                for i in (f.get(name) or {}).get("sentences", ()):
+                    side.setdefault(i, set()).add(kind)
+    for key, kind, status, data in records:
         f = json.loads(data)
-        if is_editor({"key": key}) or not (f.get("src") and f.get("tgt")):
+        if kind != "moved" or is_editor({"key": key}) or not (f.get("src") and f.get("tgt")):
             continue
         bead_status = BeadStatus.CONFIRMED if status == "confirmed" else BeadStatus.AUTO
         score = float(f.get("score", 0.0))
         if (wanted is not None and bead_status not in wanted) or (min_score is not None and score < min_score):
             continue
         s_ids, t_ids = tuple(f["src"]["sentences"]), tuple(f["tgt"]["sentences"])
-        if conn.execute("SELECT 1 FROM beads WHERE run_id = ? AND ((src_len > 0 AND tgt_len > 0 AND src_start <= ? "
-                        "AND src_start + src_len > ?) OR (src_len > 0 AND tgt_len > 0 AND tgt_start <= ? "
-                        "AND tgt_start + tgt_len > ?)) LIMIT 1",
-                        (p.run_id, s_ids[-1], s_ids[0], t_ids[-1], t_ids[0])).fetchone():
-            continue  # a sentence of it is in a two-sided bead: a bead of its own (an imported memory), or stale
+        paired = conn.execute(
+            "SELECT src_start, src_len, tgt_start, tgt_len, status FROM beads WHERE run_id = ? AND src_len > 0 "
+            "AND tgt_len > 0 AND ((src_start <= ? AND src_start + src_len > ?) OR (tgt_start <= ? AND "
+            "tgt_start + tgt_len > ?))", (p.run_id, s_ids[-1], s_ids[0], t_ids[-1], t_ids[0])).fetchall()
+        if any(not _taken_apart(BeadStatus(st), tuple(range(s0, s0 + ns)), tuple(range(t0, t0 + nt)), found)
+               for s0, ns, t0, nt, st in paired):
+            # a sentence of it is in a two-sided bead: a bead of its own (an imported memory), or stale. Not
+            # one the flagger took apart: a moved sentence the aligner glued to furniture is the passage's
+            continue
         (s_text, _, s_lens), (t_text, t_para, t_lens) = (_texts(conn, p.run_src_doc, s_ids, p.src_lang),
                                                          _texts(conn, p.run_tgt_doc, t_ids, p.tgt_lang))
         yield BeadRow(p.name, s_ids, t_ids, s_text, t_text, score, bead_status, ("moved",), t_para, created,
