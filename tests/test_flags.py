@@ -298,6 +298,28 @@ def test_a_divergent_note_names_the_figures_that_differ():
     assert "figures" not in same.note
 
 
+def test_a_changed_figure_flags_a_bead_however_similar_its_sides():
+    """"al 23%" adapted as "at 32%": the sides mean the same to the vectors (similarity above the text's usual),
+    and no flag was raised; a changed figure is what a newsroom editor checks first. A figure only added (a
+    conversion beside the original) or only written out, or "1977" as "77", raises none."""
+    al, src, tgt, sv, tv = divergent_case(0.0)  # every bead alike: nothing divergent by similarity
+    src_texts, tgt_texts = [x.text for x in src.sentences], [x.text for x in tgt.sentences]
+
+    def divergent(s_text: str, t_text: str, ks: int = 4, kt: int = 4) -> list:
+        ss, ts = list(src_texts), list(tgt_texts)
+        ss[ks], ts[kt] = s_text, t_text
+        return flags_of(FlagType.DIVERGENT, derive_flags(al, make_doc([ss], "es"), make_doc([ts]), sv, tv))
+
+    (div,) = divergent("El paro bajó al 23% en 2024.", "Unemployment fell to 32% in 2024.")
+    assert div.src.sentences == div.tgt.sentences == (4,)
+    assert div.note == "1-1 bead, figures differ: 23 / 32" and div.confidence == 0.5
+    assert divergent("Costó 20 millones de euros.", "It cost 20 million euros ($22 million).") == []
+    assert divergent("Tenía 15 años.", "She was fifteen.") == []
+    assert divergent("En 1977 llegó.", "In '77 he arrived.") == []
+    (two_one,) = divergent("Tenía 40 años.", "She was 41.", ks=22, kt=21)  # the 2-1 bead of sources 22 and 23
+    assert two_one.src.sentences == (22, 23) and two_one.tgt.sentences == (21,)
+
+
 def test_no_divergence_when_every_bead_is_alike():
     al, src, tgt, sv, tv = divergent_case(0.0)
     assert derive_flags(al, src, tgt, sv, tv) == []
