@@ -7,6 +7,7 @@ no external assets: the file can be mailed or archived as it is.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from html import escape
 from pathlib import Path
@@ -48,7 +49,11 @@ table { border-collapse: collapse; width: 100%; }
   text-align: left; font-size: 13px; }
 .aligned td { vertical-align: top; padding: 3px 8px; border-bottom: 1px solid #f0f0f0; overflow-wrap: anywhere; }
 [id] { scroll-margin-top: 48px; }  /* a link's target shows below the sticky column header, not under it */
-.aligned .n { width: 3.2em; color: #999; font-size: 11px; text-align: right; }
+.aligned .n { width: 4.6em; color: #999; font-size: 11px; text-align: right; white-space: nowrap;
+  padding-left: 2px; padding-right: 6px; }  /* "1357?" on one line */
+.wide { overflow-x: auto; }  /* a narrow screen scrolls the flag table instead of the page */
+.flags td { overflow-wrap: anywhere; }
+.ctl { color: #c62828; font-size: 11px; border: 1px solid #e0a0a0; border-radius: 3px; padding: 0 2px; }
 .aligned tr.para td { border-top: 2px solid #d0d0d0; }
 .aligned td.empty { background: repeating-linear-gradient(45deg, #fafafa, #fafafa 6px, #f2f2f2 6px, #f2f2f2 12px); }
 .s { border-radius: 3px; padding: 1px 2px; }
@@ -68,6 +73,13 @@ table { border-collapse: collapse; width: 100%; }
 .aligned td.n.doubtful, .legend .doubtful { color: #c62828; font-weight: 600; }
 .aligned td.n.doubtful::after, .legend .doubtful::after { content: "?"; }
 :target { outline: 2px solid #444; }
+@media print {  /* browsers leave backgrounds out by default: the flags' tints are the report */
+  * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+  .aligned th { position: static; }
+  tr { break-inside: avoid; }
+  h2 { break-after: avoid; }
+  a { color: inherit; text-decoration: none; }
+}
 """
 
 
@@ -88,7 +100,7 @@ def render_html(alignment: Alignment, src_doc: Document, tgt_doc: Document, flag
              "<header>", f"<h1>{escape(title)}</h1>",
              f'<div class="meta">source: {escape(src_doc.path)} ({escape(src_doc.lang)}, {len(src_doc)} sentences)'
              f' · target: {escape(tgt_doc.path)} ({escape(tgt_doc.lang)}, {len(tgt_doc)} sentences)'
-             f" · {len(alignment)} links</div>",
+             f" · {len(alignment)} links (the rows of the aligned text)</div>",
              f'<p class="note" id="note">{escape(note)}</p>' if note else "",
              _summary(flags, src_doc, tgt_doc), _legend(), "</header>",
              _flag_list(flags, mine),
@@ -102,6 +114,19 @@ def write_html(path: str | Path, alignment: Alignment, src_doc: Document, tgt_do
     path = Path(path)
     path.write_text(render_html(alignment, src_doc, tgt_doc, flags, title, editor, note), encoding="utf-8")
     return path
+
+
+def shown_text(text: str) -> str:
+    """`text` escaped for HTML, with the invisible controls that reorder what follows (bidi embeddings, overrides
+    and isolates, U+202A-E and U+2066-9) shown as marks instead of applied: applied, "district" read
+    "tcirtsid", and the page showed other words than the file holds."""
+    return _BIDI.sub(lambda m: f'<span class="ctl" title="U+{ord(m[0]):04X}">{_BIDI_NAMES[m[0]]}</span>',
+                     escape(text))
+
+
+_BIDI_NAMES = {"\u202a": "LRE", "\u202b": "RLE", "\u202c": "PDF", "\u202d": "LRO", "\u202e": "RLO",
+               "\u2066": "LRI", "\u2067": "RLI", "\u2068": "FSI", "\u2069": "PDI"}
+_BIDI = re.compile("[" + "".join(_BIDI_NAMES) + "]")
 
 
 def _sentence_marks(flags: list[Flag]) -> tuple[dict[int, list[int]], dict[int, list[int]]]:
@@ -122,6 +147,12 @@ def _summary(flags: list[Flag], src_doc: Document, tgt_doc: Document) -> str:
     words = (f'<div class="count" id="words"><b>{s.words_added}</b>words added · <b>{s.words_dropped}</b>'
              f'words dropped · <b>{s.words_moved}</b>words moved · <b>{s.words_furniture}</b>words of furniture'
              "</div>")
+    reviewed = [f"{n} {word}" for word, n in (("accepted", sum(f.status is FlagStatus.CONFIRMED for f in flags)),
+                                               ("dismissed", sum(f.status is FlagStatus.DISMISSED for f in flags)))
+                if n]
+    if reviewed:  # the counts above leave dismissed flags out: said, so that a reviewed pair's zeros add up
+        items.append(f'<div class="count" id="count-reviewed">reviewed: {" · ".join(reviewed)}'
+                     f'{" (dismissed ones not counted)" if "dismissed" in reviewed[-1] else ""}</div>')
     return '<div class="summary">' + "".join(items) + words + "</div>"
 
 
@@ -144,9 +175,9 @@ def _where(f: Flag) -> str:
 
 
 def _flag_list(flags: list[Flag], mine: set[int]) -> str:
-    rows = ["<section><h2>Flags</h2>",
-            '<table class="flags" id="flag-list"><tr><th>#</th><th>type</th><th>where</th><th>confidence</th>'
-            "<th>status</th><th>passage</th></tr>"]
+    rows = ['<section><h2>Flags</h2><div class="wide">',
+            '<table class="flags" id="flag-list"><thead><tr><th>#</th><th>type</th><th>where</th><th>confidence</th>'
+            "<th>status</th><th>passage</th></tr></thead>"]
     for k, f in enumerate(flags):
         status = f" {f.status.value}" if f.status is not FlagStatus.OPEN else ""
         shown = "editor" if k in mine else f.status.word
@@ -154,18 +185,18 @@ def _flag_list(flags: list[Flag], mine: set[int]) -> str:
         rows.append(f'<tr class="flag flag-{f.type.value}{status}" id="list-{k}">'
                     f'<td><a class="marker m-{f.type.value}" href="#flag-{k}">{k + 1}</a></td>'
                     f"<td>{f.type.value}</td><td>{_where(f)}</td><td>{confidence}</td>"
-                    f"<td>{shown}</td><td>{escape(f.note)}</td></tr>")
+                    f"<td>{shown}</td><td>{shown_text(f.note)}</td></tr>")
     if not flags:
         rows.append('<tr><td colspan="6">No flags: every sentence is linked in place.</td></tr>')
-    rows.append("</table></section>")
+    rows.append("</table></div></section>")
     return "\n".join(rows)
 
 
 def _aligned(alignment: Alignment, src_doc: Document, tgt_doc: Document, flags: list[Flag],
              marks_s: dict, marks_t: dict) -> str:
     rows = ["<section><h2>Aligned text</h2>", '<table class="aligned" id="aligned">',
-            f'<tr><th class="n">#</th><th>source ({escape(src_doc.lang)})</th>'
-            f"<th>target ({escape(tgt_doc.lang)})</th></tr>"]
+            f'<thead><tr><th class="n">#</th><th>source ({escape(src_doc.lang)})</th>'
+            f"<th>target ({escape(tgt_doc.lang)})</th></tr></thead>"]  # a thead repeats on every printed page
     firsts = {}
     for k, f in enumerate(flags):
         for side, span in (("s", f.src), ("t", f.tgt)):
@@ -212,5 +243,5 @@ def _cell(doc: Document, ids: tuple[int, ...], side: str, flags: list[Flag], mar
                 label = "moved to target" if side == "s" else "moved from source"
                 jump += f' <a class="goto" href="#{there[0]}-{there[1].sentences[0]}">{label} {there[1].label()}</a>'
         out.append(f'<span class="{" ".join(classes)}" id="{side}-{i}">{head}<span class="id">{i}</span>'
-                   f"{escape(doc.sentences[i].text)}{jump}</span>")
+                   f"{shown_text(doc.sentences[i].text)}{jump}</span>")
     return "<td>" + " ".join(out) + "</td>"

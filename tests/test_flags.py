@@ -702,3 +702,32 @@ def test_sample_corpus_flags_find_the_marked_edits():
     assert right / flagged >= 0.85
     moved = [e for n in names for e in _edits(n) if e["type"] == "moved"]
     assert all((n, "moved", e["src"], e["tgt"]) not in misses for n in names for e in moved)
+
+
+def test_a_filtered_list_keeps_each_flags_number_and_the_page_says_it_holds_all(tmp_path, fake_model):
+    """`flags --type dropped` numbered its one flag "1" where the full list and the HTML page call it #2; the page
+    written beside a filtered list held every flag without a word; `report NAME --html F -o X --format parquet`
+    ignored -o and --format."""
+    root = tmp_path / "corpus"
+    es = [f"La frase {k} habla de tomate{k} y mango{k}." for k in range(10)]
+    en = [f"Sentence {k} is about tomate{k} and mango{k}." for k in range(10)]
+    en.insert(2, "Totally new text about papaya and quinoa arrives here.")
+    del en[8]  # source sentence 7 has no translation
+    for lang, lines in (("es", es), ("en", en)):
+        (root / lang).mkdir(parents=True)
+        (root / lang / "theta.txt").write_text("\n\n".join(lines), encoding="utf-8")
+    db = str(tmp_path / "p.db")
+    runner = CliRunner()
+    assert runner.invoke(cli, ["add", str(root), "--db", db]).exit_code == 0
+    assert runner.invoke(cli, ["align-all", "--db", db, "--model", "fake", "--quiet"]).exit_code == 0
+    full = runner.invoke(cli, ["flags", "theta", "--db", db]).stdout.splitlines()
+    assert full[0].split()[:2] == ["1", "added"] and full[1].split()[:2] == ["2", "dropped"]
+    page = tmp_path / "theta.html"
+    r = runner.invoke(cli, ["flags", "theta", "--db", db, "--type", "dropped", "--html", str(page)])
+    assert r.stdout.splitlines()[0] == full[1]  # the same number, 2
+    assert f"note: {page} holds every flag; --type and --status chose this list only" in r.stderr
+    assert 'href="#flag-1">2</a>' in page.read_text(encoding="utf-8")  # #2 on the page too
+    r = runner.invoke(cli, ["report", "theta", "--db", db, "--html", str(page), "-o", str(tmp_path / "x.parquet"),
+                            "--format", "parquet"])
+    assert r.exit_code == 2 and "-o and --format are for every pair's figures" in r.stderr
+    assert not (tmp_path / "x.parquet").exists()

@@ -282,3 +282,61 @@ def test_chromium_wraps_a_long_unbroken_text_and_shows_link_targets_below_the_he
         assert top >= header - 1, (top, header)
     finally:
         driver.quit()
+
+
+def test_the_summary_counts_the_reviewed_flags_it_leaves_out(case):
+    """With flags dismissed the summary read "0 dropped" and said nothing of them (`aligner flags` does)."""
+    al, src, tgt, flags = case
+    flags = flags[:2] + [replace(flags[2], status=FlagStatus.CONFIRMED)] + flags[3:]
+    got = parse(render_html(al, src, tgt, flags))
+    assert got.ids["count-dropped"] == "0dropped"
+    assert got.ids["count-reviewed"] == "reviewed: 1 accepted · 1 dismissed (dismissed ones not counted)"
+    assert "count-reviewed" not in parse(render_html(al, src, tgt, [replace(f, status=FlagStatus.OPEN)
+                                                                   for f in flags])).ids
+
+
+def test_direction_controls_in_a_text_are_shown_not_applied(case):
+    """A right-to-left override (U+202E) in a sentence reversed the rest of it on the page ('tcirtsid'): the
+    editor read other words than the file holds."""
+    al, src, tgt, flags = case
+    text = "San José is a \u202edistrict\u202c of the city."
+    tgt = make_doc([[s.text for s in tgt.sentences[:3]], [text], [s.text for s in tgt.sentences[4:]]], "en")
+    html = render_html(al, src, tgt, flags)
+    assert "\u202e" not in html and "\u202c" not in html
+    assert ('<span class="ctl" title="U+202E">RLO</span>district<span class="ctl" title="U+202C">PDF</span>'
+            in html)
+
+
+def test_printing_keeps_the_highlights_and_repeats_the_column_header(case):
+    """Printed with the browser's defaults the tints vanished (backgrounds are left out), and later pages had
+    no column header."""
+    html = render_html(*case)
+    assert "@media print" in html and "print-color-adjust: exact" in html
+    got = parse(html)
+    heads = [t for t, _ in got.tags if t == "thead"]
+    assert len(heads) == 2  # the flag list and the aligned text
+
+
+@needs_chromedriver
+def test_chromium_narrow_window_and_long_documents_keep_the_numbers_and_the_flag_table_in_view(tmp_path):
+    """At 360 px the flag table made the page wider than the screen; bead numbers of three digits and more
+    wrapped ("35" over "7")."""
+    src = make_doc([[f"Frase número {k} del artículo original, con algo de texto." for k in range(1200)]], "es")
+    tgt = make_doc([[f"Sentence number {k} of the article, with some text." for k in range(1200)]], "en")
+    al = Alignment(tuple(Bead((k,), (k,), 0.2 if k == 1150 else 0.9) for k in range(1200)), 1200, 1200)
+    flags = [Flag(FlagType.DIVERGENT, span(src, [1150]), span(tgt, [1150]), 0.6, 4.2,
+                  "1-1 bead, similarity 0.20 (usual here 0.90); " + "a long note " * 20)]
+    page = write_html(tmp_path / "long.html", al, src, tgt, flags)
+    for size in ("360,800", "1280,800"):
+        driver = _driver(tmp_path, size)
+        try:
+            driver.get(page.as_uri())
+            width = driver.execute_script("return window.innerWidth")
+            assert driver.execute_script("return document.documentElement.scrollWidth") <= width
+            lines = driver.execute_script(  # the line boxes of the number's text
+                "const c = document.querySelectorAll('.aligned td.n')[1150];"
+                "const r = document.createRange(); r.selectNodeContents(c); return r.getClientRects().length")
+            assert lines == 1 and driver.execute_script(
+                "return document.querySelectorAll('.aligned td.n')[1150].textContent") == "1151"
+        finally:
+            driver.quit()

@@ -141,6 +141,8 @@ def flags_cmd(name, db, src_file, tgt_file, src_lang, tgt_lang, presegmented, mo
     if html:
         from ..report_html import write_html
 
+        if types or statuses:  # the page is the pair's whole report; said, or it reads as the filtered list
+            click.echo(f"note: {html} holds every flag; --type and --status chose this list only", err=True)
         try:
             write_html(html, alignment, src, tgt, flags, title, editor, note)
         except OSError as exc:
@@ -159,14 +161,16 @@ def _print(flags, editor, src, tgt, alignment, types, statuses, by_score, as_jso
     # the store keeps flags in the order they were saved: editors' flags and flags re-derived after an edit
     # come last there, but are listed where they stand in the text
     order = reading_order(alignment)
+    # each flag keeps its number in reading order (the full list's, and the HTML page's "#3"), filtered or not
+    number = {k: n for n, k in enumerate(sorted(range(len(flags)), key=lambda k: order(flags[k])), 1)}
     shown.sort(key=(lambda k: (-flags[k].confidence, -flags[k].score)) if by_score else lambda k: order(flags[k]))
     if as_json:
         for k in shown:
             d = flags[k].to_dict()
             click.echo(json.dumps({**d, "key": editor[k]} if k in editor else d, ensure_ascii=False))
         return
-    for n, k in enumerate(shown, 1):
-        f = flags[k]
+    for k in shown:
+        f, n = flags[k], number[k]
         where = " -> ".join(x for x in (f"src {f.src.label()}" if f.src else "",
                                         f"tgt {f.tgt.label()}" if f.tgt else "") if x)
         status = " [editor]" if k in editor else "" if f.status.value == "open" else f" [{f.status.word}]"

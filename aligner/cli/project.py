@@ -376,6 +376,10 @@ def report(name, db, fmt, output, html):
         if not html:
             raise click.UsageError("report NAME writes that pair's HTML page: give --html FILE (without NAME, "
                                    "`aligner report --format csv|json|parquet` gives every pair's figures)")
+        given = click.get_current_context().get_parameter_source("fmt") is not click.core.ParameterSource.DEFAULT
+        if output or given:
+            raise click.UsageError("NAME --html FILE writes the pair's HTML page only: -o and --format are for every "
+                                   "pair's figures (`aligner report --format csv|json|parquet -o FILE`, without NAME)")
         from .flags import write_pair_report
 
         with _open(db) as store:
