@@ -7,7 +7,6 @@ no external assets: the file can be mailed or archived as it is.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection
 from html import escape
 from pathlib import Path
@@ -15,6 +14,7 @@ from pathlib import Path
 from .align.posterior import DOUBTFUL, LOW_SCORE, is_doubtful, sure
 from .flags import Flag, FlagStatus, FlagType, reading_order, summarize
 from .models import Alignment, Document
+from .textio import mark_controls
 
 LABELS = {
     FlagType.ADDED: ("added", "in the target only: the adaptation added it"),
@@ -120,13 +120,7 @@ def shown_text(text: str) -> str:
     """`text` escaped for HTML, with the invisible controls that reorder what follows (bidi embeddings, overrides
     and isolates, U+202A-E and U+2066-9) shown as marks instead of applied: applied, "district" read
     "tcirtsid", and the page showed other words than the file holds."""
-    return _BIDI.sub(lambda m: f'<span class="ctl" title="U+{ord(m[0]):04X}">{_BIDI_NAMES[m[0]]}</span>',
-                     escape(text))
-
-
-_BIDI_NAMES = {"\u202a": "LRE", "\u202b": "RLE", "\u202c": "PDF", "\u202d": "LRO", "\u202e": "RLO",
-               "\u2066": "LRI", "\u2067": "RLI", "\u2068": "FSI", "\u2069": "PDI"}
-_BIDI = re.compile("[" + "".join(_BIDI_NAMES) + "]")
+    return mark_controls(escape(text), lambda name, char: f'<span class="ctl" title="U+{ord(char):04X}">{name}</span>')
 
 
 def _sentence_marks(flags: list[Flag]) -> tuple[dict[int, list[int]], dict[int, list[int]]]:

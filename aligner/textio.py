@@ -25,6 +25,19 @@ def one_line(text: str) -> str:
 SPACELESS = frozenset({"zh", "ja"})
 
 
+# The invisible controls that reorder the text after them (bidi embeddings, overrides and isolates): shown on a
+# screen or page they reverse words ("district" read "tcirtsid"), so what an editor reads is not what the file
+# holds. Displays mark them instead (`mark_controls`); the stored text and the exports keep them.
+BIDI_CONTROLS = {"\u202a": "LRE", "\u202b": "RLE", "\u202c": "PDF", "\u202d": "LRO", "\u202e": "RLO",
+                 "\u2066": "LRI", "\u2067": "RLI", "\u2068": "FSI", "\u2069": "PDI"}
+_BIDI = re.compile("[" + "".join(BIDI_CONTROLS) + "]")
+
+
+def mark_controls(text: str, mark=lambda name, char: f"⟨{name}⟩") -> str:
+    """`text` with each bidi control replaced by mark(its name, the character): '⟨RLO⟩' by default."""
+    return _BIDI.sub(lambda m: mark(BIDI_CONTROLS[m[0]], m[0]), text) if _BIDI.search(text) else text
+
+
 def sentence_separator(lang: str) -> str:
     """What stands between two sentences of `lang` (a code such as 'zh' or 'zh-tw') joined into one segment."""
     return "" if lang.lower().replace("_", "-").split("-")[0] in SPACELESS else " "

@@ -731,3 +731,23 @@ def test_a_filtered_list_keeps_each_flags_number_and_the_page_says_it_holds_all(
                             "--format", "parquet"])
     assert r.exit_code == 2 and "-o and --format are for every pair's figures" in r.stderr
     assert not (tmp_path / "x.parquet").exists()
+
+
+def test_the_terminal_marks_direction_controls_instead_of_applying_them(tmp_path, fake_model):
+    """A right-to-left override in an added sentence reversed the rest of the line in `aligner flags` (and `show`,
+    `align`'s table): marked ⟨RLO⟩ now; the stored text keeps the character."""
+    from aligner.textio import mark_controls
+
+    assert mark_controls("a \u202eb\u202c c") == "a ⟨RLO⟩b⟨PDF⟩ c" and mark_controls("plain") == "plain"
+    src, tgt = tmp_path / "es.txt", tmp_path / "en.txt"
+    body = [f"La frase {k} habla de tomate{k} y mango{k}." for k in range(8)]
+    trans = [f"Sentence {k} is about tomate{k} and mango{k}." for k in range(8)]
+    src.write_text("\n\n".join(body), encoding="utf-8")
+    tgt.write_text("\n\n".join(trans + ["Totally new \u202etext about papaya\u202c and quinoa arrives here."]),
+                   encoding="utf-8")
+    r = CliRunner().invoke(cli, ["flags", "--src", str(src), "--tgt", str(tgt), "--model", "fake"])
+    assert r.exit_code == 0, r.output
+    assert "Totally new ⟨RLO⟩text about papaya⟨PDF⟩ and quinoa" in r.stdout and "\u202e" not in r.stdout
+    r = CliRunner().invoke(cli, ["align", str(src), str(tgt), "--model", "fake", "--format", "table"],
+                           env={"COLUMNS": "200"})
+    assert "⟨RLO⟩" in r.stdout and "\u202e" not in r.stdout

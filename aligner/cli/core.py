@@ -106,6 +106,16 @@ def align(src, tgt, src_lang, tgt_lang, model, presegmented, fmt, output, max_si
         sys.stdout.write(text)
 
 
+def shown(text: str) -> str:
+    """A text as the terminal tables print it: Rich markup escaped, direction controls marked (textio.mark_controls:
+    applied, they reversed the words on screen)."""
+    from rich.markup import escape
+
+    from ..textio import mark_controls
+
+    return escape(mark_controls(text))
+
+
 def warn_language(*docs: Document, model: str | None = None, presegmented: bool = False) -> None:
     """A note on stderr for a document that looks written in another language than it is said to be (and, with the
     default `model`, when that model does not cover the language it looks written in), and for one whose longest
@@ -168,8 +178,8 @@ def _print_table(alignment: Alignment, src: Document, tgt: Document) -> None:
     for n, b in enumerate(alignment.beads, 1):  # numbered from 1, as show, the review app and the HTML report
         style = "yellow" if b.is_null else ("red" if b.score < 0.4 else "")
         table.add_row(str(n), b.kind, f"{b.score:.2f}" if not b.is_null else "-",
-                      escape(join_sentences((src.sentences[i].text for i in b.src), src.lang)) or "[dim]—[/dim]",
-                      escape(join_sentences((tgt.sentences[j].text for j in b.tgt), tgt.lang)) or "[dim]—[/dim]",
+                      shown(join_sentences((src.sentences[i].text for i in b.src), src.lang)) or "[dim]—[/dim]",
+                      shown(join_sentences((tgt.sentences[j].text for j in b.tgt), tgt.lang)) or "[dim]—[/dim]",
                       style=style)
     Console().print(table)
 

@@ -154,6 +154,7 @@ def _print(flags, editor, src, tgt, alignment, types, statuses, by_score, as_jso
     """List `flags`; editor: {index into flags: stored key} of the editor's own flags, marked [editor] (their
     stored key in JSON)."""
     from ..flags import FlagStatus, reading_order, summarize
+    from ..textio import mark_controls
 
     wanted = {"confirmed" if s == "accepted" else s for s in statuses}  # accepted: the app's word
     shown = [k for k, f in enumerate(flags)
@@ -174,7 +175,7 @@ def _print(flags, editor, src, tgt, alignment, types, statuses, by_score, as_jso
         where = " -> ".join(x for x in (f"src {f.src.label()}" if f.src else "",
                                         f"tgt {f.tgt.label()}" if f.tgt else "") if x)
         status = " [editor]" if k in editor else "" if f.status.value == "open" else f" [{f.status.word}]"
-        click.echo(f"{n:>3} {f.type.value:<9} {where:<22} conf {f.confidence:.2f}{status}  {f.note}")
+        click.echo(f"{n:>3} {f.type.value:<9} {where:<22} conf {f.confidence:.2f}{status}  {mark_controls(f.note)}")
     s = summarize(flags, src, tgt)
     counts = ", ".join(f"{v} {k}" for k, v in s.counts.items())
     dismissed = sum(f.status is FlagStatus.DISMISSED for f in flags)

@@ -13,7 +13,7 @@ from ..align import AlignParams
 from ..embed import DEFAULT_MODEL
 from ..export import counted
 from . import cli
-from .core import lang_option, removed_if_left_empty
+from .core import lang_option, removed_if_left_empty, shown
 
 STATUSES = ("auto", "confirmed", "edited", "flagged")
 
@@ -317,7 +317,7 @@ def show(name, db, flagged):
             if flagged and not row.is_flagged:
                 continue
             table.add_row(str(k + 1), row.kind, _score(row), _sure(row), row.status.value,
-                          escape(row.src) or "[dim]—[/dim]", escape(row.tgt) or "[dim]—[/dim]",
+                          shown(row.src) or "[dim]—[/dim]", shown(row.tgt) or "[dim]—[/dim]",
                           ", ".join(row.flags), style=_row_style(row))
     console = Console()
     console.print(table)
@@ -327,7 +327,7 @@ def show(name, db, flagged):
             where = " / ".join(f"{side} {_ids(f[side]['sentences'])}" for side in ("src", "tgt") if f.get(side))
             status = "editor" if is_editor(f) else FlagStatus(f["status"]).word
             console.print(f"  [{'dim' if f['status'] == 'dismissed' else 'bold'}]{f['type']}[/] {where}  "
-                          f"confidence {f.get('confidence', 0):.2f}  {status}  {escape(f.get('note') or '')}")
+                          f"confidence {f.get('confidence', 0):.2f}  {status}  {shown(f.get('note') or '')}")
     if info.error:
         console.print(f"[red]last run failed[/red]: {escape(info.error)}")
 
