@@ -6,7 +6,7 @@ import time
 
 import numpy as np
 
-from .align import AlignParams, align_windows
+from .align import AlignParams, align_windows, wordless
 from .align.driver import document_ratio
 from .align.numbers import number_counts
 from .embed import Encoder, check_language, get_encoder
@@ -45,7 +45,8 @@ def align_documents(src: Document, tgt: Document, encoder: Encoder | None = None
     src_par = np.array([s.paragraph for s in src.sentences], np.int64)
     tgt_par = np.array([s.paragraph for s in tgt.sentences], np.int64)
     alignment = align_windows(windows[0], windows[1], src_len, tgt_len, params, src_par, tgt_par,
-                              number_counts(src.texts), number_counts(tgt.texts), length_ratio)
+                              number_counts(src.texts), number_counts(tgt.texts), length_ratio,
+                              wordless(src.texts), wordless(tgt.texts))
     t2 = time.perf_counter()
     alignment.meta.update(model=encoder.name, embed_s=round(t1 - t0, 3), align_s=round(t2 - t1, 3))
     return alignment

@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from gold_sets import SETS  # noqa: E402
 
-from aligner.align import AlignParams, align_windows  # noqa: E402
+from aligner.align import AlignParams, align_windows, wordless  # noqa: E402
 from aligner.align.numbers import number_counts  # noqa: E402
 from aligner.align.posterior import DOUBTFUL, LOW_SCORE, is_doubtful  # noqa: E402
 from aligner.embed import check_language, get_encoder, joined_windows  # noqa: E402
@@ -44,8 +44,10 @@ BERTALIGN = AlignParams(tau=0.0, len_weight=0.0, len_mult=True, neighbour_margin
                         max_side=4, max_total=5, para_penalty=0.0, number_weight=0.0)
 
 
-def run_set(name: str, params: AlignParams, windows: str = "composed") -> dict:
-    """windows: composed (float16, as the pipeline), composed32, or real (joined text of each window encoded)."""
+def run_set(name: str, params: AlignParams, windows: str = "composed", free: bool = True) -> dict:
+    """windows: composed (float16, as the pipeline), composed32, or real (joined text of each window encoded);
+    free: lines with no word stand alone for nothing, as the pipeline has them (align.wordless; off for
+    Bertalign's method, which has no such rule)."""
     enc = get_encoder()
     total = Counts()
     floor = embed = align = 0.0
@@ -70,7 +72,8 @@ def run_set(name: str, params: AlignParams, windows: str = "composed") -> dict:
         a = align_windows(sw, tw, np.array([len(x) for x in s.texts], float),
                           np.array([len(x) for x in t.texts], float), params,
                           np.array([x.paragraph for x in s.sentences]), np.array([x.paragraph for x in t.sentences]),
-                          number_counts(s.texts), number_counts(t.texts))
+                          number_counts(s.texts), number_counts(t.texts),
+                          src_free=wordless(s.texts) if free else None, tgt_free=wordless(t.texts) if free else None)
         t3 = time.perf_counter()
         links = read_links(gold)
         total += count(a.links(), links)
@@ -129,7 +132,7 @@ def main() -> None:
     for name in args.sets.split(","):
         for label, params, real in runs:
             try:
-                r = run_set(name, params, real)
+                r = run_set(name, params, real, free=params is not BERTALIGN)
             except UnsupportedLanguage as exc:
                 print(f"| {name} | {label} | not run: {str(exc).split(':', 1)[-1].strip()[:70]}… |||||||")
                 break

@@ -346,6 +346,38 @@ def test_a_figure_decides_which_of_two_like_sentences_is_the_translation():
     assert ((1,), (1, 2)) in align_windows(*args, off, None, None, number_counts(src), number_counts(tgt)).links()
 
 
+def test_a_line_with_no_word_stands_alone_instead_of_joining_a_neighbours_bead():
+    """OCR debris, rules and ornaments ('- _-', '* * *') translate nothing; their vectors resemble a neighbour
+    just enough to be glued to its bead (Text+Berg's debris lines): now they stand alone for nothing, as blank
+    lines do."""
+    from aligner.align import wordless
+
+    assert wordless(["* * *", "Hola.", "", "2024", "Ñu.", "- _-", "…..", "東京"]).tolist() == \
+        [True, False, False, True, False, True, True, False]
+    rng = np.random.default_rng(5)
+    u = _unit(rng, 6)
+    junk = 0.5 * u[0] + 0.5 * u[4]
+    s, t = u[[0, 1, 2, 3]], np.vstack([u[0], junk / np.linalg.norm(junk), u[1], u[2], u[3]])
+    args = (_windows(s, 4), _windows(t, 4), np.full(4, 40.0), np.array([40.0, 5, 40, 40, 40]))
+    assert align_windows(*args).links()[0] == ((0,), (0, 1))  # glued, without being told
+    free = align_windows(*args, src_free=np.zeros(4, bool), tgt_free=np.array([0, 1, 0, 0, 0], bool))
+    assert free.links()[:3] == [((0,), (0,)), ((), (1,)), ((1,), (2,))]
+    # and as the pipeline aligns documents (the ornament was glued to the next sentence's bead)
+    from conftest import FakeEncoder
+
+    from aligner.pipeline import align_documents
+    from aligner.segment import segment_lines
+
+    src = segment_lines("alpha beta gamma.\ndelta epsilon zeta.\ntheta iota kappa.\n", "es")
+    tgt = segment_lines("alpha beta gamma.\n* * *\ndelta epsilon zeta.\ntheta iota kappa.\n", "en")
+    alignment = align_documents(src, tgt, FakeEncoder())
+    assert alignment.links() == [((0,), (0,)), ((), (1,)), ((1,), (2,)), ((2,), (3,))]
+    from aligner.flags import derive_flags
+
+    vecs = [FakeEncoder().encode(doc.texts) for doc in (src, tgt)]
+    assert derive_flags(alignment, src, tgt, *vecs) == []  # an ornament is no added passage
+
+
 def test_blank_lines_of_presegmented_input_stand_alone_and_flag_nothing():
     """An encoder gives every empty line the same vector: two blank lines matched at 1.0 split the real pair
     around them into a drop and an addition, and the flagger called it a move."""

@@ -54,8 +54,9 @@ class Meanings:
 
 
 def prose(key: str, n_words: int = 12) -> str:
-    """A plain sentence whose words carry its meaning key, so lengths stay comparable across sides."""
-    return " ".join([key] + [f"w{k}" for k in range(n_words - 1)]) + "."
+    """A plain sentence whose words carry its meaning key, so lengths stay comparable across sides (words of two
+    letters and more: a line without any is the aligner's and the flagger's debris, align.wordless)."""
+    return " ".join([key] + [f"wd{k}" for k in range(n_words - 1)]) + "."
 
 
 def beads(*spec) -> tuple[Bead, ...]:

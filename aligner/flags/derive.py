@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from ..align.driver import wordless
 from ..align.numbers import numbers_in
 from ..models import Alignment, BeadStatus, Document
 from .furniture import _furniture_candidates, _furniture_flags, furniture_mask
@@ -77,7 +78,11 @@ def _blank_out(doc: Document, vecs: np.ndarray) -> np.ndarray:
 
 
 def _worded(doc: Document, ids: list[int]) -> list[int]:
-    return [i for i in ids if doc.sentences[i].text.strip()]
+    """The sentences among `ids` with a word in them: a blank line, or a line of debris, ornament or a lone figure
+    ("* * *", "- _-", "24 a !"), which the aligner leaves alone for nothing (align.wordless), is no added or
+    dropped passage."""
+    free = wordless([doc.sentences[i].text for i in ids])
+    return [i for i, f in zip(ids, free, strict=True) if not f and doc.sentences[i].text.strip()]
 
 
 def rederive(previous: list[dict], alignment: Alignment, src_doc: Document, tgt_doc: Document,
