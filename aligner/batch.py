@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import json
 import multiprocessing
 import os
 import signal
@@ -27,8 +28,8 @@ from pathlib import Path
 import numpy as np
 
 from .align import AlignParams
-from .embed import DEFAULT_MODEL, Encoder, check_language, get_encoder
-from .errors import AlignerError, InputError, StoreBusy, StoreError
+from .embed import DEFAULT_MODEL, Encoder, canonical, card_note, check_language, get_encoder
+from .errors import AlignerError, EncoderUnavailable, InputError, StoreBusy, StoreError
 from .langcheck import lang_code, likely_language, not_covered
 from .models import Alignment, BeadStatus
 from .segment import unsplit_note
@@ -265,6 +266,7 @@ class PairResult:
     windows: list[tuple[int, list[str], np.ndarray]] = field(default_factory=list)
     figures: dict = field(default_factory=dict)
     error: str | None = None
+    fatal: bool = False  # the error is the encoder's (a model that cannot be loaded), not the pair's
 
 
 @dataclass(frozen=True)
@@ -295,6 +297,8 @@ class BatchSummary:
     threads: int = 0
     warnings: list[tuple[str, str]] = field(default_factory=list)
     imported: list[str] = field(default_factory=list)  # imported memories left as they were (among skipped)
+    models: dict[str, int] = field(default_factory=dict)  # pairs to align (aligned or not in the end) per model
+    notes: list[str] = field(default_factory=list)  # warnings on the batch as a whole (a model's languages)
     review: list[tuple[str, int, int]] = field(default_factory=list)  # (name, beads kept, beads reviewed before)
                                                                        # per re-aligned pair with review work
 
@@ -307,6 +311,33 @@ def needs_alignment(p: PairInfo, model: str, params: AlignParams) -> bool:
     return p.status is not PairStatus.ALIGNED or p.model != model or p.params != params.to_dict()
 
 
+# The parameters a user chooses (align-all --max-side, --skip): a pair keeps its own when it is aligned again
+# without them. The others are the aligner's own and follow the release (a new default aligns the pair again).
+USER_PARAMS = ("max_side", "skip")
+
+
+def pair_model(p: PairInfo) -> str:
+    """The encoder that aligned pair `p` (its scores and cached vectors are that model's); the default for a pair
+    never aligned, or imported from a TMX file, which no encoder aligned."""
+    from .export import IMPORTED_MODEL
+
+    return p.model if p.model and p.model != IMPORTED_MODEL else DEFAULT_MODEL
+
+
+def pair_settings(p: PairInfo, model: str | None = None,
+                  params: AlignParams | dict | None = None) -> tuple[str, AlignParams]:
+    """The model and parameters to align pair `p` with: `model`, else the one that aligned it (pair_model);
+    `params` when an AlignParams, else the pair's own USER_PARAMS with `params` (a dict of fields) over them, over
+    the defaults."""
+    model = model or pair_model(p)
+    if isinstance(params, AlignParams):
+        return model, params
+    from .export import IMPORTED_MODEL
+
+    own = {} if p.model == IMPORTED_MODEL else {k: v for k, v in (p.params or {}).items() if k in USER_PARAMS}
+    return model, AlignParams(**{**own, **(params or {})})
+
+
 def is_imported(p: PairInfo) -> bool:
     """A pair whose current alignment is an imported memory, as it was imported."""
     from .export import IMPORTED_MODEL
@@ -314,30 +345,53 @@ def is_imported(p: PairInfo) -> bool:
     return p.model == IMPORTED_MODEL and p.status is PairStatus.ALIGNED and not p.stale
 
 
-def align_all(db: str | Path, *, model: str = DEFAULT_MODEL, params: AlignParams = DEFAULT_PARAMS,
+def align_all(db: str | Path, *, model: str | None = None, params: AlignParams | dict | None = None,
               jobs: int | None = None, threads: int | None = None, force: bool = False,
               names: Sequence[str] | None = None, progress: Callable[[BatchEvent], None] | None = None,
               encoder_factory: Callable[[], Encoder] | None = None, timeout: float = 60.0) -> BatchSummary:
     """Align every pair of the project at `db` that needs it (all of them with `force`), largest first.
 
-    jobs: worker processes (default: one per core; one for small batches, where the work runs in this process).
-    threads: BLAS threads per worker (default: the cores shared out). encoder_factory: a picklable callable
-    returning the encoder (default: the model by name). Ctrl-C returns a summary with interrupted=True; every
+    model: the encoder for every pair; None: each pair keeps the one that aligned it (the default for a new pair).
+    params: an AlignParams for every pair, or a dict of fields (max_side, skip) over each pair's own (see
+    pair_settings). jobs: worker processes (default: one per core; one for small batches, where the work runs in
+    this process). threads: BLAS threads per worker (default: the cores shared out). encoder_factory: a picklable
+    callable returning the encoder, for every pair (default: the model by name). A model that cannot be loaded
+    raises EncoderUnavailable before any pair is written. Ctrl-C returns a summary with interrupted=True; every
     pair finished before it is committed, and so is every chunk of a big pair already encoded.
     """
     t0 = time.perf_counter()
-    factory = encoder_factory or EncoderSpec(model)
-    encoder = factory()  # encoders load their weights on first use: this is cheap, and checks the name
+    given = encoder_factory or (EncoderSpec(model) if model else None)
+    # encoders load their weights on first use: making one is cheap, and checks the name
+    fixed = given() if given else None
     summary = BatchSummary()
     with _one_batch_at_a_time(Path(db)), Store.open(db, timeout) as store:
         with store.transaction():  # another writer holding the file: wait for it (up to timeout) or fail, now
             pass                   # rather than after encoding every sentence
         pairs = store.pairs(names)
-        todo = [p for p in pairs if force or needs_alignment(p, encoder.name, params)]
+
+        def settings(p: PairInfo) -> tuple[str, AlignParams]:
+            name, chosen = pair_settings(p, None, params)
+            return (fixed.name if fixed else canonical(name)), chosen
+
+        todo = [p for p in pairs if force or needs_alignment(p, *settings(p))]
         todo.sort(key=lambda p: -(p.n_src + p.n_tgt))
         summary.skipped = len(pairs) - len(todo)
         summary.imported = [p.name for p in pairs if not force and is_imported(p)]
-        run = _Run(store, todo, params, encoder.name, progress, summary)
+        groups: dict[tuple[str, str], list[PairInfo]] = {}  # one per model and parameters, usually one in all
+        for p in todo:
+            name, chosen = settings(p)
+            groups.setdefault((name, json.dumps(chosen.to_dict(), sort_keys=True)), []).append(p)
+        summary.models = {name: summary.models.get(name, 0) + len(group) for (name, _), group in groups.items()}
+        factories = {name: given or EncoderSpec(name) for name, _ in groups}
+        encoders = {name: fixed or factory() for name, factory in factories.items()}
+        for encoder in encoders.values():  # a missing model folder or backend: said once, before any work
+            if check := getattr(encoder, "check", None):
+                check()
+        for (name, _), group in groups.items():
+            if note := card_note(encoders[name], *{lang for p in group for lang in (p.src_lang, p.tgt_lang)}):
+                summary.notes.append(note)
+        run = _Run(store, todo, params if isinstance(params, AlignParams) else DEFAULT_PARAMS, "", progress,
+                   summary)
         cores = os.cpu_count() or 1
         workers = jobs or (cores if run.total >= POOL_MIN_SENTENCES else 1)
         if not any(p.n_src + p.n_tgt >= BIG_PAIR for p in todo):
@@ -346,20 +400,9 @@ def align_all(db: str | Path, *, model: str = DEFAULT_MODEL, params: AlignParams
         summary.threads = threads or max(1, cores // summary.workers)
         try:
             run.event()
-            # With fewer pairs than workers (one big pair, say), the pool only shares out the encoding: the pairs
-            # are then aligned here, once the workers are gone, so that one process holds the window vectors
-            # while no idle worker holds an encoder (835 + 88 + 180 MB over three processes for 20,000
-            # sentences a side, before).
-            here = summary.workers == 1 or len(todo) < summary.workers
-            if todo and not here:
-                _run_pool(run, factory, encoder, summary.workers, summary.threads)
-            elif todo:
-                if summary.workers > 1:
-                    _run_pool(run, factory, encoder, summary.workers, summary.threads, pairs=False)
-                if threads and hasattr(encoder, "threads"):
-                    encoder.threads = threads  # before its weights load
-                for p in todo:
-                    run.finish(align_pair(store, encoder, p.name, params, write_cache=True))
+            for (name, chosen), group in groups.items():
+                run.model, run.params = encoders[name].name, AlignParams(**json.loads(chosen))
+                _align_group(run, group, factories[name], encoders[name], threads)
         except KeyboardInterrupt:
             summary.interrupted = True
         left = [p.name for p in todo if p.name not in run.done]
@@ -368,13 +411,29 @@ def align_all(db: str | Path, *, model: str = DEFAULT_MODEL, params: AlignParams
             summary.warnings += [(name, "removed from the project while the batch ran; skipped") for name in gone]
             left = [name for name in left if name not in gone]
         if summary.interrupted and left and not force:  # a commit may land just as the interrupt arrives: counted
-            still = {p.name for p in store.pairs(left) if needs_alignment(p, encoder.name, params)}
+            still = {p.name for p in store.pairs(left) if needs_alignment(p, *settings(p))}
             summary.aligned += [name for name in left if name not in still and name not in summary.aligned]
             left = [name for name in left if name in still]
         summary.pending = left
     summary.seconds = time.perf_counter() - t0
     return summary
 
+
+def _align_group(run: "_Run", todo: list[PairInfo], factory, encoder: Encoder, threads: int | None) -> None:
+    """Align the pairs `todo`, which share run.model and run.params, in a pool or here."""
+    workers = run.summary.workers
+    # With fewer pairs than workers (one big pair, say), the pool only shares out the encoding: the pairs are then
+    # aligned here, once the workers are gone, so that one process holds the window vectors while no idle worker
+    # holds an encoder (835 + 88 + 180 MB over three processes for 20,000 sentences a side, before).
+    if workers > 1 and len(todo) >= workers:
+        _run_pool(run, todo, factory, encoder, workers, run.summary.threads)
+        return
+    if workers > 1:
+        _run_pool(run, todo, factory, encoder, workers, run.summary.threads, pairs=False)
+    if threads and hasattr(encoder, "threads"):
+        encoder.threads = threads  # before its weights load
+    for p in todo:
+        run.finish(align_pair(run.store, encoder, p.name, run.params, write_cache=True))
 
 
 @contextlib.contextmanager
@@ -445,6 +504,8 @@ class _Run:
             self.progress(BatchEvent(len(self.todo), self.total, self.pairs_done, self.sentences_done, pair, error))
 
     def finish(self, result: PairResult) -> None:
+        if result.fatal:  # the model, not the pair: nothing is written, and the batch stops
+            raise EncoderUnavailable(result.error)
         kept = _commit(self.store, result, self.params, self.summary)
         self.done.add(result.name)
         self.pairs_done += 1
@@ -462,7 +523,8 @@ class _Run:
         self.event()
 
 
-def _run_pool(run: _Run, factory, encoder: Encoder, workers: int, threads: int, pairs: bool = True) -> None:
+def _run_pool(run: _Run, todo: list[PairInfo], factory, encoder: Encoder, workers: int, threads: int,
+              pairs: bool = True) -> None:
     """Feed the work to a pool, two tasks per worker in flight. A pair is one task, except a big one: its
     encoding goes out first in chunks whose vectors the parent caches, then the pair itself is aligned from the
     cache. A worker that dies fails the pairs it had; the pool is started again for the rest.
@@ -471,7 +533,7 @@ def _run_pool(run: _Run, factory, encoder: Encoder, workers: int, threads: int, 
     max_k = run.params.max_side
     tasks: deque = deque()
     chunks_left: dict[str, int] = {}
-    for p in run.todo:
+    for p in todo:
         jobs = _chunk_jobs(run.store, encoder, p, max_k) if p.n_src + p.n_tgt >= BIG_PAIR else []
         chunks_left[p.name] = len(jobs)
         tasks.extend(("chunk", p, job) for job in jobs)
@@ -731,6 +793,9 @@ def align_pair(store: Store, encoder: Encoder, name: str, params: AlignParams,
         t1 = time.perf_counter()
         result.alignment = align_documents(src, tgt, encoder, params, windows=(ws, wt))
         t2 = time.perf_counter()
+    except EncoderUnavailable as exc:
+        result.error, result.fatal = str(exc), True
+        return result
     except AlignerError as exc:
         result.error = str(exc)
         return result

@@ -592,14 +592,16 @@ def test_ctrl_c_says_how_to_finish_the_rest(project, tmp_path, corpus, monkeypat
 
     monkeypatch.setattr(_ProgressBar, "update", stop_after_one)
     result = CliRunner().invoke(cli, ["align-all", "--db", str(db), "--model", "fake", "-j", "1", "--quiet"]
-                                + (["--force"] if force else []))
+                                + (["--force"] if force else ["--skip", "-0.3"]))
     said = " ".join(result.output.split())
     assert result.exit_code == 130
     if force:
-        assert "interrupted: 2 pairs left; `aligner align-all --force " in said and "` finishes them" in said
+        assert (f"interrupted: 2 pairs left; `aligner align-all --db {db} --model fake --force " in said
+                and "` finishes them" in said)
         left = said.split("--force ")[1].split("`")[0].split()
         monkeypatch.setattr(_ProgressBar, "update", real)
         again = run("align-all", "--db", project, "--model", "fake", "-j", "1", "--quiet", "--force", *left)
         assert "aligned 2 pairs" in again.output and sorted(left) == ["alpha", "beta"]
     else:
-        assert "interrupted: 2 pairs left; run align-all again to finish them" in said
+        # the same choices: a plain run would align the rest with the default model and skip
+        assert f"interrupted: 2 pairs left; `aligner align-all --db {db} --model fake --skip=-0.3` finishes them" in said

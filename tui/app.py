@@ -379,11 +379,11 @@ class ReviewApp(App):
 
     @work(thread=True, exclusive=True, group="realign")
     def _realign_worker(self, session: PairSession, cursor: int) -> None:
-        from aligner.batch import EncoderSpec
+        from aligner.batch import EncoderSpec, pair_model
 
         base = session.alignment
         try:
-            encoder = (self.encoder_factory or EncoderSpec(jobs.pair_model(session.store.pair(session.name))))()
+            encoder = (self.encoder_factory or EncoderSpec(pair_model(session.store.pair(session.name))))()
             align = jobs.stretch_aligner(session.store, encoder, base.meta.get("params"), (session.src, session.tgt))
             edit = realign(base, cursor, session.src, session.tgt, align)
         except (AlignerError, EditError) as exc:

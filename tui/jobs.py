@@ -61,29 +61,13 @@ def _said(lines: list[str], more: str, most: int = 5) -> str:
     return "\n".join([*lines[:most], f"... and {len(lines) - most} more ({more})"])
 
 
-def pair_model(info) -> str:
-    """The encoder a pair was aligned with (its scores and cached vectors are that model's); the default for a
-    pair imported from a TMX file, which no encoder aligned. info: a PairInfo."""
-    from aligner.embed import DEFAULT_MODEL
-    from aligner.export import IMPORTED_MODEL
-
-    return info.model if info.model and info.model != IMPORTED_MODEL else DEFAULT_MODEL
-
-
 def align_pair(db: Path, name: str, post, encoder_factory: EncoderFactory | None = None) -> None:
     """(Re)align one pair from scratch; confirmed beads are carried over by the store where they still fit."""
-    from aligner.align import AlignParams
     from aligner.batch import align_all
-    from aligner.export import IMPORTED_MODEL
-    from aligner.store import Store
 
-    try:
-        with Store.open(db, readonly=True) as store:  # the pair's own model and parameters, kept
-            p = store.pair(name)
-        known = {k: v for k, v in (p.params or {}).items() if k in AlignParams.__dataclass_fields__}
-        params = AlignParams(**known) if p.model != IMPORTED_MODEL else AlignParams()
-        summary = align_all(db, model=pair_model(p), params=params, force=True, names=[name],
-                            progress=_batch_progress(post), encoder_factory=encoder_factory, jobs=1)
+    try:  # the pair's own model, --max-side and --skip, kept (align_all's default)
+        summary = align_all(db, force=True, names=[name], progress=_batch_progress(post),
+                            encoder_factory=encoder_factory, jobs=1)
     except AlignerError as exc:
         post.finish(str(exc))
         return

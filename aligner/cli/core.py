@@ -119,7 +119,9 @@ def shown(text: str) -> str:
 def warn_language(*docs: Document, model: str | None = None, presegmented: bool = False) -> None:
     """A note on stderr for a document that looks written in another language than it is said to be (and, with the
     default `model`, when that model does not cover the language it looks written in), and for one whose longest
-    sentence is no sentence (segment.unsplit_note)."""
+    sentence is no sentence (segment.unsplit_note); and when the card of `model` lists languages other than the
+    documents' (embed.card_note)."""
+    from ..embed import card_note, get_encoder
     from ..langcheck import likely_language, not_covered
     from ..segment import unsplit_note
 
@@ -129,6 +131,8 @@ def warn_language(*docs: Document, model: str | None = None, presegmented: bool 
                        f"--tgt-lang)" + (f"; {note}" if (note := not_covered(other, model)) else ""), err=True)
         if long := unsplit_note(doc, presegmented):
             click.echo(f"warning: {long}", err=True)
+    if model and (note := card_note(get_encoder(model), *(doc.lang for doc in docs))):
+        click.echo(f"warning: {note}", err=True)
 
 
 def render(alignment: Alignment, src: Document, tgt: Document, fmt: str) -> str:

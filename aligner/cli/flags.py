@@ -101,8 +101,9 @@ def flags_for_files(src_path: Path, tgt_path: Path, src_lang: str, tgt_lang: str
 @lang_option("--src-lang", "es", help="With --src: its language.")
 @lang_option("--tgt-lang", "en", help="With --tgt: its language.")
 @click.option("--presegmented", is_flag=True, help="With --src/--tgt: one sentence per line.")
-@click.option("--model", default=DEFAULT_MODEL, show_default=True,
-              help="Encoder, with --src/--tgt, --recompute or a pair imported from TMX.")
+@click.option("--model", help="Encoder: with --src/--tgt, for a pair imported from TMX, or with --recompute to "
+                                "derive the flags with another model than the pair's own [default: the pair's "
+                                f"own model; {DEFAULT_MODEL} for files or an imported pair].")
 @click.option("--type", "types", multiple=True, type=click.Choice(TYPE_CHOICES), help="Only these types (repeat).")
 @click.option("--status", "statuses", multiple=True, type=click.Choice(STATUS_CHOICES),
               help="Only flags in this review status (repeat; accepted and confirmed are the same); default: all.")
@@ -121,7 +122,8 @@ def flags_cmd(name, db, src_file, tgt_file, src_lang, tgt_lang, presegmented, mo
     if bool(name) == bool(src_file):
         raise click.UsageError("give a pair NAME, or --src and --tgt files" + (" (not both)" if name else ""))
     if src_file:
-        alignment, src, tgt, flags = flags_for_files(src_file, tgt_file, src_lang, tgt_lang, model, presegmented)
+        alignment, src, tgt, flags = flags_for_files(src_file, tgt_file, src_lang, tgt_lang, model or DEFAULT_MODEL,
+                                                     presegmented)
         editor, note = {}, ""
         title = f"{src_file.name} → {tgt_file.name}"
     else:

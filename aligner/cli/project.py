@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import shlex
 import signal
 import sys
 from pathlib import Path
@@ -90,21 +91,27 @@ def add(corpus, db, src_lang, tgt_lang, presegmented):
 @cli.command("align-all")
 @click.argument("names", nargs=-1)
 @db_option
-@click.option("--model", default=DEFAULT_MODEL, show_default=True,
-              help="Encoder: 'use-multilingual' (bundled) or 'st:<name or local path>'.")
+@click.option("--model", help="Encoder for every pair: 'use-multilingual' (bundled) or 'st:<name or local path>' "
+                                "[default: each pair keeps the model that aligned it; use-multilingual for a new "
+                                "pair].")
 @click.option("--force", is_flag=True,
               help="Align every pair again, even those up to date, and the memories `import tmx` read.")
 @click.option("-j", "--jobs", type=click.IntRange(1), help="Worker processes [default: one per core].")
 @click.option("--threads", type=click.IntRange(1), help="BLAS threads per worker [default: cores / jobs].")
-@click.option("--max-side", type=click.IntRange(1, 4), default=AlignParams.max_side, show_default=True,
-              help="Most sentences on one side of a bead.")
-@click.option("--skip", type=float, default=AlignParams.skip, show_default=True,
-              help="Score of leaving a sentence unaligned (added or dropped); lower makes them rarer.")
+@click.option("--max-side", type=click.IntRange(1, 4),
+              help=f"Most sentences on one side of a bead [default: the pair's own; {AlignParams.max_side} for a "
+                   "new pair].")
+@click.option("--skip", type=float,
+              help="Score of leaving a sentence unaligned (added or dropped); lower makes them rarer [default: the "
+                   f"pair's own; {AlignParams.skip} for a new pair].")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.pass_context
 def align_all_cmd(ctx, names, db, model, force, jobs, threads, max_side, skip, quiet):
     """Align every pair that is new, changed or failed (or NAMES). Interrupt at will: finished pairs are saved,
-    and the next run goes on with the rest. Exits 1 when a pair failed (the others are aligned all the same)."""
+    and the next run goes on with the rest. Exits 1 when a pair failed (the others are aligned all the same).
+
+    A pair aligned before keeps its model, --max-side and --skip unless they are given: given, they align again
+    every pair aligned otherwise."""
     from ..batch import align_all
 
     with _open(db) as store:  # a clear message for a missing or foreign file, or an unknown name, before any
@@ -114,10 +121,15 @@ def align_all_cmd(ctx, names, db, model, force, jobs, threads, max_side, skip, q
             click.echo(f"{db}: another process is writing to the project; waiting for it (up to "
                        f"{BATCH_TIMEOUT:g} s)", err=True)
     signal.signal(signal.SIGTERM, _interrupt)
-    params = AlignParams(max_side=max_side, skip=skip)
+    chosen = {k: v for k, v in (("max_side", max_side), ("skip", skip)) if v is not None}
     with _ProgressBar(quiet) as bar:
-        summary = align_all(db, model=model, params=params, jobs=jobs, threads=threads, force=force,
+        summary = align_all(db, model=model, params=chosen, jobs=jobs, threads=threads, force=force,
                             names=names or None, progress=bar.update, timeout=BATCH_TIMEOUT)
+    if not model:
+        for m, n in summary.models.items():
+            if m != DEFAULT_MODEL:
+                click.echo(f"note: {counted(n, 'pair')} {'keeps' if n == 1 else 'keep'} {m}, the model that aligned "
+                           f"{'it' if n == 1 else 'them'} before (--model chooses one for all)", err=True)
     done = f"aligned {counted(len(summary.aligned), 'pair')}"
     if summary.aligned and summary.seconds and summary.sentences:
         done += (f" ({summary.sentences:,} sentences in {summary.seconds:.1f} s, "
@@ -128,6 +140,8 @@ def align_all_cmd(ctx, names, db, model, force, jobs, threads, max_side, skip, q
         click.echo(f"note: {n} imported memor{'y' if n == 1 else 'ies'} ({', '.join(summary.imported[:3])}"
                    f"{', ...' if n > 3 else ''}) kept as imported, with {'its' if n == 1 else 'their'} scores; "
                    f"`aligner align-all --force NAME` aligns one with the model", err=True)
+    for note in summary.notes:
+        click.echo(f"warning: {note}", err=True)
     for name, message in summary.warnings:
         click.echo(f"warning: {name}: {message}", err=True)
     for name, kept, before in summary.review:
@@ -141,19 +155,31 @@ def align_all_cmd(ctx, names, db, model, force, jobs, threads, max_side, skip, q
             click.echo(f"{', '.join(broken)}: fix the file{'s' if len(broken) > 1 else ''}, then run `aligner add` "
                        f"again (align-all aligns a file as it was imported)", err=True)
     if summary.interrupted:
+        # the same choices, or the rest would be aligned otherwise (and the others again)
+        again = shlex.join(["aligner", "align-all", *(["--db", str(db)] if _given(ctx, "db") else []),
+                            *(["--model", model] if model else []),
+                            *(["--max-side", str(max_side)] if max_side is not None else []),
+                            *([f"--skip={skip:g}"] if skip is not None else [])])
         if not summary.pending:
             click.echo("interrupted: nothing was left to align", err=True)
         elif force:  # up to date before --force: a plain run would take them as done
             shown = " ".join(summary.pending[:10])
-            click.echo(f"interrupted: {counted(len(summary.pending), 'pair')} left; `aligner align-all --force "
+            click.echo(f"interrupted: {counted(len(summary.pending), 'pair')} left; `{again} --force "
                        f"{shown}`{' ...' if len(summary.pending) > 10 else ''} finishes them (without --force, "
                        f"align-all takes those up to date as done)", err=True)
         else:
-            click.echo(f"interrupted: {counted(len(summary.pending), 'pair')} left; run align-all again to finish "
-                       f"them", err=True)
+            click.echo(f"interrupted: {counted(len(summary.pending), 'pair')} left; `{again}` finishes them",
+                       err=True)
         ctx.exit(130)
     if summary.failed:
         ctx.exit(1)
+
+
+def _given(ctx: click.Context, param: str) -> bool:
+    """Whether option `param` was given on the command line or by its environment variable (not defaulted)."""
+    from click.core import ParameterSource
+
+    return ctx.get_parameter_source(param) in (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT)
 
 
 def _broken(store, info) -> list[dict]:
@@ -244,6 +270,9 @@ def status(db):
     click.echo(f"{counted(frame.height, 'pair')}, {counted(sentences, 'sentence')}, {counted(total_beads, 'bead')}, "
                f"{reviewed:,} reviewed ({100 * reviewed / max(total_beads, 1):.0f}%), "
                f"{counted(int(frame['flags'].sum()), 'open flag')}")
+    models = frame.filter(pl.col("beads") > 0).group_by("model").len().sort("len", "model", descending=[True, False])
+    if models.height:  # the scores, flags and cached vectors are a model's; align-all keeps each pair's
+        click.echo("aligned with: " + ", ".join(f"{m} ({counted(n, 'pair')})" for m, n in models.iter_rows()))
     for row in frame.filter(pl.col("error").is_not_null()).iter_rows(named=True):
         click.echo(f"failed: {row['pair']}: {row['error'].splitlines()[0]}", err=True)
     if changed:
@@ -307,8 +336,12 @@ def show(name, db, flagged):
             raise click.ClickException(not_aligned(store, info))
         warn_if_stale(info)
         flags = visible_flags(store.flag_records(name), store.alignment(name).beads)  # as the app shows them
+        from ..export import IMPORTED_MODEL
+
+        # the scores are the model's (and align-all keeps it): said under the table
+        made = "imported from a TMX file" if info.model == IMPORTED_MODEL else f"aligned with {info.model}"
         table = Table(title=escape(f"{name}: {info.src_path} ({info.src_lang}) / {info.tgt_path} ({info.tgt_lang})"),
-                      expand=True)
+                      caption=escape(made), expand=True)
         for col, kw in (("#", {"justify": "right", "style": "dim"}), ("type", {}), ("score", {"justify": "right"}),
                         ("sure", {"justify": "right"}), ("status", {}), (info.src_lang, {"ratio": 1}),
                         (info.tgt_lang, {"ratio": 1}), ("flags", {})):

@@ -57,11 +57,24 @@ _lock = threading.Lock()
 
 
 def get_encoder(name: str = DEFAULT_MODEL) -> Encoder:
-    """One instance per model name per process: each instance holds its own weights."""
+    """One instance per model per process (however its name is written): each instance holds its own weights."""
+    name = canonical(name)
     with _lock:
         if name not in _instances:
             _instances[name] = _create(name)
         return _instances[name]
+
+
+def canonical(name: str) -> str:
+    """The name under which the project stores model `name`: the default's one name, a local model folder's
+    absolute path (st:/models/LaBSE, not st:./LaBSE/ or a link to it)."""
+    if is_default(name):
+        return DEFAULT_MODEL
+    if name.startswith("st:") and name[3:]:
+        from .st import local_model
+
+        return "st:" + (local_model(name[3:]) or name[3:])
+    return name
 
 
 def is_default(name: str) -> bool:
@@ -82,6 +95,20 @@ def _create(name: str) -> Encoder:
         f"unknown model {name!r}: use {DEFAULT_MODEL!r} (bundled) or 'st:<name or local path>' "
         "for a sentence-transformers model"
     )
+
+
+def card_note(encoder: Encoder, *langs: str) -> str:
+    """A warning when the model card of `encoder` (a sentence-transformers model) lists its languages and some of
+    `langs` are not among them ('' otherwise): an English-only model aligns Spanish poorly, and says nothing."""
+    listed = getattr(encoder, "card_languages", None)
+    if not listed:
+        return ""
+    missing = sorted({x for x in (lang.lower() for lang in langs) if x not in listed and x.split("-")[0] not in listed})
+    if not missing:
+        return ""
+    return (f"the model card of {encoder.name} lists {', '.join(sorted(listed))} only, not "
+            f"{', '.join(map(repr, missing))}: its similarities there may be poor, and the alignment with them "
+            "(a multilingual model, such as the default, covers both)")
 
 
 def check_language(encoder: Encoder, lang: str, path: str = "") -> None:
