@@ -219,3 +219,29 @@ def test_align_warns_of_a_model_whose_card_lacks_the_language(tmp_path, monkeypa
     result = run("align", src, tgt, "--model", f"st:{folder}")
     assert result.exit_code == 0, result.output
     assert f"warning: the model card of st:{folder.resolve()} lists en only, not 'es'" in result.stderr
+
+
+def test_review_with_a_model_that_cannot_load_says_so_before_the_app_opens(tmp_path, monkeypatch):
+    import tui.app
+
+    monkeypatch.setattr(tui.app, "create_app", lambda *a, **k: pytest.fail("the app was opened"))
+    result = CliRunner().invoke(cli, ["review", "--db", str(tmp_path / "p.db"), "--model",
+                                      f"st:{tmp_path / 'no-model'}"])
+    assert result.exit_code == 1 and "no-model: no such folder" in result.output
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_review_imports_and_aligns_with_the_model_it_is_given(anyio_backend, tmp_path, corpus, fake_model, default_model):
+    """`aligner review` offered to import a corpus and aligned it with the default model, whatever the user used."""
+    from tui.app import create_app
+
+    db = tmp_path / "new.db"
+    app = create_app(db, None, corpus, model="fake")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        await pilot.press("y")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.project.query_one("DataTable").row_count == 3
+    assert runs(db) == {"alpha": ["fake"], "beta": ["fake"], "gamma": ["fake"]} and default_model.calls == []

@@ -427,7 +427,7 @@ def test_review_takes_the_database_from_the_environment(tmp_path, monkeypatch):
         def run(self):
             pass
 
-    def fake_create_app(db, name, corpus):
+    def fake_create_app(db, name, corpus, model=None):
         opened.append((db, name))
         return App()
 
@@ -443,7 +443,7 @@ def test_review_of_a_pair_the_project_lacks_says_so_before_the_app_opens(project
     """`aligner review nope` opened the app on the project screen, the typo unexplained."""
     import tui.app
 
-    monkeypatch.setattr(tui.app, "create_app", lambda *a: pytest.fail("the app was opened"))
+    monkeypatch.setattr(tui.app, "create_app", lambda *a, **k: pytest.fail("the app was opened"))
     result = CliRunner().invoke(cli, ["review", "nope", "--db", str(project)])
     assert result.exit_code == 1 and "no pair named 'nope' (pairs: alpha, beta, gamma)" in result.output
 

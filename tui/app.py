@@ -58,11 +58,12 @@ class ReviewApp(App):
     ]
 
     def __init__(self, db_path: str | Path, pair: str | None = None, corpus: str | Path | None = None,
-                 encoder_factory: jobs.EncoderFactory | None = None) -> None:
+                 encoder_factory: jobs.EncoderFactory | None = None, model: str | None = None) -> None:
         super().__init__()
         self.db_path, self.start_pair = Path(db_path), pair
         self.corpus = Path(corpus) if corpus is not None else None
         self.encoder_factory = encoder_factory
+        self.model = model  # `review --model`: the import's and `a`'s encoder (None: each pair keeps its own)
         self.store = None
         self.session: PairSession | None = None
         self._cursor_timer = None
@@ -106,7 +107,7 @@ class ReviewApp(App):
 
     @work(thread=True, exclusive=True, group="import")
     def _import_worker(self) -> None:
-        jobs.import_corpus(self.db_path, self.corpus, Reporter(self, "import"), self.encoder_factory)
+        jobs.import_corpus(self.db_path, self.corpus, Reporter(self, "import"), self.encoder_factory, self.model)
 
     async def _open_store(self) -> None:
         from aligner.store import Store
@@ -414,7 +415,7 @@ class ReviewApp(App):
 
     @work(thread=True, exclusive=True, group="align")
     def _align_worker(self, name: str) -> None:
-        jobs.align_pair(self.db_path, name, Reporter(self, "align"), self.encoder_factory)
+        jobs.align_pair(self.db_path, name, Reporter(self, "align"), self.encoder_factory, self.model)
 
     async def export_tmx(self, name: str | None) -> None:
         default = str(Path.cwd() / f"{name or self.db_path.stem}.tmx")
@@ -501,9 +502,10 @@ class ReviewApp(App):
 
 
 def create_app(db_path: str | Path, pair: str | None = None, corpus: str | Path | None = "corpus",
-               encoder_factory: jobs.EncoderFactory | None = None) -> ReviewApp:
-    """The one way to build the app, for the command line and for tests (which pass a small encoder)."""
-    return ReviewApp(db_path, pair, corpus, encoder_factory)
+               encoder_factory: jobs.EncoderFactory | None = None, model: str | None = None) -> ReviewApp:
+    """The one way to build the app, for the command line and for tests (which pass a small encoder). model: the
+    encoder of the first import and of `a` (re-align a pair); None: the default for a new pair, else the pair's."""
+    return ReviewApp(db_path, pair, corpus, encoder_factory, model)
 
 
 def _settle_heap() -> None:

@@ -31,8 +31,10 @@ def _failures(summary) -> str | None:
     return "; ".join(f"{name}: {error.splitlines()[0]}" for name, error in summary.failed)
 
 
-def import_corpus(db: Path, corpus: Path, post, encoder_factory: EncoderFactory | None = None) -> None:
-    """Import the corpus folder into a new project at `db`, then align every pair."""
+def import_corpus(db: Path, corpus: Path, post, encoder_factory: EncoderFactory | None = None,
+                  model: str | None = None) -> None:
+    """Import the corpus folder into a new project at `db`, then align every pair (with `model`, by default the
+    default encoder)."""
     from aligner.batch import align_all
     from aligner.batch import import_corpus as batch_import
     from aligner.cli.core import removed_if_left_empty
@@ -45,7 +47,7 @@ def import_corpus(db: Path, corpus: Path, post, encoder_factory: EncoderFactory 
                 report = batch_import(store, corpus)
             if not (report.added or report.changed or report.unchanged):
                 raise AlignerError(f"{corpus}: no document pairs found (expected {corpus}/es/ and {corpus}/en/)")
-        summary = align_all(db, progress=_batch_progress(post), encoder_factory=encoder_factory,
+        summary = align_all(db, model=model, progress=_batch_progress(post), encoder_factory=encoder_factory,
                             jobs=1 if encoder_factory else None)
     except AlignerError as exc:
         post.finish(str(exc))
@@ -61,12 +63,14 @@ def _said(lines: list[str], more: str, most: int = 5) -> str:
     return "\n".join([*lines[:most], f"... and {len(lines) - most} more ({more})"])
 
 
-def align_pair(db: Path, name: str, post, encoder_factory: EncoderFactory | None = None) -> None:
-    """(Re)align one pair from scratch; confirmed beads are carried over by the store where they still fit."""
+def align_pair(db: Path, name: str, post, encoder_factory: EncoderFactory | None = None,
+               model: str | None = None) -> None:
+    """(Re)align one pair from scratch, with `model` (None: the pair's own); confirmed beads are carried over by
+    the store where they still fit."""
     from aligner.batch import align_all
 
     try:  # the pair's own model, --max-side and --skip, kept (align_all's default)
-        summary = align_all(db, force=True, names=[name], progress=_batch_progress(post),
+        summary = align_all(db, model=model, force=True, names=[name], progress=_batch_progress(post),
                             encoder_factory=encoder_factory, jobs=1)
     except AlignerError as exc:
         post.finish(str(exc))
