@@ -100,13 +100,23 @@ def render_html(alignment: Alignment, src_doc: Document, tgt_doc: Document, flag
              "<header>", f"<h1>{escape(title)}</h1>",
              f'<div class="meta">source: {escape(src_doc.path)} ({escape(src_doc.lang)}, {len(src_doc)} sentences)'
              f' · target: {escape(tgt_doc.path)} ({escape(tgt_doc.lang)}, {len(tgt_doc)} sentences)'
-             f" · {len(alignment)} links (the rows of the aligned text)</div>",
+             f" · {len(alignment)} links (the rows of the aligned text){_made(alignment)}</div>",
              f'<p class="note" id="note">{escape(note)}</p>' if note else "",
              _summary(flags, src_doc, tgt_doc), _legend(), "</header>",
              _flag_list(flags, mine),
              _aligned(alignment, src_doc, tgt_doc, flags, marks_s, marks_t),
              "</body></html>"]
     return "\n".join(parts) + "\n"
+
+
+def _made(alignment: Alignment) -> str:
+    """' · aligned with MODEL' (the scores and doubts on the page are that model's), or how it was made."""
+    from .export import IMPORTED_MODEL
+
+    model = alignment.meta.get("model")
+    if not model:
+        return ""
+    return " · imported from a TMX file" if model == IMPORTED_MODEL else f" · aligned with {escape(model)}"
 
 
 def write_html(path: str | Path, alignment: Alignment, src_doc: Document, tgt_doc: Document, flags: list[Flag],

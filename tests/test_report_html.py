@@ -340,3 +340,19 @@ def test_chromium_narrow_window_and_long_documents_keep_the_numbers_and_the_flag
                 "return document.querySelectorAll('.aligned td.n')[1150].textContent") == "1151"
         finally:
             driver.quit()
+
+
+@pytest.mark.parametrize(("model", "said"), [
+    ("st:/models/<labse>", "aligned with st:/models/&lt;labse&gt;"),
+    ("tmx-import", "imported from a TMX file"),
+    (None, None),
+])
+def test_the_page_names_the_model_whose_scores_it_shows(case, model, said):
+    """The page's doubts and scores are a model's; it did not say which (a pair may keep a model of its own)."""
+    al, *rest = case
+    al = replace(al, meta={**al.meta, "model": model} if model else {})
+    meta = re.search(r'<div class="meta">(.*?)</div>', render_html(al, *rest)).group(1)
+    if said:
+        assert meta.endswith(f" · {said}")
+    else:
+        assert "aligned with" not in meta and "imported" not in meta
