@@ -11,13 +11,13 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from itertools import islice
+from itertools import chain, islice
 from pathlib import Path
 from typing import IO
 
 from .align.posterior import is_doubtful
-from .models import BeadStatus
-from .textio import one_line, sentence_separator, split_joined
+from .models import Bead, BeadStatus, Document
+from .textio import has_controls, mark_controls, one_line, sentence_separator, split_joined
 from .tmx import DEFAULT_MAX_LENGTH, LongSegment, TranslationUnit, clean_text, write_tmx
 
 TABLE_FORMATS = ("tsv", "csv", "jsonl", "parquet")
@@ -26,7 +26,7 @@ REVIEWED = frozenset({BeadStatus.CONFIRMED, BeadStatus.EDITED})
 BATCH_SIZE = 10_000
 
 OUR_PROPS = frozenset({"x-document", "x-bead-type", "x-score", "x-status", "x-confidence", "x-moved", "x-paragraph",
-                       "x-src-lengths", "x-tgt-lengths"})  # what to_unit writes, and import_tmx reads
+                       "x-src-lengths", "x-tgt-lengths", "x-flags"})  # what to_unit writes, and import_tmx reads
 IMPORTED_MODEL = "tmx-import"  # the model of a run that `aligner import tmx` made: no encoder aligned it
 UNPAIRED = "unpaired (furniture, or sides flagged as not translating each other)"  # a skip reason: two sides
 
@@ -53,6 +53,8 @@ class BeadRow:
                             # web furniture on both sides, or a pair an editor flagged added, dropped or furniture
     confidence: float | None = None  # how sure the aligner was of the bead (models.Bead.confidence); None: an
                                      # editor's bead, or a run made before confidences were kept
+    notes: tuple[str, ...] = ()  # the notes of the flags on the bead, 'divergent: 1-1 bead, similarity 0.41 ...'
+    marks: tuple[str, ...] = ()  # the same flags as the TMX's x-flags writes them ('furniture:t1-2'; store.rows)
 
     @property
     def kind(self) -> str:
@@ -65,6 +67,13 @@ class BeadRow:
         aligner paired and the flagger took apart, a pair of web furniture lines (share buttons, credits), and a
         pair an editor flagged as added, dropped or furniture (its sides do not translate each other)."""
         return self.unpaired or not self.src_ids or not self.tgt_ids or not self.src.strip() or not self.tgt.strip()
+
+    @property
+    def scored(self) -> bool:
+        """Whether the bead has a score: the aligner's pairs. An added or dropped passage has none, nor has a pair
+        an editor made (0.0, which the aligner never gives a pair: align.driver.ALIGNED_NONZERO); tables leave the
+        cell empty and the TMX the x-score prop out, rather than write a 0 that reads as 'unrelated'."""
+        return bool(self.src_ids and self.tgt_ids) and round(self.score, 4) != 0.0  # as the TMX writes it
 
     @property
     def vouched(self) -> bool:
@@ -121,6 +130,7 @@ class ExportSummary:
     long_segments: list[LongSegment] = field(default_factory=list)
     kept: bool = False  # nothing to write, and the file that was there is left as it was
     unjudged: int = 0  # automatic pairs written without a confidence for --min-confidence to judge (older runs)
+    controls: list[BeadRow] = field(default_factory=list)  # beads written with direction controls in their text
 
     def lines(self, examples: int = 10, report: str | Path | None = None) -> list[str]:
         """The summary as short lines for a terminal. With `report` (the file `write_report` wrote the one-sided
@@ -141,13 +151,19 @@ class ExportSummary:
                        f"{counted(seg.length, 'character')} (written in full)")
         if len(self.long_segments) > examples:
             out.append(f"warning: {counted(len(self.long_segments) - examples, 'more long segment')}")
+        for row in self.controls[:examples]:  # invisible, they reorder the words on screen: "gnp.exe" reads "exe.png"
+            text = row.src if has_controls(row.src) else row.tgt
+            out.append(f"warning: {row.document} {_ids(row.src_ids) or '-'}/{_ids(row.tgt_ids) or '-'}: direction "
+                       f"controls written as they are (a CAT tool shows the words reordered): {_abbrev(mark_controls(text))}")
+        if len(self.controls) > examples:
+            out.append(f"warning: {counted(len(self.controls) - examples, 'more bead')} with direction controls")
         if report is not None:
             unpaired = sum(row.unpaired for row in self.one_sided)
             out.append(f"{report} lists {counted(len(self.one_sided) - unpaired, 'one-sided bead')} (added or "
                        f"dropped passages, not units)" + (f" and {unpaired} unpaired" if unpaired else ""))
             return out
-        if self.kept:  # nothing written: which beads would not have been units is beside the point
-            return out
+        if self.kept or not self.written:  # nothing written: which beads would not have been units is beside
+            return out                      # the point
         for row in self.one_sided[:examples]:
             side, text = ("source only", row.src) if row.src.strip() else ("target only", row.tgt)
             if row.unpaired:
@@ -204,6 +220,8 @@ def select(rows: Iterable[BeadRow], flt: ExportFilter, summary: ExportSummary,
             summary.unjudged += 1
         if waiting and "moved" in row.flags:
             settle(row)
+        if has_controls(row.src) or has_controls(row.tgt):
+            summary.controls.append(row)
         yield row
     settle()
 
@@ -212,12 +230,18 @@ def to_unit(row: BeadRow) -> TranslationUnit:
     """The TMX unit of a bead: both texts, x- props, and dates when a person reviewed it. A side of several
     sentences also gets x-src-lengths / x-tgt-lengths (each sentence's length, '38 41'): `import_tmx` cuts the
     segment back into those sentences, which the segmenter cannot always find again (web furniture, say)."""
-    props = {"x-document": row.document, "x-bead-type": row.kind, "x-score": f"{row.score:.4f}",
-             "x-status": row.status.value}
+    props = {"x-document": row.document, "x-bead-type": row.kind,
+             **({"x-score": f"{row.score:.4f}"} if row.scored else {}), "x-status": row.status.value}
     if row.confidence is not None:
         props["x-confidence"] = f"{row.confidence:.3f}"
     if "moved" in row.flags:  # a moved passage (Store.iter_beads(moved=True)): its sentences stand apart
         props["x-moved"] = "yes"
+    # the flags on it (a divergent pair, say), each with a note that says why (CAT tools show a unit's notes), and
+    # where it lies in the unit: `import tmx` makes them flags again. A moved passage's is x-moved.
+    marks = row.marks or tuple(n.split(":")[0].split(" ")[0] for n in row.notes)  # a row made without them
+    flagged = [(m, n) for m, n in zip(marks, row.notes, strict=True) if m.split(":")[0] != "moved"]
+    if flagged:
+        props["x-flags"] = " ".join(m for m, _ in flagged)
     if row.paragraph is not None:
         props["x-paragraph"] = str(row.paragraph)
     for side, text, lengths in (("src", row.src, row.src_lengths), ("tgt", row.tgt, row.tgt_lengths)):
@@ -227,7 +251,7 @@ def to_unit(row: BeadRow) -> TranslationUnit:
     # a side of several sentences is no longer one sentence, which the header's segtype says of every unit
     block = "block" if len(row.src_ids) > 1 or len(row.tgt_ids) > 1 else None
     return TranslationUnit(row.src, row.tgt, props, row.created if reviewed else None,
-                           row.changed if reviewed else None, segtype=block)
+                           row.changed if reviewed else None, segtype=block, notes=tuple(n for _, n in flagged))
 
 
 def _clean_lengths(text: str, lengths: tuple[int, ...]) -> list[int]:
@@ -319,7 +343,8 @@ def table_schema():
     return {"document": pl.String, "src_ids": pl.List(pl.Int64), "tgt_ids": pl.List(pl.Int64),
             "src": pl.String, "tgt": pl.String, "type": pl.String, "score": pl.Float64,
             "status": pl.String, "flags": pl.List(pl.String), "paragraph": pl.Int64, "created": utc, "changed": utc,
-            "confidence": pl.Float64}  # last: a column added later, after those that tools may read by position
+            "confidence": pl.Float64,  # last ones: columns added later, after those that tools may read by position
+            "notes": pl.List(pl.String)}
 
 
 def _frame(rows: list[BeadRow]):
@@ -328,10 +353,10 @@ def _frame(rows: list[BeadRow]):
     return pl.DataFrame({
         "document": [r.document for r in rows], "src_ids": [list(r.src_ids) for r in rows],
         "tgt_ids": [list(r.tgt_ids) for r in rows], "src": [r.src for r in rows], "tgt": [r.tgt for r in rows],
-        "type": [r.kind for r in rows], "score": [r.score for r in rows], "status": [r.status.value for r in rows],
+        "type": [r.kind for r in rows], "score": [r.score if r.scored else None for r in rows], "status": [r.status.value for r in rows],
         "flags": [list(r.flags) for r in rows], "paragraph": [r.paragraph for r in rows],
         "created": [_utc(r.created) for r in rows], "changed": [_utc(r.changed) for r in rows],
-        "confidence": [r.confidence for r in rows],
+        "confidence": [r.confidence for r in rows], "notes": [list(r.notes) for r in rows],
     }, schema=table_schema())
 
 
@@ -359,8 +384,9 @@ def _write_text_batch(df, out: IO[bytes], fmt: str, header: bool) -> None:
         df.with_columns(pl.col("created", "changed").dt.strftime(_DATES)).write_ndjson(out)
         return
     # ids joined by spaces: "2,3" reads as the number 2.3 in a spreadsheet set to Spanish (a decimal comma)
+    # flags by spaces too ("dropped furniture"), as the TMX's x-flags; notes, which hold spaces and commas, by " | "
     flat = df.with_columns(pl.col("src_ids", "tgt_ids").list.eval(pl.element().cast(pl.String)).list.join(" "),
-                           pl.col("flags").list.join(","))
+                           pl.col("flags").list.join(" "), pl.col("notes").list.join(" | "))
     if fmt == "tsv":
         flat = flat.with_columns(pl.col(pl.String).str.replace_all(r"[\t\r\n]", " "))
         flat.write_csv(out, separator="\t", include_header=header, quote_style="never",
@@ -497,13 +523,20 @@ def import_tmx(store, path: str | Path, name: str | None = None, src_lang: str |
 
     path = Path(path)
     info, units = read_tmx(path, src_lang, tgt_lang)
+    units = iter(units)
+    first = next(units, None)
+    if first is None:
+        raise InputError(f"{path}: the memory holds no translation unit (<tu>)")
+    units = chain([first], units)
     if not info.tgt_lang:
         raise InputError(f"{path}: no unit has a language other than {info.src_lang!r}")
     summary = ImportSummary(str(path), info.src_lang, info.tgt_lang)
     groups: dict[str, list[TranslationUnit]] = {}
     for unit in units:
         summary.others.update(unit.others)
-        summary.unkept.update({*unit.extras, *(f"prop {t}" for t in unit.props if t not in OUR_PROPS)})
+        # our notes say why a unit was flagged: they come back with its flags (x-flags); another tool's are not kept
+        extras = [x for x in unit.extras if x != "<note>" or "x-flags" not in unit.props]
+        summary.unkept.update({*extras, *(f"prop {t}" for t in unit.props if t not in OUR_PROPS)})
         src, tgt = one_line(unit.src), one_line(unit.tgt)
         if not src or not tgt:
             summary.one_sided += 1
@@ -511,7 +544,8 @@ def import_tmx(store, path: str | Path, name: str | None = None, src_lang: str |
         summary.respaced += (src != unit.src) + (tgt != unit.tgt)
         summary.coded += unit.codes > 0
         key = name or unit.props.get("x-document") or path.stem
-        groups.setdefault(key, []).append(TranslationUnit(src, tgt, unit.props, unit.created, unit.changed))
+        groups.setdefault(key, []).append(TranslationUnit(src, tgt, unit.props, unit.created, unit.changed,
+                                                          notes=unit.notes))
     if not groups:
         raise InputError(f"{path}: no unit has both {info.src_lang!r} and {info.tgt_lang!r} text")
     taken = sorted(set(groups) & {p.name for p in store.pairs()})
@@ -553,15 +587,57 @@ def _save_pair(store, path: Path, name: str, units: list[TranslationUnit], src_l
                                            "changed": [u.changed for u in units],
                                            **({"figures": {"created": own}} if own else {})})
     moved = [b for b, u in zip(beads, units, strict=True) if u.props.get("x-moved") == "yes"]
-    if moved:  # a moved passage we exported: a bead here, flagged moved as it was, so that it exports the same
+    flagged = [(b, u) for b, u in zip(beads, units, strict=True) if u.props.get("x-flags", "").strip()]
+    if moved or flagged:
         from .flags import Flag, FlagStatus, FlagType, Span
         from .store import IMPORTED_KEY
 
         src, tgt = store.documents_for(name)
+        # a moved passage we exported: a bead here, flagged moved as it was, so that it exports the same;
         # accepted: a person kept the pair in a memory, and nothing is left to review about it
         flags = [Flag(FlagType.MOVED, Span.of(src, b.src), Span.of(tgt, b.tgt), 1.0, b.score,
                       "moved passage, imported from TMX", FlagStatus.CONFIRMED) for b in moved]
-        store.save_flags(name, [{**f.to_dict(), "key": IMPORTED_KEY + f.key} for f in flags])
+        records = [{**f.to_dict(), "key": IMPORTED_KEY + f.key} for f in flags]
+        for b, u in flagged:  # a unit's flags (a divergent pair, say), each where it lay, with its note
+            records += _unit_flags(b, u, src, tgt)
+        store.save_flags(name, list({r["key"]: r for r in records}.values()))
+
+
+def _unit_flags(bead: Bead, unit: TranslationUnit, src: Document, tgt: Document) -> list[dict]:
+    """The flag records of a unit's x-flags ('divergent furniture:t1-2', as to_unit writes them), each with its
+    note (the unit's notes, one per flag in the same order): an editor's ('divergent (editor): ...') as an
+    editor's flag, the others as the memory's own. A token that cannot be read is left out."""
+    from .flags import Flag, FlagType, Span
+    from .store import EDITOR_KEY, IMPORTED_KEY
+
+    kinds = {t.value for t in FlagType} - {FlagType.MOVED.value}
+    notes = [*unit.notes, *[""] * len(unit.props["x-flags"].split())]
+    out = []
+    for token, note in zip(unit.props["x-flags"].split(), notes):
+        kind, _, where = token.partition(":")
+        head, _, text = note.partition(":")
+        if kind not in kinds:
+            continue
+        spans = {"s": bead.src, "t": bead.tgt} if not where else {}
+        for part in filter(None, where.split(",")):
+            side, first, _, last = part[0], *part[1:].partition("-")
+            ids = bead.src if side == "s" else bead.tgt if side == "t" else ()
+            if not (first.isdigit() and (not last or last.isdigit())):
+                ids = ()
+            a, b = (int(first), int(last or first)) if ids else (0, -1)
+            if not ids or not a <= b < len(ids):
+                spans = {}
+                break
+            spans[side] = ids[a:b + 1]
+        if not spans:
+            continue
+        flag = Flag(FlagType(kind), Span.of(src, spans["s"]) if spans.get("s") else None,
+                    Span.of(tgt, spans["t"]) if spans.get("t") else None, 1.0, bead.score,
+                    text.strip() if head.strip() in (kind, f"{kind} (editor)") else "")
+        editor = head.strip() == f"{kind} (editor)"
+        out.append({**flag.to_dict(), "key": (EDITOR_KEY if editor else IMPORTED_KEY) + flag.key})
+    return out
+
 
 
 def _paragraph(unit: TranslationUnit) -> int:
@@ -612,10 +688,12 @@ def _confidence(unit: TranslationUnit) -> float | None:
 
 
 def _score(unit: TranslationUnit) -> float:
+    """Our x-score; none on a unit of ours (x-status) is a pair an editor made (0.0: no score); a unit of another
+    tool's memory gets 1.0 (a person kept it)."""
     try:
         return float(unit.props["x-score"])
     except (KeyError, ValueError):
-        return 1.0
+        return 0.0 if "x-status" in unit.props and "x-score" not in unit.props else 1.0
 
 
 def _status(unit: TranslationUnit) -> BeadStatus:

@@ -33,6 +33,11 @@ BIDI_CONTROLS = {"\u202a": "LRE", "\u202b": "RLE", "\u202c": "PDF", "\u202d": "L
 _BIDI = re.compile("[" + "".join(BIDI_CONTROLS) + "]")
 
 
+def has_controls(text: str) -> bool:
+    """Whether `text` holds a bidi control (BIDI_CONTROLS), which reorders what follows it on screen."""
+    return bool(_BIDI.search(text))
+
+
 def mark_controls(text: str, mark=lambda name, char: f"⟨{name}⟩") -> str:
     """`text` with each bidi control replaced by mark(its name, the character): '⟨RLO⟩' by default."""
     return _BIDI.sub(lambda m: mark(BIDI_CONTROLS[m[0]], m[0]), text) if _BIDI.search(text) else text

@@ -44,6 +44,7 @@ class TranslationUnit:
     others: tuple[str, ...] = ()  # the unit's other languages, left out (a pair holds two)
     segtype: str | None = None  # the unit's own segmentation where it is not the header's 'sentence': 'block'
     extras: tuple[str, ...] = ()  # what else the unit carried, which a reader may not keep: '<note>', 'tuid'...
+    notes: tuple[str, ...] = ()  # the unit's <note>s (ours: the notes of the flags on the bead)
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +154,8 @@ def write_tmx(units: Iterable[TranslationUnit], out: IO[str], src_lang: str, tgt
                 LongSegment(stats.written, side, len(text), unit.props.get("x-document", ""))
                 for side, text in (("src", src), ("tgt", tgt)) if len(text) > max_length)
         out.write(_tu_open(unit))
+        for note in unit.notes:  # CAT tools show a unit's notes beside it (TMX 1.4b: <note> and <prop> in any order)
+            out.write(f"      <note>{escape(clean_text(note)[0])}</note>\n")
         for key, value in unit.props.items():
             out.write(f'      <prop type="{escape(key)}">{escape(clean_text(value)[0])}</prop>\n')
         out.write(f"      {src_tag}{escape(src)}</seg></tuv>\n      {tgt_tag}{escape(tgt)}</seg></tuv>\n    </tu>\n")
@@ -237,7 +240,9 @@ def _unit(tu: ET.Element, src_lang: str, tgt_lang: str) -> TranslationUnit:
         raise ValueError(f"unit dates {created!r}, {changed!r} are not YYYYMMDDThhmmssZ") from None
     (src, src_codes), (tgt, tgt_codes) = _side(tu, src_lang), _side(tu, tgt_lang)
     others = tuple(lang for lang in _tuv_langs(tu) if not _lang_score(src_lang, lang) and not _lang_score(tgt_lang, lang))
-    return TranslationUnit(src, tgt, props, dates[0], dates[1], src_codes + tgt_codes, others, extras=_extras(tu))
+    notes = tuple(n.text or "" for n in tu.findall("note"))
+    return TranslationUnit(src, tgt, props, dates[0], dates[1], src_codes + tgt_codes, others, extras=_extras(tu),
+                           notes=notes)
 
 
 _READ_ATTRIBUTES = frozenset({"creationdate", "changedate", "segtype", "srclang", XML_LANG, "lang"})

@@ -446,6 +446,7 @@ def test_an_export_that_filters_out_everything_says_why(project, tmp_path, fmt, 
     result = run("export", fmt, "--db", project, "-o", out, *options)
     assert out.exists() and result.stderr.startswith(f"wrote 0 {'units' if fmt == 'tmx' else 'rows'} to ")
     assert result.stderr.endswith(f"\nwarning: {why}\n")
+    assert "not a unit" not in result.stderr  # an empty memory: its one-sided beads are beside the point
     assert "warning" not in run("export", fmt, "--db", project, "-o", out, "--status", "edited").stderr
     written = out.read_bytes()  # an export that matches nothing leaves the file it would replace as it was
     result = run("export", fmt, "--db", project, "-o", out, *options)
@@ -806,3 +807,62 @@ def test_an_output_named_for_another_format_is_refused(project, tmp_path, fmt, n
     assert result.exit_code == 2 and says in " ".join(result.output.split()) and not (tmp_path / name).exists()
     run("export", fmt, "--db", project, "-o", tmp_path / "all.txt")  # a name that says no format: the user's call
     assert (tmp_path / "all.txt").stat().st_size > 0
+
+
+def test_a_units_flags_and_their_notes_travel_with_the_memory(project, tmp_path):
+    """A divergent pair went into the memory as a plain unit, and an editor's flag and note were lost: a CAT tool
+    offered it as a good match, and `import tmx` brought the bead back flagged with no flag."""
+    from aligner.flags import Flag
+    from aligner.store import EDITOR_KEY, is_editor
+
+    with Store.open(project) as store:
+        records = [{**flag("divergent", [1], [1]), "note": "1-1 bead, similarity 0.41 (usual here 0.78)"},
+                   flag("dropped", src=[4]), flag("added", tgt=[3])]
+        mine = {**flag("divergent", [5], [4]), "note": "the ending is not <happy> & sad"}
+        store.save_flags("tale", [*records, {**mine, "key": EDITOR_KEY + Flag.from_dict(mine).key}])
+    out, again = tmp_path / "tale.tmx", tmp_path / "again.tmx"
+    run("export", "tmx", "--db", project, "-o", out)
+    text = out.read_text(encoding="utf-8")
+    assert "<note>divergent: 1-1 bead, similarity 0.41 (usual here 0.78)</note>" in text
+    assert "<note>divergent (editor): the ending is not &lt;happy&gt; &amp; sad</note>" in text
+    assert text.count('<prop type="x-flags">divergent</prop>') == 2
+    with open(out, "rb") as f:  # a CAT tool's reader sees the notes on their units
+        units = {u.source: u.getnotes() for u in tt_tmx.tmxfile(f).units}
+    assert "similarity 0.41" in units["Vivía en Madrid & comía <b>pescado</b>."]
+    assert "not <happy> & sad" in units['El final "feliz" 😀.']
+    assert units["Había una vez un gato."] == ""
+    result = run("import", "tmx", out, "--db", tmp_path / "copy.db")
+    assert "<note>" not in result.output  # ours: kept, as flags
+    with Store.open(tmp_path / "copy.db") as store:  # the memory's sentences only: ids of their own
+        src, _ = store.documents_for("tale")
+        flags = {src.sentences[f["src"]["sentences"][0]].text: (f["note"], is_editor(f))
+                 for f in store.flag_records("tale") if f["type"] == "divergent"}
+    assert flags == {"Vivía en Madrid & comía <b>pescado</b>.": ("1-1 bead, similarity 0.41 (usual here 0.78)", False),
+                     'El final "feliz" 😀.': ("the ending is not <happy> & sad", True)}
+    run("export", "tmx", "--db", tmp_path / "copy.db", "-o", again)
+    assert again.read_bytes() == out.read_bytes()
+
+
+def test_a_flag_on_part_of_a_unit_says_where_it_lies():
+    from aligner.store.rows import _mark
+
+    def f(kind, src=(), tgt=()):
+        return {"type": kind, "src": {"sentences": list(src)} if src else None,
+                "tgt": {"sentences": list(tgt)} if tgt else None}
+
+    assert _mark(f("divergent", [2, 3], [2]), (2, 3), (2,)) == "divergent"
+    assert _mark(f("dropped", [3]), (2, 3), (2,)) == "dropped:s1"
+    assert _mark(f("furniture", tgt=[5, 6, 7]), (4,), (5, 6, 7, 8)) == "furniture:t0-2"
+    assert _mark(f("divergent", [1, 2, 3], [9]), (2, 3), (9, 10)) == "divergent:s0-1,t0"  # reaching past the bead
+
+
+def test_importing_an_empty_memory_says_it_is_empty(tmp_path):
+    """It said "no unit has a language other than 'es'" of a memory with no unit at all."""
+    empty = tmp_path / "empty.tmx"
+    empty.write_text('<?xml version="1.0" encoding="UTF-8"?>\n<tmx version="1.4"><header srclang="es" '
+                     'creationtool="x" creationtoolversion="1" segtype="sentence" o-tmf="x" adminlang="en" '
+                     'datatype="plaintext"/><body></body></tmx>\n', encoding="utf-8")
+    result = CliRunner().invoke(cli, ["import", "tmx", str(empty), "--db", str(tmp_path / "p.db")])
+    assert result.exit_code == 1
+    assert f"{empty}: the memory holds no translation unit (<tu>)" in result.output
+    assert not (tmp_path / "p.db").exists()

@@ -24,7 +24,7 @@ from aligner.export import (
     to_unit,
 )
 from aligner.models import Bead, BeadStatus
-from aligner.tmx import clean_text
+from aligner.tmx import TranslationUnit, clean_text
 
 WHEN = datetime(2024, 3, 1, 12, 0, 0, tzinfo=UTC)
 LATER = datetime(2024, 3, 2, 8, 15, 0, tzinfo=UTC)
@@ -32,9 +32,10 @@ LATER = datetime(2024, 3, 2, 8, 15, 0, tzinfo=UTC)
 
 def row(i=0, src="Hola.", tgt="Hello.", *, status=BeadStatus.AUTO, score=0.9, flags=(), src_ids=None,
         tgt_ids=None, doc="cuento", paragraph=0, created=WHEN, changed=LATER, src_lengths=(),
-        tgt_lengths=(), confidence=None) -> BeadRow:
+        tgt_lengths=(), confidence=None, notes=()) -> BeadRow:
     return BeadRow(doc, (i,) if src_ids is None else src_ids, (i,) if tgt_ids is None else tgt_ids, src, tgt,
-                   score, status, flags, paragraph, created, changed, src_lengths, tgt_lengths, confidence=confidence)
+                   score, status, flags, paragraph, created, changed, src_lengths, tgt_lengths, confidence=confidence,
+                   notes=notes)
 
 
 ROWS = [
@@ -45,7 +46,8 @@ ROWS = [
     row(2, "", "An added line.", src_ids=(), tgt_ids=(2,), score=0.0, flags=("added",)),
     row(4, "Dudosa.", "Doubtful.", status=BeadStatus.FLAGGED, score=0.35, src_ids=(4,), tgt_ids=(3,)),
     row(5, "Editada.", "Edited.", status=BeadStatus.EDITED, score=0.5, src_ids=(5,), tgt_ids=(4,),
-        flags=("divergent",)),
+        flags=("divergent",), notes=("divergent: 1-1 bead, similarity 0.41 (usual here 0.78)",
+                                     "divergent (editor): 23% | 32%, a tab\there")),
 ]
 
 
@@ -212,12 +214,18 @@ def test_tables_have_one_row_per_bead_with_every_column(tmp_path, fmt, batch_siz
     df = read_table(path, fmt)
     assert summary.written == len(TRICKY) == df.height
     assert df.columns == ["document", "src_ids", "tgt_ids", "src", "tgt", "type", "score", "status", "flags",
-                          "paragraph", "created", "changed", "confidence"]
+                          "paragraph", "created", "changed", "confidence", "notes"]
+    if fmt in ("jsonl", "parquet"):
+        assert df["notes"].to_list() == [list(r.notes) for r in TRICKY]
+    else:  # one cell: the notes joined by " | " (a note holds spaces and commas)
+        assert df["notes"][5] == ("divergent: 1-1 bead, similarity 0.41 (usual here 0.78) | divergent (editor): "
+                                  "23% | 32%, a tab" + (" " if fmt == "tsv" else "\t") + "here")
     assert df["type"].to_list() == [r.kind for r in TRICKY]
     assert df["confidence"].to_list() == [r.confidence for r in TRICKY]
     assert df["confidence"][1] == 0.62
     assert df["status"].to_list() == [r.status.value for r in TRICKY]
-    assert df["score"].to_list() == [r.score for r in TRICKY]
+    assert df["score"].to_list() == [r.score if r.scored else None for r in TRICKY]  # one-sided: no score
+    assert df["score"][2] is None and df["score"][0] == 0.9
     if fmt == "tsv":  # no quoting: tabs and line breaks inside a text become spaces
         assert df["src"][0] == 'Dijo "sí", y luego se fue; 100% & <b>'
         assert df["tgt"][0] == "He said 'yes',  then left 😀"
@@ -437,3 +445,30 @@ def test_blank_lines_left_alone_are_counted_not_listed_as_one_sided():
     _, summary = tmx_text([ROWS[0], blank_src, blank_tgt])
     assert summary.skipped == {"blank lines": 2} and summary.one_sided == []
     assert not any(line.startswith("not a unit") for line in summary.lines())
+
+
+def test_a_bead_without_a_score_is_written_without_one(tmp_path):
+    """A pair an editor made, and an added or dropped passage, have no score: exports wrote 0.0, which reads as
+    'the sides are unrelated' and pulls an average down."""
+    from aligner.export import _score
+
+    made = row(7, "Hecha a mano.", "Made by hand.", status=BeadStatus.CONFIRMED, score=0.0)
+    unit = to_unit(made)
+    assert "x-score" not in unit.props and unit.props["x-status"] == "confirmed"
+    assert _score(unit) == 0.0  # read back: ours, with no score (another tool's unit gets 1.0)
+    assert _score(TranslationUnit("a", "b", {})) == 1.0
+    assert to_unit(row(8, score=0.0001)).props["x-score"] == "0.0001"  # the aligner's least score is one
+    path = tmp_path / "t.jsonl"
+    export_file([made, ROWS[2], ROWS[0]], path, "jsonl")
+    assert pl.read_ndjson(path)["score"].to_list() == [None, None, 0.9]
+
+
+def test_an_export_names_the_beads_whose_text_holds_direction_controls(tmp_path):
+    """A right-to-left override went into the memory unsaid (`show` and the app mark it): a CAT tool showed
+    'gnp.exe' as 'exe.png'."""
+    tricky = row(9, "El archivo \u202egnp.exe engañó.", "The \u202egnp.exe file fooled them.")
+    summary = export_file([ROWS[0], tricky, ROWS[2]], tmp_path / "m.tmx", "tmx")
+    lines = [x for x in summary.lines() if "direction controls" in x]
+    assert lines == ["warning: cuento 9/9: direction controls written as they are (a CAT tool shows the words "
+                     "reordered): El archivo ⟨RLO⟩gnp.exe engañó."]
+    assert "\u202e" in (tmp_path / "m.tmx").read_text(encoding="utf-8")  # the text as it is: said, not changed

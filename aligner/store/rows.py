@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 
 from ..models import BeadStatus
-from ..textio import join_sentences, sentence_separator, split_joined
+from ..textio import join_sentences, one_line, sentence_separator, split_joined
 from .documents import Documents, PairInfo
 from .flags import is_editor, shown_editor_flags
 from .stretch import RUN_BEADS
@@ -106,13 +106,15 @@ def _pair_rows(conn: sqlite3.Connection, p: PairInfo, wanted, min_score, batch_s
         flagged[1].update(range(t0, t0 + nt))
     shown = shown_editor_flags(records, *flagged)
     marks: dict[bool, tuple[dict[int, set], dict[int, set]]] = {False: ({}, {}), True: ({}, {})}
+    which: dict[bool, tuple[dict[int, set], dict[int, set]]] = {False: ({}, {}), True: ({}, {})}  # flag indices
     for k, f in enumerate(records):
         editor = is_editor(f)
         if editor and k not in shown:
             continue
-        for side, name in zip(marks[editor], ("src", "tgt"), strict=True):
+        for side, at, name in zip(marks[editor], which[editor], ("src", "tgt"), strict=True):
             for i in (f.get(name) or {}).get("sentences", ()):
                 side.setdefault(i, set()).add(f["type"])
+                at.setdefault(i, set()).add(k)
     src, tgt = (_Sentences(conn, p.run_src_doc, p.src_lang),  # the versions it aligned
                 _Sentences(conn, p.run_tgt_doc, p.tgt_lang))
     cur = conn.execute(RUN_BEADS, (p.run_id,))
@@ -123,10 +125,11 @@ def _pair_rows(conn: sqlite3.Connection, p: PairInfo, wanted, min_score, batch_s
                 continue
             s_ids, t_ids = tuple(range(s0, s0 + ns)), tuple(range(t0, t0 + nt))
             (s_text, s_para, s_lens), (t_text, t_para, t_lens) = src.take(s0, ns), tgt.take(t0, nt)
-            kinds = set()
+            kinds, on = set(), set()
             for editor in (False, True) if status is BeadStatus.FLAGGED else (False,):
-                m = marks[editor]
+                m, w = marks[editor], which[editor]
                 kinds.update(*(m[0].get(i, ()) for i in s_ids), *(m[1].get(j, ()) for j in t_ids))
+                on.update(*(w[0].get(i, ()) for i in s_ids), *(w[1].get(j, ()) for j in t_ids))
             unpaired = _taken_apart(status, s_ids, t_ids, marks[False]) or (
                 status is BeadStatus.AUTO and bool(s_ids and t_ids)
                 and _all_furniture(s_text, s_lens) and _all_furniture(t_text, t_lens))
@@ -137,7 +140,30 @@ def _pair_rows(conn: sqlite3.Connection, p: PairInfo, wanted, min_score, batch_s
             made = _when(own[key]) if own and (key := f"{s0}:{t0}") in own else created
             yield BeadRow(p.name, s_ids, t_ids, s_text, t_text, score, status, tuple(sorted(kinds)),
                           s_para if s_para is not None else t_para, made, _when(changed), s_lens,
-                          t_lens, unpaired, confidence)
+                          t_lens, unpaired, confidence, tuple(_note(records[k]) for k in sorted(on)),
+                          tuple(_mark(records[k], s_ids, t_ids) for k in sorted(on)))
+
+
+def _note(f: dict) -> str:
+    """A flag as a note on its unit: 'divergent: 1-1 bead, similarity 0.41 (usual here 0.78)', an editor's
+    'divergent (editor): the figure is wrong'."""
+    kind = f"{f['type']} (editor)" if is_editor(f) else f["type"]
+    note = one_line(f.get("note") or "")
+    return f"{kind}: {note}" if note else kind
+
+
+def _mark(f: dict, s_ids: tuple[int, ...], t_ids: tuple[int, ...]) -> str:
+    """A flag as the TMX's x-flags writes it for the bead of sentences s_ids, t_ids: its type, and where it lies
+    in the bead unless it covers the whole of it ('furniture:t1-2', 'added:t0': sentences counted from the
+    unit's first, per side), so that `import tmx` puts it back where it was."""
+    at = []
+    for side, ids, name in (("s", s_ids, "src"), ("t", t_ids, "tgt")):
+        mine = [i - ids[0] for i in (f.get(name) or {}).get("sentences", ()) if i in ids]
+        if mine:
+            at.append((side, mine, len(mine) == len(ids)))
+    if len(at) == 2 and all(whole for *_, whole in at):
+        return f["type"]
+    return f["type"] + ":" + ",".join(f"{side}{m[0]}" + (f"-{m[-1]}" if len(m) > 1 else "") for side, m, _ in at)
 
 
 def _taken_apart(status: BeadStatus, s_ids: tuple[int, ...], t_ids: tuple[int, ...],
