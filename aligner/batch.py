@@ -83,14 +83,42 @@ class ImportReport:
     def warnings(self, root: str | Path) -> list[str]:
         """What the user must hear about the import, one line each: files left unpaired, files that could not be
         imported, language doubts, pairs whose files are gone (what `aligner add` and the review app say)."""
-        out = [f"{path}: no counterpart in the other language; skipped" for path in self.unmatched]
-        out += [f"{name}: {message}" for name, message in (*self.problems, *self.doubts)]
+        return [line for _, line in self.said(root)]
+
+    def said(self, root: str | Path) -> list[tuple[str, str]]:
+        """The lines of `warnings`, each with its level: 'error' for a file that could not be imported (`add`
+        exits 1 for them), 'warning' for the others."""
+        folded: dict[str, list[Path]] = {}
+        for path in self.unmatched:
+            folded.setdefault(Path(path).stem.casefold(), []).append(Path(path))
+
+        def hint(path) -> str:  # 'Riada.txt' beside 'riada.txt': paired by name, and names differ in case
+            near = [q for q in folded[Path(path).stem.casefold()] if q.parent != Path(path).parent]
+            return f" ({near[0]} differs only in letter case: rename one)" if near else ""
+
+        out = [("warning", f"{path}: no counterpart in the other language{hint(path)}; skipped")
+               for path in self.unmatched]
+        out += [("error", f"{name}: {message}") for name, message in self.problems]
+        out += [("warning", f"{name}: {message}") for name, message in self.doubts]
         if self.missing:
-            out.append(f"{root}: the files of {', '.join(self.missing)} are gone; the project keeps "
-                       f"{'their alignments' if len(self.missing) > 1 else 'its alignment'} (`aligner remove NAME` "
-                       f"drops a pair)")
+            out.append(("warning", f"{root}: the files of {', '.join(self.missing)} are gone; the project keeps "
+                                   f"{'their alignments' if len(self.missing) > 1 else 'its alignment'} "
+                                   f"(`aligner remove NAME` drops a pair)"))
         return out
 
+
+def doubts(doc, path, lang: str, presegmented: bool = False, model: str | None = None) -> list[str]:
+    """What may be wrong with a document that was read: it looks written in another language than `lang` (in the
+    wrong folder?), or it has a 'sentence' with no end (segment.unsplit_note). Said by `add`, and again by
+    `align-all`, whose result they spoil."""
+    out = []
+    if other := likely_language(doc.text, lang):
+        note = not_covered(other, model)
+        out.append(f"{path} looks written in {other!r}, not {lang!r}: is it in the right folder?"
+                   + (f" And {note}." if note else ""))
+    if long := unsplit_note(doc, presegmented):
+        out.append(long)
+    return out
 
 
 _SCRATCH_SUFFIXES = frozenset({".bak", ".swp", ".swo", ".tmp", ".orig", ".part"})
@@ -113,7 +141,7 @@ def find_pairs(root: str | Path, src_lang: str = "es", tgt_lang: str = "en") -> 
         return _read_manifest(root / "pairs.csv", src_lang, tgt_lang)
     if not root.is_dir():
         raise InputError(f"{root}: no such folder or manifest")
-    sides, problems = [], []
+    sides, problems, unreadable = [], [], set()
     for lang in (src_lang, tgt_lang):
         folder = root / lang
         if not folder.is_dir():
@@ -121,8 +149,13 @@ def find_pairs(root: str | Path, src_lang: str = "es", tgt_lang: str = "en") -> 
                              "files paired by name, or a pairs.csv manifest with columns name,src,tgt)")
         by_stem: dict[str, list[Path]] = {}
         for p in sorted(folder.iterdir()):
-            if p.is_file() and not is_scratch(p.name):
+            if is_scratch(p.name):
+                continue
+            if p.is_file():
                 by_stem.setdefault(p.stem, []).append(p)
+            elif why := _not_a_document(p):  # said, and its counterpart is no file "without a counterpart"
+                problems.append((p.stem, f"{p}: {why}; skipped"))
+                unreadable.add(p.stem)
         for stem, paths in by_stem.items():
             if len(paths) > 1:
                 problems.append((stem, (f"{len(paths)} files named {stem}.* in {folder}: "
@@ -131,9 +164,20 @@ def find_pairs(root: str | Path, src_lang: str = "es", tgt_lang: str = "en") -> 
     # a name with several files on a side is a problem (above), not a file without a counterpart
     src, tgt = ({s: ps[0] for s, ps in side.items() if len(ps) == 1} for side in sides)
     pairs = [FoundPair(n, src[n], tgt[n], src_lang, tgt_lang) for n in sorted(src.keys() & tgt.keys())]
-    unmatched = [src[n] for n in sorted(src.keys() - sides[1].keys())] + \
-                [tgt[n] for n in sorted(tgt.keys() - sides[0].keys())]
+    unmatched = [src[n] for n in sorted(src.keys() - sides[1].keys() - unreadable)] + \
+                [tgt[n] for n in sorted(tgt.keys() - sides[0].keys() - unreadable)]
     return pairs, unmatched, problems
+
+
+def _not_a_document(p: Path) -> str | None:
+    """Why an entry of a language folder that is not a regular file cannot be a document, when it looks meant as
+    one: a link to nothing (a missing target, or a loop), a folder named like a file ('a.txt/'). A plain subfolder
+    ('old/') is no document, and nothing is said of it."""
+    if p.is_symlink() and not p.exists():
+        return "a link that leads nowhere (its target is missing, or the links loop)"
+    if p.is_dir() and p.suffix:
+        return "a folder, not a file"
+    return None
 
 
 def _read_manifest(path: Path, src_lang: str, tgt_lang: str):
@@ -204,12 +248,7 @@ def import_corpus(store: Store, root: str | Path, src_lang: str = "es", tgt_lang
                 report.problems.append((fp.name, f"{error} (the pair cannot be aligned until the file is fixed)"))
             elif changed:
                 doc = store.document(doc_id)
-                if other := likely_language(doc.text, lang):
-                    note = not_covered(other)
-                    report.doubts.append((fp.name, (f"{path} looks written in {other!r}, not {lang!r}: is it in "
-                                                    f"the right folder?" + (f" And {note}." if note else ""))))
-                if long := unsplit_note(doc, presegmented):
-                    report.doubts.append((fp.name, long))
+                report.doubts += [(fp.name, d) for d in doubts(doc, path, lang, presegmented)]
     found = {fp.name for fp in pairs}
     report.missing = [p.name for p in store.pairs()
                       if p.name not in found and _gone_from(Path(root), p, store.path.parent)]
@@ -266,6 +305,7 @@ class PairResult:
     windows: list[tuple[int, list[str], np.ndarray]] = field(default_factory=list)
     figures: dict = field(default_factory=dict)
     error: str | None = None
+    doubts: list[str] = field(default_factory=list)  # a document in another language, a text with no sentence end
     fatal: bool = False  # the error is the encoder's (a model that cannot be loaded), not the pair's
 
 
@@ -631,6 +671,7 @@ def _commit(store: Store, r: PairResult, params: AlignParams, summary: BatchSumm
                 if before:
                     summary.review.append((r.name, _reviewed(store.alignment(r.name)), before))
             summary.aligned.append(r.name)
+            summary.warnings += [(r.name, d) for d in r.doubts]
             if r.figures.get("flags_error"):
                 summary.warnings.append((r.name, f"no flags: {r.figures['flags_error']}"))
             return True
@@ -785,6 +826,9 @@ def align_pair(store: Store, encoder: Encoder, name: str, params: AlignParams,
         src, tgt = store.document(p.src_doc), store.document(p.tgt_doc)
         check_language(encoder, src.lang, src.path)
         check_language(encoder, tgt.lang, tgt.path)
+        result.doubts = [d for doc, doc_id in ((src, p.src_doc), (tgt, p.tgt_doc))
+                         for d in doubts(doc, doc.path, doc.lang, bool(store.document_info(doc_id)["presegmented"]),
+                                         encoder.name)]
         # a long document's vectors go to the cache as they come; a short one's with the pair (one commit)
         ws, new_s, cached_s = embed_cached(store, encoder, src.texts, params.max_side,
                                            sink=sink if write_cache and len(src) > CHUNK else None)

@@ -277,7 +277,7 @@ def export_tmx(rows: Iterable[BeadRow], out: IO[str], src_lang: str, tgt_lang: s
 def export_file(rows: Iterable[BeadRow], path: str | Path, fmt: str, flt: ExportFilter = ExportFilter(), *,
                 src_lang: str = "es", tgt_lang: str = "en", created: datetime | None = None,
                 max_length: int | None = DEFAULT_MAX_LENGTH, batch_size: int = BATCH_SIZE,
-                bom: bool = False, excel: bool = False) -> ExportSummary:
+                bom: bool = False, excel: bool = False, semicolon: bool = False) -> ExportSummary:
     """Export to `path` in `fmt` (one of FORMATS). The file appears only once complete (written aside, renamed).
     An export that writes nothing leaves a file already at `path` as it is (a filter that matches nothing must
     not wipe a memory); with no file there, it writes the empty one (an empty memory is valid)."""
@@ -290,7 +290,8 @@ def export_file(rows: Iterable[BeadRow], path: str | Path, fmt: str, flt: Export
             with open(part, "w", encoding="utf-8", newline="\n") as out:
                 summary = export_tmx(rows, out, src_lang, tgt_lang, flt, created=created, max_length=max_length)
         else:
-            summary = export_table(rows, part, fmt, flt, batch_size=batch_size, bom=bom, excel=excel)
+            summary = export_table(rows, part, fmt, flt, batch_size=batch_size, bom=bom, excel=excel,
+                                   semicolon=semicolon)
         summary.kept = not summary.written and path.exists()
         if not summary.kept:
             os.replace(part, path)
@@ -312,11 +313,13 @@ def write_report(rows: Iterable[BeadRow], path: str | Path) -> None:
 
 
 def export_table(rows: Iterable[BeadRow], path: str | Path, fmt: str, flt: ExportFilter = ExportFilter(), *,
-                 batch_size: int = BATCH_SIZE, bom: bool = False, excel: bool = False) -> ExportSummary:
+                 batch_size: int = BATCH_SIZE, bom: bool = False, excel: bool = False,
+                 semicolon: bool = False) -> ExportSummary:
     """One row per bead (one-sided beads included) written in batches of `batch_size` through polars. bom: a
     text file (tsv, csv) starts with the UTF-8 byte order mark, by which Excel recognises UTF-8. excel (csv): the
     BOM, and a text that a spreadsheet would run as a formula (it starts with =, +, -, @) gets a leading
-    apostrophe, which spreadsheets take as "this is text" and do not show."""
+    apostrophe, which spreadsheets take as "this is text" and do not show. semicolon (csv): ';' between fields and
+    decimal commas, as a spreadsheet in a locale with a decimal comma (Spanish, French, German) reads a .csv."""
     bom = bom or excel
     summary = ExportSummary(format=fmt)
     batches = _batches(select(rows, flt, summary, keep_one_sided=True), batch_size)
@@ -328,10 +331,10 @@ def export_table(rows: Iterable[BeadRow], path: str | Path, fmt: str, flt: Expor
                 out.write("\ufeff".encode())
             first = True
             for df in batches:
-                _write_text_batch(_as_text(df) if excel else df, out, fmt, header=first)
+                _write_text_batch(_as_text(df) if excel else df, out, fmt, header=first, semicolon=semicolon)
                 first = False
             if first:
-                _write_text_batch(_frame([]), out, fmt, header=True)
+                _write_text_batch(_frame([]), out, fmt, header=True, semicolon=semicolon)
     summary.written = summary.read - sum(summary.skipped.values())
     return summary
 
@@ -375,7 +378,7 @@ def _as_text(df):
                            .otherwise(pl.col(c)).alias(c) for c in texts)
 
 
-def _write_text_batch(df, out: IO[bytes], fmt: str, header: bool) -> None:
+def _write_text_batch(df, out: IO[bytes], fmt: str, header: bool, semicolon: bool = False) -> None:
     """Append one batch. TSV is the plain kind parallel-corpus tools read: no quoting, so tabs and line breaks
     inside a text become spaces; CSV quotes instead and keeps every character."""
     import polars as pl
@@ -392,7 +395,8 @@ def _write_text_batch(df, out: IO[bytes], fmt: str, header: bool) -> None:
         flat.write_csv(out, separator="\t", include_header=header, quote_style="never",
                        datetime_format=_DATES)
     else:
-        flat.write_csv(out, include_header=header, datetime_format=_DATES)
+        flat.write_csv(out, include_header=header, datetime_format=_DATES, separator=";" if semicolon else ",",
+                       decimal_comma=semicolon)
 
 
 _DATES = "%Y-%m-%dT%H:%M:%SZ"  # the text exports' dates, in UTC

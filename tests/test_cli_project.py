@@ -192,6 +192,9 @@ def test_status_notes_a_changed_pair_whose_new_files_failed_to_align(corpus, pro
     result = run("status", "--db", project)
     assert "changed: gamma: src and tgt count the sentences of the new files" in result.stderr
     assert "failed: gamma: the encoder crashed" in result.stderr
+    said = " ".join(CliRunner().invoke(cli, ["show", "gamma", "--db", str(project)]).output.split())
+    assert "run `aligner align-all gamma` to align the new files" not in said  # it fails again as it is
+    assert "the new files failed to align (the encoder crashed): a file to fix is read again" in said
 
 def test_a_pair_whose_files_changed_shows_and_exports_the_version_it_aligned(tmp_path, corpus, project):
     """After `add` imports changed files, and before they are aligned again, show, flags and export read the
@@ -474,7 +477,9 @@ def test_add_exits_1_when_a_file_could_not_be_imported_and_imports_the_rest(tmp_
     (corpus / "en" / "bad.txt").write_text("Fine.\n")
     result = run("add", corpus, "--db", tmp_path / "p.db")
     assert result.exit_code == 1
-    assert "warning: bad: " in result.stderr and "stray.txt: no counterpart" in result.stderr
+    # the file that could not be read is an error, the one without a counterpart a warning
+    assert "error: bad: " in result.stderr and "warning: bad: " not in result.stderr
+    assert f"warning: {corpus / 'en' / 'stray.txt'}: no counterpart" in result.stderr
     assert "4 pairs added, 0 changed, 0 unchanged; 1 problem (above)" in result.stdout
     (corpus / "es" / "bad.txt").write_text("Bien.\n")
     again = run("add", corpus, "--db", tmp_path / "p.db")
@@ -497,6 +502,24 @@ def test_add_and_align_warn_of_a_text_with_no_sentence_end(tmp_path, fake_model)
                  "--presegmented")
     assert result.exit_code == 0 and f"acta.txt: line 1 has {len(words):,} characters" in result.stderr
     assert "--presegmented takes" not in result.stderr
+    # and align-all, whose result it spoils, says it again (add said it once, the next add not at all)
+    result = run("align-all", "--db", tmp_path / "p.db", "--model", "fake", "-j", "1", "--quiet")
+    assert result.exit_code == 0
+    assert result.stderr.count(f"warning: acta: {tmp_path / 'c' / 'es' / 'acta.txt'}: sentence 0 has ") == 1
+    assert "bien" not in result.stderr
+
+
+def test_align_all_says_again_that_a_file_looks_written_in_another_language(tmp_path, fake_model):
+    """A Finnish file in en/ was warned of by the first `add` only: align-all aligned it as English unsaid."""
+    fi = ["Kissa nukkuu talossa koko päivän, koska ulkona sataa vettä.",
+          "Tänään on aurinkoista ja lämmintä, ja lapset leikkivät puistossa.",
+          "Kaupungin kirjasto avataan uudelleen ensi viikolla remontin jälkeen.",
+          "Kunnanvaltuusto päätti eilen illalla uuden koulun rakentamisesta."]
+    write_pair(tmp_path / "c", "suomi", ["El gato duerme.", "Hoy hace sol.", "La biblioteca abre.", "El pleno decidió."],
+               fi)
+    assert run("add", tmp_path / "c", "--db", tmp_path / "p.db").exit_code == 0
+    result = run("align-all", "--db", tmp_path / "p.db", "--model", "fake", "-j", "1", "--quiet")
+    assert f"warning: suomi: {tmp_path / 'c' / 'en' / 'suomi.txt'} looks written in 'fi', not 'en'" in result.stderr
 
 
 def test_align_all_prints_each_failure_once(broken):
@@ -540,6 +563,15 @@ def test_add_says_that_it_waits_for_another_process_and_then_imports(tmp_path, c
         result = run("add", corpus, "--db", project)
     assert "another process is writing to the project; waiting for it" in result.stderr
     assert "added: delta" in result.stdout
+
+
+@pytest.mark.parametrize("command", [["remove", "beta", "--yes"], ["prune"]])
+def test_remove_and_prune_say_that_they_wait_for_another_process(project, command):
+    """`remove` sat silent for 10 s behind another writer, then failed."""
+    with holding_lock(project, "alpha", 1.5):
+        result = run(*command, "--db", project)
+    assert result.exit_code == 0, result.output
+    assert f"{project}: another process is writing to the project; waiting for it (up to " in result.stderr
 
 
 def test_report_of_one_pair_without_html_says_what_it_needs(project):
@@ -605,3 +637,27 @@ def test_ctrl_c_says_how_to_finish_the_rest(project, tmp_path, corpus, monkeypat
     else:
         # the same choices: a plain run would align the rest with the default model and skip
         assert f"interrupted: 2 pairs left; `aligner align-all --db {db} --model fake --skip=-0.3` finishes them" in said
+
+
+def test_add_names_links_to_nothing_folders_named_like_files_and_names_differing_in_case(tmp_path):
+    """A link loop or a folder `x.txt/` was skipped without a word (its counterpart called 'without a
+    counterpart'); `Riada.txt` beside `riada.txt` got two 'no counterpart' warnings and no hint."""
+    root = tmp_path / "c"
+    write_pair(root, "bien", ["Una frase."], ["A sentence."])
+    write_pair(root, "lazo", ["Una frase."], ["A sentence."])
+    (root / "es" / "lazo.txt").unlink()
+    (root / "es" / "lazo.txt").symlink_to(root / "es" / "lazo.txt")  # a loop
+    (root / "es" / "carpeta.txt").mkdir()
+    (root / "en" / "carpeta.txt").write_text("A sentence.\n")
+    (root / "es" / "Riada.txt").write_text("Una frase.\n")
+    (root / "en" / "riada.txt").write_text("A sentence.\n")
+    (root / "es" / "viejos").mkdir()  # a plain subfolder: no document, nothing said
+    result = run("add", root, "--db", tmp_path / "p.db")
+    assert result.exit_code == 1 and "1 pair added" in result.stdout
+    err = result.stderr
+    assert f"error: lazo: {root / 'es' / 'lazo.txt'}: a link that leads nowhere" in err
+    assert f"error: carpeta: {root / 'es' / 'carpeta.txt'}: a folder, not a file; skipped" in err
+    assert "lazo.txt: no counterpart" not in err and "carpeta.txt: no counterpart" not in err
+    assert (f"warning: {root / 'es' / 'Riada.txt'}: no counterpart in the other language ({root / 'en' / 'riada.txt'} "
+            f"differs only in letter case: rename one); skipped") in err
+    assert "viejos" not in err

@@ -472,3 +472,16 @@ def test_an_export_names_the_beads_whose_text_holds_direction_controls(tmp_path)
     assert lines == ["warning: cuento 9/9: direction controls written as they are (a CAT tool shows the words "
                      "reordered): El archivo ⟨RLO⟩gnp.exe engañó."]
     assert "\u202e" in (tmp_path / "m.tmx").read_text(encoding="utf-8")  # the text as it is: said, not changed
+
+
+def test_csv_for_a_spreadsheet_in_a_decimal_comma_locale(tmp_path):
+    """`--excel` wrote commas and decimal points: Excel set to Spanish put each row in one column."""
+    path = tmp_path / "es.csv"
+    export_file(ROWS, path, "csv", excel=True, semicolon=True)
+    raw = path.read_bytes()
+    assert raw.startswith("\ufeff".encode())
+    df = pl.read_csv(path, separator=";", decimal_comma=True)
+    assert df.columns[:3] == ["document", "src_ids", "tgt_ids"] and df.height == len(ROWS)
+    assert df["score"].to_list()[:2] == [0.9, 0.71] and df["confidence"][1] == 0.62
+    assert df["src"][1] == "Dijo «hola». Y se fue." and df["src_ids"][1] == "1 2"
+    assert b"0,71" in raw and b";" in raw.splitlines()[1]

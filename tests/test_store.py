@@ -654,3 +654,25 @@ def test_a_project_file_that_cannot_be_written_is_said_plainly(store):
                                          r"read-only or immutable; copy it somewhere writable"):
         with store._translate():
             raise sqlite3.OperationalError("attempt to write a readonly database")
+
+
+def test_the_wal_files_a_read_left_read_only_follow_the_project_once_it_is_writable(tmp_path):
+    """A read while the project file was read-only left its -shm (and -wal) read-only, as SQLite makes them with
+    the file's mode; made writable again as the error said, the project still could not be written."""
+    db = tmp_path / "p.db"
+    Store.open(db).close()
+    shm, wal = tmp_path / "p.db-shm", tmp_path / "p.db-wal"
+    for side in (shm, wal):  # as a read of the read-only file left them
+        side.write_bytes(b"")
+        side.chmod(0o444)
+    db.chmod(0o640)
+    with Store.open(db) as store:
+        assert (shm.stat().st_mode & 0o777, wal.stat().st_mode & 0o777) == (0o640, 0o640)
+        with store.transaction():
+            store.add_document("a.txt", "es", "Hola.")
+    db.chmod(0o444)  # a project left read-only: its files are left as they are
+    for side in (shm, wal):
+        side.write_bytes(b"")
+        side.chmod(0o444)
+    with Store.open(db, readonly=True):
+        assert shm.stat().st_mode & 0o777 == 0o444

@@ -42,9 +42,10 @@ def _common(f):
                      help="Only beads scoring at least X, 0-1 (the similarity of their sides); beads an editor "
                           "made by hand and confirmed have no score and pass."),
         click.option("--min-confidence", type=click.FloatRange(0.0, 1.0), metavar="X",
-                     help="Only automatic beads the aligner was at least X sure of, 0-1 (the review app marks those "
-                          "under 0.7 doubtful); reviewed beads pass, and so do beads of runs aligned before "
-                          "confidences were kept."),
+                     help="Only automatic pairs the aligner was at least X sure of, 0-1 (the review app marks those "
+                          "under 0.7 doubtful); reviewed beads pass, and so do added and dropped passages (in tables; "
+                          "the flags judge them), moved passages, and beads of runs aligned before confidences were "
+                          "kept."),
         click.option("--exclude-flagged", is_flag=True,
                      help="Leave out beads a reviewer flagged and beads that a flag not dismissed "
                           "(added, dropped, divergent, ...) touches."),
@@ -127,15 +128,21 @@ def _check_suffix(output: Path, fmt: str) -> None:
 
 
 def _table_command(fmt: str):
-    def command(names, output, db, statuses, min_score, min_confidence, exclude_flagged, bom=False, excel=False):
+    def command(names, output, db, statuses, min_score, min_confidence, exclude_flagged, bom=False, excel=False,
+                semicolon=False):
         _check_suffix(output, fmt)
         with _open(db) as store:
             store.guard_output(output)
             summary = _export(store, _pairs(store, names), output, fmt,
-                              _filter(statuses, min_score, exclude_flagged, min_confidence), bom=bom, excel=excel)
+                              _filter(statuses, min_score, exclude_flagged, min_confidence), bom=bom, excel=excel,
+                              semicolon=semicolon)
         _echo_summary(summary, statuses, min_score, min_confidence)
 
     if fmt == "csv":
+        command = click.option("--semicolon", is_flag=True,
+                               help="Fields separated by ';' and decimal commas (0,91): a spreadsheet set to Spanish, "
+                                    "French or German splits a .csv at semicolons (with --excel: a double click opens "
+                                    "it in columns).")(command)
         command = click.option("--excel", is_flag=True, help="For a spreadsheet: --bom, and a text starting with "
                                                              "=, +, - or @ gets a leading apostrophe, so that it is "
                                                              "shown as text, not run as a formula.")(command)

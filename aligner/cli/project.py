@@ -74,8 +74,8 @@ def add(corpus, db, src_lang, tgt_lang, presegmented):
                 click.echo(f"{db}: another process is writing to the project; waiting for it (up to "
                            f"{BATCH_TIMEOUT:g} s)", err=True)
             report = import_corpus(store, corpus, src_lang, tgt_lang, presegmented)
-        for line in report.warnings(corpus):
-            click.echo(f"warning: {line}", err=True)
+        for level, line in report.said(corpus):
+            click.echo(f"{level}: {line}", err=True)
         if not (report.added or report.changed or report.unchanged):
             raise click.ClickException(f"{corpus}: no document pairs found")
     for label, names in (("added", report.added), ("changed", report.changed)):
@@ -173,6 +173,13 @@ def align_all_cmd(ctx, names, db, model, force, jobs, threads, max_side, skip, q
         ctx.exit(130)
     if summary.failed:
         ctx.exit(1)
+
+
+def _say_if_busy(store, db: Path) -> None:
+    """Say that the command waits for another writer, rather than hang without a word until it fails."""
+    if store.busy():
+        click.echo(f"{db}: another process is writing to the project; waiting for it (up to {store.timeout:g} s)",
+                   err=True)
 
 
 def _given(ctx: click.Context, param: str) -> bool:
@@ -465,6 +472,7 @@ def remove(names, db, yes):
                     from None
             if not answer:
                 raise click.Abort()
+        _say_if_busy(store, db)
         removed = remove_pairs(store, list(dict.fromkeys(names)))
     click.echo(f"removed {counted(removed['pairs'], 'pair')} ({counted(removed['runs'], 'run')}, "
                f"{counted(removed['beads'], 'bead')}, {counted(removed['edits'], 'edit')}, "
@@ -482,6 +490,7 @@ def prune(db, keep_runs, cache):
     from ..store import prune as prune_store
 
     with _open(db, timeout=60.0) as store:
+        _say_if_busy(store, db)
         report = prune_store(store, keep_runs=keep_runs, cache=cache)
     for line in report.lines():
         click.echo(line)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import re
 import sqlite3
+import stat
 import sys
 import threading
 from collections.abc import Sequence
@@ -88,6 +90,8 @@ class StoreBase:
             raise StoreError(f"{path}: no project database here; create one with `aligner add CORPUS --db {path}`")
         if path.is_dir():
             raise StoreError(f"{path}: is a folder, expected a project database file")
+        if not readonly:
+            _writable_sides(path)
         target = f"{path.resolve().as_uri()}?mode=ro" if readonly else str(path)
         try:
             conn = sqlite3.connect(target, uri=readonly, timeout=timeout, isolation_level=None,
@@ -168,6 +172,12 @@ class StoreBase:
             if _cannot_open(exc):
                 raise _unopenable(self.path, exc) from None
             if "readonly" in msg:
+                stuck = [str(f) for f in _sides(self.path) if f.exists() and not os.access(f, os.W_OK)]
+                if stuck and os.access(self.path, os.W_OK):  # someone else's, so not made writable by open()
+                    raise StoreError(f"{self.path}: the project file cannot be written ({msg}): "
+                                     f"{' and '.join(stuck)} beside it {'is' if len(stuck) == 1 else 'are'} "
+                                     "read-only; make them writable too (or remove them while no aligner runs), and "
+                                     "try again") from None
                 raise StoreError(f"{self.path}: the project file cannot be written ({msg}): it is read-only or "
                                  "immutable; copy it somewhere writable, or make it writable, and try again") from None
             if "disk I/O" in msg or "disk is full" in msg:
@@ -264,3 +274,24 @@ class StoreBase:
     def integrity_check(self) -> str:
         """SQLite's verdict on the file: 'ok' or a description of the damage."""
         return self._q("PRAGMA integrity_check")[0]["integrity_check"]
+
+
+def _sides(path: Path) -> tuple[Path, Path]:
+    """SQLite's WAL files beside the project: the log and its index."""
+    return path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")
+
+
+def _writable_sides(path: Path) -> None:
+    """Give the WAL files the project file's permissions where it is writable and they are not: SQLite makes them
+    with the file's mode, so a read while the project was read-only leaves them read-only, and every write
+    failed after the project was made writable again ("attempt to write a readonly database")."""
+    try:
+        if not os.access(path, os.W_OK):
+            return
+        mode = stat.S_IMODE(path.stat().st_mode)
+        for side in _sides(path):
+            # by mode bits, not os.access: root may write anything, while the owner it is for may not
+            if side.exists() and not stat.S_IMODE(side.stat().st_mode) & stat.S_IWUSR:
+                side.chmod(mode)
+    except OSError:
+        pass  # not ours to change: the write that fails says which file

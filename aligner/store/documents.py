@@ -59,6 +59,10 @@ class PairInfo:
         they show is the aligned version, and how to align the new files (`realign`, the command by default)."""
         if not self.stale:
             return ""
+        if self.status is PairStatus.FAILED and realign is None:  # aligning them again fails again as they are
+            realign = (f"the new files failed to align ({(self.error or 'see `aligner status`').splitlines()[0]}): "
+                       f"a file to fix is read again by `aligner add`, then `aligner align-all {self.name}` aligns "
+                       "them")
         realign = realign or f"run `aligner align-all {self.name}` to align the new files"
         return (f"{self.name}: its files changed since it was aligned; this is the aligned version ({realign}; "
                 f"review work carries over where the text is unchanged)")
