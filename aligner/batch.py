@@ -518,6 +518,26 @@ def _one_batch_at_a_time(db: Path):
             path.unlink(missing_ok=True)  # while held, so that no file is left beside the project
 
 
+def batch_running(db: str | Path) -> str | None:
+    """Whether an `aligner align-all` holds the project's batch lock now: its process id ('' when unknown), or
+    None. Makes no lock file; without flock (Windows), None."""
+    try:
+        import fcntl
+    except ImportError:
+        return None
+    try:
+        with open(f"{db}.align-all.lock", encoding="utf-8") as f:
+            try:
+                fcntl.flock(f, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except OSError:
+                pid = f.read().strip()
+                return pid if pid.isdigit() else ""
+            fcntl.flock(f, fcntl.LOCK_UN)
+    except OSError:
+        return None
+    return None
+
+
 def _same_file(f, path: Path) -> bool:
     try:
         st = path.stat()

@@ -661,3 +661,20 @@ def test_add_names_links_to_nothing_folders_named_like_files_and_names_differing
     assert (f"warning: {root / 'es' / 'Riada.txt'}: no counterpart in the other language ({root / 'en' / 'riada.txt'} "
             f"differs only in letter case: rename one); skipped") in err
     assert "viejos" not in err
+
+
+def test_status_and_show_say_when_a_batch_is_aligning_the_project(tmp_path, corpus):
+    """While align-all ran, `show` of a pair in its queue said 'run `aligner align-all`', and status said nothing."""
+    from aligner.batch import _one_batch_at_a_time, batch_running
+
+    db = tmp_path / "p.db"
+    run("add", corpus, "--db", db)
+    assert batch_running(db) is None and not Path(f"{db}.align-all.lock").exists()  # asking makes no file
+    with _one_batch_at_a_time(db):
+        assert batch_running(db) == str(os.getpid())
+        assert f"`aligner align-all` is aligning this project now (process {os.getpid()})" in \
+            run("status", "--db", db).stderr
+        result = CliRunner().invoke(cli, ["show", "alpha", "--db", str(db)])
+        assert result.exit_code == 1 and "is aligning this project now" in result.output
+        assert "run `aligner align-all`" not in result.output
+    assert "aligning this project" not in run("status", "--db", db).stderr

@@ -39,6 +39,11 @@ def not_aligned(store, info) -> str:
     fixed and imported again (aligning it again would fail again); other failures and new pairs call for
     `align-all`."""
     if not info.error:
+        from ..batch import batch_running
+
+        if (pid := batch_running(store.path)) is not None:  # nothing to run: it is on its way
+            return (f"{info.name}: not aligned yet ({info.status.value}); `aligner align-all` is aligning this project "
+                    f"now{f' (process {pid})' if pid else ''}: try again when it is done")
         return f"{info.name}: not aligned yet ({info.status.value}); run `aligner align-all`"
     broken = _broken(store, info)
     advice = (f"fix the file{'s' if len(broken) > 1 else ''}, then run `aligner add` again and `aligner align-all`"
@@ -282,6 +287,11 @@ def status(db):
         click.echo("aligned with: " + ", ".join(f"{m} ({counted(n, 'pair')})" for m, n in models.iter_rows()))
     for row in frame.filter(pl.col("error").is_not_null()).iter_rows(named=True):
         click.echo(f"failed: {row['pair']}: {row['error'].splitlines()[0]}", err=True)
+    from ..batch import batch_running
+
+    if (pid := batch_running(db)) is not None:
+        click.echo(f"note: `aligner align-all` is aligning this project now{f' (process {pid})' if pid else ''}: "
+                   "what it has not reached yet shows as before", err=True)
     if changed:
         click.echo(f"changed: {', '.join(changed)}: src and tgt count the sentences of the new files; the beads, "
                    "review and flags are those of the version aligned before (`aligner align-all` aligns the new "
