@@ -175,9 +175,12 @@ def _not_a_document(p: Path) -> str | None:
     ('old/') is no document, and nothing is said of it."""
     if p.is_symlink() and not p.exists():
         return "a link that leads nowhere (its target is missing, or the links loop)"
-    if p.is_dir() and p.suffix:
+    if p.is_dir() and p.suffix.lower() in _TEXT_SUFFIXES:  # not 'archive.2023/'
         return "a folder, not a file"
     return None
+
+
+_TEXT_SUFFIXES = frozenset({".txt", ".text", ".md", ".html", ".htm", ".xml", ".srt", ".vtt"})
 
 
 def _read_manifest(path: Path, src_lang: str, tgt_lang: str):
@@ -338,6 +341,9 @@ class BatchSummary:
     warnings: list[tuple[str, str]] = field(default_factory=list)
     imported: list[str] = field(default_factory=list)  # imported memories left as they were (among skipped)
     models: dict[str, int] = field(default_factory=dict)  # pairs to align (aligned or not in the end) per model
+    blocked: list[tuple[str, list[str], str]] = field(default_factory=list)  # (model, pairs, why): the model that
+                                               # aligned these pairs cannot be loaded now; they are left as they are
+    fatal: str | None = None  # a model that did not load stopped the batch after other pairs were committed
     notes: list[str] = field(default_factory=list)  # warnings on the batch as a whole (a model's languages)
     review: list[tuple[str, int, int]] = field(default_factory=list)  # (name, beads kept, beads reviewed before)
                                                                        # per re-aligned pair with review work
@@ -348,7 +354,9 @@ def needs_alignment(p: PairInfo, model: str, params: AlignParams) -> bool:
     `aligner import tmx` read (someone else's alignment, scores and confidences: aligned only with --force)."""
     if is_imported(p):
         return False
-    return p.status is not PairStatus.ALIGNED or p.model != model or p.params != params.to_dict()
+    # the stored name as this version writes it (st:./m/ as st:/abs/m): the same model is no reason
+    same = p.model == model or canonical(p.model or "") == model
+    return p.status is not PairStatus.ALIGNED or not same or p.params != params.to_dict()
 
 
 # The parameters a user chooses (align-all --max-side, --skip): a pair keeps its own when it is aligned again
@@ -410,7 +418,9 @@ def align_all(db: str | Path, *, model: str | None = None, params: AlignParams |
         pairs = store.pairs(names)
 
         def settings(p: PairInfo) -> tuple[str, AlignParams]:
-            name, chosen = pair_settings(p, None, params)
+            # a pair never aligned: the model of its last attempt, which failed (a file to fix, say)
+            tried = None if fixed or p.model else _last_model(store, p)
+            name, chosen = pair_settings(p, tried, params)
             return (fixed.name if fixed else canonical(name)), chosen
 
         todo = [p for p in pairs if force or needs_alignment(p, *settings(p))]
@@ -421,12 +431,23 @@ def align_all(db: str | Path, *, model: str | None = None, params: AlignParams |
         for p in todo:
             name, chosen = settings(p)
             groups.setdefault((name, json.dumps(chosen.to_dict(), sort_keys=True)), []).append(p)
-        summary.models = {name: summary.models.get(name, 0) + len(group) for (name, _), group in groups.items()}
         factories = {name: given or EncoderSpec(name) for name, _ in groups}
-        encoders = {name: fixed or factory() for name, factory in factories.items()}
-        for encoder in encoders.values():  # a missing model folder or backend: said once, before any work
-            if check := getattr(encoder, "check", None):
-                check()
+        encoders = {}
+        for name, factory in factories.items():  # a missing model folder or backend: said once, before any work
+            try:
+                encoders[name] = fixed or factory()
+                if check := getattr(encoders[name], "check", None):
+                    check()
+            except EncoderUnavailable as exc:
+                if given:  # the model asked for: nothing can be done
+                    raise
+                # the model that aligned these pairs, gone since: they are left as they are, the others aligned
+                blocked = [p for key, group in groups.items() if key[0] == name for p in group]
+                summary.blocked.append((name, [p.name for p in blocked], str(exc)))
+                groups = {key: group for key, group in groups.items() if key[0] != name}
+                todo = [p for p in todo if p not in blocked]
+        for (name, _), group in groups.items():
+            summary.models[name] = summary.models.get(name, 0) + len(group)
         for (name, _), group in groups.items():
             if note := card_note(encoders[name], *{lang for p in group for lang in (p.src_lang, p.tgt_lang)}):
                 summary.notes.append(note)
@@ -445,6 +466,10 @@ def align_all(db: str | Path, *, model: str | None = None, params: AlignParams |
                 _align_group(run, group, factories[name], encoders[name], threads)
         except KeyboardInterrupt:
             summary.interrupted = True
+        except EncoderUnavailable as exc:  # a model that passed the checks but does not load: the batch stops,
+            if not run.done:               # keeping the pairs committed before (another model's group)
+                raise
+            summary.fatal = str(exc)
         left = [p.name for p in todo if p.name not in run.done]
         if summary.interrupted and left:  # pairs removed meanwhile are not pending, but said
             gone = [name for name in left if not store.has_pair(name)]
@@ -454,9 +479,18 @@ def align_all(db: str | Path, *, model: str | None = None, params: AlignParams |
             still = {p.name for p in store.pairs(left) if needs_alignment(p, *settings(p))}
             summary.aligned += [name for name in left if name not in still and name not in summary.aligned]
             left = [name for name in left if name in still]
-        summary.pending = left
+        summary.pending = left if summary.interrupted or summary.fatal else []
     summary.seconds = time.perf_counter() - t0
     return summary
+
+
+def _last_model(store: Store, p: PairInfo) -> str | None:
+    """The model of the last attempt to align pair `p` (a failed one, for a pair never aligned), if any."""
+    from .export import IMPORTED_MODEL
+
+    runs = store.runs(p.name)
+    model = runs[-1]["model"] if runs else ""
+    return model if model and model != IMPORTED_MODEL else None
 
 
 def _align_group(run: "_Run", todo: list[PairInfo], factory, encoder: Encoder, threads: int | None) -> None:
@@ -484,7 +518,7 @@ def _one_batch_at_a_time(db: Path):
     the store reports itself), no lock. The holder removes the file as it lets go, so that none is left beside
     the project; a process that locked a file just removed so tries again on the new one."""
     try:
-        import fcntl
+        import fcntl  # noqa: F401 - no flock (Windows): no lock
     except ImportError:
         yield
         return
@@ -495,8 +529,8 @@ def _one_batch_at_a_time(db: Path):
         except OSError:
             yield
             return
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        try:  # a few tries: `status` looks at the lock (batch_running) for an instant
+            _flock_soon(lock)
         except OSError:
             lock.seek(0)
             pid = lock.read().strip()
@@ -516,6 +550,20 @@ def _one_batch_at_a_time(db: Path):
             yield
         finally:
             path.unlink(missing_ok=True)  # while held, so that no file is left beside the project
+
+
+def _flock_soon(f, tries: int = 10) -> None:
+    """Lock `f` exclusively, trying again for about half a second (OSError when another holds it still)."""
+    import fcntl
+
+    for k in range(tries):
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except OSError:
+            if k == tries - 1:
+                raise
+            time.sleep(0.05)
 
 
 def batch_running(db: str | Path) -> str | None:

@@ -7,6 +7,7 @@ size of the store. Filters are plain predicates over rows; what was left out, an
 from __future__ import annotations
 
 import os
+import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -609,39 +610,45 @@ def _save_pair(store, path: Path, name: str, units: list[TranslationUnit], src_l
 
 def _unit_flags(bead: Bead, unit: TranslationUnit, src: Document, tgt: Document) -> list[dict]:
     """The flag records of a unit's x-flags ('divergent furniture:t1-2', as to_unit writes them), each with its
-    note (the unit's notes, one per flag in the same order): an editor's ('divergent (editor): ...') as an
-    editor's flag, the others as the memory's own. A token that cannot be read is left out."""
-    from .flags import Flag, FlagType, Span
-    from .store import EDITOR_KEY, IMPORTED_KEY
+    note (the unit's notes, one per flag in the same order, 'divergent (accepted): ...'): an editor's as an
+    editor's flag, the flagger's as the flagger's (derived again after an edit, as any), accepted or open as they
+    were. A token that cannot be read is left out."""
+    from .flags import Flag, FlagStatus, FlagType, Span
+    from .store import EDITOR_KEY
 
     kinds = {t.value for t in FlagType} - {FlagType.MOVED.value}
-    notes = [*unit.notes, *[""] * len(unit.props["x-flags"].split())]
+    tokens = unit.props["x-flags"].split()
+    notes = [*unit.notes, *[""] * len(tokens)]
     out = []
-    for token, note in zip(unit.props["x-flags"].split(), notes):
+    for token, note in zip(tokens, notes):
         kind, _, where = token.partition(":")
-        head, _, text = note.partition(":")
         if kind not in kinds:
             continue
         spans = {"s": bead.src, "t": bead.tgt} if not where else {}
         for part in filter(None, where.split(",")):
-            side, first, _, last = part[0], *part[1:].partition("-")
-            ids = bead.src if side == "s" else bead.tgt if side == "t" else ()
-            if not (first.isdigit() and (not last or last.isdigit())):
-                ids = ()
-            a, b = (int(first), int(last or first)) if ids else (0, -1)
+            m = _WHERE.fullmatch(part)
+            ids = (bead.src if m[1] == "s" else bead.tgt) if m else ()
+            a, b = (int(m[2]), int(m[3] or m[2])) if m else (0, -1)
             if not ids or not a <= b < len(ids):
                 spans = {}
                 break
-            spans[side] = ids[a:b + 1]
+            spans[m[1]] = ids[a:b + 1]
         if not spans:
             continue
+        said = _NOTE_HEAD.match(note)
+        if said and said[1] != kind:
+            said = None
+        tag = said[2] if said else None
         flag = Flag(FlagType(kind), Span.of(src, spans["s"]) if spans.get("s") else None,
                     Span.of(tgt, spans["t"]) if spans.get("t") else None, 1.0, bead.score,
-                    text.strip() if head.strip() in (kind, f"{kind} (editor)") else "")
-        editor = head.strip() == f"{kind} (editor)"
-        out.append({**flag.to_dict(), "key": (EDITOR_KEY if editor else IMPORTED_KEY) + flag.key})
+                    note[said.end():].strip() if said else "",
+                    FlagStatus.CONFIRMED if tag in ("editor", "accepted") else FlagStatus.OPEN)
+        out.append({**flag.to_dict(), "key": (EDITOR_KEY if tag == "editor" else "") + flag.key})
     return out
 
+
+_WHERE = re.compile(r"([st])([0-9]+)(?:-([0-9]+))?")  # 's1', 't0-2': a flag's sentences in a unit
+_NOTE_HEAD = re.compile(r"([a-z]+)(?: \((editor|accepted)\))?(?::|$)")  # 'divergent (accepted):', 'added'
 
 
 def _paragraph(unit: TranslationUnit) -> int:

@@ -813,10 +813,11 @@ def test_a_units_flags_and_their_notes_travel_with_the_memory(project, tmp_path)
     """A divergent pair went into the memory as a plain unit, and an editor's flag and note were lost: a CAT tool
     offered it as a good match, and `import tmx` brought the bead back flagged with no flag."""
     from aligner.flags import Flag
-    from aligner.store import EDITOR_KEY, is_editor
+    from aligner.store import EDITOR_KEY, is_editor, is_kept
 
     with Store.open(project) as store:
         records = [{**flag("divergent", [1], [1]), "note": "1-1 bead, similarity 0.41 (usual here 0.78)"},
+                   {**flag("divergent", [0], [0]), "note": "figures differ: 23 / 32", "status": "confirmed"},
                    flag("dropped", src=[4]), flag("added", tgt=[3])]
         mine = {**flag("divergent", [5], [4]), "note": "the ending is not <happy> & sad"}
         store.save_flags("tale", [*records, {**mine, "key": EDITOR_KEY + Flag.from_dict(mine).key}])
@@ -825,20 +826,28 @@ def test_a_units_flags_and_their_notes_travel_with_the_memory(project, tmp_path)
     text = out.read_text(encoding="utf-8")
     assert "<note>divergent: 1-1 bead, similarity 0.41 (usual here 0.78)</note>" in text
     assert "<note>divergent (editor): the ending is not &lt;happy&gt; &amp; sad</note>" in text
-    assert text.count('<prop type="x-flags">divergent</prop>') == 2
+    assert "<note>divergent (accepted): figures differ: 23 / 32</note>" in text  # accepted by an editor
+    assert text.count('<prop type="x-flags">divergent</prop>') == 3
     with open(out, "rb") as f:  # a CAT tool's reader sees the notes on their units
         units = {u.source: u.getnotes() for u in tt_tmx.tmxfile(f).units}
     assert "similarity 0.41" in units["Vivía en Madrid & comía <b>pescado</b>."]
     assert "not <happy> & sad" in units['El final "feliz" 😀.']
-    assert units["Había una vez un gato."] == ""
+    assert units["Había una vez un gato."] == "divergent (accepted): figures differ: 23 / 32"
+    assert units["Dijo «hola». Y se fue."] == ""
     result = run("import", "tmx", out, "--db", tmp_path / "copy.db")
     assert "<note>" not in result.output  # ours: kept, as flags
     with Store.open(tmp_path / "copy.db") as store:  # the memory's sentences only: ids of their own
         src, _ = store.documents_for("tale")
-        flags = {src.sentences[f["src"]["sentences"][0]].text: (f["note"], is_editor(f))
+        flags = {src.sentences[f["src"]["sentences"][0]].text: (f["note"], is_editor(f), is_kept(f), f["status"])
                  for f in store.flag_records("tale") if f["type"] == "divergent"}
-    assert flags == {"Vivía en Madrid & comía <b>pescado</b>.": ("1-1 bead, similarity 0.41 (usual here 0.78)", False),
-                     'El final "feliz" 😀.': ("the ending is not <happy> & sad", True)}
+    # the flagger's come back as the flagger's (derived again after an edit, not kept beside the new ones), with
+    # their review status
+    assert flags == {
+        "Vivía en Madrid & comía <b>pescado</b>.": ("1-1 bead, similarity 0.41 (usual here 0.78)", False, False, "open"),
+        "Había una vez un gato.": ("figures differ: 23 / 32", False, False, "confirmed"),
+        'El final "feliz" 😀.': ("the ending is not <happy> & sad", True, True, "confirmed")}
+    listed = run("flags", "tale", "--db", tmp_path / "copy.db").stdout  # no second derivation beside them
+    assert "3 of 3 flags (0 added, 0 dropped, 0 moved, 3 divergent, 0 furniture)" in listed and "[accepted]" in listed
     run("export", "tmx", "--db", tmp_path / "copy.db", "-o", again)
     assert again.read_bytes() == out.read_bytes()
 
@@ -866,3 +875,17 @@ def test_importing_an_empty_memory_says_it_is_empty(tmp_path):
     assert result.exit_code == 1
     assert f"{empty}: the memory holds no translation unit (<tu>)" in result.output
     assert not (tmp_path / "p.db").exists()
+
+
+def test_x_flags_that_cannot_be_read_are_left_out(project, tmp_path):
+    """'divergent:s²' (a digit to str.isdigit, not to int) ended the import in a traceback."""
+    out = tmp_path / "tale.tmx"
+    run("export", "tmx", "--db", project, "-o", out)
+    text = out.read_text(encoding="utf-8")
+    text = text.replace('<prop type="x-status">confirmed</prop>', '<prop type="x-status">confirmed</prop>\n'
+                        '      <prop type="x-flags">divergent:s² furniture:t9 nonsense divergent:q0 divergent:s0</prop>', 1)
+    out.write_text(text, encoding="utf-8")
+    run("import", "tmx", out, "--db", tmp_path / "copy.db")
+    with Store.open(tmp_path / "copy.db") as store:
+        flags = [(f["type"], f["src"] and f["src"]["sentences"]) for f in store.flag_records("tale")]
+    assert sorted(flags) == [("divergent", [0]), ("divergent", [1])]  # the readable one, and the export's own

@@ -245,3 +245,72 @@ async def test_review_imports_and_aligns_with_the_model_it_is_given(anyio_backen
         await pilot.pause()
         assert app.project.query_one("DataTable").row_count == 3
     assert runs(db) == {"alpha": ["fake"], "beta": ["fake"], "gamma": ["fake"]} and default_model.calls == []
+
+
+def relabel(db: Path, pair: str, model: str) -> None:
+    """Make the current run of `pair` look aligned by `model`."""
+    with Store.open(db) as store:
+        with store.transaction():
+            store._conn.execute("UPDATE runs SET model = ? WHERE id = ?", (model, store.pair(pair).run_id))
+
+
+def change(corpus: Path, *names: str) -> None:
+    for name in names:
+        src = corpus / "es" / f"{name}.txt"
+        src.write_text(src.read_text(encoding="utf-8") + "\nOtra frase más al final.\n", encoding="utf-8")
+
+
+def test_pairs_whose_model_is_gone_are_left_as_they_are_and_the_others_aligned(project, corpus, tmp_path):
+    """A pair aligned with a model since removed stopped every plain align-all, with an error about a model
+    nobody had asked for; the other pairs were not aligned either."""
+    gone = f"st:{tmp_path / 'gone-model'}"
+    relabel(project, "alpha", gone)
+    change(corpus, "alpha", "beta")
+    assert run("add", corpus, "--db", project).exit_code == 0
+    result = run("align-all", "--db", project, "-j", "1", "--quiet")
+    assert result.exit_code == 1
+    assert "aligned 1 pair" in result.stdout  # beta, with its own model
+    assert (f"error: alpha: left as they are: the model that aligned it, {gone}, cannot be loaded now" in
+            " ".join(result.stderr.split()))
+    assert "`aligner align-all --model MODEL alpha` aligns it with another" in " ".join(result.stderr.split())
+    assert runs(project)["alpha"] == [gone] and runs(project)["beta"] == ["fake", "fake"]
+
+
+def test_a_model_that_fails_to_load_after_other_pairs_were_aligned_keeps_them_and_says_so(project, corpus,
+                                                                                            monkeypatch):
+    """It raised past the summary: the pairs aligned before it were committed, but nothing said so."""
+    monkeypatch.setitem(embed._instances, "unloadable", Unloadable())
+    relabel(project, "alpha", "unloadable")
+    change(corpus, "alpha", "beta", "gamma")
+    assert run("add", corpus, "--db", project).exit_code == 0
+    result = run("align-all", "--db", project, "-j", "1", "--quiet")
+    assert result.exit_code == 1
+    assert "aligned 2 pairs" in result.stdout  # gamma and beta (fake), the larger first
+    assert "error: /models/broken: cannot load this folder as a sentence-transformers model; the batch stopped: " \
+           "1 pair not aligned" in result.stderr
+    assert runs(project)["alpha"] == ["unloadable"]
+
+
+def test_a_model_name_an_older_version_stored_as_typed_is_the_same_model(project, tmp_path, monkeypatch):
+    """'st:./m' stored by an older aligner, 'st:/abs/m' now: every pair up to date was aligned again."""
+    folder = tmp_path / "m"
+    folder.mkdir()
+    (folder / "modules.json").write_text("[]")
+    for name in ("alpha", "beta", "gamma"):
+        relabel(project, name, "st:./m")
+    monkeypatch.chdir(tmp_path)
+    result = run("align-all", "--db", project, "-j", "1", "--quiet")
+    assert result.exit_code == 0 and "aligned 0 pairs; 3 up to date" in result.stdout
+
+
+def test_a_pair_that_failed_before_it_was_ever_aligned_keeps_the_model_it_was_tried_with(tmp_path, corpus,
+                                                                                        fake_model, default_model):
+    (corpus / "es" / "alpha.txt").write_bytes(b"\x00\x01\x02 broken")
+    db = tmp_path / "p.db"
+    run("add", corpus, "--db", db)
+    assert run("align-all", "--db", db, "--model", "fake", "-j", "1", "--quiet").exit_code == 1
+    (corpus / "es" / "alpha.txt").write_text("Una frase.\n\nOtra frase.\n", encoding="utf-8")
+    run("add", corpus, "--db", db)
+    result = run("align-all", "--db", db, "-j", "1", "--quiet")
+    assert result.exit_code == 0 and "aligned 1 pair" in result.stdout
+    assert runs(db)["alpha"][-1] == "fake" and default_model.calls == []

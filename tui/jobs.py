@@ -26,9 +26,11 @@ def _batch_progress(post):
 
 
 def _failures(summary) -> str | None:
-    if not summary.failed:
-        return None
-    return "; ".join(f"{name}: {error.splitlines()[0]}" for name, error in summary.failed)
+    said = [f"{name}: {error.splitlines()[0]}" for name, error in summary.failed]
+    said += [f"{', '.join(pairs)}: the model that aligned them, {model}, cannot be loaded now ({why})"
+             for model, pairs, why in summary.blocked]
+    said += [summary.fatal] if summary.fatal else []
+    return "; ".join(said) or None
 
 
 def import_corpus(db: Path, corpus: Path, post, encoder_factory: EncoderFactory | None = None,

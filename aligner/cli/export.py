@@ -152,7 +152,7 @@ def _table_command(fmt: str):
     command = export_group.command(fmt)(_common(command))
 
     command.help = (f"Write one {fmt} row per bead: document, sentence ids, source and target text, type, score, "
-                    f"status, flags, paragraph, dates.")
+                    f"status, flags, paragraph, dates, confidence, the flags' notes.")
     if fmt == "tsv":
         command.help += (" Unquoted, as parallel-corpus tools read it (tabs and line breaks in a text become "
                          "spaces): read it with quoting off (polars quote_char=None, Python csv.QUOTE_NONE), since a "

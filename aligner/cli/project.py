@@ -101,7 +101,8 @@ def add(corpus, db, src_lang, tgt_lang, presegmented):
                                 "pair].")
 @click.option("--force", is_flag=True,
               help="Align every pair again, even those up to date, and the memories `import tmx` read.")
-@click.option("-j", "--jobs", type=click.IntRange(1), help="Worker processes [default: one per core].")
+@click.option("-j", "--jobs", type=click.IntRange(1), help="Worker processes [default: one per core; one for a small batch, where a pool costs more "
+                   "than it gains].")
 @click.option("--threads", type=click.IntRange(1), help="BLAS threads per worker [default: cores / jobs].")
 @click.option("--max-side", type=click.IntRange(1, 4),
               help=f"Most sentences on one side of a bead [default: the pair's own; {AlignParams.max_side} for a "
@@ -154,6 +155,15 @@ def align_all_cmd(ctx, names, db, model, force, jobs, threads, max_side, skip, q
             click.echo(f"note: {name}: review work kept on {kept} of the {counted(before, 'bead')} you confirmed, "
                        f"flagged or edited; the others' sentences changed, or the new alignment draws their beads "
                        f"differently", err=True)
+    for name, pairs, why in summary.blocked:
+        shown = " ".join(pairs[:10]) + (" ..." if len(pairs) > 10 else "")
+        click.echo(f"error: {', '.join(pairs[:10])}{', ...' if len(pairs) > 10 else ''}: left as they are: the model "
+                   f"that aligned {'it' if len(pairs) == 1 else 'them'}, {name}, cannot be loaded now ({why}); "
+                   f"`aligner align-all --model MODEL {shown}` aligns {'it' if len(pairs) == 1 else 'them'} with "
+                   "another", err=True)
+    if summary.fatal:
+        click.echo(f"error: {summary.fatal}; the batch stopped: {counted(len(summary.pending), 'pair')} not aligned",
+                   err=True)
     if summary.failed:  # each error was printed as it came
         click.echo(f"{len(summary.failed)} failed: {', '.join(name for name, _ in summary.failed)}", err=True)
         if broken := _broken_files(db, [name for name, _ in summary.failed]):
@@ -164,7 +174,7 @@ def align_all_cmd(ctx, names, db, model, force, jobs, threads, max_side, skip, q
         again = shlex.join(["aligner", "align-all", *(["--db", str(db)] if _given(ctx, "db") else []),
                             *(["--model", model] if model else []),
                             *(["--max-side", str(max_side)] if max_side is not None else []),
-                            *([f"--skip={skip:g}"] if skip is not None else [])])
+                            *([f"--skip={skip!r}"] if skip is not None else [])])
         if not summary.pending:
             click.echo("interrupted: nothing was left to align", err=True)
         elif force:  # up to date before --force: a plain run would take them as done
@@ -173,10 +183,11 @@ def align_all_cmd(ctx, names, db, model, force, jobs, threads, max_side, skip, q
                        f"{shown}`{' ...' if len(summary.pending) > 10 else ''} finishes them (without --force, "
                        f"align-all takes those up to date as done)", err=True)
         else:
-            click.echo(f"interrupted: {counted(len(summary.pending), 'pair')} left; `{again}` finishes them",
-                       err=True)
+            named = shlex.join(names) if names else ""  # only the pairs asked for, not the rest of the project
+            click.echo(f"interrupted: {counted(len(summary.pending), 'pair')} left; `{again}{' ' + named if named else ''}` "
+                       f"finishes them", err=True)
         ctx.exit(130)
-    if summary.failed:
+    if summary.failed or summary.blocked or summary.fatal:
         ctx.exit(1)
 
 

@@ -97,8 +97,9 @@ def _pair_rows(conn: sqlite3.Connection, p: PairInfo, wanted, min_score, batch_s
     # an imported memory's units keep their own creation dates (none where a unit had none): "s0:t0" -> date
     own = json.loads(figures or "{}").get("created") or {}
     # per side, sentence -> flag kinds: the flagger's, and the editor's that show (only on FLAGGED beads)
-    records = [{**json.loads(data), "key": key, "type": kind} for key, kind, data in conn.execute(
-        "SELECT key, type, data FROM flags WHERE run_id = ? AND status != 'dismissed' ORDER BY id", (p.run_id,))]
+    records = [{**json.loads(data), "key": key, "type": kind, "status": status} for key, kind, status, data in
+               conn.execute("SELECT key, type, status, data FROM flags WHERE run_id = ? AND status != 'dismissed' "
+                            "ORDER BY id", (p.run_id,))]
     flagged: tuple[set[int], set[int]] = (set(), set())
     for s0, ns, t0, nt in conn.execute("SELECT src_start, src_len, tgt_start, tgt_len FROM beads WHERE run_id = ? "
                                        "AND status = ?", (p.run_id, BeadStatus.FLAGGED.value)):
@@ -145,9 +146,10 @@ def _pair_rows(conn: sqlite3.Connection, p: PairInfo, wanted, min_score, batch_s
 
 
 def _note(f: dict) -> str:
-    """A flag as a note on its unit: 'divergent: 1-1 bead, similarity 0.41 (usual here 0.78)', an editor's
-    'divergent (editor): the figure is wrong'."""
-    kind = f"{f['type']} (editor)" if is_editor(f) else f["type"]
+    """A flag as a note on its unit: 'divergent: 1-1 bead, similarity 0.41 (usual here 0.78)', one an editor
+    accepted 'divergent (accepted): ...', an editor's own 'divergent (editor): the figure is wrong'."""
+    kind = f"{f['type']} (editor)" if is_editor(f) else f"{f['type']} (accepted)" if f.get("status") == "confirmed" \
+        else f["type"]
     note = one_line(f.get("note") or "")
     return f"{kind}: {note}" if note else kind
 
