@@ -128,6 +128,7 @@ class ExportSummary:
     skipped: Counter = field(default_factory=Counter)
     one_sided: list[BeadRow] = field(default_factory=list)
     removed_chars: int = 0
+    removed_in: list[tuple[str, int]] = field(default_factory=list)  # (document, 0-based unit) of those characters
     long_segments: list[LongSegment] = field(default_factory=list)
     kept: bool = False  # nothing to write, and the file that was there is left as it was
     unjudged: int = 0  # automatic pairs written without a confidence for --min-confidence to judge (older runs)
@@ -141,8 +142,10 @@ class ExportSummary:
         if self.skipped:
             out.append("skipped: " + "; ".join(f"{n} {why}" for why, n in sorted(self.skipped.items())))
         if self.removed_chars:
+            where = ", ".join(f"{doc or '?'} unit {k + 1}" for doc, k in self.removed_in[:examples])
+            more = f" and {len(self.removed_in) - examples} more units" if len(self.removed_in) > examples else ""
             out.append(f"removed {counted(self.removed_chars, 'character')} not allowed in XML 1.0 (a space "
-                       "stands where they stood between two words)")
+                       "stands where they stood between two words)" + (f", in {where}{more}" if where else ""))
         if self.unjudged:
             out.append(f"note: {counted(self.unjudged, 'automatic bead')} without a confidence (aligned before "
                        "confidences were kept) passed --min-confidence unjudged; `aligner align-all --force` gives "
@@ -269,6 +272,7 @@ def export_tmx(rows: Iterable[BeadRow], out: IO[str], src_lang: str, tgt_lang: s
     stats = write_tmx(units, out, src_lang, tgt_lang, created=created, max_length=max_length)
     summary.written = stats.written
     summary.removed_chars = stats.removed_chars
+    summary.removed_in = stats.removed_in
     summary.long_segments = stats.long_segments
     if stats.empty:
         summary.skipped["empty after removing invalid characters"] += stats.empty

@@ -64,6 +64,7 @@ class TmxStats:
     written: int = 0
     empty: int = 0
     removed_chars: int = 0
+    removed_in: list[tuple[str, int]] = field(default_factory=list)  # (x-document, 0-based unit) where they were
     long_segments: list[LongSegment] = field(default_factory=list)
 
 
@@ -97,20 +98,24 @@ def clean_text(text: str) -> tuple[str, int]:
     """The text without the characters XML 1.0 forbids, and how many there were. A run of them between two
     words becomes a space (a control character pasted from a word processor, "Palabra\\x07pegada", would
     otherwise glue two words together); elsewhere it is removed, and so it is next to Chinese or Japanese
-    characters, which take no space between words."""
-    removed = 0
-
-    def replace(m: re.Match) -> str:
-        nonlocal removed
-        removed += m.end() - m.start()
-        a, b = m.start(), m.end()
-        if not (0 < a and b < len(text)):
-            return ""
-        before, after = text[a - 1], text[b]
-        return "" if before.isspace() or after.isspace() or _SPACELESS.match(before) or _SPACELESS.match(after) \
-            else " "
-
-    return _NOT_XML.sub(replace, text), removed
+    characters, which take no space between words; between two spaces it goes with one of them (no double space,
+    which a CAT tool's QA check flags)."""
+    if not _NOT_XML.search(text):
+        return text, 0
+    out, last, removed = [], 0, 0
+    for m in _NOT_XML.finditer(text):
+        a, b = m.span()
+        removed += b - a
+        out.append(text[last:a])
+        if 0 < a and b < len(text):
+            before, after = text[a - 1], text[b]
+            if before == " " and after == " ":
+                b += 1
+            elif not (before.isspace() or after.isspace() or _SPACELESS.match(before) or _SPACELESS.match(after)):
+                out.append(" ")
+        last = b
+    out.append(text[last:])
+    return "".join(out), removed
 
 
 def escape(text: str) -> str:
@@ -146,6 +151,8 @@ def write_tmx(units: Iterable[TranslationUnit], out: IO[str], src_lang: str, tgt
         src, n_src = clean_text(unit.src)
         tgt, n_tgt = clean_text(unit.tgt)
         stats.removed_chars += n_src + n_tgt
+        if n_src + n_tgt and src and tgt:
+            stats.removed_in.append((unit.props.get("x-document", ""), stats.written))
         if not src or not tgt:
             stats.empty += 1
             continue

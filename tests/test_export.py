@@ -485,3 +485,15 @@ def test_csv_for_a_spreadsheet_in_a_decimal_comma_locale(tmp_path):
     assert df["score"].to_list()[:2] == [0.9, 0.71] and df["confidence"][1] == 0.62
     assert df["src"][1] == "Dijo «hola». Y se fue." and df["src_ids"][1] == "1 2"
     assert b"0,71" in raw and b";" in raw.splitlines()[1]
+
+
+def test_a_character_xml_forbids_between_two_spaces_leaves_one_space_and_the_export_says_where(tmp_path):
+    """'control \\x07 sonó' became 'control  sonó' (a double space a CAT tool's QA flags, and that the import
+    collapses), and the export said how many characters it removed but not where."""
+    assert clean_text("de control \x07 sonó") == ("de control sonó", 1)
+    assert clean_text("a \x07\x08 b") == ("a b", 2) and clean_text("a\x07 b") == ("a b", 1)
+    rows = [ROWS[0], row(9, "Un pitido \x07 sonó.", "A beep \x07 sounded.", doc="awk")]
+    summary = export_file(rows, tmp_path / "m.tmx", "tmx")
+    assert "<seg>Un pitido sonó.</seg>" in (tmp_path / "m.tmx").read_text(encoding="utf-8")
+    assert ("removed 2 characters not allowed in XML 1.0 (a space stands where they stood between two words), "
+            "in awk unit 2") in summary.lines()
