@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -400,22 +403,44 @@ def test_one_pair_is_counted_in_the_singular(tmp_path, fake_model):
     assert "wrote 1 pair to" in run("report", "--db", db, "-o", tmp_path / "r.csv").stderr
 
 
-@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root ignores folder permissions")
-def test_a_database_in_a_read_only_folder_says_the_folder_must_be_writable(tmp_path, corpus):
+def _as_a_user(*args: str) -> subprocess.CompletedProcess:
+    """`aligner ARGS` in a process that folder permissions bind: root's capabilities dropped (setpriv), as an
+    editor's account would run it."""
+    cmd = [sys.executable, "-c", "from aligner.cli import main; main()", *map(str, args)]
+    if os.geteuid() == 0:
+        cmd = [shutil.which("setpriv"), "--bounding-set=-all", "--inh-caps=-all", *cmd]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or (os.geteuid() == 0 and not shutil.which("setpriv")),
+                    reason="root ignores folder permissions, and setpriv is missing to drop them")
+def test_a_project_in_a_read_only_folder_can_be_read_and_says_why_it_cannot_be_changed(tmp_path, corpus,
+                                                                                        fake_model):
+    """A project in a read-only folder (a colleague's, on a share) could not even be read: SQLite makes its
+    journal files beside it to read. It is read whole now; a change says why it cannot be made; a new project
+    there says the folder must be writable."""
     folder = tmp_path / "rodir"
     folder.mkdir()
     db = folder / "ro.db"
     assert run("add", corpus, "--db", db).exit_code == 0
+    assert run("align-all", "--db", db, "--model", "fake", "-j", "1", "--quiet").exit_code == 0
     folder.chmod(0o555)
     try:
-        result = run("status", "--db", db)
-        fresh = run("add", corpus, "--db", folder / "new.db")
+        status = _as_a_user("status", "--db", db)
+        show = _as_a_user("show", "alpha", "--db", db)
+        export = _as_a_user("export", "tmx", "--db", db, "-o", tmp_path / "out.tmx")
+        remove = _as_a_user("remove", "alpha", "--yes", "--db", db)
+        fresh = _as_a_user("add", corpus, "--db", folder / "new.db")
+        left = sorted(p.name for p in folder.iterdir())
     finally:
         folder.chmod(0o755)
-    for r, path in ((result, db), (fresh, folder / "new.db")):
-        assert r.exit_code == 1, r.output
-        assert f"{path}: cannot open the database (" in r.stderr
-        assert "its folder must be writable: SQLite keeps its journal (-wal, -shm) beside it" in r.stderr
+    assert status.returncode == 0 and "3 pairs, 48 sentences" in status.stdout, status.stderr
+    assert show.returncode == 0 and "aligned with fake" in show.stdout
+    assert export.returncode == 0 and (tmp_path / "out.tmx").exists()
+    assert remove.returncode == 1 and f"{db}: its folder is not writable" in remove.stderr
+    assert fresh.returncode == 1 and "its folder must be writable: SQLite keeps its journal (-wal, -shm) beside it" \
+        in fresh.stderr
+    assert left == ["ro.db"]
 
 
 def test_review_takes_the_database_from_the_environment(tmp_path, monkeypatch):

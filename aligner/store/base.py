@@ -51,8 +51,19 @@ def _unopenable(path: Path, exc: sqlite3.Error) -> StoreError:
     creates its -wal and -shm files there, even to read."""
     if not path.absolute().parent.is_dir():
         return StoreError(f"{path}: cannot open the database ({exc}); its folder does not exist")
-    return StoreError(f"{path}: cannot open the database ({exc}); its folder must be writable: SQLite keeps its "
-                      "journal (-wal, -shm) beside it")
+    return _FolderReadOnly(f"{path}: cannot open the database ({exc}); its folder must be writable: SQLite keeps its "
+                           "journal (-wal, -shm) beside it")
+
+
+class _FolderReadOnly(StoreError):
+    """SQLite could not make its journal files beside the project (a read-only folder, most often)."""
+
+
+def _wal_pending(path: Path) -> bool:
+    """Whether a -wal file beside the project holds changes not yet copied into it (a reader that ignored it
+    would see an older project)."""
+    wal = path.with_name(path.name + "-wal")
+    return wal.exists() and wal.stat().st_size > 0
 
 
 class StoreBase:
@@ -67,6 +78,7 @@ class StoreBase:
         self.path = path
         self.timeout = timeout
         self.readonly = readonly
+        self.immutable = False  # opened as an unchanging file, its folder being read-only (Store.open)
         self._lock = threading.RLock()
         self._depth = 0
         # The last alignment read or written in this process (alignments.py): (run_id, revision, alignment,
@@ -92,16 +104,32 @@ class StoreBase:
             raise StoreError(f"{path}: is a folder, expected a project database file")
         if not readonly:
             _writable_sides(path)
-        target = f"{path.resolve().as_uri()}?mode=ro" if readonly else str(path)
         try:
-            conn = sqlite3.connect(target, uri=readonly, timeout=timeout, isolation_level=None,
+            return cls._connect(path, timeout, "ro" if readonly else "")
+        except _FolderReadOnly:
+            # SQLite keeps its -wal and -shm beside the file, even to read: a project in a read-only folder (a
+            # colleague's, on a share) can still be read whole, unchanging, when no -wal holds work not yet in the
+            # file; a command that must write says why it cannot
+            if not path.is_file() or _wal_pending(path):
+                raise
+            return cls._connect(path, timeout, "immutable")
+
+    @classmethod
+    def _connect(cls, path: Path, timeout: float, how: str) -> Self:
+        """Connect and set up: how '' (read and write), 'ro' (read only), 'immutable' (read only, and SQLite
+        takes the file to be unchanging: no journal files)."""
+        target = path if not how else (f"{path.resolve().as_uri()}?mode=ro" + ("&immutable=1" if how == "immutable"
+                                                                                else ""))
+        try:
+            conn = sqlite3.connect(target, uri=bool(how), timeout=timeout, isolation_level=None,
                                    check_same_thread=False)
         except sqlite3.Error as exc:
             if _cannot_open(exc):
                 raise _unopenable(path, exc) from None
             raise StoreError(f"{path}: cannot be opened ({exc})") from None
         try:
-            store = cls(conn, path, timeout, readonly)
+            store = cls(conn, path, timeout, bool(how))
+            store.immutable = how == "immutable"
             store._setup()
         except BaseException:
             conn.close()
@@ -199,6 +227,10 @@ class StoreBase:
                     self._depth -= 1
                 return
             if self.readonly:
+                if self.immutable:
+                    raise StoreError(f"{self.path}: its folder is not writable (SQLite keeps its journal, -wal and "
+                                     "-shm, beside the file), so it can only be read here: copy the project to a "
+                                     "writable folder to change it")
                 raise StoreError(f"{self.path}: opened read-only")
             with self._translate():
                 self._conn.execute("BEGIN IMMEDIATE")
