@@ -1917,3 +1917,28 @@ async def test_a_pair_named_with_square_brackets_shows_its_name(tmp_path):
         await pilot.pause()
         assert "nota[/b]" in str(app.project.query_one("DataTable").get_row_at(0)[0]).replace("\\", "")
         assert app.is_running
+
+
+async def test_a_project_that_can_only_be_read_is_reviewed_without_saving_and_says_why(db, monkeypatch):
+    """A project in a read-only folder opens as an unchanging file: moving about must not fail on the cursor it
+    keeps, and an edit says why it cannot be saved."""
+    opened = Store.open
+
+    def read_only(path, *a, **k):
+        store = opened(path, *a, **k)
+        store.close()
+        return Store._connect(Path(path), 10.0, "immutable")
+
+    before = links(saved(db))
+    monkeypatch.setattr(Store, "open", read_only)
+    async with app_for(db).run_test(size=SIZE) as pilot:
+        await go_to(pilot, 4)
+        await pilot.press("down", "down", "up")
+        await pilot.press("m")
+        await pilot.pause()
+        pilot.app._save_cursor()  # as its timer does
+        await pilot.pause()
+        said = " ".join(str(n.message) for n in pilot.app._notifications)
+        assert "its folder is not writable" in said and "cursor position not saved" not in said
+    monkeypatch.setattr(Store, "open", opened)
+    assert links(saved(db)) == before

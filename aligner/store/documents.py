@@ -230,9 +230,11 @@ class Documents(StoreBase):
 
     def save_view_state(self, pair: str, state: dict) -> None:
         """Replace the pair's view state by `state` (a dict that JSON can hold), in one transaction. It is not an
-        edit: no revision moves, nothing is logged for undo."""
+        edit: no revision moves, nothing is logged for undo; on a store that can only be read, nothing is kept."""
         if not isinstance(state, dict):
             raise TypeError(f"view state must be a dict, not {type(state).__name__}")
+        if self.readonly:  # a project that can only be read (its folder read-only): where one was is not kept
+            return
         text = json.dumps(state, sort_keys=True)
         with self.transaction():
             pair_id = self._pair_run(pair)[0]
