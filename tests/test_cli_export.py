@@ -155,6 +155,7 @@ def test_tmx_language_options_are_checked(project, tmp_path):
     assert {tuv.get("{http://www.w3.org/XML/1998/namespace}lang") for tuv in root.iter("tuv")} == {"es-ES", "en-US"}
     for args, message in ((["--src-lang", "spanish"], "not an ISO 639-1 code"),
                           (["--src-lang", "en", "--tgt-lang", "es"], "en is not the documents' language (es; tale)"),
+                          (["--src-lang", "fr-FR"], "fr-FR is not the documents' language (es; tale)"),  # as given
                           (["--min-score", "1.5"], "1.5 is not in the range")):
         result = CliRunner().invoke(cli, ["export", "tmx", "--db", str(project), "-o", str(out), *args])
         assert result.exit_code == 2 and message in result.output, result.output

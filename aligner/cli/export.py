@@ -94,7 +94,7 @@ def export_tmx_cmd(names, output, db, statuses, min_score, min_confidence, exclu
                             if given and (p.src_lang, p.tgt_lang)[side].split("-")[0] != given.split("-")[0]})
             if other:
                 known = ", ".join(sorted({(p.src_lang, p.tgt_lang)[side] for p in pairs}))
-                raise click.BadParameter(f"{given} is not the documents' language ({known}; "
+                raise click.BadParameter(f"{_lang_tag(given)} is not the documents' language ({known}; "
                                          f"{', '.join(other[:5])}{' ...' if len(other) > 5 else ''})",
                                          param_hint=option)
         summary = _export(store, pairs, output, "tmx", _filter(statuses, min_score, exclude_flagged, min_confidence),
