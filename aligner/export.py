@@ -307,14 +307,16 @@ def export_file(rows: Iterable[BeadRow], path: str | Path, fmt: str, flt: Export
 
 
 def write_report(rows: Iterable[BeadRow], path: str | Path) -> None:
-    """The beads that are not units (added or dropped passages) as TSV, for whoever checks the adaptation."""
+    """The beads that are not units (added or dropped passages) as TSV, for whoever checks the adaptation; the
+    last column gives the flags on them (added, dropped, moved, furniture: why they are not units; empty for a
+    one-sided bead no flag covers)."""
     with open(path, "w", encoding="utf-8", newline="\n") as out:
-        out.write("document\tsrc_ids\ttgt_ids\ttype\tside\ttext\n")
+        out.write("document\tsrc_ids\ttgt_ids\ttype\tside\ttext\tflags\n")
         for r in rows:  # an unpaired two-sided bead (BeadRow.unpaired) gives a line per side
             for side, text in (("src", r.src), ("tgt", r.tgt)):
                 if text.strip():
                     out.write("\t".join((r.document, _ids(r.src_ids), _ids(r.tgt_ids), r.kind, side,
-                                         one_line(text))) + "\n")
+                                         one_line(text).replace("\t", " "), " ".join(r.flags))) + "\n")
 
 
 def export_table(rows: Iterable[BeadRow], path: str | Path, fmt: str, flt: ExportFilter = ExportFilter(), *,

@@ -237,8 +237,8 @@ def test_an_automatic_pair_the_flagger_took_apart_is_no_unit(project, tmp_path):
     assert "not a unit (flagged dropped, furniture): tale 1-1 1/1: Vivía en Madrid" in result.stderr
     run("export", "tmx", "--db", project, "-o", out, "--report", tmp_path / "r.tsv")  # both sides reported
     lines = (tmp_path / "r.tsv").read_text("utf-8").splitlines()
-    assert "tale\t1\t1\t1-1\tsrc\tVivía en Madrid & comía <b>pescado</b>." in lines
-    assert "tale\t1\t1\t1-1\ttgt\tIt lived in Madrid & ate <b>fish</b>." in lines
+    assert "tale\t1\t1\t1-1\tsrc\tVivía en Madrid & comía <b>pescado</b>.\tdropped furniture" in lines
+    assert "tale\t1\t1\t1-1\ttgt\tIt lived in Madrid & ate <b>fish</b>.\tdropped furniture" in lines
     run("export", "tsv", "--db", project, "-o", tmp_path / "t.tsv")  # a table still lists every bead
     assert len((tmp_path / "t.tsv").read_text("utf-8").splitlines()) == 1 + len(BEADS)
     with Store.open(project) as store:
@@ -356,7 +356,7 @@ def test_a_pair_an_editor_flagged_as_not_translating_each_other_is_no_unit(proje
     result = run("export", "tmx", "tale", "--db", project, "-o", out, "--report", report)
     pair = (UNITS[1][0], UNITS[1][1])
     assert (pair in toolkit_units(out)) is unit
-    listed = [line.split("\t")[4:] for line in report.read_text("utf-8").splitlines()[1:]]
+    listed = [line.split("\t")[4:6] for line in report.read_text("utf-8").splitlines()[1:]]
     assert (["src", UNITS[1][0]] in listed and ["tgt", UNITS[1][1]] in listed) is not unit, result.stderr
 
 
@@ -409,9 +409,9 @@ def test_report_file_lists_the_one_sided_beads(project, tmp_path):
     report = tmp_path / "report.tsv"
     run("export", "tmx", "--db", project, "-o", tmp_path / "x.tmx", "--report", report)
     assert report.read_text(encoding="utf-8").splitlines() == [
-        "document\tsrc_ids\ttgt_ids\ttype\tside\ttext",
-        "tale\t4\t\t1-0\tsrc\tEste párrafo se perdió en la adaptación.",
-        "tale\t\t3\t0-1\ttgt\tA line the adapter added."]
+        "document\tsrc_ids\ttgt_ids\ttype\tside\ttext\tflags",  # flags: why each is no unit
+        "tale\t4\t\t1-0\tsrc\tEste párrafo se perdió en la adaptación.\tdropped",
+        "tale\t\t3\t0-1\ttgt\tA line the adapter added.\tadded"]
 
 
 def test_a_report_that_cannot_be_written_is_said_before_the_memory_is_written(project, tmp_path):
