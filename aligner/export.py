@@ -546,7 +546,8 @@ def import_tmx(store, path: str | Path, name: str | None = None, src_lang: str |
     for unit in units:
         summary.others.update(unit.others)
         # our notes say why a unit was flagged: they come back with its flags (x-flags); another tool's are not kept
-        extras = [x for x in unit.extras if x != "<note>" or "x-flags" not in unit.props]
+        ours = "x-flags" in unit.props and all(_NOTE_HEAD.match(n) for n in unit.notes)
+        extras = [x for x in unit.extras if x != "<note>" or not ours]
         summary.unkept.update({*extras, *(f"prop {t}" for t in unit.props if t not in OUR_PROPS)})
         src, tgt = one_line(unit.src), one_line(unit.tgt)
         if not src or not tgt:
@@ -623,13 +624,15 @@ def _unit_flags(bead: Bead, unit: TranslationUnit, src: Document, tgt: Document)
     from .store import EDITOR_KEY
 
     kinds = {t.value for t in FlagType} - {FlagType.MOVED.value}
-    tokens = unit.props["x-flags"].split()
-    notes = [*unit.notes, *[""] * len(tokens)]
+    unused = list(unit.notes)  # each token takes the first note of its kind left (another tool's are skipped)
     out = []
-    for token, note in zip(tokens, notes):
+    for token in unit.props["x-flags"].split():
         kind, _, where = token.partition(":")
         if kind not in kinds:
             continue
+        note = next((n for n in unused if (m := _NOTE_HEAD.match(n)) and m[1] == kind), "")
+        if note:
+            unused.remove(note)
         spans = {"s": bead.src, "t": bead.tgt} if not where else {}
         for part in filter(None, where.split(",")):
             m = _WHERE.fullmatch(part)
@@ -642,8 +645,6 @@ def _unit_flags(bead: Bead, unit: TranslationUnit, src: Document, tgt: Document)
         if not spans:
             continue
         said = _NOTE_HEAD.match(note)
-        if said and said[1] != kind:
-            said = None
         tag = said[2] if said else None
         flag = Flag(FlagType(kind), Span.of(src, spans["s"]) if spans.get("s") else None,
                     Span.of(tgt, spans["t"]) if spans.get("t") else None, 1.0, bead.score,

@@ -107,15 +107,20 @@ def clean_text(text: str) -> tuple[str, int]:
         a, b = m.span()
         removed += b - a
         out.append(text[last:a])
-        if 0 < a and b < len(text):
-            before, after = text[a - 1], text[b]
-            if before == " " and after == " ":
-                b += 1
-            elif not (before.isspace() or after.isspace() or _SPACELESS.match(before) or _SPACELESS.match(after)):
-                out.append(" ")
+        before, after = text[a - 1] if a else "", text[b] if b < len(text) else ""
+        if after in _SPACES and (not before or before in _SPACES):
+            b += 1  # at the start, or between two spaces: the space after it goes too
+        elif before in _SPACES and not after and out[-1]:
+            out[-1] = out[-1][:-1]  # at the end: the space before it goes too
+        elif before and after and not (before.isspace() or after.isspace() or _SPACELESS.match(before)
+                                       or _SPACELESS.match(after)):
+            out.append(" ")
         last = b
     out.append(text[last:])
     return "".join(out), removed
+
+
+_SPACES = frozenset(" \u00a0\u202f")  # a space, and the no-break ones, which a removal must not leave doubled
 
 
 def escape(text: str) -> str:

@@ -890,3 +890,25 @@ def test_x_flags_that_cannot_be_read_are_left_out(project, tmp_path):
     with Store.open(tmp_path / "copy.db") as store:
         flags = [(f["type"], f["src"] and f["src"]["sentences"]) for f in store.flag_records("tale")]
     assert sorted(flags) == [("divergent", [0]), ("divergent", [1])]  # the readable one, and the export's own
+
+
+def test_a_cat_tools_own_note_does_not_take_the_place_of_a_flags_note(project, tmp_path):
+    """Notes were paired with x-flags tokens by position: a reviewer's note put first turned an editor's flag into
+    an open flag of the flagger's without its note, and the reviewer's note was dropped unsaid."""
+    from aligner.flags import Flag
+    from aligner.store import EDITOR_KEY, is_editor
+
+    with Store.open(project) as store:
+        mine = {**flag("divergent", [5], [4]), "note": "cifra: 23 vs 32"}
+        store.save_flags("tale", [*store.flag_records("tale"), {**mine, "key": EDITOR_KEY + Flag.from_dict(mine).key}])
+    out = tmp_path / "tale.tmx"
+    run("export", "tmx", "--db", project, "-o", out)
+    text = out.read_text(encoding="utf-8")
+    assert "<note>divergent (editor): cifra: 23 vs 32</note>" in text
+    out.write_text(text.replace("<note>divergent (editor)", "<note>Reviewer: see ticket 12</note>\n      "
+                                "<note>divergent (editor)"), encoding="utf-8")
+    result = run("import", "tmx", out, "--db", tmp_path / "copy.db")
+    assert "<note>" in result.output  # the reviewer's note is not kept: said
+    with Store.open(tmp_path / "copy.db") as store:
+        theirs = [f for f in store.flag_records("tale") if f["type"] == "divergent" and is_editor(f)]
+    assert [f["note"] for f in theirs] == ["cifra: 23 vs 32"]

@@ -270,9 +270,9 @@ def test_pairs_whose_model_is_gone_are_left_as_they_are_and_the_others_aligned(p
     result = run("align-all", "--db", project, "-j", "1", "--quiet")
     assert result.exit_code == 1
     assert "aligned 1 pair" in result.stdout  # beta, with its own model
-    assert (f"error: alpha: left as they are: the model that aligned it, {gone}, cannot be loaded now" in
+    assert (f"error: alpha: left as they are: the model it was aligned (or tried) with, {gone}, cannot be loaded now" in
             " ".join(result.stderr.split()))
-    assert "`aligner align-all --model MODEL alpha` aligns it with another" in " ".join(result.stderr.split())
+    assert f"`aligner align-all --db {project} --model MODEL alpha` aligns it with another" in " ".join(result.stderr.split())
     assert runs(project)["alpha"] == [gone] and runs(project)["beta"] == ["fake", "fake"]
 
 
@@ -314,3 +314,26 @@ def test_a_pair_that_failed_before_it_was_ever_aligned_keeps_the_model_it_was_tr
     result = run("align-all", "--db", db, "-j", "1", "--quiet")
     assert result.exit_code == 0 and "aligned 1 pair" in result.stdout
     assert runs(db)["alpha"][-1] == "fake" and default_model.calls == []
+
+
+def test_flags_of_a_project_that_can_only_be_read_are_derived_for_the_listing(project, tmp_path):
+    """`flags NAME` (and `report NAME --html`) of a pair without stored flags failed on a project in a read-only
+    folder: they derive the flags and save them."""
+    from aligner.cli.flags import pair_flags
+
+    change = (tmp_path / "corpus" / "en" / "alpha.txt")
+    change.write_text(change.read_text(encoding="utf-8") + "\nShare on Facebook Twitter WhatsApp\n", encoding="utf-8")
+    assert run("add", tmp_path / "corpus", "--db", project).exit_code == 0
+    assert run("align-all", "--db", project, "-j", "1", "--quiet").exit_code == 0  # a line of furniture to flag
+    with Store.open(project) as store:
+        store.save_flags("alpha", [])
+        n_windows = store.db.execute("SELECT count(*) FROM embeddings").fetchone()[0]
+    reader = Store._connect(project, 10.0, "immutable")
+    try:
+        flags, _ = pair_flags(reader, "alpha")
+    finally:
+        reader.close()
+    with Store.open(project) as store:
+        assert store.flag_records("alpha") == []  # nothing written
+        assert store.db.execute("SELECT count(*) FROM embeddings").fetchone()[0] == n_windows
+    assert flags and all(f.type.value in ("added", "dropped", "moved", "divergent", "furniture") for f in flags)

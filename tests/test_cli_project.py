@@ -700,6 +700,6 @@ def test_status_and_show_say_when_a_batch_is_aligning_the_project(tmp_path, corp
         assert f"`aligner align-all` is aligning this project now (process {os.getpid()})" in \
             run("status", "--db", db).stderr
         result = CliRunner().invoke(cli, ["show", "alpha", "--db", str(db)])
-        assert result.exit_code == 1 and "is aligning this project now" in result.output
+        assert result.exit_code == 1 and "is running on this project now" in result.output
         assert "run `aligner align-all`" not in result.output
     assert "aligning this project" not in run("status", "--db", db).stderr

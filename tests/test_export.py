@@ -497,3 +497,10 @@ def test_a_character_xml_forbids_between_two_spaces_leaves_one_space_and_the_exp
     assert "<seg>Un pitido sonó.</seg>" in (tmp_path / "m.tmx").read_text(encoding="utf-8")
     assert ("removed 2 characters not allowed in XML 1.0 (a space stands where they stood between two words), "
             "in awk unit 2") in summary.lines()
+
+
+def test_a_character_xml_forbids_at_a_segments_edge_leaves_no_space_there():
+    """'\\x07 Las lluvias' was written ' Las lluvias': the import trims it, and export -> import -> export differed."""
+    assert clean_text("\x07 Las lluvias") == ("Las lluvias", 1)
+    assert clean_text("fin. \x07") == ("fin.", 1)
+    assert clean_text("a\u00a0\x07\u00a0b") == ("a\u00a0b", 1)  # no-break spaces are not doubled either

@@ -676,3 +676,23 @@ def test_the_wal_files_a_read_left_read_only_follow_the_project_once_it_is_writa
         side.chmod(0o444)
     with Store.open(db, readonly=True):
         assert shm.stat().st_mode & 0o777 == 0o444
+
+
+def test_a_project_read_as_an_unchanging_file_stops_reading_once_its_owner_writes(tmp_path):
+    """Opened immutable (its folder read-only to us), the project was read on while its owner removed a pair and
+    pruned: the reader mixed two states of the file ('database disk image is malformed')."""
+    from pathlib import Path
+
+    db = tmp_path / "p.db"
+    with Store.open(db) as store:
+        store.add_pair("a", store.add_document("es/a.txt", "es", "Hola."), store.add_document("en/a.txt", "en", "Hi."))
+    reader = Store._connect(Path(db), 10.0, "immutable")
+    try:
+        assert [p.name for p in reader.pairs()] == ["a"]
+        with Store.open(db) as owner:  # the owner writes
+            owner.add_pair("b", owner.add_document("es/b.txt", "es", "Adiós."),
+                           owner.add_document("en/b.txt", "en", "Bye."))
+        with pytest.raises(StoreError, match="changed by another process while it was read here"):
+            reader.pairs()
+    finally:
+        reader.close()

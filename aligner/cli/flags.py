@@ -42,10 +42,15 @@ def pair_flags(store, name: str, recompute: bool = False, model: str | None = No
         encoder = get_encoder(model if recompute and model else _flags_model(info, model or DEFAULT_MODEL))
         (sv, *_), new_s, _ = embed_cached(store, encoder, src.texts, 1)
         (tv, *_), new_t, _ = embed_cached(store, encoder, tgt.texts, 1)
-        for k, hashes, vectors in new_s + new_t:
-            store.store_windows(encoder.name, k, hashes, vectors)
-        store.save_flags(name, rederive(records, alignment, src, tgt, sv, tv))
-        records = store.flag_records(name)
+        derived = rederive(records, alignment, src, tgt, sv, tv)
+        if store.readonly:  # a project that can only be read: derived for this listing, not kept
+            records = [{**f, "key": f.get("key") or Flag.from_dict(f).key, "status": f.get("status", "open")}
+                       for f in derived]
+        else:
+            for k, hashes, vectors in new_s + new_t:
+                store.store_windows(encoder.name, k, hashes, vectors)
+            store.save_flags(name, derived)
+            records = store.flag_records(name)
     kept = visible_flags(records, alignment.beads)
     return [Flag.from_dict(r) for r in kept], {n: r["key"] for n, r in enumerate(kept) if is_editor(r)}
 

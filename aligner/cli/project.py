@@ -42,8 +42,9 @@ def not_aligned(store, info) -> str:
         from ..batch import batch_running
 
         if (pid := batch_running(store.path)) is not None:  # nothing to run: it is on its way
-            return (f"{info.name}: not aligned yet ({info.status.value}); `aligner align-all` is aligning this project "
-                    f"now{f' (process {pid})' if pid else ''}: try again when it is done")
+            return (f"{info.name}: not aligned yet ({info.status.value}); `aligner align-all` is running on this "
+                    f"project now{f' (process {pid})' if pid else ''}: once it is done, this pair is aligned if it "
+                    "was among its pairs, else `aligner align-all` aligns it")
         return f"{info.name}: not aligned yet ({info.status.value}); run `aligner align-all`"
     broken = _broken(store, info)
     advice = (f"fix the file{'s' if len(broken) > 1 else ''}, then run `aligner add` again and `aligner align-all`"
@@ -156,11 +157,12 @@ def align_all_cmd(ctx, names, db, model, force, jobs, threads, max_side, skip, q
                        f"flagged or edited; the others' sentences changed, or the new alignment draws their beads "
                        f"differently", err=True)
     for name, pairs, why in summary.blocked:
-        shown = " ".join(pairs[:10]) + (" ..." if len(pairs) > 10 else "")
+        them = "it" if len(pairs) == 1 else "them"
+        hint = shlex.join(["aligner", "align-all", *(["--db", str(db)] if _given(ctx, "db") else []),
+                           "--model", "MODEL", *pairs[:10]]) + (" ..." if len(pairs) > 10 else "")
         click.echo(f"error: {', '.join(pairs[:10])}{', ...' if len(pairs) > 10 else ''}: left as they are: the model "
-                   f"that aligned {'it' if len(pairs) == 1 else 'them'}, {name}, cannot be loaded now ({why}); "
-                   f"`aligner align-all --model MODEL {shown}` aligns {'it' if len(pairs) == 1 else 'them'} with "
-                   "another", err=True)
+                   f"{them} {'were' if len(pairs) > 1 else 'was'} aligned (or tried) with, {name}, cannot be loaded "
+                   f"now ({why}); `{hint}` aligns {them} with another", err=True)
     if summary.fatal:
         click.echo(f"error: {summary.fatal}; the batch stopped: {counted(len(summary.pending), 'pair')} not aligned",
                    err=True)

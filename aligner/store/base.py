@@ -130,6 +130,9 @@ class StoreBase:
         try:
             store = cls(conn, path, timeout, bool(how))
             store.immutable = how == "immutable"
+            if store.immutable:  # what it was when opened (see _check_unchanged)
+                st = path.stat()
+                store._stamp = (st.st_size, st.st_mtime_ns, False)
             store._setup()
         except BaseException:
             conn.close()
@@ -269,7 +272,21 @@ class StoreBase:
     @contextlib.contextmanager
     def _reading(self):
         with self._lock, self._translate():
+            if self.immutable:
+                self._check_unchanged()
             yield self._conn
+
+    def _check_unchanged(self) -> None:
+        """An unchanging file is what an immutable open promises SQLite: if the project's owner wrote to it since
+        (their folder, our read-only view of it), reading on would mix two states of it."""
+        try:
+            st = self.path.stat()
+            now = (st.st_size, st.st_mtime_ns, self.path.with_name(self.path.name + "-wal").exists())
+        except OSError:
+            now = None
+        if now != self._stamp:
+            raise StoreError(f"{self.path}: changed by another process while it was read here (its folder is "
+                             "read-only, so it is read as an unchanging file): open it again")
 
     def _q(self, sql: str, args: Sequence = ()) -> list[dict]:
         """The rows of a query as dicts."""
