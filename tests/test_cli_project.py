@@ -703,3 +703,21 @@ def test_status_and_show_say_when_a_batch_is_aligning_the_project(tmp_path, corp
         assert result.exit_code == 1 and "is running on this project now" in result.output
         assert "run `aligner align-all`" not in result.output
     assert "aligning this project" not in run("status", "--db", db).stderr
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or (os.geteuid() == 0 and not shutil.which("setpriv")),
+                    reason="root ignores file permissions, and setpriv is missing to drop them")
+def test_a_read_only_project_file_is_read_and_a_change_says_what_stops_it(tmp_path, corpus, fake_model):
+    db = tmp_path / "p.db"
+    assert run("add", corpus, "--db", db).exit_code == 0
+    assert run("align-all", "--db", db, "--model", "fake", "-j", "1", "--quiet").exit_code == 0
+    db.chmod(0o444)
+    try:
+        status = _as_a_user("status", "--db", db)
+        remove = _as_a_user("remove", "alpha", "--yes", "--db", db)
+    finally:
+        db.chmod(0o644)
+    assert status.returncode == 0 and "3 pairs, 48 sentences" in status.stdout, status.stderr
+    assert remove.returncode == 1
+    assert f"{db}: the project file is read-only, so it can only be read: make it writable" in remove.stderr
+    assert run("remove", "alpha", "--yes", "--db", db).exit_code == 0  # writable again: the -shm a read left

@@ -1942,3 +1942,20 @@ async def test_a_project_that_can_only_be_read_is_reviewed_without_saving_and_sa
         assert "its folder is not writable" in said and "cursor position not saved" not in said
     monkeypatch.setattr(Store, "open", opened)
     assert links(saved(db)) == before
+
+
+async def test_a_read_only_project_file_is_reviewed_without_cursor_warnings(db, monkeypatch):
+    """A project file made read-only (its folder writable) warned 'cursor position not saved' at every move."""
+    import aligner.store.base as base
+
+    real = base.os.access
+    monkeypatch.setattr(base.os, "access", lambda p, mode, *a, **k: False if (mode == base.os.W_OK and
+                                                                              Path(p) == db) else real(p, mode))
+    async with app_for(db).run_test(size=SIZE) as pilot:
+        await go_to(pilot, 4)
+        await pilot.press("down", "up", "m")
+        await pilot.pause()
+        pilot.app._save_cursor()
+        await pilot.pause()
+        said = " ".join(str(n.message) for n in pilot.app._notifications)
+        assert "the project file is read-only" in said and "cursor position not saved" not in said

@@ -79,6 +79,7 @@ class StoreBase:
         self.timeout = timeout
         self.readonly = readonly
         self.immutable = False  # opened as an unchanging file, its folder being read-only (Store.open)
+        self.file_readonly = False  # opened read-only, the file being read-only to us (Store.open)
         self._lock = threading.RLock()
         self._depth = 0
         # The last alignment read or written in this process (alignments.py): (run_id, revision, alignment,
@@ -104,6 +105,12 @@ class StoreBase:
             raise StoreError(f"{path}: is a folder, expected a project database file")
         if not readonly:
             _writable_sides(path)
+        if not readonly and path.is_file() and not os.access(path, os.W_OK):
+            # a project file made read-only (chmod a-w): read as it is, and a change says what stops it (the
+            # review app does not warn of every cursor move it cannot keep)
+            store = cls._connect(path, timeout, "ro")
+            store.file_readonly = True
+            return store
         try:
             return cls._connect(path, timeout, "ro" if readonly else "")
         except _FolderReadOnly:
@@ -230,6 +237,9 @@ class StoreBase:
                     self._depth -= 1
                 return
             if self.readonly:
+                if self.file_readonly:
+                    raise StoreError(f"{self.path}: the project file is read-only, so it can only be read: make it "
+                                     "writable (chmod u+w), or copy it somewhere writable, and try again")
                 if self.immutable:
                     raise StoreError(f"{self.path}: its folder is not writable (SQLite keeps its journal, -wal and "
                                      "-shm, beside the file), so it can only be read here: copy the project to a "
