@@ -120,11 +120,32 @@ class PairSession:
             at = at if held is None else held
         return min(at, len(after.beads) - 1), stretch
 
+    def flags_reach_past(self, stretch: tuple[int, int, int]) -> bool:
+        """Whether an editor's flag over sentences of the beads an edit made (lo..new_hi-1) reaches beads outside
+        them: whether it shows depends on all its beads' statuses (shown_editor_flags), so the kinds of those other
+        beads may change too, and only a full pass tells them."""
+        mine = [f for f in self.flags if is_editor(f)]
+        if not mine:
+            return False
+        lo, _, new_hi = stretch
+        beads = self.alignment.beads
+        spans = []
+        for side in ("src", "tgt"):
+            start = sum(len(getattr(b, side)) for b in beads[:lo])
+            spans.append((start, start + sum(len(getattr(b, side)) for b in beads[lo:new_hi])))
+        for f in mine:
+            for (a, b), side in zip(spans, ("src", "tgt")):
+                ids = (f.get(side) or {}).get("sentences", ())
+                if any(a <= i < b for i in ids) and any(not a <= i < b for i in ids):
+                    return True
+        return False
+
     def flags_by_bead(self, lo: int = 0, hi: int | None = None) -> dict[int, str]:
         """The flag kind shown on each bead (of beads lo..hi-1 only, when given): an editor's flag while its
         beads are FLAGGED, else a flag of the flagger that is not dismissed (a moved passage shows as "moved" on
-        both its sides). A bead's kind depends only on its own sentences and status, so after an edit only the
-        beads it made need asking again. A sentence's bead is found by bisection on the beads' first sentences,
+        both its sides). A bead's kind depends on its own sentences and status, and on those of the beads an
+        editor's flag over it spans, so after an edit only the beads it made need asking again, unless such a flag
+        reaches past them (flags_reach_past). A sentence's bead is found by bisection on the beads' first sentences,
         worked out for beads lo..hi-1 only (a shift asks about 3,000 of them)."""
         beads = self.alignment.beads
         if not self.flags:
