@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import re
 import subprocess
 import sys
@@ -13,8 +14,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import settings
 
 from aligner.embed import joined_windows, normalise
+
+# The property tests draw the same examples on every run (whether a commit lands must not hang on a seed);
+# HYPOTHESIS_PROFILE=explore draws new ones each time, to find what the fixed ones do not (README).
+settings.register_profile("fixed", derandomize=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "fixed"))
 
 _WORD = re.compile(r"\w+")
 
