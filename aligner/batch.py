@@ -403,8 +403,10 @@ def align_all(db: str | Path, *, model: str | None = None, params: AlignParams |
     params: an AlignParams for every pair, or a dict of fields (max_side, skip) over each pair's own (see
     pair_settings). jobs: worker processes (default: one per core; one for small batches, where the work runs in
     this process). threads: BLAS threads per worker (default: the cores shared out). encoder_factory: a picklable
-    callable returning the encoder, for every pair (default: the model by name). A model that cannot be loaded
-    raises EncoderUnavailable before any pair is written. Ctrl-C returns a summary with interrupted=True; every
+    callable returning the encoder, for every pair (default: the model by name). A model that was asked for and
+    cannot be loaded raises EncoderUnavailable before any pair is written; the pairs of a model of their own that
+    cannot be loaded are left as they are (summary.blocked), and one that fails to load once others were committed
+    stops the batch (summary.fatal). Ctrl-C returns a summary with interrupted=True; every
     pair finished before it is committed, and so is every chunk of a big pair already encoded.
     """
     t0 = time.perf_counter()
@@ -423,13 +425,14 @@ def align_all(db: str | Path, *, model: str | None = None, params: AlignParams |
             name, chosen = pair_settings(p, tried, params)
             return (fixed.name if fixed else canonical(name)), chosen
 
-        todo = [p for p in pairs if force or needs_alignment(p, *settings(p))]
+        wanted = {p.name: settings(p) for p in pairs}
+        todo = [p for p in pairs if force or needs_alignment(p, *wanted[p.name])]
         todo.sort(key=lambda p: -(p.n_src + p.n_tgt))
         summary.skipped = len(pairs) - len(todo)
         summary.imported = [p.name for p in pairs if not force and is_imported(p)]
         groups: dict[tuple[str, str], list[PairInfo]] = {}  # one per model and parameters, usually one in all
         for p in todo:
-            name, chosen = settings(p)
+            name, chosen = wanted[p.name]
             groups.setdefault((name, json.dumps(chosen.to_dict(), sort_keys=True)), []).append(p)
         factories = {name: given or EncoderSpec(name) for name, _ in groups}
         encoders = {}
@@ -448,8 +451,8 @@ def align_all(db: str | Path, *, model: str | None = None, params: AlignParams |
                 todo = [p for p in todo if p not in blocked]
         for (name, _), group in groups.items():
             summary.models[name] = summary.models.get(name, 0) + len(group)
-        for (name, _), group in groups.items():
-            if note := card_note(encoders[name], *{lang for p in group for lang in (p.src_lang, p.tgt_lang)}):
+            note = card_note(encoders[name], *{lang for p in group for lang in (p.src_lang, p.tgt_lang)})
+            if note and note not in summary.notes:  # once per model, whatever its groups of parameters
                 summary.notes.append(note)
         run = _Run(store, todo, params if isinstance(params, AlignParams) else DEFAULT_PARAMS, "", progress,
                    summary)

@@ -412,8 +412,19 @@ def _as_a_user(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
 
 
-@pytest.mark.skipif(not hasattr(os, "geteuid") or (os.geteuid() == 0 and not shutil.which("setpriv")),
-                    reason="root ignores folder permissions, and setpriv is missing to drop them")
+# a test that needs file and folder permissions to bind it (root's override dropped by _as_a_user)
+as_a_user = pytest.mark.skipif(not hasattr(os, "geteuid") or (os.geteuid() == 0 and not shutil.which("setpriv")),
+                               reason="root ignores permissions, and setpriv is missing to drop them")
+
+
+def aligned_project(db: Path, corpus: Path) -> Path:
+    """The corpus added and aligned with the fake model into `db`."""
+    assert run("add", corpus, "--db", db).exit_code == 0
+    assert run("align-all", "--db", db, "--model", "fake", "-j", "1", "--quiet").exit_code == 0
+    return db
+
+
+@as_a_user
 def test_a_project_in_a_read_only_folder_can_be_read_and_says_why_it_cannot_be_changed(tmp_path, corpus,
                                                                                         fake_model):
     """A project in a read-only folder (a colleague's, on a share) could not even be read: SQLite makes its
@@ -421,9 +432,7 @@ def test_a_project_in_a_read_only_folder_can_be_read_and_says_why_it_cannot_be_c
     there says the folder must be writable."""
     folder = tmp_path / "rodir"
     folder.mkdir()
-    db = folder / "ro.db"
-    assert run("add", corpus, "--db", db).exit_code == 0
-    assert run("align-all", "--db", db, "--model", "fake", "-j", "1", "--quiet").exit_code == 0
+    db = aligned_project(folder / "ro.db", corpus)
     folder.chmod(0o555)
     try:
         status = _as_a_user("status", "--db", db)
@@ -705,12 +714,9 @@ def test_status_and_show_say_when_a_batch_is_aligning_the_project(tmp_path, corp
     assert "aligning this project" not in run("status", "--db", db).stderr
 
 
-@pytest.mark.skipif(not hasattr(os, "geteuid") or (os.geteuid() == 0 and not shutil.which("setpriv")),
-                    reason="root ignores file permissions, and setpriv is missing to drop them")
+@as_a_user
 def test_a_read_only_project_file_is_read_and_a_change_says_what_stops_it(tmp_path, corpus, fake_model):
-    db = tmp_path / "p.db"
-    assert run("add", corpus, "--db", db).exit_code == 0
-    assert run("align-all", "--db", db, "--model", "fake", "-j", "1", "--quiet").exit_code == 0
+    db = aligned_project(tmp_path / "p.db", corpus)
     db.chmod(0o444)
     try:
         status = _as_a_user("status", "--db", db)

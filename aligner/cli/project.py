@@ -158,8 +158,7 @@ def align_all_cmd(ctx, names, db, model, force, jobs, threads, max_side, skip, q
                        f"differently", err=True)
     for name, pairs, why in summary.blocked:
         them = "it" if len(pairs) == 1 else "them"
-        hint = shlex.join(["aligner", "align-all", *(["--db", str(db)] if _given(ctx, "db") else []),
-                           "--model", "MODEL", *pairs[:10]]) + (" ..." if len(pairs) > 10 else "")
+        hint = _align_all_again(ctx, db, "--model", "MODEL", *pairs[:10]) + (" ..." if len(pairs) > 10 else "")
         click.echo(f"error: {', '.join(pairs[:10])}{', ...' if len(pairs) > 10 else ''}: left as they are: the model "
                    f"{them} {'were' if len(pairs) > 1 else 'was'} aligned (or tried) with, {name}, cannot be loaded "
                    f"now ({why}); `{hint}` aligns {them} with another", err=True)
@@ -173,10 +172,9 @@ def align_all_cmd(ctx, names, db, model, force, jobs, threads, max_side, skip, q
                        f"again (align-all aligns a file as it was imported)", err=True)
     if summary.interrupted:
         # the same choices, or the rest would be aligned otherwise (and the others again)
-        again = shlex.join(["aligner", "align-all", *(["--db", str(db)] if _given(ctx, "db") else []),
-                            *(["--model", model] if model else []),
-                            *(["--max-side", str(max_side)] if max_side is not None else []),
-                            *([f"--skip={skip!r}"] if skip is not None else [])])
+        again = _align_all_again(ctx, db, *(["--model", model] if model else []),
+                                 *(["--max-side", str(max_side)] if max_side is not None else []),
+                                 *([f"--skip={skip!r}"] if skip is not None else []))
         if not summary.pending:
             click.echo("interrupted: nothing was left to align", err=True)
         elif force:  # up to date before --force: a plain run would take them as done
@@ -198,6 +196,11 @@ def _say_if_busy(store, db: Path) -> None:
     if store.busy():
         click.echo(f"{db}: another process is writing to the project; waiting for it (up to {store.timeout:g} s)",
                    err=True)
+
+
+def _align_all_again(ctx: click.Context, db: Path, *args: str) -> str:
+    """An `aligner align-all` command line to run next, on the same project (--db when it was given)."""
+    return shlex.join(["aligner", "align-all", *(["--db", str(db)] if _given(ctx, "db") else []), *args])
 
 
 def _given(ctx: click.Context, param: str) -> bool:

@@ -120,6 +120,12 @@ def _not_offline(ref: str) -> str:
             "local Hugging Face cache. Download it on a connected machine and pass --model st:/path/to/model")
 
 
+def _hub_repos(ref: str) -> tuple[str, ...]:
+    """The hub repositories a model name may mean: itself, and for a bare name the sentence-transformers one,
+    which the library also tries ('all-MiniLM-L6-v2')."""
+    return (ref,) if "/" in ref else (ref, f"sentence-transformers/{ref}")
+
+
 def _in_hub_cache(ref: str) -> bool:
     """Whether hub model `ref` (or sentence-transformers/`ref`, which the library also tries) is in the local
     Hugging Face cache; True when that cannot be told (the load then says what is wrong)."""
@@ -127,7 +133,7 @@ def _in_hub_cache(ref: str) -> bool:
         from huggingface_hub import try_to_load_from_cache
     except ImportError:
         return True
-    for repo in (ref, f"sentence-transformers/{ref}") if "/" not in ref else (ref,):
+    for repo in _hub_repos(ref):
         for name in ("modules.json", "config.json"):
             try:
                 if isinstance(try_to_load_from_cache(repo, name), str):
@@ -144,8 +150,8 @@ def _card_languages(ref: str) -> frozenset[str] | None:
         try:
             from huggingface_hub import try_to_load_from_cache
 
-            found = try_to_load_from_cache(ref if "/" in ref else f"sentence-transformers/{ref}", "README.md")
-            card = Path(found) if isinstance(found, str) else None
+            found = [f for repo in _hub_repos(ref) if isinstance(f := try_to_load_from_cache(repo, "README.md"), str)]
+            card = Path(found[0]) if found else None
         except Exception:  # noqa: BLE001 - no card to read: nothing said
             return None
     try:

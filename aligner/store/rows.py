@@ -96,7 +96,7 @@ def _pair_rows(conn: sqlite3.Connection, p: PairInfo, wanted, min_score, batch_s
     created = _when(date)
     # an imported memory's units keep their own creation dates (none where a unit had none): "s0:t0" -> date
     own = json.loads(figures or "{}").get("created") or {}
-    # per side, sentence -> flag kinds: the flagger's, and the editor's that show (only on FLAGGED beads)
+    # the flags: the flagger's, and the editor's that show (only on FLAGGED beads)
     records = [{**json.loads(data), "key": key, "type": kind, "status": status} for key, kind, status, data in
                conn.execute("SELECT key, type, status, data FROM flags WHERE run_id = ? AND status != 'dismissed' "
                             "ORDER BY id", (p.run_id,))]
@@ -106,16 +106,16 @@ def _pair_rows(conn: sqlite3.Connection, p: PairInfo, wanted, min_score, batch_s
         flagged[0].update(range(s0, s0 + ns))
         flagged[1].update(range(t0, t0 + nt))
     shown = shown_editor_flags(records, *flagged)
-    marks: dict[bool, tuple[dict[int, set], dict[int, set]]] = {False: ({}, {}), True: ({}, {})}
-    which: dict[bool, tuple[dict[int, set], dict[int, set]]] = {False: ({}, {}), True: ({}, {})}  # flag indices
+    # per side, sentence -> indices into records of the flags on it: the flagger's (False), the editor's (True)
+    which: dict[bool, tuple[dict[int, set], dict[int, set]]] = {False: ({}, {}), True: ({}, {})}
     for k, f in enumerate(records):
         editor = is_editor(f)
         if editor and k not in shown:
             continue
-        for side, at, name in zip(marks[editor], which[editor], ("src", "tgt"), strict=True):
+        for at, name in zip(which[editor], ("src", "tgt"), strict=True):
             for i in (f.get(name) or {}).get("sentences", ()):
-                side.setdefault(i, set()).add(f["type"])
                 at.setdefault(i, set()).add(k)
+    found = tuple({i: {records[k]["type"] for k in ks} for i, ks in at.items()} for at in which[False])
     src, tgt = (_Sentences(conn, p.run_src_doc, p.src_lang),  # the versions it aligned
                 _Sentences(conn, p.run_tgt_doc, p.tgt_lang))
     cur = conn.execute(RUN_BEADS, (p.run_id,))
@@ -126,23 +126,23 @@ def _pair_rows(conn: sqlite3.Connection, p: PairInfo, wanted, min_score, batch_s
                 continue
             s_ids, t_ids = tuple(range(s0, s0 + ns)), tuple(range(t0, t0 + nt))
             (s_text, s_para, s_lens), (t_text, t_para, t_lens) = src.take(s0, ns), tgt.take(t0, nt)
-            kinds, on = set(), set()
+            on: dict[bool, set[int]] = {False: set(), True: set()}
             for editor in (False, True) if status is BeadStatus.FLAGGED else (False,):
-                m, w = marks[editor], which[editor]
-                kinds.update(*(m[0].get(i, ()) for i in s_ids), *(m[1].get(j, ()) for j in t_ids))
-                on.update(*(w[0].get(i, ()) for i in s_ids), *(w[1].get(j, ()) for j in t_ids))
-            unpaired = _taken_apart(status, s_ids, t_ids, marks[False]) or (
+                w = which[editor]
+                on[editor].update(*(w[0].get(i, ()) for i in s_ids), *(w[1].get(j, ()) for j in t_ids))
+            kinds = {records[k]["type"] for k in on[False] | on[True]}
+            unpaired = _taken_apart(status, s_ids, t_ids, found) or (
                 status is BeadStatus.AUTO and bool(s_ids and t_ids)
                 and _all_furniture(s_text, s_lens) and _all_furniture(t_text, t_lens))
             if status is BeadStatus.FLAGGED and s_ids and t_ids:  # an editor's flag saying that the sides do
-                mine = marks[True]                                 # not translate each other
-                editor = set().union(*(mine[0].get(i, ()) for i in s_ids), *(mine[1].get(j, ()) for j in t_ids))
+                editor = {records[k]["type"] for k in on[True]}      # not translate each other
                 unpaired = bool(editor & {"added", "dropped", "furniture"})
+            on = sorted(on[False] | on[True])
             made = _when(own[key]) if own and (key := f"{s0}:{t0}") in own else created
             yield BeadRow(p.name, s_ids, t_ids, s_text, t_text, score, status, tuple(sorted(kinds)),
                           s_para if s_para is not None else t_para, made, _when(changed), s_lens,
-                          t_lens, unpaired, confidence, tuple(_note(records[k]) for k in sorted(on)),
-                          tuple(_mark(records[k], s_ids, t_ids) for k in sorted(on)))
+                          t_lens, unpaired, confidence, tuple(_note(records[k]) for k in on),
+                          tuple(_mark(records[k], s_ids, t_ids) for k in on))
 
 
 def _note(f: dict) -> str:
